@@ -1,0 +1,54 @@
+// Guards the dependency direction of DESIGN.md: cli -> router -> watchdog; the watchdog ships in every
+// image and may use only node builtins, yargs and prom-client; nothing imports cli/ or test/.
+
+import t from 'tap';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(ROOT, dir))) {
+    const path = join(dir, entry);
+    if (statSync(join(ROOT, path)).isDirectory()) out.push(...sources(path));
+    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const specs: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)) specs.push(m[1]!);
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) specs.push(m[1]!);
+  return specs;
+}
+
+const WATCHDOG_PACKAGES = new Set(['yargs', 'yargs/helpers', 'prom-client']);
+
+t.test('the watchdog depends on node builtins, yargs, prom-client and itself only', async (t) => {
+  for (const file of sources('watchdog')) {
+    for (const spec of imports(file)) {
+      if (spec.startsWith('node:') || WATCHDOG_PACKAGES.has(spec)) continue;
+      if (spec.startsWith('.')) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+        t.ok(target.startsWith('watchdog/'), `${file} imports ${spec}, outside watchdog/`);
+        continue;
+      }
+      t.fail(`${file} imports the package ${spec}; the watchdog may use only node:*, yargs and prom-client`);
+    }
+  }
+});
+
+t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => {
+  for (const dir of ['watchdog', 'router', 'bench']) {
+    for (const file of sources(dir)) {
+      for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+        t.notOk(target.startsWith('cli/') || target.startsWith('test/'), `${file} must not import ${spec}`);
+      }
+    }
+  }
+});
+
