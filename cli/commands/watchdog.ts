@@ -1,9 +1,55 @@
-// Placeholder until the watchdog command lands; replaced by its implementation.
-import type { CommandModule } from 'yargs';
+// `whippet watchdog` / `fwatchdog`: reads env and flags, starts the watchdog, drains on SIGTERM/SIGINT.
+// Every setting comes from watchdog/config.ts; --help lists each with its env names and default.
+
+import type { Argv, CommandModule } from 'yargs';
+import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
+import { ConfigError, yargsOptions } from '../../watchdog/options.js';
 import { setExitCode } from '../run.js';
 
-export const command: CommandModule = {
+export const command: CommandModule<object, Record<string, unknown>> = {
   command: 'watchdog',
-  describe: 'watchdog (not built yet)',
-  handler: () => { process.stderr.write('whippet watchdog: not built yet\n'); setExitCode(1); },
+  describe: 'run the function watchdog (the entrypoint of a function image)',
+  builder: (y: Argv) =>
+    y
+      .options(yargsOptions(WATCHDOG_OPTIONS))
+      .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
+      .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'),
+  handler: async (argv) => {
+    let config;
+    try {
+      config = loadWatchdogConfig(argv, process.env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`watchdog: ${err.message}\n`);
+      setExitCode(1);
+      return;
+    }
+    if (argv['run-healthcheck'] === true) {
+      const { checkHealth } = await import('../../watchdog/healthcheck.js');
+      const problem = await checkHealth(config.port);
+      if (problem !== undefined) process.stderr.write(`unhealthy: ${problem}\n`);
+      setExitCode(problem === undefined ? 0 : 1);
+      return;
+    }
+    const [{ createLogger }, { startWatchdog }] = await Promise.all([
+      import('../../watchdog/log.js'),
+      import('../../watchdog/main.js'),
+    ]);
+    const log = createLogger({ format: config.logFormat, level: config.logLevel }, { component: 'watchdog' });
+    let running;
+    try {
+      running = await startWatchdog(config, { env: process.env, log, writeOutput: (line) => { process.stderr.write(line); } });
+    } catch (err) {
+      log.error('cannot start', { err, code: (err as NodeJS.ErrnoException).code });
+      setExitCode(1);
+      return;
+    }
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = (signal: 'SIGTERM' | 'SIGINT') => { void running.drain(signal).then(resolve); };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    await stopped;
+    setExitCode(0);
+  },
 };

@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "whippet_spawn",
+      "sources": ["whippet_spawn.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    }
+  ]
+}

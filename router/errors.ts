@@ -1,0 +1,107 @@
+// The router's error catalogue: each failure is a class with a stable `code` and an HTTP `status`.
+// `sendError` is the one place that turns any error into a response the router made itself.
+
+import type { ServerResponse } from 'node:http';
+
+export type RouterErrorCode =
+  | 'ROUTER_ERR_BAD_NAME'
+  | 'ROUTER_ERR_BAD_PATH'
+  | 'ROUTER_ERR_NOT_FOUND'
+  | 'ROUTER_ERR_FUNCTION_NOT_FOUND'
+  | 'ROUTER_ERR_METHOD_NOT_ALLOWED'
+  | 'ROUTER_ERR_UNAUTHORIZED'
+  | 'ROUTER_ERR_UPSTREAM_UNREACHABLE'
+  | 'ROUTER_ERR_UPSTREAM_TIMEOUT'
+  | 'ROUTER_ERR_ASYNC_DISABLED'
+  | 'ROUTER_ERR_INTERNAL';
+
+/** Base class: `code` is stable and documented, `status` is the HTTP mapping. */
+export class RouterError extends Error {
+  constructor(readonly code: RouterErrorCode, message: string, readonly status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The path is not a route of the router (404). */
+export class NotFoundError extends RouterError {
+  constructor(readonly path: string) { super('ROUTER_ERR_NOT_FOUND', `no route for ${path}`, 404); }
+}
+
+/** A function name outside [-a-zA-Z_0-9.]+ (400). */
+export class BadNameError extends RouterError {
+  constructor(readonly functionName: string) {
+    super('ROUTER_ERR_BAD_NAME', `invalid function name ${JSON.stringify(functionName)}: expected [-a-zA-Z_0-9.]+`, 400);
+  }
+}
+
+/** A path the router refuses to forward: encoded slashes, dot segments, spaces, control characters (400). */
+export class BadPathError extends RouterError {
+  constructor(readonly reason: string) { super('ROUTER_ERR_BAD_PATH', `invalid path: ${reason}`, 400); }
+}
+
+/** No upstream is known for the function (404). */
+export class FunctionNotFoundError extends RouterError {
+  constructor(readonly functionName: string) {
+    super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName}`, 404);
+  }
+}
+
+/** The route exists but not for this method (405); `allow` lists the methods it takes. */
+export class MethodNotAllowedError extends RouterError {
+  constructor(readonly method: string, readonly allow: readonly string[]) {
+    super('ROUTER_ERR_METHOD_NOT_ALLOWED', `method ${method} not allowed: use ${allow.join(', ')}`, 405);
+  }
+}
+
+/** Missing or wrong Basic credentials on /system/* (401). */
+export class UnauthorizedError extends RouterError {
+  constructor() { super('ROUTER_ERR_UNAUTHORIZED', 'invalid credentials', 401); }
+}
+
+/** The upstream refused the connection, reset it, or could not be resolved (502). */
+export class UpstreamUnreachableError extends RouterError {
+  constructor(readonly functionName: string, readonly reason: string, options?: ErrorOptions) {
+    super('ROUTER_ERR_UPSTREAM_UNREACHABLE', `function ${functionName} unreachable: ${reason}`, 502, options);
+  }
+}
+
+/** The upstream did not answer within upstream_timeout (504). */
+export class UpstreamTimeoutError extends RouterError {
+  constructor(readonly functionName: string, readonly timeoutMs: number) {
+    super('ROUTER_ERR_UPSTREAM_TIMEOUT', `function ${functionName} did not answer within ${timeoutMs}ms (upstream_timeout)`, 504);
+  }
+}
+
+/** /async-function/* while no queue is mounted (503). */
+export class AsyncDisabledError extends RouterError {
+  constructor() { super('ROUTER_ERR_ASYNC_DISABLED', 'async invocations are not enabled on this router (no queue)', 503); }
+}
+
+/** Header that marks responses the router made itself, so callers can tell them from the function's. */
+export const INTERNAL_HEADER = 'X-OpenFaaS-Internal';
+
+/**
+ * Write `err` as the router's own response: status, `X-OpenFaaS-Internal: router`, `X-Router-Error: <code>`
+ * and a one-line text body. Unknown errors become a generic 500. If headers already went out, the
+ * connection is cut instead: a half-sent response must not look complete.
+ */
+export function sendError(res: ServerResponse, err: unknown, extraHeaders: Readonly<Record<string, string>> = {}): void {
+  const known = err instanceof RouterError ? err : new RouterError('ROUTER_ERR_INTERNAL', 'internal error', 500);
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  const body = `${known.message}\n`;
+  const headers: Record<string, string | number> = {
+    ...extraHeaders,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    [INTERNAL_HEADER]: 'router',
+    'X-Router-Error': known.code,
+  };
+  if (known instanceof UnauthorizedError) headers['WWW-Authenticate'] = 'Basic realm="Restricted"';
+  if (known instanceof MethodNotAllowedError) headers['Allow'] = known.allow.join(', ');
+  res.writeHead(known.status, headers);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}

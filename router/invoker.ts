@@ -1,0 +1,72 @@
+// Call a function with a stored request (the queue-worker's path), through the same keep-alive
+// pools and the same failure classification as the synchronous proxy.
+
+import type { Dispatcher } from 'undici';
+import { randomUUID } from 'node:crypto';
+import type { RouterError } from './errors.js';
+import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from './headers.js';
+import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
+
+/** A request as the queue keeps it: everything needed to replay it against the function. */
+export interface StoredRequest {
+  readonly method: string;
+  /** Path suffix after /{name} (may be ''), raw query without `?`. */
+  readonly path: string;
+  readonly query: string;
+  /** Lower-case names, as Node gives them. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly body: Buffer;
+}
+
+export interface InvokeTarget {
+  readonly functionName: string;
+  readonly upstream: URL;
+  /** Sent as X-Call-Id (generated when absent). */
+  readonly callId?: string;
+}
+
+export interface InvokeOptions {
+  readonly dispatcher: Dispatcher;
+  readonly timeoutMs: number;
+  /** Aborting it (e.g. worker shutdown) ends the call as a connection failure. */
+  readonly signal?: AbortSignal;
+}
+
+/** The function answered (any status), or the call failed before it could: `unreachable` (502) or `timeout` (504). */
+export type InvokeResult =
+  | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: Buffer; readonly durationMs: number }
+  | { readonly ok: false; readonly kind: 'unreachable' | 'timeout'; readonly error: RouterError; readonly durationMs: number };
+
+/** Invoke the function once; never throws for transport failures, it returns them classified. */
+export async function invoke(target: InvokeTarget, request: StoredRequest, options: InvokeOptions): Promise<InvokeResult> {
+  const started = performance.now();
+  const headers = requestHeadersForUpstream(request.headers as Record<string, string | string[]>);
+  addRouterRequestHeaders(headers, {
+    callId: target.callId ?? randomUUID(), startTime: unixNanos(), remoteAddress: undefined, host: undefined, proto: 'http',
+  });
+  delete headers['x-forwarded-for'];
+  delete headers['content-length'];
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
+  const signal = options.signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, options.signal]);
+  try {
+    const res = await options.dispatcher.request({
+      origin: target.upstream.origin,
+      path: upstreamPath(target.upstream, request.path, request.query),
+      method: request.method as Dispatcher.HttpMethod,
+      headers,
+      body: request.body.length > 0 || !['GET', 'HEAD'].includes(request.method) ? request.body : null,
+      signal,
+    });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = v;
+    return { ok: true, status: res.statusCode, headers: out, body, durationMs: performance.now() - started };
+  } catch (err) {
+    const cause = deadline.signal.aborted ? deadline.signal.reason : err;
+    const error = classifyUpstreamError(cause, target.functionName, options.timeoutMs);
+    return { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}

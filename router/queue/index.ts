@@ -1,0 +1,65 @@
+// The one place a backend is chosen, from the `queue` setting:
+//   sqlite:<path>[?synchronous=full|normal]      e.g. sqlite:.whippet/queue.db (the default)
+//   nats://host:port[,nats://host2:port…]         NATS JetStream (./jetstream.js, loaded on demand)
+
+import { QueueBackendMissingError, QueueUrlError } from './errors.js';
+import type { Queue, QueueOptions } from './queue.js';
+import { createSqliteQueue } from './sqlite.js';
+
+export * from './errors.js';
+export * from './queue.js';
+export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal } from './record.js';
+
+/** Backend-specific extras createQueue passes through. */
+export interface CreateQueueOptions extends QueueOptions {
+  /** sqlite: how often idle workers look for calls written by other processes (ms). */
+  readonly pollIntervalMs?: number;
+  /** jetstream: stream replicas (1 or 3). */
+  readonly replicas?: number;
+}
+
+/** What ./jetstream.js must export. */
+export interface JetStreamModule {
+  createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions): Promise<Queue>;
+}
+
+/** Open the queue the URL names. Throws QueueUrlError for anything else. */
+export async function createQueue(url: string, options: CreateQueueOptions = {}): Promise<Queue> {
+  if (url.startsWith('sqlite:')) return createSqliteQueue({ ...options, ...parseSqliteUrl(url) });
+  if (url.startsWith('nats://') || url.startsWith('tls://')) {
+    const servers = url.split(',').map((s) => s.trim());
+    if (servers.some((s) => !/^(nats|tls):\/\/[^\s/,]+\/?$/.test(s))) {
+      throw new QueueUrlError(url, 'expected nats://host:port[,nats://host2:port...]');
+    }
+    return (await loadJetStream()).createJetStreamQueue(servers, options);
+  }
+  throw new QueueUrlError(url, 'expected sqlite:<path> or nats://host:port[,nats://...]');
+}
+
+/** `sqlite:<path>[?synchronous=full|normal]` → path and options. */
+export function parseSqliteUrl(url: string): { path: string; synchronous?: 'full' | 'normal' } {
+  const rest = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''); // sqlite:///abs/path → /abs/path
+  const [path = '', query] = rest.split('?', 2);
+  if (path === '' || path === ':memory:') {
+    throw new QueueUrlError(url, 'expected a file path after sqlite: (other processes must be able to open it)');
+  }
+  if (query === undefined) return { path };
+  const params = new URLSearchParams(query);
+  const sync = params.get('synchronous');
+  for (const key of params.keys()) if (key !== 'synchronous') throw new QueueUrlError(url, `unknown parameter ${key}`);
+  if (sync !== 'full' && sync !== 'normal') throw new QueueUrlError(url, 'synchronous must be full or normal');
+  return { path, synchronous: sync };
+}
+
+async function loadJetStream(): Promise<JetStreamModule> {
+  // A variable specifier keeps tsc from requiring the module before the backend exists.
+  const specifier = './jetstream.js';
+  try {
+    return (await import(specifier)) as JetStreamModule;
+  } catch (err) {
+    // Node says ERR_MODULE_NOT_FOUND; the ts-node loader of the tests says only "Cannot find module".
+    const missing = /Cannot find (module|package) '[^']*queue[\\/]jetstream\.js'/.test(String((err as Error).message));
+    if (missing) throw new QueueBackendMissingError('jetstream', { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,249 @@
+// The embedded backend: one sqlite file in WAL mode, shared by the router and any worker processes on
+// the machine. Accepts are group-committed (one transaction, one fsync per event-loop turn); leases are
+// taken with one atomic UPDATE … WHERE seq = (first visible row) … RETURNING, so two processes never
+// lease the same call.
+//
+// Durability: enqueue batches commit with synchronous=FULL (the WAL is fsynced before enqueue resolves,
+// so an accepted call survives kill -9 AND power loss; the fsync also covers every earlier commit).
+// Everything else commits with NORMAL: survives kill -9; power loss may undo the last leases/acks,
+// which at-least-once delivery turns into a redelivery, never a loss. Option synchronous='normal'
+// makes accepts crash-safe only (faster on slow disks).
+
+import { randomUUID } from 'node:crypto';
+import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
+import {
+  listLimit, resolveQueueOptions,
+  type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
+  type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
+} from './queue.js';
+import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from './record.js';
+import { SqliteLease, type LeaseStore, type MessageChange } from './sqlite-lease.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
+import * as step from './transitions.js';
+import { Waiters } from './waiters.js';
+
+/** sqlite-only settings. */
+export interface SqliteQueueOptions extends QueueOptions {
+  readonly path: string;
+  /** How often waiting workers look for calls written by other processes. Default 100 ms. */
+  readonly pollIntervalMs?: number;
+  /** Batch concurrent accepts into one transaction. Default true (false only for benchmarks). */
+  readonly groupCommit?: boolean;
+  /** fsync accepts (full, default) or rely on the OS page cache (normal). */
+  readonly synchronous?: 'full' | 'normal';
+}
+
+/** Open the sqlite queue at options.path. */
+export async function createSqliteQueue(options: SqliteQueueOptions): Promise<Queue> {
+  return new SqliteQueue(options);
+}
+
+class SqliteQueue implements Queue, LeaseStore {
+  readonly backend = 'sqlite';
+  readonly maxEventAgeMs: number;
+  readonly maxResultBytes: number;
+  private readonly opts: ResolvedQueueOptions;
+  private readonly db: Db;
+  private readonly st: Statements;
+  private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
+  private readonly waiters: Waiters<Lease>;
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: SqliteQueueOptions) {
+    this.opts = resolveQueueOptions(options);
+    this.maxEventAgeMs = this.opts.maxEventAgeMs;
+    this.maxResultBytes = this.opts.maxResultBytes;
+    this.db = openDb(options.path);
+    this.st = prepareStatements(this.db);
+    this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
+    this.waiters = new Waiters<Lease>({
+      tryLease: () => this.tryLease(),
+      msUntilDue: () => { const due = this.st.nextDue.get()?.due ?? null; return due === null ? null : due - this.now(); },
+    }, options.pollIntervalMs ?? 100);
+    // Retention needs no precision: a record may outlive call_retention by up to a minute.
+    const every = Math.min(60_000, Math.max(1_000, this.opts.callRetentionMs / 2));
+    this.sweeper = setInterval(() => { try { this.sweepNow(); } catch { /* busy: next round */ } }, every).unref();
+  }
+
+  now(): number {
+    return this.opts.now();
+  }
+
+  async enqueue(call: NewCall): Promise<EnqueueResult> {
+    this.checkOpen();
+    if (this.options.groupCommit === false) return this.commitAccepts([call])[0]!;
+    return this.accepts.submit(call);
+  }
+
+  next(options: NextOptions = {}): Promise<Lease | null> {
+    if (this.closed) return Promise.resolve(null);
+    return this.waiters.wait(options.signal, options.timeoutMs);
+  }
+
+  async get(id: string): Promise<CallRecord | null> {
+    this.checkOpen();
+    const row = this.st.byId.get(id);
+    return row === undefined ? null : decodeRecord(row, true);
+  }
+
+  async list(filter: ListFilter = {}): Promise<CallRecord[]> {
+    this.checkOpen();
+    const statuses = filter.status === undefined ? [] : ([] as CallStatus[]).concat(filter.status);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.functionName !== undefined) { where.push('function_name = ?'); params.push(filter.functionName); }
+    if (statuses.length > 0) { where.push(`status IN (${statuses.map(() => '?').join(',')})`); params.push(...statuses); }
+    const sql = `SELECT record, NULL AS result_body FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY seq DESC LIMIT ?`;
+    const rows = this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit));
+    return rows.map((row) => decodeRecord(row, false));
+  }
+
+  async cancel(id: string): Promise<CallRecord> {
+    const record = this.change(id, (r) => step.cancel(r, this.now()), null);
+    return record;
+  }
+
+  async redrive(id: string): Promise<CallRecord> {
+    const record = this.change(id, (r) => step.redrive(r, this.now()), this.now());
+    this.waiters.wake();
+    return record;
+  }
+
+  async depth(): Promise<DepthEntry[]> {
+    this.checkOpen();
+    return this.st.depth.all().map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
+  }
+
+  async sweep(): Promise<number> {
+    this.checkOpen();
+    return this.sweepNow();
+  }
+
+  async health(): Promise<QueueHealth> {
+    if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
+    try {
+      this.st.ping.get();
+      return { ok: true, backend: this.backend, detail: this.options.path };
+    } catch (err) {
+      return { ok: false, backend: this.backend, detail: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.accepts.flush(); // accepts already promised a 202 get committed first
+    this.waiters.close();
+    clearInterval(this.sweeper);
+    this.db.close();
+  }
+
+  released(): void {
+    this.waiters.wake();
+  }
+
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): CallRecord {
+    this.checkOpen();
+    return this.write(() => this.db.transaction(() => {
+      const row = this.st.bySeq.get(seq);
+      if (row === undefined) throw new LeaseLostError('(removed)');
+      const record = decodeRecord(row, true);
+      if (row.lease_token !== token) {
+        // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
+        if (row.ready_at === null && (message.kind === 'remove' || message.kind === 'release')) return record;
+        if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
+        throw new LeaseLostError(record.id);
+      }
+      const next = change(record);
+      const now = this.now();
+      const readyAt = message.kind === 'keep' ? row.ready_at
+        : message.kind === 'extend' ? now + this.opts.ackWaitMs
+          : message.kind === 'release' ? now + message.delayMs : null;
+      const keepsLease = message.kind === 'keep' || message.kind === 'extend';
+      this.save(seq, next, readyAt, keepsLease ? token : null);
+      return next;
+    }).immediate());
+  }
+
+  private tryLease(): Lease | null {
+    if (this.closed) return null;
+    const now = this.now();
+    const token = randomUUID();
+    const row = this.write(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
+    if (row === undefined) return null;
+    const record = decodeRecord(row, true);
+    const request: NewCall = {
+      id: record.id, functionName: record.functionName, method: record.method, path: record.path,
+      query: record.query, headers: record.headers, body: row.body, callbackUrl: record.callbackUrl,
+    };
+    const expired = step.isExpired(record, now, this.opts.maxEventAgeMs);
+    return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired);
+  }
+
+  private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
+    if (this.closed) throw new QueueClosedError();
+    const full = this.options.synchronous !== 'normal';
+    if (full) this.db.pragma('synchronous = FULL');
+    try {
+      const now = this.now();
+      const results = this.write(() => this.db.transaction(() => calls.map((call) => this.insert(call, now)))());
+      if (results.some((r) => !r.duplicate)) this.waiters.wake();
+      return results;
+    } finally {
+      if (full) this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  private insert(call: NewCall, now: number): EnqueueResult {
+    const record = newRecord(call, now);
+    const body = Buffer.from(call.body.buffer, call.body.byteOffset, call.body.byteLength);
+    const info = this.st.insert.run({
+      id: call.id, function_name: call.functionName, status: record.status, accepted_at: now, ready_at: now,
+      record: encodeRecord(record), body,
+    });
+    if (info.changes === 1) return { duplicate: false, record };
+    return { duplicate: true, record: decodeRecord(this.st.byId.get(call.id)!, true) };
+  }
+
+  /** Read-modify-write of a record by id outside any lease (cancel, redrive). */
+  private change(id: string, fn: (r: CallRecord) => CallRecord, readyAt: number | null): CallRecord {
+    this.checkOpen();
+    return this.write(() => this.db.transaction(() => {
+      const row = this.st.byId.get(id);
+      if (row === undefined) throw new CallNotFoundError(id);
+      const next = fn(decodeRecord(row, true));
+      this.save(row.seq, next, readyAt, null, readyAt !== null);
+      return next;
+    }).immediate());
+  }
+
+  private save(seq: number, r: CallRecord, readyAt: number | null, token: string | null, resetDeliveries = false): void {
+    this.st.update.run({
+      seq, status: r.status, finished_at: isFinal(r.status) ? r.finishedAt : null, record: encodeRecord(r),
+      result_body: resultBody(r), ready_at: readyAt, lease_token: token, reset: resetDeliveries ? 1 : 0,
+    });
+  }
+
+  private sweepNow(): number {
+    return this.write(() => this.st.sweep.run({ cutoff: this.now() - this.opts.callRetentionMs }).changes);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new QueueClosedError();
+  }
+
+  /** A write that found the file locked past busy_timeout is "unavailable", not a bug. */
+  private write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw new QueueUnavailableError('database is locked', { cause: err });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// Item 8: http mode proxies to a long-running Node upstream (keep-alive), restarts it when it dies, and
+// answers 504 when it is slower than exec_timeout.
+import t from 'tap';
+import { Agent, request } from 'undici';
+import { freePort, handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
+
+async function startHttpWatchdog(t: Parameters<typeof startWatchdog>[0], env: Record<string, string> = {}) {
+  const upstreamPort = await freePort();
+  const wd = await startWatchdog(t, {
+    mode: 'http',
+    fprocess: `${process.execPath} ${handler('upstream.mjs')}`,
+    upstream_url: `http://127.0.0.1:${upstreamPort}`,
+    UPSTREAM_PORT: String(upstreamPort),
+    exec_timeout: '2s',
+    ...env,
+  });
+  t.ok(await pollStatus(`${wd.url}/_/health`, 200, 10_000), 'healthy once the upstream listens');
+  return wd;
+}
+
+t.test('the upstream receives method, path, query, headers and body; its answer comes back', async (t) => {
+  const wd = await startHttpWatchdog(t);
+  const dispatcher = new Agent({ connections: 1 });
+  t.teardown(() => dispatcher.close());
+  for (const round of [1, 2]) {
+    const res = await request(`${wd.url}/some/path?a=1&b=two`, {
+      dispatcher,
+      method: 'PATCH',
+      body: `payload ${round}`,
+      headers: { 'x-custom': 'yes', 'content-type': 'text/plain', connection: 'keep-alive' },
+    });
+    t.equal(res.statusCode, 200);
+    t.equal(res.headers['x-upstream'], 'yes', 'upstream headers are passed through');
+    t.match(res.headers['x-duration-seconds'], /^\d+\.\d{6}$/);
+    const seen = (await res.body.json()) as { method: string; url: string; headers: Record<string, string>; body: string };
+    t.equal(seen.method, 'PATCH');
+    t.equal(seen.url, '/some/path?a=1&b=two');
+    t.equal(seen.headers['x-custom'], 'yes');
+    t.equal(seen.headers['content-type'], 'text/plain');
+    t.equal(seen.headers.connection, 'keep-alive', 'the watchdog keeps its upstream connection alive');
+    t.equal(seen.body, `payload ${round}`);
+  }
+});
+
+t.test('buffer_http sends Content-Length to the upstream', async (t) => {
+  const wd = await startHttpWatchdog(t, { buffer_http: 'true' });
+  const res = await request(`${wd.url}/`, { method: 'POST', body: (async function* () { yield 'ab'; yield 'cd'; })() });
+  const seen = (await res.body.json()) as { headers: Record<string, string>; body: string };
+  t.equal(seen.body, 'abcd');
+  t.equal(seen.headers['content-length'], '4');
+  t.notOk(seen.headers['transfer-encoding']);
+});
+
+t.test('killing the upstream process leads to a restart and later requests succeed', async (t) => {
+  const wd = await startHttpWatchdog(t);
+  const first = Number(await (await request(`${wd.url}/pid`)).body.text());
+  t.ok(first > 1);
+  process.kill(first, 'SIGKILL');
+  let second: number | undefined;
+  for (const deadline = Date.now() + 10_000; second === undefined && Date.now() < deadline;) {
+    const r = await request(`${wd.url}/pid`).catch(() => undefined);
+    const text = await r?.body.text();
+    if (r?.statusCode === 200 && Number(text) !== first) second = Number(text);
+    else await new Promise((res) => setTimeout(res, 50));
+  }
+  t.ok(second && second !== first, `restarted as pid ${second}`);
+  t.ok(wd.records().some((r) => r.msg === 'function process exited, restarting'));
+  const res = await request(`${wd.url}/x`, { method: 'POST', body: 'after' });
+  t.equal(res.statusCode, 200);
+  t.equal(((await res.body.json()) as { body: string }).body, 'after');
+});
+
+t.test('a slow upstream past exec_timeout gives 504 from the watchdog', async (t) => {
+  const wd = await startHttpWatchdog(t, { exec_timeout: '1s' });
+  const started = Date.now();
+  const res = await request(`${wd.url}/slow`);
+  t.equal(res.statusCode, 504);
+  t.equal(res.headers['x-openfaas-internal'], 'watchdog');
+  t.equal(res.headers['x-watchdog-error'], 'WD_ERR_EXEC_TIMEOUT');
+  await res.body.dump();
+  t.ok(Date.now() - started < 3000, 'answered at exec_timeout, not when the upstream did');
+});
+
+t.test('the upstream gets SIGTERM only after the drain', async (t) => {
+  const wd = await startHttpWatchdog(t, { healthcheck_interval: '500ms' });
+  const pid = Number(await (await request(`${wd.url}/pid`)).body.text());
+  wd.proc.kill('SIGTERM');
+  t.ok(await pollStatus(`${wd.url}/_/health`, 503, 400), 'draining');
+  const during = await request(`${wd.url}/during`);
+  t.equal(during.statusCode, 200, 'the upstream still serves during the health-check window');
+  await during.body.dump();
+  t.same(await wd.exited, { code: 0, signal: null });
+  t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'upstream stopped');
+});

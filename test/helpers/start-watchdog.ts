@@ -1,0 +1,147 @@
+// Starts the compiled watchdog (`node dist/cli/main.js watchdog`) as a real process for e2e tests, waits for
+// its `listening` line (racing an early exit), and stops it in teardown. Also: process-group checks.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+type Test = { teardown(fn: () => unknown): void; testdir(files?: object): string };
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = `${ROOT}dist/cli/main.js`;
+
+/** Absolute path of a fixture in test/fixtures/handlers. */
+export function handler(name: string): string {
+  return `${ROOT}test/fixtures/handlers/${name}`;
+}
+
+/** The environment every watchdog under test gets, before the test's own settings. */
+export function baseEnv(dir: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    TMPDIR: dir,
+    port: '0',
+    metrics_port: '0',
+    log_format: 'json',
+  };
+  // Lets the whole suite run against either spawn path: WHIPPET_SPAWN_BACKEND=child_process npm test
+  if (process.env.WHIPPET_SPAWN_BACKEND) env.spawn_backend = process.env.WHIPPET_SPAWN_BACKEND;
+  return env;
+}
+
+export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+
+export interface Watchdog {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly proc: ChildProcess;
+  readonly dir: string;
+  /** Everything written to stderr so far. */
+  logs(): string;
+  /** Parsed JSON log lines so far. */
+  records(): Record<string, unknown>[];
+  readonly exited: Promise<Exit>;
+  /** Send `signal` and wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+/** Start a watchdog with `env` (on top of baseEnv) and flags `args`; resolves once it listens. */
+export async function startWatchdog(t: Test, env: Record<string, string>, args: string[] = []): Promise<Watchdog> {
+  const dir = t.testdir();
+  const proc = spawn(process.execPath, [CLI, 'watchdog', ...args], { env: { ...baseEnv(dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  proc.stdout!.resume();
+  const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const stop = async (signal: NodeJS.Signals = 'SIGINT'): Promise<Exit> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    try { return await exited; } finally { clearTimeout(timer); }
+  };
+  t.teardown(() => stop('SIGINT'));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`watchdog did not listen within 10 s:\n${stderr}`)), 10_000);
+    const onData = (): void => {
+      const m = /"msg":"listening".*?"port":(\d+)|listening .*?port=(\d+)/.exec(stderr);
+      if (m) { clearTimeout(timer); proc.stderr!.off('data', onData); resolve(Number(m[1] ?? m[2])); }
+    };
+    proc.stderr!.on('data', onData);
+    void exited.then((e) => { clearTimeout(timer); reject(new Error(`watchdog exited early (${e.code ?? e.signal}):\n${stderr}`)); });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`, port, pid: proc.pid!, proc, dir, exited, stop,
+    logs: () => stderr,
+    records: () => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** Run the watchdog CLI to completion (bad configs, --help, --run-healthcheck). */
+export async function runWatchdogCli(env: Record<string, string>, args: string[] = [], timeoutMs = 10_000): Promise<Exit & { stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, 'watchdog', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const exit = await new Promise<Exit>((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
+  clearTimeout(timer);
+  return { ...exit, stdout, stderr };
+}
+
+/** Pids of live (non-zombie) processes whose process group is `pgid`. */
+export function livingInGroup(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    // Fields after the command (which may hold spaces) start after the last ')': state ppid pgrp …
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') out.push(Number(name));
+  }
+  return out;
+}
+
+/** Poll `check` every 20 ms until it returns a value other than undefined/false, or fail after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A TCP port that was free a moment ago (for upstreams and metrics, whose port must be known up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmHWM (peak resident set) of a process in bytes. */
+export function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** GET `url` every 20 ms until it answers `status`; resolves with the response headers, or undefined after `timeoutMs`. */
+export async function pollStatus(url: string, status: number, timeoutMs: number): Promise<Record<string, string | string[] | undefined> | undefined> {
+  const { request } = await import('undici');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await request(url).catch(() => undefined);
+    await r?.body.dump();
+    if (r?.statusCode === status) return r.headers;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  return undefined;
+}

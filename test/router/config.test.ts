@@ -1,0 +1,63 @@
+import t from 'tap';
+import { ConfigError } from '../../watchdog/options.js';
+import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseLongDurationMs, parseQueueUrl, parseStatusList, parseUrlTemplate } from '../../router/config.js';
+
+t.test('defaults follow the DESIGN table', async (t) => {
+  const c = loadRouterConfig({}, {});
+  t.match(c, {
+    port: 8080, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, upstreamTimeoutMs: 60_000, functions: undefined,
+    functionUrlTemplate: undefined, functionNamespace: '', queue: 'sqlite:.whippet/queue.db', ackWaitMs: 30_000,
+    maxInflight: 16, retryHttpCodes: [408, 429, 500, 502, 503, 504], initialRetryWaitMs: 1000, maxRetryWaitMs: 120_000,
+    maxRetryAttempts: 10, maxEventAgeMs: 6 * 3_600_000, callRetentionMs: 7 * 86_400_000, maxAsyncBodyBytes: 1024 * 1024,
+    callbackAllow: undefined, callbackSecret: undefined, basicAuth: false, secretMountPath: '/run/secrets', logFormat: 'text',
+  });
+  t.ok(Object.isFrozen(c));
+});
+
+t.test('every setting of the table is an env name with a flag', async (t) => {
+  const envs: string[] = Object.values(ROUTER_OPTIONS).map((o) => o.env[0]);
+  for (const name of ['port', 'read_timeout', 'write_timeout', 'upstream_timeout', 'functions', 'function_url_template',
+    'function_namespace', 'queue', 'ack_wait', 'max_inflight', 'retry_http_codes', 'initial_retry_wait', 'max_retry_wait',
+    'max_retry_attempts', 'max_event_age', 'call_retention', 'max_async_body', 'callback_allow', 'callback_secret',
+    'basic_auth', 'secret_mount_path', 'log_format']) t.ok(envs.includes(name), name);
+});
+
+t.test('flag beats env beats default', async (t) => {
+  const c = loadRouterConfig({ 'upstream-timeout': '2s' }, { upstream_timeout: '5s', port: '0', basic_auth: 'true' });
+  t.equal(c.upstreamTimeoutMs, 2000);
+  t.equal(c.port, 0);
+  t.equal(c.basicAuth, true);
+});
+
+t.test('every bad value is reported at once, naming the variable and the value', async (t) => {
+  const err = t.throws(() => loadRouterConfig({}, { port: 'x', upstream_timeout: 'soon', queue: 'redis://x', retry_http_codes: '500,abc' })) as ConfigError;
+  t.ok(err instanceof ConfigError);
+  t.equal(err.problems.length, 4);
+  t.match(err.message, /port \(env port\).*"x"/);
+  t.match(err.message, /upstream_timeout \(env upstream_timeout\).*"soon"/);
+  t.match(err.message, /queue.*"redis:\/\/x"/);
+  t.match(err.message, /retry_http_codes.*"500,abc"/);
+});
+
+t.test('cross-field rules', async (t) => {
+  t.match(t.throws(() => loadRouterConfig({}, { upstream_timeout: '90s' })), { problems: [/upstream_timeout .* must not exceed write_timeout/] });
+  t.match(t.throws(() => loadRouterConfig({}, { initial_retry_wait: '10s', max_retry_wait: '1s' })), { problems: [/max_retry_wait/] });
+});
+
+t.test('parsers', async (t) => {
+  t.equal(parseLongDurationMs('7d'), 7 * 86_400_000);
+  t.equal(parseLongDurationMs('1d12h'), 36 * 3_600_000);
+  t.equal(parseLongDurationMs('90s'), 90_000);
+  t.throws(() => parseLongDurationMs('1w'));
+  t.same(parseStatusList('429, 503'), [429, 503]);
+  t.throws(() => parseStatusList('42'));
+  t.same(parseHostList('Example.com,*.svc.local,10.0.0.0/8,::1,127.0.0.1'), ['example.com', '*.svc.local', '10.0.0.0/8', '::1', '127.0.0.1']);
+  t.throws(() => parseHostList('10.0.0.0/33'));
+  t.throws(() => parseHostList('http://x'));
+  t.equal(parseQueueUrl('nats://a:4222,nats://b:4222'), 'nats://a:4222,nats://b:4222');
+  t.equal(parseQueueUrl('sqlite:/tmp/q.db'), 'sqlite:/tmp/q.db');
+  t.throws(() => parseQueueUrl('sqlite:'));
+  t.equal(parseUrlTemplate('http://{name}.{namespace}:8080'), 'http://{name}.{namespace}:8080');
+  t.throws(() => parseUrlTemplate('http://fixed:8080'));
+  t.throws(() => parseUrlTemplate('ftp://{name}'));
+});

@@ -1,0 +1,131 @@
+// deploy/: the compose file validates with docker-compose (v1, as Debian ships it) against real build
+// folders, and the Kubernetes manifests hang together (selectors, services, DNS template, NATS cluster).
+
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { assembleBuildFolder, REPO } from './support.js';
+
+interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }
+const stack = parse(readFileSync(join(REPO, 'examples', 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> };
+const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+const composeSkip = hasCompose ? false : 'docker-compose is not installed (apt-get install -y docker-compose; .ci/run does it)';
+
+/** A copy of the repo layout compose expects: deploy/compose.yaml, ../Dockerfile, ../.whippet/build/<name>/. */
+function composeTree(dir: string, compose = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8')): string {
+  mkdirSync(join(dir, 'deploy'));
+  writeFileSync(join(dir, 'deploy', 'compose.yaml'), compose);
+  copyFileSync(join(REPO, 'Dockerfile'), join(dir, 'Dockerfile'));
+  for (const [name, fn] of Object.entries(stack.functions)) {
+    assembleBuildFolder(fn.lang, join(dir, '.whippet', 'build', name), join(REPO, 'examples', fn.handler));
+  }
+  return dir;
+}
+function composeConfig(dir: string) {
+  return spawnSync('docker-compose', ['-f', 'deploy/compose.yaml', 'config'], {
+    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHIPPET_IMAGE: '' },
+  });
+}
+
+t.test('compose.yaml validates with docker-compose config', { skip: composeSkip }, async (t) => {
+  const dir = composeTree(t.testdir());
+  const res = composeConfig(dir);
+  t.equal(res.status, 0, res.stderr);
+  const cfg = parse(res.stdout) as { services: Record<string, Record<string, any>>; volumes: Record<string, unknown> };
+  const services = cfg.services;
+  t.same(Object.keys(services).sort(),
+    ['nats', 'router1', 'router2', 'worker1', 'worker2', ...Object.keys(stack.functions)].sort());
+
+  t.match(services.nats!.image, /^nats:2\.(9|\d\d)/, 'NATS 2.9 or later');
+  t.same(services.nats!.command.slice(0, 3), ['-js', '-sd', '/data']);
+  t.same(services.nats!.volumes, ['nats-data:/data:rw']);
+  t.ok('nats-data' in cfg.volumes, 'the JetStream store is a named volume');
+
+  for (const [name, command] of [['router1', 'router'], ['router2', 'router'], ['worker1', 'worker'], ['worker2', 'worker']] as const) {
+    const s = services[name]!;
+    t.same(s.command, ['whippet', command], `${name} runs whippet ${command}`);
+    t.equal(s.image, 'ghcr.io/whippet/whippet:latest', `${name}: the base image (WHIPPET_IMAGE unset)`);
+    t.match(s.environment, { queue: 'nats://nats:4222', function_url_template: 'http://{name}:8080' });
+    t.same(s.depends_on, { nats: { condition: 'service_healthy' } });
+  }
+  t.equal(services.router1!.build.context, dir, 'the base image builds from the repo root');
+  t.same(services.router1!.ports.map((p: { published: number; target: number }) => [p.published, p.target]), [[8080, 8080]]);
+
+  for (const [name, fn] of Object.entries(stack.functions)) {
+    const s = services[name]!;
+    t.equal(s.build.context, join(dir, '.whippet', 'build', name), `${name}: built from its build folder`);
+    t.same(s.build.args, { WHIPPET_IMAGE: 'ghcr.io/whippet/whippet:latest' });
+    const want = Object.fromEntries(Object.entries(fn.environment ?? {}).map(([k, v]) => [k, String(v)]));
+    t.same(s.environment ?? {}, want, `${name}: the stack's environment`);
+  }
+});
+
+t.test('docker-compose config rejects a broken file (the check can fail)', { skip: composeSkip }, async (t) => {
+  const broken = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8').replace('  router2:\n', '  router2:\n    bogus_key: 1\n');
+  const res = composeConfig(composeTree(t.testdir(), broken));
+  t.not(res.status, 0);
+  t.match(res.stderr, /bogus_key/);
+});
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any; data?: Record<string, string> };
+const k8sDir = join(REPO, 'deploy', 'kubernetes');
+const k8sFiles = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml')).sort();
+const docs: Doc[] = k8sFiles.filter((f) => f !== 'kustomization.yaml').flatMap((f) =>
+  parseAllDocuments(readFileSync(join(k8sDir, f), 'utf8')).map((d) => {
+    if (d.errors.length > 0) throw new Error(`${f}: ${d.errors[0]!.message}`);
+    return d.toJS() as Doc;
+  }));
+const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+const envOf = (d: Doc | undefined) => Object.fromEntries((d?.spec.template.spec.containers[0].env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+
+t.test('kubernetes: every object is well-formed and listed in the kustomization', async (t) => {
+  const kustomization = parse(readFileSync(join(k8sDir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+  t.same([...kustomization.resources].sort(), k8sFiles.filter((f) => f !== 'kustomization.yaml'));
+  for (const d of docs) {
+    t.ok(d.apiVersion && d.kind && d.metadata?.name, `${d.kind}/${d.metadata?.name} has apiVersion, kind, name`);
+    if (d.kind !== 'Namespace') t.ok(['whippet', 'whippet-fn'].includes(d.metadata.namespace ?? ''), `${d.kind}/${d.metadata.name} is namespaced`);
+    if (d.kind === 'Deployment' || d.kind === 'StatefulSet') {
+      t.match(d.spec.template.metadata.labels, d.spec.selector.matchLabels, `${d.metadata.name}: selector matches the pod labels`);
+    }
+    if (d.kind === 'Service') {
+      const backs = docs.some((w) => (w.kind === 'Deployment' || w.kind === 'StatefulSet') && w.metadata.namespace === d.metadata.namespace
+        && Object.entries(d.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
+      t.ok(backs, `Service ${d.metadata.name} selects a workload in its namespace`);
+    }
+  }
+});
+
+t.test('kubernetes: routers and workers reach NATS and find functions by DNS', async (t) => {
+  const router = find('Deployment', 'router');
+  const worker = find('Deployment', 'worker');
+  for (const d of [router, worker]) {
+    t.same(d?.spec.template.spec.containers[0].command, ['whippet', d?.metadata.name]);
+    t.equal(d?.spec.template.spec.securityContext.runAsNonRoot, true);
+    const env = envOf(d);
+    t.equal(env.queue, 'nats://nats.whippet.svc.cluster.local:4222');
+    t.equal(env.function_url_template, 'http://{name}.{namespace}.svc.cluster.local:8080');
+    t.equal(env.function_namespace, 'whippet-fn');
+  }
+  t.ok(find('Service', 'nats') && find('Service', 'router'), 'services for NATS clients and the router');
+
+  const fnDeployment = find('Deployment', 'echo');
+  const fnService = find('Service', 'echo');
+  t.equal(fnDeployment?.metadata.namespace, 'whippet-fn');
+  t.equal(fnService?.metadata.namespace, 'whippet-fn', 'the Service is named after the function in function_namespace');
+  t.same(fnService?.spec.ports.map((p: { port: number }) => p.port), [8080]);
+  t.equal(fnDeployment?.spec.template.spec.containers[0].readinessProbe.httpGet.path, '/_/ready');
+});
+
+t.test('kubernetes: NATS is a JetStream cluster whose routes name every replica', async (t) => {
+  const sts = find('StatefulSet', 'nats');
+  const conf = find('ConfigMap', 'nats-config')?.data?.['nats.conf'] ?? '';
+  t.equal(sts?.spec.replicas, 3);
+  t.equal(sts?.spec.serviceName, 'nats-headless');
+  t.match(conf, /jetstream \{\s+store_dir: \/data/);
+  t.match(conf, /server_name: \$POD_NAME/);
+  const routes = [...conf.matchAll(/nats:\/\/(nats-\d)\.nats-headless\.whippet\.svc\.cluster\.local:6222/g)].map((m) => m[1]);
+  t.same(routes, ['nats-0', 'nats-1', 'nats-2']);
+  t.ok(sts?.spec.volumeClaimTemplates?.[0]?.metadata.name === 'data', 'the store is on a persistent volume');
+});

@@ -1,0 +1,111 @@
+// Every Dockerfile parses, references files that exist in its build context, and follows the
+// conventions: FROM the ARG-named base image, ENV fprocess and timeouts, non-root USER, HEALTHCHECK.
+
+import t, { type Test } from 'tap';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { parseDuration } from '../../watchdog/duration.js';
+import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, splitCommand, type Instruction } from './dockerfile.js';
+import { REPO, TEMPLATES } from './support.js';
+
+const BASE = 'ghcr.io/whippet/whippet:latest';
+
+t.test('parser: continuations, comments, ENV forms, COPY flags, fprocess splitting', async (t) => {
+  const ins = parseDockerfile('# c\nFROM x AS b\nRUN a \\\n  # inner comment\n  && b\n\nenv k=v\n');
+  t.same(ins, [
+    { keyword: 'FROM', args: 'x AS b', line: 2 },
+    { keyword: 'RUN', args: 'a && b', line: 3 },
+    { keyword: 'ENV', args: 'k=v', line: 7 },
+  ]);
+  t.throws(() => parseDockerfile('RUN a \\\n'), /ends inside a continued line/);
+  t.same(parseEnvArgs('a=1 b="two words" c=\'$lit\' d="q\\"x" e='), [['a', '1'], ['b', 'two words'], ['c', '$lit'], ['d', 'q"x'], ['e', '']]);
+  t.throws(() => parseEnvArgs('fprocess node index.js'), /legacy/);
+  t.throws(() => parseEnvArgs('a=$HOME'), /may not contain/);
+  t.throws(() => parseEnvArgs('a="open'), /unterminated/);
+  t.throws(() => parseEnvArgs('a="x"y'), /blank after the closing quote/);
+  t.same(dockerfileEnv(parseDockerfile('FROM a\nENV x=1\nFROM b\nENV y=2 z=3\nENV y=4\n')), { y: '4', z: '3' });
+  t.same(copySources('--from=build --chown=app /src/dist ./dist/'), { flags: { from: 'build', chown: 'app' }, sources: ['/src/dist'], dest: './dist/' });
+  t.same(copySources('["a b", "c"]'), { flags: {}, sources: ['a b'], dest: 'c' });
+  t.same(splitCommand(`python3 "my script.py" 'x y' z`), ['python3', 'my script.py', 'x y', 'z']);
+});
+
+const byKeyword = (ins: readonly Instruction[], k: string) => ins.filter((x) => x.keyword === k);
+const lastUser = (ins: readonly Instruction[]) => byKeyword(ins, 'USER').at(-1)?.args.trim();
+
+/** Every COPY/ADD source without --from must exist in the context (globs are not used here). */
+function checkCopySources(t: Test, ins: readonly Instruction[], context: string): void {
+  for (const x of [...byKeyword(ins, 'COPY'), ...byKeyword(ins, 'ADD')]) {
+    const { flags, sources } = copySources(x.args);
+    if (flags.from !== undefined) continue;
+    for (const src of sources) {
+      t.notMatch(src, /[*?[]/, `line ${x.line}: no globs (a glob that matches nothing fails some builders)`);
+      t.ok(existsSync(join(context, src)), `line ${x.line}: COPY source ${src} exists in the context`);
+    }
+  }
+}
+
+for (const lang of TEMPLATES) {
+  t.test(`templates/${lang}/Dockerfile`, async (t) => {
+    const dir = join(REPO, 'templates', lang);
+    const ins = parseDockerfile(readFileSync(join(dir, 'Dockerfile'), 'utf8'));
+    t.same(ins.slice(0, 2).map((x) => [x.keyword, x.args]), [['ARG', `WHIPPET_IMAGE=${BASE}`], ['FROM', '${WHIPPET_IMAGE}']],
+      'starts with ARG WHIPPET_IMAGE and FROM it');
+    t.equal(byKeyword(ins, 'FROM').length, 1, 'one stage');
+    checkCopySources(t, ins, dir);
+    t.ok(byKeyword(ins, 'COPY').some((x) => copySources(x.args).sources.includes('function/')), 'copies the handler folder');
+
+    const env = dockerfileEnv(ins);
+    for (const k of ['read_timeout', 'write_timeout', 'exec_timeout']) {
+      t.ok(env[k] !== undefined && parseDuration(env[k]!) > 0, `${k}=${env[k]} is set and parses`);
+    }
+    t.ok(['serializing', 'streaming', 'http'].includes(env.mode ?? ''), `mode=${env.mode}`);
+    const argv = splitCommand(env.fprocess ?? '');
+    t.ok(argv.length >= 2, `fprocess=${env.fprocess}`);
+    t.ok(existsSync(join(dir, argv.at(-1)!)), `the entry ${argv.at(-1)} exists`);
+    if (env.mode === 'http') t.match(env.upstream_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const user = lastUser(ins);
+    t.ok(user !== undefined && !/^(root|0)(:|$)/.test(user), `runs as a non-root user (${user})`);
+    const health = byKeyword(ins, 'HEALTHCHECK');
+    t.equal(health.length, 1);
+    t.match(health[0]?.args, /^--interval=\d+s CMD \["fwatchdog", "--run-healthcheck"\]$/);
+    t.same(byKeyword(ins, 'CMD').map((x) => JSON.parse(x.args)), [['fwatchdog']]);
+
+    const yml = parse(readFileSync(join(dir, 'template.yml'), 'utf8')) as Record<string, string>;
+    t.equal(yml.language, lang);
+    t.equal(yml.fprocess, env.fprocess, 'template.yml and the Dockerfile agree on fprocess');
+    t.ok((yml.welcome_message ?? '').length > 20, 'has a welcome message');
+    t.ok(statSync(join(dir, 'function')).isDirectory(), 'has a function/ skeleton');
+  });
+}
+
+t.test('root Dockerfile: build stage, slim runtime, bins, non-root, fwatchdog', async (t) => {
+  const ins = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+  t.same(byKeyword(ins, 'FROM').map((x) => x.args), ['node:20-bookworm AS build', 'node:20-bookworm-slim']);
+  checkCopySources(t, ins, REPO);
+  const run = byKeyword(ins, 'RUN').map((x) => x.args).join(' && ');
+  for (const step of ['npm ci', 'npm run build', 'mkdir -p native/build', 'npm prune --omit=dev']) t.match(run, step);
+  const fromBuild = byKeyword(ins, 'COPY').map((x) => copySources(x.args)).filter((c) => c.flags.from === 'build');
+  t.same(fromBuild.flatMap((c) => c.sources).sort(),
+    ['/src/dist', '/src/native/build', '/src/node_modules', '/src/package.json', '/src/templates']);
+
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  for (const [bin, target] of Object.entries(pkg.bin)) {
+    t.match(run, `ln -s /opt/whippet/${target} /usr/local/bin/${bin}`, `${bin} -> ${target}`);
+    t.ok(existsSync(join(REPO, target.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), `${target} is compiled from a source that exists`);
+  }
+  t.match(run, /useradd --uid 10001 --gid app .*--home-dir \/home\/app .* app/);
+  t.equal(lastUser(ins), 'app');
+  t.equal(byKeyword(ins, 'WORKDIR').at(-1)?.args, '/home/app');
+  t.same(byKeyword(ins, 'EXPOSE').map((x) => x.args), ['8080']);
+  t.same(JSON.parse(byKeyword(ins, 'CMD').at(-1)!.args), ['fwatchdog']);
+});
+
+t.test('.dockerignore keeps host builds out and the sources in', async (t) => {
+  const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  for (const p of ['node_modules', 'dist', 'native/build', '.git', '.whippet']) t.ok(ignored.includes(p), `ignores ${p}`);
+  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'cli', 'watchdog', 'router', 'templates', 'native']) {
+    t.notOk(ignored.some((i) => i === p || p.startsWith(`${i}/`)), `keeps ${p}`);
+  }
+});

@@ -1,0 +1,64 @@
+// The CGI environment of one forked request (OpenFaaS spelling): Http_Method, Http_Path, Http_Query,
+// Http_Host, Http_ContentLength and Http_<Header_Name> per header. Pure; the caller passes the base env.
+
+const ENV_NAME = /^[A-Za-z0-9_]+$/;
+// Go's token characters (RFC 7230 tchar): CanonicalMIMEHeaderKey leaves a name unchanged if it has others.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Go's textproto.CanonicalMIMEHeaderKey: `x-call-id` → `X-Call-Id`; names with non-token bytes stay as they are. */
+export function canonicalHeaderName(name: string): string {
+  if (!TOKEN.test(name)) return name;
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    out += upper ? c.toUpperCase() : c.toLowerCase();
+    upper = c === '-';
+  }
+  return out;
+}
+
+/** The variable for a header (`X-Call-Id` → `Http_X_Call_Id`), or undefined when the name cannot be one. */
+export function headerEnvName(name: string): string | undefined {
+  const key = canonicalHeaderName(name).replace(/-/g, '_');
+  return ENV_NAME.test(key) ? `Http_${key}` : undefined;
+}
+
+/** What the env builder needs from a request (node's IncomingMessage fits). */
+export interface CgiRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  /** Alternating names and values, as received. */
+  readonly rawHeaders: readonly string[];
+  readonly headers: { readonly host?: string | undefined; readonly 'content-length'?: string | undefined; readonly 'transfer-encoding'?: string | undefined };
+}
+
+/**
+ * The child's environment: a copy of `base` plus the request variables. Headers go first (first value wins,
+ * as in Go) and the request variables last, so a header such as `Method:` can never change Http_Method.
+ */
+export function requestEnv(base: Readonly<Record<string, string>>, req: CgiRequest): Record<string, string> {
+  const env: Record<string, string> = { ...base };
+  const raw = req.rawHeaders;
+  // Walk backwards so the first of repeated headers is written last and wins.
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    const key = headerEnvName(raw[i]!);
+    if (key !== undefined) env[key] = raw[i + 1]!;
+  }
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  env.Http_Method = req.method ?? 'GET';
+  env.Http_Path = q === -1 ? url : url.slice(0, q);
+  env.Http_Query = q === -1 ? '' : url.slice(q + 1);
+  env.Http_Host = req.headers.host ?? '';
+  // As the classic watchdog: -1 for a chunked body, 0 when there is no body.
+  env.Http_ContentLength = req.headers['content-length'] ?? (req.headers['transfer-encoding'] !== undefined ? '-1' : '0');
+  return env;
+}
+
+/** The watchdog's own environment with undefined values dropped: the base every request copies. */
+export function baseEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,56 @@
+// Prometheus metrics on their own port (metrics_port), with OpenFaaS's names. prom-client is imported only
+// when metrics are on, so a watchdog with metrics_port=0 starts without loading it.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the request path records; a no-op implementation is used when metrics are off. */
+export interface Metrics {
+  requestStarted(): void;
+  /** `method` is lowercased, as Go's promhttp labels it. */
+  requestFinished(method: string, code: number, seconds: number): void;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const NO_METRICS: Metrics = {
+  requestStarted() {},
+  requestFinished() {},
+  port: 0,
+  async close() {},
+};
+
+/** Start the metrics server on `port` (127.0.0.1 is not assumed: Prometheus scrapes from outside). */
+export async function startMetrics(port: number): Promise<Metrics> {
+  const prom = await import('prom-client');
+  const registry = new prom.Registry();
+  prom.collectDefaultMetrics({ register: registry });
+  const total = new prom.Counter({ name: 'http_requests_total', help: 'Requests served, by status code and method', labelNames: ['code', 'method'], registers: [registry] });
+  const duration = new prom.Histogram({ name: 'http_request_duration_seconds', help: 'Time to serve a request', labelNames: ['code', 'method'], registers: [registry] });
+  const inflight = new prom.Gauge({ name: 'http_requests_in_flight', help: 'Requests being served now', registers: [registry] });
+  const server: Server = createServer((req, res) => {
+    if (req.url !== '/metrics' && !req.url?.startsWith('/metrics?')) {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => { server.off('error', reject); resolve(); });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    requestStarted: () => inflight.inc(),
+    requestFinished: (method, code, seconds) => {
+      inflight.dec();
+      const labels = { code: String(code), method: method.toLowerCase() };
+      total.inc(labels);
+      duration.observe(labels, seconds);
+    },
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+  };
+}

@@ -1,0 +1,152 @@
+// The watchdog's HTTP front: /_/health and /_/ready, max_inflight, read/write timeouts, malformed requests,
+// then hands every other request to the runner of the configured mode.
+
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { WatchdogConfig } from './config.js';
+import { INTERNAL_HEADER, OverloadedError, toResponse } from './errors.js';
+import type { LockFile } from './lock.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import type { Runner } from './runners/types.js';
+
+export interface ServerDeps {
+  readonly runner: Runner;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly lock: LockFile | undefined;
+}
+
+// Per-request state lives on the response under these keys, so the hot path allocates no closures.
+const OWNER = Symbol('watchdog');
+const STARTED = Symbol('startedAt');
+const WRITE_TIMER = Symbol('writeTimer');
+type TrackedResponse = ServerResponse & { [OWNER]: WatchdogServer; [STARTED]: number; [WRITE_TIMER]: NodeJS.Timeout };
+
+function onWriteTimeout(res: TrackedResponse): void {
+  res[OWNER].log.warn('write_timeout exceeded, closing the connection', { path: res.req.url });
+  res.destroy();
+}
+
+function onResponseClose(this: TrackedResponse): void {
+  clearTimeout(this[WRITE_TIMER]);
+  this[OWNER].finished(this);
+}
+
+/** Answer a malformed or too slow request (431, 408, 400) unless a response is already under way. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  const current = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n${INTERNAL_HEADER}: watchdog\r\n\r\n`);
+}
+
+export class WatchdogServer {
+  readonly server: Server;
+  /** False before the start completes and once the drain begins: /_/health then answers 503. */
+  accepting = false;
+  private draining = false;
+  private inflight = 0;
+  private onIdle: (() => void) | undefined;
+
+  constructor(private readonly config: WatchdogConfig, private readonly deps: ServerDeps) {
+    const readMs = config.readTimeoutMs;
+    this.server = createServer({
+      requestTimeout: readMs,
+      headersTimeout: readMs,
+      // Node checks request timeouts on this period (30 s by default): tighten it so read_timeout is kept.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(readMs / 4))),
+    }, this.onRequest);
+    this.server.on('clientError', onClientError);
+  }
+
+  get log(): Logger { return this.deps.log; }
+
+  /** Listen on config.port (all interfaces); resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  private healthy(): boolean {
+    const { lock } = this.deps;
+    return this.accepting && this.deps.runner.ready() && (lock === undefined || lock.present());
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/_/')) { this.probe(req, res, url); return; }
+    const startedAt = performance.now();
+    if (this.draining) res.setHeader('Connection', 'close');
+    const max = this.config.maxInflight;
+    this.deps.metrics.requestStarted();
+    if (max > 0 && this.inflight >= max) {
+      toResponse(res, new OverloadedError(max), startedAt);
+      this.deps.metrics.requestFinished(req.method ?? 'GET', 429, (performance.now() - startedAt) / 1000);
+      return;
+    }
+    this.inflight++;
+    const tracked = res as TrackedResponse;
+    tracked[OWNER] = this;
+    tracked[STARTED] = startedAt;
+    tracked[WRITE_TIMER] = setTimeout(onWriteTimeout, this.config.writeTimeoutMs, tracked);
+    res.once('close', onResponseClose);
+    this.deps.runner.handle(req, res, startedAt);
+  };
+
+  /** Bookkeeping once a function response is over (sent or cut). */
+  finished(res: TrackedResponse): void {
+    this.inflight--;
+    const seconds = (performance.now() - res[STARTED]) / 1000;
+    const status = res.writableFinished ? res.statusCode : 499;
+    this.deps.metrics.requestFinished(res.req.method ?? 'GET', status, seconds);
+    this.deps.log.info('request', { method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)) });
+    if (this.inflight === 0) this.onIdle?.();
+  }
+
+  private probe(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const path = url.split('?', 1)[0];
+    if (path !== '/_/health' && path !== '/_/ready') { res.writeHead(404, { [INTERNAL_HEADER]: 'watchdog' }).end(); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { Allow: 'GET, HEAD', [INTERNAL_HEADER]: 'watchdog' }).end(); return; }
+    let status = this.healthy() ? 200 : 503;
+    if (status === 200 && path === '/_/ready' && this.config.maxInflight > 0 && this.inflight >= this.config.maxInflight) status = 429;
+    const body = status === 200 ? 'OK\n' : `${STATUS_CODES[status]}\n`;
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, [INTERNAL_HEADER]: 'watchdog' });
+    res.end(body);
+  }
+
+  /** Stop accepting: health turns 503 and later responses ask their connection to close. */
+  startDrain(): void {
+    this.accepting = false;
+    this.draining = true;
+  }
+
+  /** Close the listener, wait for in-flight requests up to `deadlineMs`; resolves with how many were cut. */
+  async close(deadlineMs: number): Promise<number> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (this.inflight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => { this.onIdle = resolve; }),
+          new Promise<void>((resolve) => { timer = setTimeout(resolve, deadlineMs); }),
+        ]);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const cut = this.inflight;
+    this.server.closeAllConnections();
+    await closed;
+    return cut;
+  }
+}
