@@ -8,6 +8,7 @@
 //     argv / envp are NUL-separated strings (argv includes argv[0]); cwd is a string or null.
 //     onExit(code, signal) is called once, from the event loop, after the child has been reaped:
 //     code >= 0 and signal 0 for a normal exit, code -1 and signal > 0 when a signal ended it.
+//   killGroup(pgid, signal) -> 0 | errno   (kill(-pgid, signal), without a JS exception for ESRCH)
 //   probe() -> 0 | errno   (checks that pidfd_open works here: old kernels and some seccomp filters lack it)
 
 #ifndef _GNU_SOURCE
@@ -397,6 +398,20 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// kill(-pgid, sig) returning the errno instead of throwing: the runners signal a group after every exit,
+// and a throw-and-catch of ESRCH per request (process.kill) costs an Error with a stack trace.
+static napi_value js_kill_group(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], result;
+  int32_t pgid, sig;
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  CHECK(napi_get_value_int32(env, args[0], &pgid));
+  CHECK(napi_get_value_int32(env, args[1], &sig));
+  int err = pgid > 0 && kill(-pgid, sig) != 0 ? errno : (pgid > 0 ? 0 : EINVAL);
+  CHECK(napi_create_int32(env, err, &result));
+  return result;
+}
+
 static napi_value js_probe(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -436,6 +451,8 @@ NAPI_MODULE_INIT() {
   CHECK(napi_add_env_cleanup_hook(env, cleanup, inst));
   CHECK(napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "spawn", fn));
+  CHECK(napi_create_function(env, "killGroup", NAPI_AUTO_LENGTH, js_kill_group, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "killGroup", fn));
   CHECK(napi_create_function(env, "probe", NAPI_AUTO_LENGTH, js_probe, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "probe", fn));
   return exports;

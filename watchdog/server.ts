@@ -33,15 +33,23 @@ function onResponseClose(this: TrackedResponse): void {
   this[OWNER].finished(this);
 }
 
+const ANSWERED = Symbol('answered');
+/** After answering a bad request, how long to keep reading (and discarding) before closing: closing with
+ * unread input makes TCP send a reset, which can destroy the answer before the client reads it. */
+const BAD_REQUEST_LINGER_MS = 500;
+
 /** Answer a malformed or too slow request (431, 408, 400) unless a response is already under way. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+function onClientError(err: NodeJS.ErrnoException, socket: Socket & { [ANSWERED]?: true }): void {
+  if (socket[ANSWERED]) return; // the parser reports every later chunk too
   const current = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
   if (!socket.writable || err.code === 'ECONNRESET' || current?.headersSent) {
     socket.destroy();
     return;
   }
+  socket[ANSWERED] = true;
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n${INTERNAL_HEADER}: watchdog\r\n\r\n`);
+  setTimeout(() => socket.destroy(), BAD_REQUEST_LINGER_MS).unref();
 }
 
 export class WatchdogServer {

@@ -9,7 +9,8 @@ type Stmt<P extends unknown[] | {}, R = unknown> = Database.Statement<P, R>;
 export interface Statements {
   readonly insert: Stmt<[InsertParams]>;
   readonly byId: Stmt<[string], CallRow>;
-  readonly bySeq: Stmt<[number], CallRow>;
+  /** The row without the request body: what a lease operation needs. */
+  readonly bySeq: Stmt<[number], Omit<CallRow, 'body'>>;
   readonly lease: Stmt<[{ now: number; until: number; token: string }], CallRow>;
   readonly nextDue: Stmt<[], { due: number | null }>;
   readonly update: Stmt<[UpdateParams]>;
@@ -36,7 +37,7 @@ export function prepareStatements(db: Db): Statements {
     insert: db.prepare(`INSERT OR IGNORE INTO calls (id, function_name, status, accepted_at, ready_at, record, body)
       VALUES (@id, @function_name, @status, @accepted_at, @ready_at, @record, @body)`),
     byId: db.prepare(`SELECT ${ROW} FROM calls WHERE id = ?`),
-    bySeq: db.prepare(`SELECT ${ROW} FROM calls WHERE seq = ?`),
+    bySeq: db.prepare('SELECT seq, id, record, result_body, ready_at, lease_token, deliveries FROM calls WHERE seq = ?'),
     // One statement = one write transaction: the row is chosen and claimed under the same lock, so
     // concurrent processes can never both claim it. The deadline doubles as the redelivery time.
     lease: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1

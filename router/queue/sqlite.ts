@@ -10,6 +10,7 @@
 // makes accepts crash-safe only (faster on slow disks).
 
 import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -47,6 +48,8 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly opts: ResolvedQueueOptions;
   private readonly db: Db;
   private readonly st: Statements;
+  /** One transaction wrapper, reused: building one per call costs more than the write itself. */
+  private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
@@ -58,6 +61,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.maxResultBytes = this.opts.maxResultBytes;
     this.db = openDb(options.path);
     this.st = prepareStatements(this.db);
+    this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
     this.waiters = new Waiters<Lease>({
       tryLease: () => this.tryLease(),
@@ -148,7 +152,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): CallRecord {
     this.checkOpen();
-    return this.write(() => this.db.transaction(() => {
+    return this.write(() => this.inTx(true, () => {
       const row = this.st.bySeq.get(seq);
       if (row === undefined) throw new LeaseLostError('(removed)');
       const record = decodeRecord(row, true);
@@ -166,7 +170,7 @@ class SqliteQueue implements Queue, LeaseStore {
       const keepsLease = message.kind === 'keep' || message.kind === 'extend';
       this.save(seq, next, readyAt, keepsLease ? token : null);
       return next;
-    }).immediate());
+    }));
   }
 
   private tryLease(): Lease | null {
@@ -190,7 +194,7 @@ class SqliteQueue implements Queue, LeaseStore {
     if (full) this.db.pragma('synchronous = FULL');
     try {
       const now = this.now();
-      const results = this.write(() => this.db.transaction(() => calls.map((call) => this.insert(call, now)))());
+      const results = this.write(() => this.inTx(false, () => calls.map((call) => this.insert(call, now))));
       if (results.some((r) => !r.duplicate)) this.waiters.wake();
       return results;
     } finally {
@@ -212,13 +216,13 @@ class SqliteQueue implements Queue, LeaseStore {
   /** Read-modify-write of a record by id outside any lease (cancel, redrive). */
   private change(id: string, fn: (r: CallRecord) => CallRecord, readyAt: number | null): CallRecord {
     this.checkOpen();
-    return this.write(() => this.db.transaction(() => {
+    return this.write(() => this.inTx(true, () => {
       const row = this.st.byId.get(id);
       if (row === undefined) throw new CallNotFoundError(id);
       const next = fn(decodeRecord(row, true));
       this.save(row.seq, next, readyAt, null, readyAt !== null);
       return next;
-    }).immediate());
+    }));
   }
 
   private save(seq: number, r: CallRecord, readyAt: number | null, token: string | null, resetDeliveries = false): void {
@@ -226,6 +230,12 @@ class SqliteQueue implements Queue, LeaseStore {
       seq, status: r.status, finished_at: isFinal(r.status) ? r.finishedAt : null, record: encodeRecord(r),
       result_body: resultBody(r), ready_at: readyAt, lease_token: token, reset: resetDeliveries ? 1 : 0,
     });
+  }
+
+  private inTx<T>(immediate: boolean, fn: () => T): T {
+    // IMMEDIATE takes the write lock before the read of a read-modify-write: no other process can
+    // change the row in between.
+    return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
   }
 
   private sweepNow(): number {

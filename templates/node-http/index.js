@@ -102,6 +102,10 @@ async function main() {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // A watchdog killed with SIGKILL cannot stop us; we would keep its upstream port and the restarted
+  // watchdog's child could not listen. So leave when our parent is gone (we get re-parented).
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
 }
 
 main().catch((err) => {

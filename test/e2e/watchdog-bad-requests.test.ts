@@ -1,7 +1,7 @@
 // Item 10: 1 MB of headers, a lying Content-Length and a one-byte-a-second client each get a 4xx or a
 // closed connection, and the watchdog keeps serving others meanwhile.
 import { connect, type Socket } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { startWatchdog } from '../helpers/start-watchdog.js';
 
@@ -16,13 +16,13 @@ function collect(s: Socket, ms: number): Promise<{ text: string; closed: boolean
   });
 }
 
-async function stillServes(t: Parameters<Parameters<typeof t.test>[1]>[0], url: string): Promise<void> {
+async function stillServes(t: Test, url: string): Promise<void> {
   const res = await request(`${url}/`, { method: 'POST', body: 'other' });
   t.equal(res.statusCode, 200, 'others are served');
   t.equal(await res.body.text(), 'other');
 }
 
-t.test('1 MB of headers gets 431 and the connection closes', async (t) => {
+t.test('1 MB of headers gets 431 (or a reset) and the connection closes', async (t) => {
   const wd = await startWatchdog(t, { fprocess: 'cat' });
   const s = connect(wd.port, '127.0.0.1');
   const done = collect(s, 5000);
@@ -32,7 +32,8 @@ t.test('1 MB of headers gets 431 and the connection closes', async (t) => {
     s.write('\r\n');
   });
   const r = await done;
-  t.match(r.text, /^HTTP\/1\.1 431 /);
+  // The 431 goes out at once; a client still writing may see it replaced by a reset (TCP discards it).
+  t.ok(r.text === '' || r.text.startsWith('HTTP/1.1 431 '), `431 or nothing: ${JSON.stringify(r.text.slice(0, 40))}`);
   t.ok(r.closed, 'connection closed');
   await stillServes(t, wd.url);
 });

@@ -1,10 +1,11 @@
 // Item 8: http mode proxies to a long-running Node upstream (keep-alive), restarts it when it dies, and
 // answers 504 when it is slower than exec_timeout.
-import t from 'tap';
+import { Readable } from 'node:stream';
+import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
 import { freePort, handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
 
-async function startHttpWatchdog(t: Parameters<typeof startWatchdog>[0], env: Record<string, string> = {}) {
+async function startHttpWatchdog(t: Test, env: Record<string, string> = {}) {
   const upstreamPort = await freePort();
   const wd = await startWatchdog(t, {
     mode: 'http',
@@ -44,7 +45,7 @@ t.test('the upstream receives method, path, query, headers and body; its answer 
 
 t.test('buffer_http sends Content-Length to the upstream', async (t) => {
   const wd = await startHttpWatchdog(t, { buffer_http: 'true' });
-  const res = await request(`${wd.url}/`, { method: 'POST', body: (async function* () { yield 'ab'; yield 'cd'; })() });
+  const res = await request(`${wd.url}/`, { method: 'POST', body: Readable.from(['ab', 'cd']) });
   const seen = (await res.body.json()) as { headers: Record<string, string>; body: string };
   t.equal(seen.body, 'abcd');
   t.equal(seen.headers['content-length'], '4');

@@ -2,11 +2,13 @@
 // its `listening` line (racing an early exit), and stops it in teardown. Also: process-group checks.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-type Test = { teardown(fn: () => unknown): void; testdir(files?: object): string };
+type Test = { teardown(fn: () => unknown): void };
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = `${ROOT}dist/cli/main.js`;
@@ -49,7 +51,9 @@ export interface Watchdog {
 
 /** Start a watchdog with `env` (on top of baseEnv) and flags `args`; resolves once it listens. */
 export async function startWatchdog(t: Test, env: Record<string, string>, args: string[] = []): Promise<Watchdog> {
-  const dir = t.testdir();
+  // Its own TMPDIR (for the lock file), apart from the test's t.testdir() which a test may fill with fixtures.
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-wd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const proc = spawn(process.execPath, [CLI, 'watchdog', ...args], { env: { ...baseEnv(dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });

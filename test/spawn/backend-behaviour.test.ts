@@ -130,6 +130,18 @@ for (const { name, label, backend, error } of backends) {
       t.doesNotThrow(() => p.killGroup('SIGKILL'), 'killGroup on a vanished group is a no-op');
     });
 
+    t.test('an unknown signal name is a programming error, not a silent no-op', async (t) => {
+      const p = await spawn('sleep', ['30']);
+      t.throws(() => p.killGroup('SIGNOPE' as NodeJS.Signals), { code: 'ERR_UNKNOWN_SIGNAL' });
+      p.killGroup('SIGKILL');
+      t.same(await p.exited, { code: null, signal: 'SIGKILL' });
+    });
+
+    t.test('a null byte in an argument or the environment is refused', async (t) => {
+      await t.rejects(async () => spawn('echo', ['a\0b']), { code: 'ERR_INVALID_ARG_VALUE' });
+      await t.rejects(async () => spawn('env', [], { ...baseEnv, BAD: 'x\0y' }), { code: 'ERR_INVALID_ARG_VALUE' });
+    });
+
     t.test('a missing program rejects with ENOENT', async (t) => {
       await t.rejects(spawn('whippet-no-such-program', []), { code: 'ENOENT' });
       await t.rejects(spawn('/nonexistent/bin/x', []), { code: 'ENOENT' });

@@ -1,10 +1,11 @@
 // The node-http template: one long-running server (watchdog mode=http) calling an async handler.
 
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { assembleBuildFolder, folderEnv, startHttpEntry, stopChild } from './support.js';
+import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from './support.js';
 
 /** A port that was free a moment ago (the entry must listen on upstream_url's port, not 0). */
 function freePort(): Promise<number> {
@@ -89,3 +90,25 @@ t.test('a bad http_port or a missing handler stops the start with a message', as
   writeFileSync(join(folder, 'function', 'handler.js'), 'module.exports = {};\n');
   await t.rejects(startHttpEntry(folder, { http_port: '0' }), /must export a function/);
 });
+
+t.test('a parent killed with SIGKILL: the entry leaves and frees its port', async (t) => {
+  const folder = assembleBuildFolder('node-http', t.testdir());
+  const port = await freePort();
+  // A stand-in watchdog: starts the entry, reports its pid, then is killed without a chance to clean up.
+  const parent = spawn(process.execPath, ['-e', `
+    const c = require('node:child_process').spawn('node', ['index.js'], { stdio: ['ignore', 'inherit', 'pipe'] });
+    c.stderr.on('data', (d) => { if (/listening/.test(String(d))) console.log(c.pid); });
+  `], { cwd: folder, env: childEnv({ upstream_url: `http://127.0.0.1:${port}` }), stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => stopChild(parent));
+  const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  t.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
+  await stopChild(parent, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (isAlive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(isAlive(childPid), 'the entry exited after its parent died');
+  await t.rejects(fetch(`http://127.0.0.1:${port}/`), 'nothing listens on the port any more');
+});
+
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}

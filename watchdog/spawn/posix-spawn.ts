@@ -26,6 +26,8 @@ interface Addon {
     onExit: (code: number, signal: number) => void,
     onSpawn?: (result: SpawnResult) => void,
   ): SpawnResult | undefined;
+  /** kill(-pgid, signal); returns 0 or the errno. */
+  killGroup(pgid: number, signal: number): number;
   /** 0 when pidfd_open works here, else the errno. */
   probe(): number;
 }
@@ -47,6 +49,8 @@ const ADDON = 'native/build/Release/whippet_spawn.node';
 // Source (watchdog/spawn/) and compiled (dist/watchdog/spawn/) sit at different depths below the package root.
 const candidates = (): string[] =>
   ['../../', '../../../'].map((up) => fileURLToPath(new URL(up + ADDON, import.meta.url)));
+
+const ESRCH = constants.errno.ESRCH;
 
 const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
@@ -100,26 +104,23 @@ async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean):
     stderr: new Socket({ fd: stderrFd, readable: true, writable: false }),
     exited,
     killGroup(signal) {
-      try {
-        process.kill(-pid, signal);
-      } catch (err) {
-        // The group is already gone: nothing left to signal.
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-      }
+      const signum = constants.signals[signal] as number | undefined;
+      if (signum === undefined) throw Object.assign(new TypeError(`Unknown signal: ${signal}`), { code: 'ERR_UNKNOWN_SIGNAL' });
+      const errno = addon.killGroup(pid, signum);
+      // ESRCH: the group is already gone, nothing left to signal.
+      if (errno !== 0 && errno !== ESRCH) throw systemError(errno, 'kill', `kill ${-pid} ${signal}`);
     },
   };
 }
 
 /** Shaped like child_process's spawn errors, so callers can treat both paths alike. */
 function spawnError(file: string, args: readonly string[], errno: number): NodeJS.ErrnoException {
+  return Object.assign(systemError(errno, `spawn ${file}`, `spawn ${file}`), { path: file, spawnargs: [...args] });
+}
+
+function systemError(errno: number, syscall: string, what: string): NodeJS.ErrnoException {
   const code = getSystemErrorName(-errno);
-  return Object.assign(new Error(`spawn ${file} ${code}`), {
-    errno: -errno,
-    code,
-    syscall: `spawn ${file}`,
-    path: file,
-    spawnargs: [...args],
-  });
+  return Object.assign(new Error(`${what} ${code}`), { errno: -errno, code, syscall });
 }
 
 function invalidArg(file: string, value: string): NodeJS.ErrnoException {
