@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { createChildProcessBackend } from '../watchdog/spawn/child-process.js';
+import { benchSpawnEndToEnd } from './spawn-e2e.js';
 import { loadPosixSpawn } from '../watchdog/spawn/posix-spawn.js';
 import type { SpawnBackend } from '../watchdog/spawn/types.js';
 
@@ -75,8 +76,13 @@ function ballast(mb: number): Buffer | undefined {
   return Buffer.allocUnsafeSlow(Math.round(missing * 2 ** 20)).fill(0x5a);
 }
 
-/** Runs the spawn benchmark and returns it as Markdown. */
+/** Runs the spawn micro-benchmark, then the end-to-end comparison; returns Markdown. */
 export async function benchSpawn(): Promise<string> {
+  return `${await benchSpawnCost()}\n${await benchSpawnEndToEnd()}`;
+}
+
+/** The spawn micro-benchmark alone, as Markdown. */
+export async function benchSpawnCost(): Promise<string> {
   const backends: Labelled[] = [{ label: 'child_process', backend: createChildProcessBackend() }];
   let note = '';
   try {

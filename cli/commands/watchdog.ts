@@ -4,7 +4,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
 import { ConfigError, yargsOptions } from '../../watchdog/options.js';
-import { setExitCode } from '../run.js';
 
 export const command: CommandModule<object, Record<string, unknown>> = {
   command: 'watchdog',
@@ -15,41 +14,46 @@ export const command: CommandModule<object, Record<string, unknown>> = {
       .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
       .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'),
   handler: async (argv) => {
-    let config;
-    try {
-      config = loadWatchdogConfig(argv, process.env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`watchdog: ${err.message}\n`);
-      setExitCode(1);
-      return;
-    }
-    if (argv['run-healthcheck'] === true) {
-      const { checkHealth } = await import('../../watchdog/healthcheck.js');
-      const problem = await checkHealth(config.port);
-      if (problem !== undefined) process.stderr.write(`unhealthy: ${problem}\n`);
-      setExitCode(problem === undefined ? 0 : 1);
-      return;
-    }
-    const [{ createLogger }, { startWatchdog }] = await Promise.all([
-      import('../../watchdog/log.js'),
-      import('../../watchdog/main.js'),
-    ]);
-    const log = createLogger({ format: config.logFormat, level: config.logLevel }, { component: 'watchdog' });
-    let running;
-    try {
-      running = await startWatchdog(config, { env: process.env, log, writeOutput: (line) => { process.stderr.write(line); } });
-    } catch (err) {
-      log.error('cannot start', { err, code: (err as NodeJS.ErrnoException).code });
-      setExitCode(1);
-      return;
-    }
-    const stopped = new Promise<void>((resolve) => {
-      const onSignal = (signal: 'SIGTERM' | 'SIGINT') => { void running.drain(signal).then(resolve); };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
-    await stopped;
-    setExitCode(0);
+    const { setExitCode } = await import('../run.js');
+    setExitCode(await runWatchdogProcess(argv, process.env));
   },
 };
+
+/**
+ * Load the config, then health-check or run the watchdog until a signal drains it; resolves with the exit code.
+ * Needs no yargs when `flags` is empty, so cli/main.ts may call it directly for a bare `watchdog` (fast start).
+ */
+export async function runWatchdogProcess(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): Promise<number> {
+  let config;
+  try {
+    config = loadWatchdogConfig(flags, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`watchdog: ${err.message}\n`);
+    return 1;
+  }
+  if (flags['run-healthcheck'] === true) {
+    const { checkHealth } = await import('../../watchdog/healthcheck.js');
+    const problem = await checkHealth(config.port);
+    if (problem !== undefined) process.stderr.write(`unhealthy: ${problem}\n`);
+    return problem === undefined ? 0 : 1;
+  }
+  const [{ createLogger }, { startWatchdog }] = await Promise.all([
+    import('../../watchdog/log.js'),
+    import('../../watchdog/main.js'),
+  ]);
+  const log = createLogger({ format: config.logFormat, level: config.logLevel }, { component: 'watchdog' });
+  let running;
+  try {
+    running = await startWatchdog(config, { env, log, writeOutput: (line) => { process.stderr.write(line); } });
+  } catch (err) {
+    log.error('cannot start', { err, code: (err as NodeJS.ErrnoException).code });
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: 'SIGTERM' | 'SIGINT') => { void running.drain(signal).then(resolve); };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}

@@ -74,3 +74,13 @@ export class CallExpiredError extends QueueError {
   readonly status = 409;
   constructor(readonly callId: string) { super(`call ${callId} is past max_event_age`); this.name = 'CallExpiredError'; }
 }
+
+/** The call (body plus headers) is larger than the backend can store in one message (NATS max_payload). */
+export class CallTooLargeError extends QueueError {
+  readonly code = 'ERR_CALL_TOO_LARGE';
+  readonly status = 413;
+  constructor(readonly size: number, readonly limit: number) {
+    super(`call body of ${size} bytes is over the queue's limit of ${limit} bytes`);
+    this.name = 'CallTooLargeError';
+  }
+}

@@ -1,6 +1,6 @@
 // The one place a backend is chosen, from the `queue` setting:
 //   sqlite:<path>[?synchronous=full|normal]      e.g. sqlite:.whippet/queue.db (the default)
-//   nats://host:port[,nats://host2:port…]         NATS JetStream (./jetstream.js, loaded on demand)
+//   nats://host:port[,nats://host2:port…][?replicas=3&name=whippet]   NATS JetStream (./jetstream.js, loaded on demand)
 
 import { QueueBackendMissingError, QueueUrlError } from './errors.js';
 import type { Queue, QueueOptions } from './queue.js';
@@ -14,8 +14,16 @@ export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal } from './r
 export interface CreateQueueOptions extends QueueOptions {
   /** sqlite: how often idle workers look for calls written by other processes (ms). */
   readonly pollIntervalMs?: number;
-  /** jetstream: stream replicas (1 or 3). */
+  /** jetstream: stream and bucket replicas (1, 3 or 5); only used when they are created. */
   readonly replicas?: number;
+  /** jetstream: prefix of the stream, consumer, buckets and subjects (default `whippet`). */
+  readonly name?: string;
+  /** jetstream: return at once and keep connecting in the background (calls fail with 503 until then). */
+  readonly connectInBackground?: boolean;
+  /** jetstream: timeout of one JetStream API request (default 5 s). */
+  readonly requestTimeoutMs?: number;
+  /** jetstream: an enqueue that NATS has not confirmed by then fails with 503 (default 1.5 s). */
+  readonly enqueueTimeoutMs?: number;
 }
 
 /** What ./jetstream.js must export. */
@@ -27,11 +35,8 @@ export interface JetStreamModule {
 export async function createQueue(url: string, options: CreateQueueOptions = {}): Promise<Queue> {
   if (url.startsWith('sqlite:')) return createSqliteQueue({ ...options, ...parseSqliteUrl(url) });
   if (url.startsWith('nats://') || url.startsWith('tls://')) {
-    const servers = url.split(',').map((s) => s.trim());
-    if (servers.some((s) => !/^(nats|tls):\/\/[^\s/,]+\/?$/.test(s))) {
-      throw new QueueUrlError(url, 'expected nats://host:port[,nats://host2:port...]');
-    }
-    return (await loadJetStream()).createJetStreamQueue(servers, options);
+    const { servers, ...fromUrl } = parseNatsUrl(url);
+    return (await loadJetStream()).createJetStreamQueue(servers, { ...options, ...fromUrl });
   }
   throw new QueueUrlError(url, 'expected sqlite:<path> or nats://host:port[,nats://...]');
 }
@@ -49,6 +54,23 @@ export function parseSqliteUrl(url: string): { path: string; synchronous?: 'full
   for (const key of params.keys()) if (key !== 'synchronous') throw new QueueUrlError(url, `unknown parameter ${key}`);
   if (sync !== 'full' && sync !== 'normal') throw new QueueUrlError(url, 'synchronous must be full or normal');
   return { path, synchronous: sync };
+}
+
+/** `nats://a:4222,nats://b:4222?replicas=3&name=whippet` → servers and options. */
+export function parseNatsUrl(url: string): { servers: string[]; replicas?: number; name?: string } {
+  const [list = '', query] = url.split('?', 2);
+  const servers = list.split(',').map((s) => s.trim());
+  if (servers.some((s) => !/^(nats|tls):\/\/[^\s/,?]+\/?$/.test(s))) {
+    throw new QueueUrlError(url, 'expected nats://host:port[,nats://host2:port...][?replicas=3&name=whippet]');
+  }
+  if (query === undefined) return { servers };
+  const out: { servers: string[]; replicas?: number; name?: string } = { servers };
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (key === 'replicas' && /^[135]$/.test(value)) out.replicas = Number(value);
+    else if (key === 'name' && /^[-_A-Za-z0-9]+$/.test(value)) out.name = value;
+    else throw new QueueUrlError(url, `bad parameter ${key}=${value} (replicas: 1, 3 or 5; name: [-_A-Za-z0-9]+)`);
+  }
+  return out;
 }
 
 async function loadJetStream(): Promise<JetStreamModule> {

@@ -35,7 +35,12 @@ export async function startCli(t: Teardown, command: string, env: Record<string,
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
-  t.teardown(() => stop('SIGKILL'));
+  // SIGINT (drain without the health wait) so a watchdog stops its own function process; SIGKILL if it lingers.
+  t.teardown(async () => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await stop('SIGINT');
+    clearTimeout(killer);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not print listening within ${timeoutMs}ms:\n${stderr}`)), timeoutMs);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

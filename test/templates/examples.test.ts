@@ -39,9 +39,10 @@ async function call(dir: string, name: string, req: ForkRequest = {}) {
 }
 
 t.test('echo returns the body unchanged', async (t) => {
-  const res = await call(t.testdir(), 'echo', { body: 'hello\nworld\0\xff' });
+  const body = Buffer.from([0x68, 0x69, 0x0a, 0x00, 0xff, 0xfe, 0x0d, 0x0a]);
+  const res = await call(t.testdir(), 'echo', { body });
   t.equal(res.code, 0, res.stderr);
-  t.equal(res.stdout.toString('latin1'), Buffer.from('hello\nworld\0\xff').toString('latin1'));
+  t.ok(res.stdout.equals(body), `byte for byte: ${res.stdout.toString('hex')}`);
 });
 
 t.test('wordcount counts lines, words and bytes like wc', async (t) => {

@@ -96,11 +96,13 @@ t.test('a parent killed with SIGKILL: the entry leaves and frees its port', asyn
   const port = await freePort();
   // A stand-in watchdog: starts the entry, reports its pid, then is killed without a chance to clean up.
   const parent = spawn(process.execPath, ['-e', `
-    const c = require('node:child_process').spawn('node', ['index.js'], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const c = require('node:child_process').spawn('node', ['index.js'], { stdio: ['ignore', 'ignore', 'pipe'] });
     c.stderr.on('data', (d) => { if (/listening/.test(String(d))) console.log(c.pid); });
   `], { cwd: folder, env: childEnv({ upstream_url: `http://127.0.0.1:${port}` }), stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => stopChild(parent));
   const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  // Should the entry outlive the test (the behaviour under test broken), it must not outlive tap.
+  t.teardown(() => { if (isAlive(childPid)) process.kill(childPid, 'SIGKILL'); });
   t.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
   await stopChild(parent, 'SIGKILL');
   const deadline = Date.now() + 5000;

@@ -1,0 +1,78 @@
+// A small closed-loop HTTP load generator on undici: `connections` workers, each sending one request after
+// another, for `durationMs` or until `requests` are done (always bounded by MAX_RUN_MS).
+
+import { Pool } from 'undici';
+
+/** Hard ceiling of any run, so a stuck server cannot hang the benchmark. */
+const MAX_RUN_MS = 120_000;
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly method?: string;
+  readonly body?: string | Buffer;
+  readonly headers?: Record<string, string>;
+  readonly connections: number;
+  /** Stop after this long… */
+  readonly durationMs?: number;
+  /** …or after this many requests in total. */
+  readonly requests?: number;
+}
+
+export interface LoadResult {
+  /** Completed requests per second (any status). */
+  readonly rps: number;
+  /** Latency percentiles in milliseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  /** Requests that failed or did not answer 2xx. */
+  readonly errors: number;
+  readonly requests: number;
+  readonly elapsedMs: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Run the load and return throughput, latency percentiles and the error count. */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const url = new URL(o.url);
+  const pool = new Pool(url.origin, { connections: o.connections, pipelining: 1 });
+  const limitMs = Math.min(o.durationMs ?? MAX_RUN_MS, MAX_RUN_MS);
+  const latencies: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  const deadline = started + limitMs;
+  const more = (): boolean => performance.now() < deadline && (o.requests === undefined || issued < o.requests);
+  const worker = async (): Promise<void> => {
+    while (more()) {
+      issued++;
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({ path: url.pathname + url.search, method: (o.method ?? 'GET') as 'GET', body: o.body, headers: o.headers });
+        await res.body.dump();
+        if (res.statusCode < 200 || res.statusCode >= 300) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: o.connections }, worker));
+  } finally {
+    await pool.close();
+  }
+  const elapsedMs = performance.now() - started;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    rps: latencies.length / (elapsedMs / 1000),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors,
+    requests: latencies.length,
+    elapsedMs,
+  };
+}

@@ -1,0 +1,94 @@
+// Router overhead: the same load against a function directly and through the router, side by side,
+// for an http-mode watchdog in front of a tiny upstream and for a bare node:http echo server.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { runLoad, type LoadResult } from './load.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+// The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
+const HTTP_FN = fileURLToPath(new URL('../../test/router/fixtures/http-fn.mjs', import.meta.url));
+const CONNECTIONS = 16;
+const WARMUP_MS = 1_000;
+const RUN_MS = 4_000;
+// A bare echo: what a function that does nothing costs, so the router's share is easy to see.
+const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))})
+  .listen(+process.env.FN_PORT,'127.0.0.1',()=>console.error(JSON.stringify({msg:'listening',port:+process.env.FN_PORT})))`;
+
+interface Proc { child: ChildProcess; port: number }
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start a node process and wait for its `listening` log line with a port. */
+function start(args: string[], env: Record<string, string>): Promise<Proc> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`not listening after 20 s: ${args.join(' ')}\n${err}`)), 20_000);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(err);
+      if (m !== null) { clearTimeout(timer); resolve({ child, port: Number(m[1]) }); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
+  });
+}
+
+async function measure(url: string): Promise<LoadResult> {
+  await runLoad({ url, method: 'POST', body: 'ping', connections: CONNECTIONS, durationMs: WARMUP_MS });
+  return runLoad({ url, method: 'POST', body: 'ping', connections: CONNECTIONS, durationMs: RUN_MS });
+}
+
+const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const signed = (n: number): string => `${n >= 0 ? '+' : ''}${fmt(n)}`;
+
+/** Run the comparison; returns a Markdown section. */
+export async function benchRouter(): Promise<string> {
+  const procs: ChildProcess[] = [];
+  try {
+    const echoPort = await freePort();
+    const echo = await start(['-e', ECHO], { FN_PORT: String(echoPort) });
+    procs.push(echo.child);
+    const fnPort = await freePort();
+    const wd = await start([CLI, 'watchdog'], { mode: 'http', fprocess: `${process.execPath} ${HTTP_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
+    procs.push(wd.child);
+    const router = await start([CLI, 'router'], { functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
+    procs.push(router.child);
+    const rows: string[] = [];
+    for (const [label, direct, routed] of [
+      ['watchdog (http mode) + tiny upstream', `http://127.0.0.1:${wd.port}/`, `http://127.0.0.1:${router.port}/function/wd`],
+      ['bare node:http echo', `http://127.0.0.1:${echo.port}/`, `http://127.0.0.1:${router.port}/function/echo`],
+    ] as const) {
+      const d = await measure(direct);
+      const r = await measure(routed);
+      rows.push(`| ${label} | direct | ${fmt(d.rps, 0)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${d.errors} | |`);
+      rows.push(`| ${label} | via router | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${signed(r.p50 - d.p50)} ms p50, ${signed(r.p99 - d.p99)} ms p99; ${fmt((r.rps / d.rps) * 100, 0)} % of direct rps |`);
+    }
+    return [
+      '## Router overhead (sync path)',
+      '',
+      `Closed-loop POST of 4 bytes, ${CONNECTIONS} connections, ${RUN_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; load generator,`,
+      'router and function share the same 2 cores, so the router also competes with the function for CPU.',
+      '',
+      '| upstream | path | req/s | p50 ms | p99 ms | errors | router cost |',
+      '|---|---|---:|---:|---:|---:|---|',
+      ...rows,
+      '',
+    ].join('\n');
+  } finally {
+    for (const p of procs.reverse()) p.kill('SIGINT');
+  }
+}
+
+// `node dist/bench/router.js` runs this section alone.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(await benchRouter());
+}

@@ -1,0 +1,57 @@
+// The value stored under a call's KV key: the record (JSON), which delivery of which message holds the
+// call (`lease`, for fencing), and the result body as raw bytes after the JSON (base64 would grow a
+// body by a third and push it past NATS' max_payload sooner).
+// Layout: 4-byte big-endian JSON length | JSON | result body (may be empty).
+
+import type { CallRecord } from './record.js';
+
+/** Which delivery of which stream message last wrote the record: `<streamSeq>:<deliveryCount>`. */
+export interface LeaseRef {
+  readonly seq: number;
+  readonly delivery: number;
+}
+
+/** What one KV value holds. */
+export interface Envelope {
+  readonly record: CallRecord;
+  readonly lease: LeaseRef | null;
+}
+
+interface Stored {
+  readonly record: CallRecord;
+  readonly lease: LeaseRef | null;
+  readonly body: boolean;
+}
+
+/**
+ * Encode; when the whole would exceed `maxBytes` (what fits in one NATS message), the result body is
+ * dropped (the record keeps bodySize, body null: "too large to keep").
+ */
+export function encodeEnvelope(env: Envelope, maxBytes: number): Uint8Array {
+  const full = pack(env);
+  if (full.byteLength <= maxBytes || env.record.result?.body == null) return full;
+  return pack({ ...env, record: { ...env.record, result: { ...env.record.result, body: null } } });
+}
+
+/** Decode; `withBody` false leaves the result body out (list). */
+export function decodeEnvelope(value: Uint8Array, withBody = true): Envelope {
+  const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const length = view.readUInt32BE(0);
+  const stored = JSON.parse(view.subarray(4, 4 + length).toString('utf8')) as Stored;
+  const record = stored.record;
+  if (record.result === null || !stored.body || !withBody) return { record, lease: stored.lease };
+  const body = new Uint8Array(view.subarray(4 + length)); // a copy: the message buffer may be reused
+  return { record: { ...record, result: { ...record.result, body } }, lease: stored.lease };
+}
+
+function pack(env: Envelope): Uint8Array {
+  const body = env.record.result?.body ?? null;
+  const result = env.record.result === null ? null : { ...env.record.result, body: null };
+  const stored: Stored = { record: { ...env.record, result }, lease: env.lease, body: body !== null };
+  const json = Buffer.from(JSON.stringify(stored), 'utf8');
+  const out = Buffer.allocUnsafe(4 + json.byteLength + (body?.byteLength ?? 0));
+  out.writeUInt32BE(json.byteLength, 0);
+  json.copy(out, 4);
+  if (body !== null) out.set(body, 4 + json.byteLength);
+  return out;
+}

@@ -1,0 +1,96 @@
+// Connecting to NATS and making sure the stream, the shared consumer and the record bucket exist.
+// The first router or worker to start creates them; later ones use what is there (a stream or
+// bucket is never rewritten, so two instances with different settings cannot fight over it). The
+// consumer's ack_wait is the one exception: it follows the latest starter, so set `ack_wait` the same
+// everywhere.
+
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType,
+  type JetStreamClient, type JetStreamManager,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { JetStreamNames } from './jetstream-names.js';
+
+/** A live connection and the handles the queue uses. */
+export interface Conn {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly kv: KV;
+  /** Request bodies by record key. */
+  readonly bodies: KV;
+  /** The server's max_payload: one message (call body, record) cannot be larger. */
+  readonly maxPayload: number;
+}
+
+/** What setup needs to know. */
+export interface SetupOptions {
+  readonly servers: readonly string[];
+  readonly names: JetStreamNames;
+  readonly replicas: number;
+  readonly ackWaitMs: number;
+  /** Safety-net age of records nobody rewrote (0 = none); sweep() does the real retention. */
+  readonly recordTtlMs: number;
+  /** Timeout of each JetStream API call. */
+  readonly timeoutMs: number;
+  /** Keep trying until the first connect succeeds (background start) instead of failing at once. */
+  readonly waitOnFirstConnect: boolean;
+}
+
+/** Connect (reconnecting forever afterwards). */
+export async function connectNats(o: SetupOptions): Promise<NatsConnection> {
+  return connect({
+    servers: [...o.servers], name: 'whippet', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250,
+    waitOnFirstConnect: o.waitOnFirstConnect, timeout: 2_000, pingInterval: 10_000, maxPingOut: 2,
+  });
+}
+
+/** Create what is missing; returns the handles. */
+export async function ensureJetStream(nc: NatsConnection, o: SetupOptions): Promise<Conn> {
+  const js = jetstream(nc, { timeout: o.timeoutMs });
+  const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
+  const { stream, consumer, subjects, bucket } = o.names;
+  if (!(await exists(() => jsm.streams.info(stream)))) {
+    await ignoreExisting(jsm.streams.add({
+      name: stream, subjects: [subjects], retention: RetentionPolicy.Workqueue, storage: StorageType.File,
+      num_replicas: o.replicas, duplicate_window: nanos(120_000),
+    }));
+  }
+  const info = await exists(() => jsm.consumers.info(stream, consumer));
+  if (info === false) {
+    await ignoreExisting(jsm.consumers.add(stream, {
+      durable_name: consumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(o.ackWaitMs), max_deliver: -1,
+      deliver_policy: DeliverPolicy.All, filter_subject: subjects, max_ack_pending: 20_000, max_waiting: 4_096,
+    }));
+  } else if (info.config.ack_wait !== nanos(o.ackWaitMs)) {
+    await jsm.consumers.update(stream, consumer, { ack_wait: nanos(o.ackWaitMs) });
+  }
+  const kv = await new Kvm(js).create(bucket, {
+    history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs,
+    // Direct gets may be answered by a lagging replica; with replicas the leader answers.
+    allow_direct: o.replicas === 1,
+  });
+  const bodies = await new Kvm(js).create(o.names.bodies, {
+    history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs, allow_direct: o.replicas === 1,
+  });
+  return { nc, js, jsm, kv, bodies, maxPayload: nc.info?.max_payload ?? 1024 * 1024 };
+}
+
+async function exists<T>(fn: () => Promise<T>): Promise<T | false> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (/not found/i.test(String((err as Error).message))) return false;
+    throw err;
+  }
+}
+
+async function ignoreExisting(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    // Another instance created it between our look and our add.
+    if (!/already in use|already exists/i.test(String((err as Error).message))) throw err;
+  }
+}

@@ -1,0 +1,355 @@
+// The NATS JetStream backend: a work-queue stream of call messages (subject per function), one durable
+// pull consumer shared by every worker, and the call records in a KV bucket. The message is only a
+// wake-up (body + call key + round); the record is the truth, and every record change is a
+// compare-and-set fenced by the delivery that makes it (jetstream-lease.ts).
+//
+// Enqueue = KV create (permanent idempotency: the same id twice is stored once, for as long as the
+// record exists, unlike the 2-minute Nats-Msg-Id window) + publish with Nats-Msg-Id `<key>:<round>`.
+// next() skips messages that have nothing left to do (cancelled, stale rounds, duplicates).
+// While NATS is away every call fails fast with QueueUnavailableError; the client reconnects forever.
+
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { CreateQueueOptions } from './index.js';
+import { CallTooLargeError, QueueClosedError, QueueError, QueueUnavailableError } from './errors.js';
+import { encodeEnvelope, type Envelope } from './jetstream-envelope.js';
+import { JetStreamLease, type LeaseStore, type Versioned } from './jetstream-lease.js';
+import { callSubject, jetStreamNames, messageId, recordKey, type JetStreamNames } from './jetstream-names.js';
+import { ackConfirmed, nakDelivery, pullOne, workingDelivery, type Delivery } from './jetstream-puller.js';
+import {
+  changeRecord, countRecords, isWrongLastSequence, listRecords, readEnvelope, sweepRecords, writeEnvelope,
+  type RecordContext,
+} from './jetstream-records.js';
+import { connectNats, ensureJetStream, type Conn, type SetupOptions } from './jetstream-setup.js';
+import {
+  resolveQueueOptions, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
+  type Queue, type QueueHealth, type ResolvedQueueOptions,
+} from './queue.js';
+import { isFinal, newRecord, type CallRecord, type NewCall } from './record.js';
+import * as step from './transitions.js';
+
+/** Room left in one NATS message for protocol and KV headers. */
+const HEADER_ROOM = 8 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Open the jetstream queue on `servers` (see CreateQueueOptions for name, replicas, background start). */
+export async function createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions = {}): Promise<Queue> {
+  const queue = new JetStreamQueue(servers, options);
+  const started = queue.start();
+  if (options.connectInBackground === true) { started.catch(() => { /* health() reports it */ }); return queue; }
+  await started;
+  return queue;
+}
+
+/** The jetstream Queue; exported for its extra `maxBodyBytes`. */
+export class JetStreamQueue implements Queue, LeaseStore {
+  readonly backend = 'jetstream';
+  readonly maxEventAgeMs: number;
+  private readonly opts: ResolvedQueueOptions;
+  private readonly names: JetStreamNames;
+  private readonly setup: SetupOptions;
+  private conn: Conn | null = null;
+  private connected = false;
+  private closed = false;
+  private lastError = 'connecting';
+  private readonly closing = new AbortController();
+  private readonly onConnect = new Set<() => void>();
+  private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly servers: readonly string[], private readonly options: CreateQueueOptions) {
+    this.opts = resolveQueueOptions(options);
+    this.maxEventAgeMs = this.opts.maxEventAgeMs;
+    this.names = jetStreamNames(options.name ?? 'whippet');
+    const ttl = this.opts.maxEventAgeMs > 0 ? this.opts.callRetentionMs + this.opts.maxEventAgeMs + 86_400_000 : 0;
+    this.setup = {
+      servers, names: this.names, replicas: options.replicas ?? 1, ackWaitMs: this.opts.ackWaitMs, recordTtlMs: ttl,
+      timeoutMs: options.requestTimeoutMs ?? 5_000, waitOnFirstConnect: options.connectInBackground === true,
+    };
+  }
+
+  /** Largest request body one message can carry: the server's max_payload minus room for headers. */
+  get maxBodyBytes(): number {
+    return (this.conn?.maxPayload ?? 1024 * 1024) - HEADER_ROOM;
+  }
+
+  /** Result bodies are kept up to maxResultBytes, but never past what fits in one KV value. */
+  get maxResultBytes(): number {
+    return Math.min(this.opts.maxResultBytes, this.maxBodyBytes - 56 * 1024);
+  }
+
+  now(): number {
+    return this.opts.now();
+  }
+
+  /** Connect and set up; in background mode retry until it works or the queue is closed. */
+  async start(): Promise<void> {
+    const background = this.setup.waitOnFirstConnect;
+    let nc: NatsConnection;
+    try {
+      nc = await connectNats(this.setup);
+    } catch (err) {
+      this.lastError = `cannot connect to NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
+      throw new QueueUnavailableError(this.lastError, { cause: err });
+    }
+    if (this.closed) { await nc.close(); return; }
+    this.connected = true;
+    void this.watchStatus(nc);
+    for (;;) {
+      try {
+        this.conn = await ensureJetStream(nc, this.setup);
+        break;
+      } catch (err) {
+        this.lastError = `JetStream setup failed: ${(err as Error).message}`;
+        if (!background || this.closed) { await nc.close(); throw new QueueUnavailableError(this.lastError, { cause: err }); }
+        await sleep(1_000);
+      }
+    }
+    const every = Math.min(600_000, Math.max(1_000, this.opts.callRetentionMs / 2));
+    this.sweeper = setInterval(() => { this.sweep().catch(() => { /* NATS away: next round */ }); }, every).unref();
+    for (const wake of this.onConnect) wake();
+  }
+
+  async enqueue(call: NewCall): Promise<EnqueueResult> {
+    const conn = this.ready();
+    if (call.body.byteLength > this.maxBodyBytes) throw new CallTooLargeError(call.body.byteLength, this.maxBodyBytes);
+    return this.bounded(this.options.enqueueTimeoutMs ?? 1_500, async () => {
+      const key = recordKey(call.id);
+      const record = newRecord(call, this.now());
+      let revision: number;
+      try {
+        revision = await conn.kv.create(key, this.encode({ record, lease: null }));
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        return this.duplicate(conn, key, call);
+      }
+      try {
+        // The body is kept beside the record for redrives (the message leaves the stream on ack).
+        await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, record, call.body)]);
+      } catch (err) {
+        // Not accepted after all: take the record back so a retry with the same id is a new call.
+        conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see README */ });
+        throw err;
+      }
+      this.depthCache = null;
+      return { duplicate: false, record };
+    });
+  }
+
+  async next(options: NextOptions = {}): Promise<Lease | null> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const signal = options.signal === undefined ? this.closing.signal : AbortSignal.any([options.signal, this.closing.signal]);
+    while (!signal.aborted) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return null;
+      const conn = this.conn;
+      if (conn === null || !this.connected) { await this.waitConnected(Math.min(remaining, 1_000), signal); continue; }
+      const started = Date.now();
+      const got = await pullOne(conn.nc, this.names.stream, this.names.consumer, Math.min(remaining, 30_000), signal);
+      if (got === 'aborted') return null;
+      if (got === 'expired' || got === 'refused') {
+        if (Date.now() - started < 100) await sleep(100); // a refusal (409) must not spin
+        continue;
+      }
+      const lease = await this.toLease(conn, got).catch(() => {
+        nakDelivery(got, 1_000); // could not read the record (NATS trouble): hand it back
+        return null;
+      });
+      if (lease !== null) return lease;
+    }
+    return null;
+  }
+
+  async get(id: string): Promise<CallRecord | null> {
+    const conn = this.ready();
+    return this.wrap(async () => (await readEnvelope(conn.kv, recordKey(id)))?.env.record ?? null);
+  }
+
+  async list(filter: ListFilter = {}): Promise<CallRecord[]> {
+    const conn = this.ready();
+    return this.wrap(() => listRecords(conn.kv, filter));
+  }
+
+  async cancel(id: string): Promise<CallRecord> {
+    const conn = this.ready();
+    this.depthCache = null;
+    return this.wrap(() => changeRecord(this.ctx(conn), id, (r) => step.cancel(r, this.now()), false));
+  }
+
+  async redrive(id: string): Promise<CallRecord> {
+    const conn = this.ready();
+    this.depthCache = null;
+    return this.wrap(async () => {
+      const record = await changeRecord(this.ctx(conn), id, (r) => step.redrive(r, this.now()), true);
+      await this.publish(conn, recordKey(id), record, await this.requestBody(conn, recordKey(id)));
+      return record;
+    });
+  }
+
+  async depth(): Promise<DepthEntry[]> {
+    const conn = this.ready();
+    // Scrapes from several collectors within a second share one scan.
+    if (this.depthCache === null || Date.now() - this.depthCache.at > 1_000) {
+      const value = this.wrap(() => countRecords(conn.kv));
+      this.depthCache = { at: Date.now(), value };
+      value.catch(() => { this.depthCache = null; });
+    }
+    return this.depthCache.value;
+  }
+
+  async sweep(): Promise<number> {
+    const conn = this.ready();
+    const removed = await this.wrap(() => sweepRecords(this.ctx(conn), this.now(), this.opts.callRetentionMs));
+    if (removed > 0) this.depthCache = null;
+    return removed;
+  }
+
+  async health(): Promise<QueueHealth> {
+    const detail = `${this.servers.join(',')} stream ${this.names.stream}`;
+    if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
+    const conn = this.conn;
+    if (conn === null) return { ok: false, backend: this.backend, detail: this.lastError };
+    if (!this.connected) return { ok: false, backend: this.backend, detail: `NATS disconnected (${detail})` };
+    try {
+      await this.bounded(1_500, () => conn.jsm.streams.info(this.names.stream));
+      return { ok: true, backend: this.backend, detail };
+    } catch (err) {
+      return { ok: false, backend: this.backend, detail: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    for (const wake of this.onConnect) wake();
+    await this.conn?.nc.close().catch(() => { /* already closed */ });
+  }
+
+  // LeaseStore: what a JetStreamLease calls back into.
+
+  async read(key: string): Promise<Versioned | null> {
+    const conn = this.ready();
+    return this.wrap(() => readEnvelope(conn.kv, key));
+  }
+
+  async write(key: string, env: Envelope, revision: number): Promise<number | null> {
+    const conn = this.ready();
+    this.depthCache = null;
+    return this.wrap(() => writeEnvelope(this.ctx(conn), key, env, revision));
+  }
+
+  async ack(d: Delivery): Promise<void> {
+    const conn = this.ready();
+    await this.wrap(() => ackConfirmed(conn.nc, d, this.setup.timeoutMs));
+  }
+
+  nak(d: Delivery, delayMs: number): void {
+    this.ready();
+    nakDelivery(d, delayMs);
+  }
+
+  working(d: Delivery): void {
+    this.ready();
+    workingDelivery(d);
+  }
+
+  /** Turn a delivery into a lease, or settle it quietly when its call has nothing left to do. */
+  private async toLease(conn: Conn, d: Delivery): Promise<Lease | null> {
+    const key = d.msg.headers?.get('Whippet-Call') ?? '';
+    const round = Number(d.msg.headers?.get('Whippet-Round') ?? '0');
+    const stored = key === '' ? null : await readEnvelope(conn.kv, key);
+    const record = stored?.env.record;
+    const lease = stored?.env.lease;
+    const stale = record === undefined // removed (or never a call of ours)
+      || record.round !== round // an earlier round's message, redriven since
+      || (isFinal(record.status) && record.callback.state !== 'pending') // nothing left to deliver
+      || (lease != null && lease.seq !== d.streamSeq); // a duplicate publish: another message owns the call
+    if (stale) {
+      await ackConfirmed(conn.nc, d, this.setup.timeoutMs);
+      return null;
+    }
+    const request: NewCall = {
+      id: record.id, functionName: record.functionName, method: record.method, path: record.path,
+      query: record.query, headers: record.headers, body: d.msg.data, callbackUrl: record.callbackUrl,
+    };
+    const expired = step.isExpired(record, this.now(), this.opts.maxEventAgeMs);
+    return new JetStreamLease(this, key, d, round, request, stored!, expired);
+  }
+
+  /** An existing id: report the stored call; re-publish if it may never have been (enqueue failed midway). */
+  private async duplicate(conn: Conn, key: string, call: NewCall): Promise<EnqueueResult> {
+    const stored = await readEnvelope(conn.kv, key);
+    if (stored === null) throw new QueueUnavailableError('the call was removed while being enqueued; try again');
+    const r = stored.env.record;
+    const neverLeased = r.status === 'queued' && stored.env.lease === null && !r.attempts.some((a) => a.round === r.round);
+    // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin.
+    if (neverLeased) await this.publish(conn, key, r, call.body);
+    return { duplicate: true, record: r };
+  }
+
+  private async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array): Promise<void> {
+    const h = headers();
+    h.set('Whippet-Call', key);
+    h.set('Whippet-Round', String(record.round));
+    await conn.js.publish(callSubject(this.names, record.functionName), body, { msgID: messageId(key, record.round), headers: h });
+  }
+
+  /** A redrive needs the request body again; the first message left the stream when it was acked. */
+  private async requestBody(conn: Conn, key: string): Promise<Uint8Array> {
+    const entry = await conn.bodies.get(key);
+    return entry !== null && entry.operation === 'PUT' ? entry.value : new Uint8Array();
+  }
+
+  private encode(env: Envelope): Uint8Array {
+    return encodeEnvelope(env, this.ctx(this.conn!).maxValueBytes);
+  }
+
+  private ctx(conn: Conn): RecordContext {
+    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024 };
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') { this.connected = false; this.lastError = 'NATS disconnected'; }
+      if (s.type === 'reconnect') { this.connected = true; for (const wake of this.onConnect) wake(); }
+    }
+  }
+
+  private waitConnected(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); this.onConnect.delete(done); signal.removeEventListener('abort', done); resolve(); };
+      const timer = setTimeout(done, ms);
+      this.onConnect.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** The connection, or the reason there is none: closed (QueueClosedError) or NATS away (503). */
+  private ready(): Conn {
+    if (this.closed) throw new QueueClosedError();
+    if (this.conn === null) throw new QueueUnavailableError(this.lastError);
+    if (!this.connected) throw new QueueUnavailableError('not connected to NATS');
+    return this.conn;
+  }
+
+  /** Run a NATS operation; anything that is not already a QueueError means NATS trouble: 503. */
+  private async wrap<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof QueueError) throw err;
+      if (this.closed) throw new QueueClosedError();
+      throw new QueueUnavailableError((err as Error).message, { cause: err });
+    }
+  }
+
+  /** wrap() with a deadline: fail fast rather than keep a client waiting on a NATS that is away. */
+  private bounded<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError(`NATS did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([this.wrap(fn), deadline]).finally(() => clearTimeout(timer));
+  }
+}
