@@ -39,6 +39,9 @@ t.test('fprocess=cat echoes every byte value exactly', async (t) => {
   t.equal(empty.statusCode, 200);
   t.equal(empty.headers['content-type'], 'application/octet-stream');
   t.equal(await empty.body.text(), '');
+  const starting = wd.records().find((r) => r.msg === 'starting');
+  t.equal(starting?.spawnBackend, process.env.WHIPPET_SPAWN_BACKEND ?? starting?.spawnBackend, 'the spawn backend under test is in use');
+  t.match(starting?.spawnBackend, /^(posix_spawn|child_process)$/);
 });
 
 t.test('the handler sees Http_Method, Http_Path, Http_Query and Http_X_Custom', async (t) => {
