@@ -13,6 +13,15 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_UPSTREAM_UNREACHABLE'
   | 'ROUTER_ERR_UPSTREAM_TIMEOUT'
   | 'ROUTER_ERR_ASYNC_DISABLED'
+  // The async half (router/async/errors.ts).
+  | 'ROUTER_ERR_BAD_CALLBACK_URL'
+  | 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'
+  | 'ROUTER_ERR_BAD_CALL_ID'
+  | 'ROUTER_ERR_BODY_TOO_LARGE'
+  | 'ROUTER_ERR_QUEUE_UNAVAILABLE'
+  | 'ROUTER_ERR_CALL_NOT_FOUND'
+  | 'ROUTER_ERR_CALL_STATE'
+  | 'ROUTER_ERR_BAD_QUERY'
   | 'ROUTER_ERR_INTERNAL';
 
 /** Base class: `code` is stable and documented, `status` is the HTTP mapping. */

@@ -3,7 +3,10 @@
 
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../../watchdog/log.js';
-import { ConfigError, yargsOptions } from '../../watchdog/options.js';
+import { ConfigError, loadOptions, yargsOptions } from '../../watchdog/options.js';
+import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/build.js';
+import { QueueError } from '../../router/queue/index.js';
+import { ASYNC_ROUTER_OPTIONS } from '../../router/async/options.js';
 import { ROUTER_OPTIONS, loadRouterConfig, type RouterConfig } from '../../router/config.js';
 import { createResolver, type FunctionResolver } from '../../router/resolver.js';
 import { createRouter, type RouterDeps } from '../../router/server.js';
@@ -11,18 +14,29 @@ import type { Logger } from '../../watchdog/log.js';
 import { setExitCode } from '../run.js';
 
 /**
- * The async half (issue 4) plugs in here: given the config, resolver and logger, return the
- * `async`/`systemRoutes` hooks for createRouter and a `close` for shutdown. None yet: /async-function → 503.
+ * The async half (issue 4): the queue, /async-function, /system/calls, queue metrics and, unless
+ * async_worker=false, an in-process worker. The pool and registry it returns are shared with the router.
  */
-async function buildAsync(_config: RouterConfig, _resolver: FunctionResolver, _log: Logger):
-  Promise<Pick<RouterDeps, 'async' | 'systemRoutes'> & { close?: () => Promise<void> }> {
-  return {};
+async function buildAsync(config: RouterConfig, resolver: FunctionResolver, log: Logger, argv: Record<string, unknown>):
+  Promise<Pick<RouterDeps, 'async' | 'systemRoutes' | 'metrics' | 'dispatcher'> & { drain?: () => Promise<void>; close?: () => Promise<void> }> {
+  const { asyncWorker } = loadOptions(ASYNC_ROUTER_OPTIONS, argv, process.env);
+  let parts: AsyncRouterParts;
+  try {
+    parts = await buildAsyncRouter(config, resolver, log, { worker: asyncWorker });
+  } catch (err) {
+    if (err instanceof QueueError) throw new ConfigError([`queue (${config.queue}): ${err.message}`]);
+    throw err;
+  }
+  return {
+    async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher,
+    drain: () => parts.stopWorker(config.writeTimeoutMs), close: () => parts.close(),
+  };
 }
 
 export const command: CommandModule<object, Record<string, unknown>> = {
   command: 'router',
   describe: 'run the router (gateway): /function/{name} proxied to functions, /system API, /metrics',
-  builder: (y) => y.options(yargsOptions(ROUTER_OPTIONS)).strict(),
+  builder: (y) => y.options({ ...yargsOptions(ROUTER_OPTIONS), ...yargsOptions(ASYNC_ROUTER_OPTIONS) }).strict(),
   handler: async (argv) => {
     let config: RouterConfig;
     let resolver: FunctionResolver;
@@ -37,8 +51,9 @@ export const command: CommandModule<object, Record<string, unknown>> = {
     }
     const log = createLogger({ format: config.logFormat }, { component: 'router' });
     let router: ReturnType<typeof createRouter>;
-    const extra = await buildAsync(config, resolver, log);
+    let extra: Awaited<ReturnType<typeof buildAsync>>;
     try {
+      extra = await buildAsync(config, resolver, log, argv);
       router = createRouter(config, { resolver, log, ...extra });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -56,7 +71,8 @@ export const command: CommandModule<object, Record<string, unknown>> = {
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     log.info('shutting down', { signal, graceMs: config.writeTimeoutMs });
-    await router.close(config.writeTimeoutMs);
+    // The server drains while the in-process worker finishes its calls; the shared pool closes last.
+    await Promise.all([router.close(config.writeTimeoutMs), extra.drain?.()]);
     await extra.close?.();
     log.info('stopped');
   },

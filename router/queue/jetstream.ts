@@ -8,6 +8,7 @@
 // next() skips messages that have nothing left to do (cancelled, stale rounds, duplicates).
 // While NATS is away every call fails fast with QueueUnavailableError; the client reconnects forever.
 
+import { setMaxListeners } from 'node:events';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { CreateQueueOptions } from './index.js';
 import { CallTooLargeError, QueueClosedError, QueueError, QueueUnavailableError } from './errors.js';
@@ -53,11 +54,14 @@ export class JetStreamQueue implements Queue, LeaseStore {
   private lastError = 'connecting';
   private readonly closing = new AbortController();
   private readonly onConnect = new Set<() => void>();
+  /** Bounded operations in flight: a lost connection fails them at once instead of at their deadline. */
+  private readonly inFlight = new Set<(err: Error) => void>();
   private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly servers: readonly string[], private readonly options: CreateQueueOptions) {
     this.opts = resolveQueueOptions(options);
+    setMaxListeners(0, this.closing.signal); // every waiting next() listens for close
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
     this.names = jetStreamNames(options.name ?? 'whippet');
     const ttl = this.opts.maxEventAgeMs > 0 ? this.opts.callRetentionMs + this.opts.maxEventAgeMs + 86_400_000 : 0;
@@ -311,7 +315,11 @@ export class JetStreamQueue implements Queue, LeaseStore {
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') { this.connected = false; this.lastError = 'NATS disconnected'; }
+      if (s.type === 'disconnect') {
+        this.connected = false;
+        this.lastError = 'NATS disconnected';
+        for (const fail of this.inFlight) fail(new QueueUnavailableError('lost the connection to NATS'));
+      }
       if (s.type === 'reconnect') { this.connected = true; for (const wake of this.onConnect) wake(); }
     }
   }
@@ -347,9 +355,12 @@ export class JetStreamQueue implements Queue, LeaseStore {
   /** wrap() with a deadline: fail fast rather than keep a client waiting on a NATS that is away. */
   private bounded<T>(ms: number, fn: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let fail: (err: Error) => void = () => {};
     const deadline = new Promise<never>((_, reject) => {
+      fail = reject;
       timer = setTimeout(() => reject(new QueueUnavailableError(`NATS did not answer within ${ms} ms`)), ms);
     });
-    return Promise.race([this.wrap(fn), deadline]).finally(() => clearTimeout(timer));
+    this.inFlight.add(fail);
+    return Promise.race([this.wrap(fn), deadline]).finally(() => { clearTimeout(timer); this.inFlight.delete(fail); });
   }
 }

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnedProcess } from '../../watchdog/spawn/types.js';
+import { loadPosixSpawn } from '../../watchdog/spawn/posix-spawn.js';
 import { baseEnv, collect, groupMembers, loadBackends, procStat, waitUntil } from './backends.js';
 
 const backends = await loadBackends(true);
@@ -32,11 +33,11 @@ for (const { name, label, backend, error } of backends) {
     };
 
     t.test('the child gets exactly the given environment', async (t) => {
-      const env = { ...baseEnv, A: '1', SPACED: 'x y  z', EMPTY: '', 'UNI_é': 'ü=ö' };
-      const r = await run(await spawn('env', [], env));
+      const env = { ...baseEnv, A: '1', SPACED: 'x y  z', EMPTY: '', 'UNI_é': 'ü=ö', LINES: 'one\ntwo' };
+      const r = await run(await spawn('env', ['-0'], env)); // NUL-separated: values may hold newlines
       // tap's processinfo plugin patches child_process to inject its own variables; they are not the backend's.
-      const injected = /^(_TAPJS_PROCESSINFO_\w*|NODE_OPTIONS)=/;
-      const got = r.stdout.split('\n').filter((l) => l !== '' && !injected.test(l)).sort();
+      const injected = name === 'child_process' ? /^(_TAPJS_PROCESSINFO_\w*|NODE_OPTIONS)=/ : /^$/;
+      const got = r.stdout.split('\0').filter((l) => l !== '' && !injected.test(l)).sort();
       t.same(got, Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
       t.same({ code: r.code, signal: r.signal }, { code: 0, signal: null });
     });
@@ -182,3 +183,9 @@ for (const { name, label, backend, error } of backends) {
     });
   });
 }
+
+t.test('loadPosixSpawn rejects with the reason when the addon cannot be loaded', async (t) => {
+  const dir = t.testdir({ 'broken.node': 'not an ELF file' });
+  await t.rejects(loadPosixSpawn({ addonPath: join(dir, 'missing.node') }), { message: /failed to load/ });
+  await t.rejects(loadPosixSpawn({ addonPath: join(dir, 'broken.node') }), { message: /broken\.node failed to load/ });
+});

@@ -1,0 +1,138 @@
+// JetStream queue benchmark: accepted enqueues/s (32 concurrent producers) and the lease → attempt →
+// finish → ack drain rate, on jetstream beside sqlite, and the raw rate of nats.js publishing the same
+// payloads with acknowledgement to the same server: the ratio is what whippet adds on top of the engine.
+// Starts its own nats-server (JetStream, temp store, free port). Run alone: node dist/bench/jetstream.js
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { createQueue, type NewCall, type Queue } from '../router/queue/index.js';
+
+const PRODUCERS = 32;
+const WORKER_SLOTS = 16;
+const ENQUEUES = 5_000;
+const DRAIN = 3_000;
+const BODY = Buffer.alloc(512, 120); // a typical small JSON payload
+
+interface Row { readonly name: string; readonly calls: number; readonly ms: number }
+const rate = (r: Row): number => r.calls / (r.ms / 1000);
+
+/** Run the benchmark and return its Markdown section (a note instead when nats-server is missing). */
+export async function benchJetStream(): Promise<string> {
+  if (spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    return '### Queue (jetstream backend)\n\nSkipped: no nats-server binary on this machine.\n';
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-js-'));
+  const port = await freePort();
+  const server = await startServer(port, join(dir, 'nats'));
+  const url = `nats://127.0.0.1:${port}`;
+  try {
+    const js = await createQueue(url, { name: 'bench', ackWaitMs: 30_000 });
+    const sq = await createQueue(`sqlite:${join(dir, 'queue.db')}`);
+    const rows = {
+      raw: await rawPublish(url, ENQUEUES),
+      jsEnqueue: await enqueues('jetstream', js, ENQUEUES, 'a'),
+      sqEnqueue: await enqueues('sqlite', sq, ENQUEUES, 'a'),
+      jsDrain: await drain('jetstream', js, DRAIN),
+      sqDrain: await drain('sqlite', sq, DRAIN),
+    };
+    await Promise.all([js.close(), sq.close()]);
+    return render(rows);
+  } finally {
+    server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function call(tag: string, i: number): NewCall {
+  return { id: `bench-${tag}-${i}`, functionName: 'echo', method: 'POST', path: '', query: '',
+    headers: { 'content-type': 'application/json' }, body: BODY, callbackUrl: null };
+}
+
+async function concurrently(total: number, n: number, job: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: n }, async () => { while (next < total) await job(next++); }));
+  return performance.now() - start;
+}
+
+async function rawPublish(url: string, total: number): Promise<Row> {
+  const nc = await connect({ servers: url });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'raw', subjects: ['raw.>'], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+  const js = jetstream(nc);
+  const ms = await concurrently(total, PRODUCERS, (i) => js.publish('raw.echo', BODY, { msgID: `raw-${i}` }));
+  await nc.close();
+  return { name: 'nats.js `js.publish` (awaited, Nats-Msg-Id), the engine alone', calls: total, ms };
+}
+
+async function enqueues(name: string, q: Queue, total: number, tag: string): Promise<Row> {
+  const ms = await concurrently(total, PRODUCERS, (i) => q.enqueue(call(tag, i)));
+  return { name: `${name}: enqueue (durable before it resolves)`, calls: total, ms };
+}
+
+async function drain(name: string, q: Queue, total: number): Promise<Row> {
+  let done = 0;
+  const ms = await concurrently(WORKER_SLOTS, WORKER_SLOTS, async () => {
+    while (done < total) {
+      const lease = await q.next({ timeoutMs: 2_000 });
+      if (lease === null) continue;
+      await lease.beginAttempt();
+      await lease.endAttempt({ statusCode: 200 });
+      await lease.finish({ status: 'succeeded', result: { statusCode: 200, headers: {}, body: BODY } });
+      await lease.ack();
+      done++;
+    }
+  });
+  return { name: `${name}: lease → attempt → finish → ack, ${WORKER_SLOTS} slots`, calls: total, ms };
+}
+
+function render(r: Record<'raw' | 'jsEnqueue' | 'sqEnqueue' | 'jsDrain' | 'sqDrain', Row>): string {
+  const line = (x: Row): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} |`;
+  return [
+    '### Queue (jetstream backend beside sqlite)',
+    '',
+    `${PRODUCERS} concurrent producers, ${BODY.length}-byte bodies, one local nats-server 2.9 (file store, replicas 1).`,
+    '',
+    '| case | calls | seconds | calls/s |',
+    '|---|---:|---:|---:|',
+    line(r.raw), line(r.jsEnqueue), line(r.sqEnqueue), line(r.jsDrain), line(r.sqDrain),
+    '',
+    `whippet enqueue on jetstream runs at ${(rate(r.jsEnqueue) / rate(r.raw) * 100).toFixed(0)} % of the raw publish rate `
+      + '(an enqueue is a KV create of the record, then the body and the message in parallel: two round trips, three writes).',
+    '',
+  ].join('\n');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
+    });
+  });
+}
+
+function startServer(port: number, storeDir: string): Promise<ChildProcess> {
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`nats-server did not start:\n${log}`)); }, 10_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('Server is ready')) { clearTimeout(timer); resolve(child); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`nats-server exited (${code}):\n${log}`)); });
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(`${await benchJetStream()}\n`);
+}

@@ -1,0 +1,81 @@
+// The call-records API under /system (basic auth, when on, is already checked by the router):
+//   GET    /system/calls?function=&status=&limit=   newest first, without result bodies
+//   GET    /system/calls/{id}                        one record, result body included
+//   DELETE /system/calls/{id}                        cancel a queued call
+//   POST   /system/calls/{id}/retry                  send a failed or expired call round again
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MethodNotAllowedError } from '../errors.js';
+import { CALL_STATUSES, type CallStatus, type Queue } from '../queue/index.js';
+import type { SystemRoutes } from '../server.js';
+import { sendJson } from '../system.js';
+import { CALL_ID_PATTERN } from './call-id.js';
+import { BadQueryError, CallNotFoundRouterError, queueToRouterError } from './errors.js';
+import { viewCall } from './call-view.js';
+
+/** Parse ?function=&status=a,b&limit= into a list filter; BadQueryError names what is wrong. */
+export function parseCallsQuery(query: string): { functionName?: string; status?: CallStatus[]; limit?: number } {
+  const params = new URLSearchParams(query);
+  const out: { functionName?: string; status?: CallStatus[]; limit?: number } = {};
+  for (const key of params.keys()) {
+    if (!['function', 'status', 'limit'].includes(key)) throw new BadQueryError(`unknown parameter ${JSON.stringify(key)}: use function, status, limit`);
+  }
+  const fn = params.get('function');
+  if (fn !== null && fn !== '') out.functionName = fn;
+  const status = params.get('status');
+  if (status !== null && status !== '') {
+    const list = status.split(',').map((s) => s.trim());
+    const bad = list.find((s) => !(CALL_STATUSES as readonly string[]).includes(s));
+    if (bad !== undefined) throw new BadQueryError(`unknown status ${JSON.stringify(bad)}: use ${CALL_STATUSES.join(', ')}`);
+    out.status = list as CallStatus[];
+  }
+  const limit = params.get('limit');
+  if (limit !== null && limit !== '') {
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000) throw new BadQueryError(`limit must be 1..1000, got ${JSON.stringify(limit)}`);
+    out.limit = Number(limit);
+  }
+  return out;
+}
+
+/** The SystemRoutes hook for createRouter. */
+export function createCallsApi(queue: Queue): SystemRoutes {
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw queueToRouterError(err);
+    }
+  };
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
+      const method = req.method ?? '';
+      if (path === '/calls' || path === '/calls/') {
+        if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
+        const filter = parseCallsQuery(query);
+        const records = await guard(() => queue.list(filter));
+        sendJson(res, 200, records.map((r) => viewCall(r, false)));
+        return true;
+      }
+      const m = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);
+      if (m === null) return false;
+      const id = decodeURIComponent(m[1]!);
+      if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundRouterError(id);
+      if (m[2] !== undefined) {
+        if (method !== 'POST') throw new MethodNotAllowedError(method, ['POST']);
+        const record = await guard(() => queue.redrive(id));
+        sendJson(res, 202, viewCall(record, false));
+        return true;
+      }
+      if (method === 'DELETE') {
+        const record = await guard(() => queue.cancel(id));
+        sendJson(res, 200, viewCall(record, false));
+        return true;
+      }
+      if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD', 'DELETE']);
+      const record = await guard(() => queue.get(id));
+      if (record === null) throw new CallNotFoundRouterError(id);
+      sendJson(res, 200, viewCall(record, true));
+      return true;
+    },
+  };
+}

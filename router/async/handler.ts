@@ -1,0 +1,87 @@
+// POST|PUT|PATCH|DELETE /async-function/{name}[/{path}]: validate, store durably, then 202.
+// Order of checks: method (405), function known (404), X-Call-Id and X-Callback-Url (400), body size
+// (413), and only then the queue: nothing is stored for a call that would be refused.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../watchdog/log.js';
+import type { RouterConfig } from '../config.js';
+import { FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
+import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';
+import type { RouterMetrics } from '../metrics.js';
+import type { Queue } from '../queue/index.js';
+import type { FunctionResolver } from '../resolver.js';
+import type { AsyncHook } from '../server.js';
+import type { InvocationRoute } from '../routes.js';
+import { readLimitedBody } from './body.js';
+import { callIdFrom } from './call-id.js';
+import { checkCallbackUrl, compileAllowList } from './callback-url.js';
+import { queueToRouterError } from './errors.js';
+
+/** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
+export const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+export interface AsyncHandlerDeps {
+  readonly queue: Queue;
+  readonly resolver: FunctionResolver;
+  readonly log: Logger;
+  /** The router's registry: accepts count in the gateway_* metrics with code 202. */
+  readonly metrics?: RouterMetrics;
+}
+
+export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'>;
+
+/** The AsyncHook createRouter mounts at /async-function/. */
+export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandlerDeps): AsyncHook {
+  const allow = config.callbackAllow === undefined ? undefined : compileAllowList(config.callbackAllow);
+  const { queue, resolver, log, metrics } = deps;
+
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse, match: InvocationRoute): Promise<void> {
+      const started = performance.now();
+      const method = req.method ?? '';
+      if (!ASYNC_METHODS.includes(method)) throw new MethodNotAllowedError(method, ASYNC_METHODS);
+      if (resolver.resolve(match.name) === undefined) throw new FunctionNotFoundError(match.name);
+      const { id, chosen } = callIdFrom(req.headers['x-call-id']);
+      const rawCallback = req.headers['x-callback-url'];
+      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow);
+      let body: Buffer;
+      try {
+        body = await readLimitedBody(req, config.maxAsyncBodyBytes);
+      } catch (err) {
+        // The rest of an oversized body is never read: close the connection after the 413.
+        res.setHeader('Connection', 'close');
+        throw err;
+      }
+      const headers = requestHeadersForUpstream(req.headers);
+      delete headers['content-length'];
+      addRouterRequestHeaders(headers, {
+        callId: id, startTime: unixNanos(), remoteAddress: req.socket.remoteAddress, host: req.headers.host, proto: 'http',
+      });
+      let duplicate: boolean;
+      try {
+        ({ duplicate } = await queue.enqueue({
+          id, functionName: match.name, method, path: match.path, query: match.query, headers, body, callbackUrl,
+        }));
+      } catch (err) {
+        const mapped = queueToRouterError(err);
+        log.warn('async call not queued', { function: match.name, callId: id, reason: (err as Error).message });
+        throw mapped;
+      }
+      metrics?.invocationStarted.inc({ function_name: match.name });
+      metrics?.invocationTotal.inc({ function_name: match.name, code: '202' });
+      metrics?.functionSeconds.observe({ function_name: match.name, code: '202' }, (performance.now() - started) / 1000);
+      if (duplicate) log.info('async call already queued', { function: match.name, callId: id });
+      const text = `${JSON.stringify({ callId: id, duplicate: chosen ? duplicate : undefined })}\n`;
+      res.writeHead(202, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+        'X-Call-Id': id,
+        ...(duplicate ? { 'X-Call-Duplicate': 'true' } : {}),
+      });
+      res.end(text);
+    },
+    async healthy() {
+      return (await queue.health()).ok;
+    },
+  };
+}

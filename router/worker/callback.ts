@@ -1,0 +1,79 @@
+// The callback: POST the function's answer to X-Callback-Url with the contract's headers, and decide
+// from the receiver's answer whether it was delivered, should be tried again, or is given up.
+
+import { createHmac } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { CallHeaders, CallRecord } from '../queue/index.js';
+import { attemptsThisRound, type RetryPolicy } from './policy.js';
+
+/** Function response headers that describe the old hop or body framing, not the content. */
+const NOT_FORWARDED = new Set([
+  'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host', 'trailer', 'te', 'upgrade',
+  'proxy-authenticate', 'proxy-connection', 'date',
+]);
+
+export interface CallbackSettings {
+  readonly maxRetryAttempts: number;
+  readonly callbackSecret?: string | undefined;
+}
+
+/** HMAC-SHA256 of the body with the secret, as `sha256=<hex>`. */
+export function signBody(body: Uint8Array, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** The callback's headers for a final record: the function's own, then the contract's on top. */
+export function callbackHeaders(record: CallRecord, body: Uint8Array, s: CallbackSettings): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const own: CallHeaders = record.result?.headers ?? {};
+  for (const [name, value] of Object.entries(own)) if (!NOT_FORWARDED.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+  const last = record.attempts.at(-1);
+  const seconds = last?.finishedAt != null ? (last.finishedAt - last.startedAt) / 1000 : 0;
+  // No answer from the function (connection errors, expiry): 503, as OpenFaaS' worker reports a failed call.
+  out['x-function-status'] = String(record.result?.statusCode ?? 503);
+  out['x-call-status'] = record.status;
+  out['x-call-id'] = record.id;
+  out['x-function-name'] = record.functionName;
+  out['x-duration-seconds'] = seconds.toFixed(6);
+  out['x-retry'] = String(Math.max(0, attemptsThisRound(record) - 1));
+  out['x-retry-max'] = String(Math.max(0, s.maxRetryAttempts - 1));
+  out['user-agent'] = 'whippet-queue-worker';
+  out['content-type'] ??= 'application/octet-stream';
+  if (s.callbackSecret !== undefined) out['x-callback-signature'] = signBody(body, s.callbackSecret);
+  return out;
+}
+
+/** What one delivery try gave: the receiver's status, or the transport error. */
+export interface DeliveryResult {
+  readonly statusCode: number | null;
+  readonly error: string | null;
+}
+
+/** POST once; never throws. */
+export async function postCallback(
+  url: string, headers: Record<string, string | string[]>, body: Uint8Array,
+  options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AbortSignal },
+): Promise<DeliveryResult> {
+  const target = new URL(url);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const res = await options.dispatcher.request({
+      origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body,
+      signal: options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]),
+    });
+    await res.body.dump();
+    return { statusCode: res.statusCode, error: res.statusCode < 300 ? null : `callback answered ${res.statusCode}` };
+  } catch (err) {
+    const e = err as { code?: string; message?: string; name?: string };
+    const reason = deadline.aborted ? `no answer within ${options.timeoutMs}ms` : e.code ?? e.message ?? 'connection failed';
+    return { statusCode: null, error: reason };
+  }
+}
+
+/** 2xx: delivered. retry_http_codes or no answer: try again while attempts remain. Anything else: failed. */
+export function callbackState(result: DeliveryResult, attemptsIncludingThis: number, policy: RetryPolicy): 'delivered' | 'pending' | 'failed' {
+  const code = result.statusCode;
+  if (code !== null && code >= 200 && code < 300) return 'delivered';
+  const retryable = code === null || policy.retryHttpCodes.includes(code);
+  return retryable && attemptsIncludingThis < policy.maxRetryAttempts ? 'pending' : 'failed';
+}

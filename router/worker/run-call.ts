@@ -1,0 +1,150 @@
+// One lease from start to settle: invoke (with the lease kept alive), retry or finish, then deliver the
+// callback, then ack. The order matters for crash safety: the result is stored (finish) before the
+// callback goes out, so a redelivered call that is already final only gets its callback, never a
+// second invocation; and the ack comes last, so a crash anywhere before it means "deliver again".
+
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../../watchdog/log.js';
+import { invoke } from '../invoker.js';
+import type { RouterMetrics } from '../metrics.js';
+import { CallExpiredError, isFinal, type CallRecord, type Lease } from '../queue/index.js';
+import type { FunctionResolver } from '../resolver.js';
+import type { WorkerMetrics } from '../async/metrics.js';
+import { backoffMs, nextDelayMs, type BackoffSettings } from './backoff.js';
+import { callbackHeaders, callbackState, postCallback } from './callback.js';
+import { startHeartbeat } from './heartbeat.js';
+import { attemptsThisRound, decide, type RetryPolicy } from './policy.js';
+
+/** The worker settings one call needs (DESIGN "Queue-worker contract"). */
+export interface CallSettings extends BackoffSettings, RetryPolicy {
+  readonly ackWaitMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly callbackSecret?: string | undefined;
+}
+
+export interface CallDeps {
+  readonly resolver: FunctionResolver;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+  readonly settings: CallSettings;
+  readonly metrics?: WorkerMetrics | undefined;
+  /** The worker's invocations count in gateway_* too, as OpenFaaS' worker re-entering /function does. */
+  readonly gatewayMetrics?: RouterMetrics | undefined;
+  readonly now?: () => number;
+}
+
+/** Shutdown control: `signal` aborts the invocation; once `abandoned()`, nothing more is written. */
+export interface CallControl {
+  readonly signal: AbortSignal;
+  abandoned(): boolean;
+}
+
+/** Work one lease to its end (ack), a retry (nak), or let it lapse on shutdown. Never throws. */
+export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): Promise<void> {
+  const log = deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
+  const lost = new AbortController();
+  const hb = startHeartbeat(lease, deps.settings.ackWaitMs, (err) => {
+    log.warn('lease lost while working; another worker has the call', { reason: (err as Error).message });
+    lost.abort(err);
+  });
+  const signal = AbortSignal.any([ctl.signal, lost.signal]);
+  const gone = (): boolean => ctl.abandoned() || lost.signal.aborted;
+  try {
+    let body: Uint8Array | undefined;
+    if (!isFinal(lease.record.status)) {
+      const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone);
+      if (outcome === 'released' || gone()) return;
+      body = outcome.body;
+    }
+    if (gone()) return;
+    await settle(lease, lease.record, body, deps, signal);
+  } catch (err) {
+    if (gone()) return;
+    const code = (err as { code?: string }).code;
+    // A lost lease or a call cancelled meanwhile: someone else owns the outcome now.
+    if (code === 'ERR_LEASE_LOST' || code === 'ERR_CALL_STATE' || code === 'ERR_QUEUE_CLOSED') log.info('call left to others', { reason: (err as Error).message });
+    else log.warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
+  } finally {
+    hb.stop();
+  }
+}
+
+async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }> {
+  await lease.finish({ status: 'expired', result: null, error: 'not started within max_event_age' });
+  deps.metrics?.expired.inc({ function_name: lease.record.functionName });
+  deps.metrics?.finished.inc({ function_name: lease.record.functionName, status: 'expired' });
+  deps.log.info('call expired', { callId: lease.record.id, function: lease.record.functionName });
+  return { body: undefined };
+}
+
+async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: Uint8Array | undefined }> {
+  const { settings: s, metrics } = deps;
+  const name = lease.request.functionName;
+  try {
+    await lease.beginAttempt();
+  } catch (err) {
+    if (err instanceof CallExpiredError) return expire(lease, deps);
+    throw err;
+  }
+  const upstream = deps.resolver.resolve(name);
+  deps.gatewayMetrics?.invocationStarted.inc({ function_name: name });
+  const res = upstream === undefined
+    ? { ok: false as const, kind: 'unreachable' as const, error: new Error(`function not found: ${name}`), durationMs: 0 }
+    : await invoke({ functionName: name, upstream, callId: lease.request.id }, {
+      method: lease.request.method, path: lease.request.path, query: lease.request.query, headers: lease.request.headers,
+      body: Buffer.from(lease.request.body.buffer, lease.request.body.byteOffset, lease.request.body.byteLength),
+    }, { dispatcher: deps.dispatcher, timeoutMs: s.upstreamTimeoutMs, signal });
+  const code = res.ok ? String(res.status) : res.kind;
+  metrics?.invocations.inc({ function_name: name, status: code });
+  deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: res.ok ? code : res.kind === 'timeout' ? '504' : '502' });
+  deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: res.ok ? code : res.kind === 'timeout' ? '504' : '502' }, res.durationMs / 1000);
+  if (gone()) return 'released';
+  const statusCode = res.ok ? res.status : null;
+  await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
+  const tries = attemptsThisRound(lease.record);
+  const decision = decide({ statusCode }, tries, s);
+  if (decision.kind === 'retry') {
+    const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, s, (deps.now ?? Date.now)());
+    await lease.nak(delay);
+    metrics?.retries.inc({ function_name: name });
+    deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
+    return 'released';
+  }
+  await lease.finish({
+    status: decision.status,
+    result: res.ok ? { statusCode: res.status, headers: res.headers, body: res.body } : null,
+    error: decision.reason,
+  });
+  metrics?.finished.inc({ function_name: name, status: decision.status });
+  return { body: res.ok ? res.body : undefined };
+}
+
+/** Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. */
+async function settle(lease: Lease, record: CallRecord, body: Uint8Array | undefined, deps: CallDeps, signal: AbortSignal): Promise<void> {
+  if (record.callbackUrl === null || record.callback.state !== 'pending') {
+    await lease.ack();
+    return;
+  }
+  const s = deps.settings;
+  const name = record.functionName;
+  const payload = body ?? record.result?.body ?? new Uint8Array(0);
+  const result = await postCallback(record.callbackUrl, callbackHeaders(record, payload, s), payload, {
+    dispatcher: deps.dispatcher, timeoutMs: s.upstreamTimeoutMs, signal,
+  });
+  const tries = record.callback.attempts + 1;
+  const state = callbackState(result, tries, s);
+  await lease.callbackAttempt({ state, statusCode: result.statusCode, error: result.error });
+  if (state === 'pending') {
+    const delay = backoffMs(tries, s);
+    await lease.nak(delay);
+    deps.metrics?.callbackRetries.inc({ function_name: name });
+    deps.log.info('callback will be retried', { callId: record.id, function: name, reason: result.error, attempt: tries, delayMs: delay });
+    return;
+  }
+  if (state === 'delivered') deps.metrics?.callbacksDelivered.inc({ function_name: name });
+  else {
+    deps.metrics?.callbacksFailed.inc({ function_name: name });
+    deps.log.warn('callback given up', { callId: record.id, function: name, reason: result.error, attempts: tries });
+  }
+  await lease.ack();
+}
