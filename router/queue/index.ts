@@ -85,3 +85,9 @@ async function loadJetStream(): Promise<JetStreamModule> {
     throw err;
   }
 }
+
+/** The largest request body the queue can store (jetstream: NATS max_payload minus headers); undefined = no own limit. */
+export function queueMaxBodyBytes(queue: Queue): number | undefined {
+  const limit = (queue as { maxBodyBytes?: unknown }).maxBodyBytes;
+  return typeof limit === 'number' ? limit : undefined;
+}

@@ -11,7 +11,8 @@
 import { setMaxListeners } from 'node:events';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { CreateQueueOptions } from './index.js';
-import { CallTooLargeError, QueueClosedError, QueueError, QueueUnavailableError } from './errors.js';
+import { CallTooLargeError, QueueUnavailableError } from './errors.js';
+import { NatsLink } from './jetstream-link.js';
 import { encodeEnvelope, type Envelope } from './jetstream-envelope.js';
 import { JetStreamLease, type LeaseStore, type Versioned } from './jetstream-lease.js';
 import { callSubject, jetStreamNames, messageId, recordKey, type JetStreamNames } from './jetstream-names.js';
@@ -48,14 +49,8 @@ export class JetStreamQueue implements Queue, LeaseStore {
   private readonly opts: ResolvedQueueOptions;
   private readonly names: JetStreamNames;
   private readonly setup: SetupOptions;
-  private conn: Conn | null = null;
-  private connected = false;
-  private closed = false;
-  private lastError = 'connecting';
+  private readonly link = new NatsLink();
   private readonly closing = new AbortController();
-  private readonly onConnect = new Set<() => void>();
-  /** Bounded operations in flight: a lost connection fails them at once instead of at their deadline. */
-  private readonly inFlight = new Set<(err: Error) => void>();
   private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -73,7 +68,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
 
   /** Largest request body one message can carry: the server's max_payload minus room for headers. */
   get maxBodyBytes(): number {
-    return (this.conn?.maxPayload ?? 1024 * 1024) - HEADER_ROOM;
+    return (this.link.conn?.maxPayload ?? 1024 * 1024) - HEADER_ROOM;
   }
 
   /** Result bodies are kept up to maxResultBytes, but never past what fits in one KV value. */
@@ -92,31 +87,30 @@ export class JetStreamQueue implements Queue, LeaseStore {
     try {
       nc = await connectNats(this.setup);
     } catch (err) {
-      this.lastError = `cannot connect to NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
-      throw new QueueUnavailableError(this.lastError, { cause: err });
+      this.link.lastError = `cannot connect to NATS at ${this.servers.join(',')}: ${(err as Error).message}`;
+      throw new QueueUnavailableError(this.link.lastError, { cause: err });
     }
-    if (this.closed) { await nc.close(); return; }
-    this.connected = true;
-    void this.watchStatus(nc);
+    if (this.link.closed) { await nc.close(); return; }
+    void this.link.watch(nc);
     for (;;) {
       try {
-        this.conn = await ensureJetStream(nc, this.setup);
+        this.link.conn = await ensureJetStream(nc, this.setup);
         break;
       } catch (err) {
-        this.lastError = `JetStream setup failed: ${(err as Error).message}`;
-        if (!background || this.closed) { await nc.close(); throw new QueueUnavailableError(this.lastError, { cause: err }); }
+        this.link.lastError = `JetStream setup failed: ${(err as Error).message}`;
+        if (!background || this.link.closed) { await nc.close(); throw new QueueUnavailableError(this.link.lastError, { cause: err }); }
         await sleep(1_000);
       }
     }
     const every = Math.min(600_000, Math.max(1_000, this.opts.callRetentionMs / 2));
     this.sweeper = setInterval(() => { this.sweep().catch(() => { /* NATS away: next round */ }); }, every).unref();
-    for (const wake of this.onConnect) wake();
+    this.link.wake();
   }
 
   async enqueue(call: NewCall): Promise<EnqueueResult> {
-    const conn = this.ready();
+    const conn = this.link.ready();
     if (call.body.byteLength > this.maxBodyBytes) throw new CallTooLargeError(call.body.byteLength, this.maxBodyBytes);
-    return this.bounded(this.options.enqueueTimeoutMs ?? 1_500, async () => {
+    return this.link.bounded(this.options.enqueueTimeoutMs ?? 1_500, async () => {
       const key = recordKey(call.id);
       const record = newRecord(call, this.now());
       let revision: number;
@@ -145,8 +139,8 @@ export class JetStreamQueue implements Queue, LeaseStore {
     while (!signal.aborted) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
-      const conn = this.conn;
-      if (conn === null || !this.connected) { await this.waitConnected(Math.min(remaining, 1_000), signal); continue; }
+      const conn = this.link.conn;
+      if (conn === null || !this.link.connected) { await this.link.waitConnected(Math.min(remaining, 1_000), signal); continue; }
       const started = Date.now();
       const got = await pullOne(conn.nc, this.names.stream, this.names.consumer, Math.min(remaining, 30_000), signal);
       if (got === 'aborted') return null;
@@ -164,25 +158,25 @@ export class JetStreamQueue implements Queue, LeaseStore {
   }
 
   async get(id: string): Promise<CallRecord | null> {
-    const conn = this.ready();
-    return this.wrap(async () => (await readEnvelope(conn.kv, recordKey(id)))?.env.record ?? null);
+    const conn = this.link.ready();
+    return this.link.wrap(async () => (await readEnvelope(conn.kv, recordKey(id)))?.env.record ?? null);
   }
 
   async list(filter: ListFilter = {}): Promise<CallRecord[]> {
-    const conn = this.ready();
-    return this.wrap(() => listRecords(conn.kv, filter));
+    const conn = this.link.ready();
+    return this.link.wrap(() => listRecords(conn.kv, filter));
   }
 
   async cancel(id: string): Promise<CallRecord> {
-    const conn = this.ready();
+    const conn = this.link.ready();
     this.depthCache = null;
-    return this.wrap(() => changeRecord(this.ctx(conn), id, (r) => step.cancel(r, this.now()), false));
+    return this.link.wrap(() => changeRecord(this.ctx(conn), id, (r) => step.cancel(r, this.now()), false));
   }
 
   async redrive(id: string): Promise<CallRecord> {
-    const conn = this.ready();
+    const conn = this.link.ready();
     this.depthCache = null;
-    return this.wrap(async () => {
+    return this.link.wrap(async () => {
       const record = await changeRecord(this.ctx(conn), id, (r) => step.redrive(r, this.now()), true);
       await this.publish(conn, recordKey(id), record, await this.requestBody(conn, recordKey(id)));
       return record;
@@ -190,10 +184,10 @@ export class JetStreamQueue implements Queue, LeaseStore {
   }
 
   async depth(): Promise<DepthEntry[]> {
-    const conn = this.ready();
+    const conn = this.link.ready();
     // Scrapes from several collectors within a second share one scan.
     if (this.depthCache === null || Date.now() - this.depthCache.at > 1_000) {
-      const value = this.wrap(() => countRecords(conn.kv));
+      const value = this.link.wrap(() => countRecords(conn.kv));
       this.depthCache = { at: Date.now(), value };
       value.catch(() => { this.depthCache = null; });
     }
@@ -201,20 +195,20 @@ export class JetStreamQueue implements Queue, LeaseStore {
   }
 
   async sweep(): Promise<number> {
-    const conn = this.ready();
-    const removed = await this.wrap(() => sweepRecords(this.ctx(conn), this.now(), this.opts.callRetentionMs));
+    const conn = this.link.ready();
+    const removed = await this.link.wrap(() => sweepRecords(this.ctx(conn), this.now(), this.opts.callRetentionMs));
     if (removed > 0) this.depthCache = null;
     return removed;
   }
 
   async health(): Promise<QueueHealth> {
     const detail = `${this.servers.join(',')} stream ${this.names.stream}`;
-    if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
-    const conn = this.conn;
-    if (conn === null) return { ok: false, backend: this.backend, detail: this.lastError };
-    if (!this.connected) return { ok: false, backend: this.backend, detail: `NATS disconnected (${detail})` };
+    if (this.link.closed) return { ok: false, backend: this.backend, detail: 'closed' };
+    const conn = this.link.conn;
+    if (conn === null) return { ok: false, backend: this.backend, detail: this.link.lastError };
+    if (!this.link.connected) return { ok: false, backend: this.backend, detail: `NATS disconnected (${detail})` };
     try {
-      await this.bounded(1_500, () => conn.jsm.streams.info(this.names.stream));
+      await this.link.bounded(1_500, () => conn.jsm.streams.info(this.names.stream));
       return { ok: true, backend: this.backend, detail };
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
@@ -222,39 +216,39 @@ export class JetStreamQueue implements Queue, LeaseStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.link.closed) return;
+    this.link.closed = true;
     this.closing.abort();
     if (this.sweeper !== null) clearInterval(this.sweeper);
-    for (const wake of this.onConnect) wake();
-    await this.conn?.nc.close().catch(() => { /* already closed */ });
+    this.link.wake();
+    await this.link.conn?.nc.close().catch(() => { /* already closed */ });
   }
 
   // LeaseStore: what a JetStreamLease calls back into.
 
   async read(key: string): Promise<Versioned | null> {
-    const conn = this.ready();
-    return this.wrap(() => readEnvelope(conn.kv, key));
+    const conn = this.link.ready();
+    return this.link.wrap(() => readEnvelope(conn.kv, key));
   }
 
   async write(key: string, env: Envelope, revision: number): Promise<number | null> {
-    const conn = this.ready();
+    const conn = this.link.ready();
     this.depthCache = null;
-    return this.wrap(() => writeEnvelope(this.ctx(conn), key, env, revision));
+    return this.link.wrap(() => writeEnvelope(this.ctx(conn), key, env, revision));
   }
 
   async ack(d: Delivery): Promise<void> {
-    const conn = this.ready();
-    await this.wrap(() => ackConfirmed(conn.nc, d, this.setup.timeoutMs));
+    const conn = this.link.ready();
+    await this.link.wrap(() => ackConfirmed(conn.nc, d, this.setup.timeoutMs));
   }
 
   nak(d: Delivery, delayMs: number): void {
-    this.ready();
+    this.link.ready();
     nakDelivery(d, delayMs);
   }
 
   working(d: Delivery): void {
-    this.ready();
+    this.link.ready();
     workingDelivery(d);
   }
 
@@ -306,61 +300,12 @@ export class JetStreamQueue implements Queue, LeaseStore {
   }
 
   private encode(env: Envelope): Uint8Array {
-    return encodeEnvelope(env, this.ctx(this.conn!).maxValueBytes);
+    return encodeEnvelope(env, this.ctx(this.link.conn!).maxValueBytes);
   }
 
   private ctx(conn: Conn): RecordContext {
     return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024 };
   }
 
-  private async watchStatus(nc: NatsConnection): Promise<void> {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') {
-        this.connected = false;
-        this.lastError = 'NATS disconnected';
-        for (const fail of this.inFlight) fail(new QueueUnavailableError('lost the connection to NATS'));
-      }
-      if (s.type === 'reconnect') { this.connected = true; for (const wake of this.onConnect) wake(); }
-    }
-  }
 
-  private waitConnected(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => { clearTimeout(timer); this.onConnect.delete(done); signal.removeEventListener('abort', done); resolve(); };
-      const timer = setTimeout(done, ms);
-      this.onConnect.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  /** The connection, or the reason there is none: closed (QueueClosedError) or NATS away (503). */
-  private ready(): Conn {
-    if (this.closed) throw new QueueClosedError();
-    if (this.conn === null) throw new QueueUnavailableError(this.lastError);
-    if (!this.connected) throw new QueueUnavailableError('not connected to NATS');
-    return this.conn;
-  }
-
-  /** Run a NATS operation; anything that is not already a QueueError means NATS trouble: 503. */
-  private async wrap<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof QueueError) throw err;
-      if (this.closed) throw new QueueClosedError();
-      throw new QueueUnavailableError((err as Error).message, { cause: err });
-    }
-  }
-
-  /** wrap() with a deadline: fail fast rather than keep a client waiting on a NATS that is away. */
-  private bounded<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let fail: (err: Error) => void = () => {};
-    const deadline = new Promise<never>((_, reject) => {
-      fail = reject;
-      timer = setTimeout(() => reject(new QueueUnavailableError(`NATS did not answer within ${ms} ms`)), ms);
-    });
-    this.inFlight.add(fail);
-    return Promise.race([this.wrap(fn), deadline]).finally(() => { clearTimeout(timer); this.inFlight.delete(fail); });
-  }
 }

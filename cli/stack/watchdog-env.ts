@@ -1,0 +1,43 @@
+// The environment of one function's watchdog under `whippet up`, as the container would see it plus
+// what running several watchdogs on one machine needs. Pure, so the precedence is unit-tested.
+
+/** Inputs, lowest precedence first. */
+export interface WatchdogEnvParts {
+  /** The environment `up` runs in (PATH, HOME, ...). */
+  readonly base: Readonly<Record<string, string | undefined>>;
+  /** The build folder Dockerfile's ENV. */
+  readonly dockerfile: Readonly<Record<string, string>>;
+  /** The stack's `environment` for this function. */
+  readonly stack: Readonly<Record<string, string>>;
+  /** A folder of this watchdog's own for TMPDIR (its lock file must not be another watchdog's). */
+  readonly tmpDir: string;
+  /** For `mode=http`: the free port its process should listen on. */
+  readonly upstreamPort?: number;
+}
+
+/**
+ * base < local defaults (own TMPDIR, metrics off: the default 8081 would clash) < Dockerfile ENV <
+ * stack environment < what `up` must control (an ephemeral port; in http mode, the upstream port).
+ */
+export function watchdogEnv(parts: WatchdogEnvParts): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parts.base)) if (v !== undefined) env[k] = v;
+  Object.assign(env, { TMPDIR: parts.tmpDir, metrics_port: '0' }, parts.dockerfile, parts.stack);
+  env['port'] = '0';
+  if (isHttpMode(env) && parts.upstreamPort !== undefined) {
+    env['upstream_url'] = `http://127.0.0.1:${parts.upstreamPort}`;
+    delete env['http_upstream_url'];
+  }
+  return env;
+}
+
+/** Whether the merged settings run the watchdog in http mode (one long-running process). */
+export function isHttpMode(env: Readonly<Record<string, string | undefined>>): boolean {
+  return (env['mode'] ?? '').trim() === 'http';
+}
+
+/** The per-function concurrency the worker should keep to: the watchdog's own max_inflight, if set. */
+export function functionLimit(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const n = Number(env['max_inflight']);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}

@@ -1,0 +1,72 @@
+// Shared steps of the async e2e tests: a scripted http-mode function behind a real watchdog, posting
+// async calls, and reading call records from the router.
+
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { deadPort, startCli, startWatchdog, type Started } from '../helpers/start-router.js';
+
+interface Teardown { teardown(fn: () => unknown): void }
+
+export const SCRIPTED_FN = fileURLToPath(new URL('./fixtures/scripted-fn.mjs', import.meta.url));
+export const FAST_FN = fileURLToPath(new URL('./fixtures/fast-fn.mjs', import.meta.url));
+
+/** An http-mode watchdog running `script`; `direct` is the function's own URL (for /__stats). */
+export async function startHttpFunction(t: Teardown, script: string, env: Record<string, string> = {}): Promise<{ wd: Started; direct: string }> {
+  const fnPort = await deadPort();
+  const wd = await startWatchdog(t, {
+    mode: 'http', fprocess: `node ${script}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), ...env,
+  });
+  return { wd, direct: `http://127.0.0.1:${fnPort}` };
+}
+
+/** `whippet worker` with the given settings. */
+export function startWorkerProcess(t: Teardown, env: Record<string, string>): Promise<Started> {
+  return startCli(t, 'worker', env);
+}
+
+/** Invocations the scripted function saw, by call id. */
+export async function fnStats(direct: string): Promise<Record<string, Array<{ path: string; at: number }>>> {
+  const res = await request(`${direct}/__stats`);
+  return await res.body.json() as Record<string, Array<{ path: string; at: number }>>;
+}
+
+export interface Posted { status: number; headers: Record<string, string | string[] | undefined>; body: string; callId: string }
+
+/** POST (or another method) to /async-function/…; resolves with the router's answer. */
+export async function postAsync(routerUrl: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Posted> {
+  const res = await request(`${routerUrl}/async-function/${path}`, {
+    method: (options.method ?? 'POST') as 'POST', headers: options.headers, body: options.body ?? 'payload',
+  });
+  const body = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, body, callId: String(res.headers['x-call-id'] ?? '') };
+}
+
+/** GET /system/calls/{id} as JSON (null on 404). */
+export async function getCall(routerUrl: string, id: string): Promise<CallView | null> {
+  const res = await request(`${routerUrl}/system/calls/${encodeURIComponent(id)}`);
+  if (res.statusCode === 404) { await res.body.dump(); return null; }
+  return await res.body.json() as CallView;
+}
+
+/** Poll the record every 50 ms until `pred` holds; fails with the last record seen. */
+export async function waitForCall(routerUrl: string, id: string, pred: (c: CallView) => boolean, timeoutMs: number, what: string): Promise<CallView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CallView | null = null;
+  while (Date.now() < deadline) {
+    last = await getCall(routerUrl, id);
+    if (last !== null && pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last record: ${JSON.stringify(last)}`);
+}
+
+/** The JSON shape of /system/calls/{id} the tests read. */
+export interface CallView {
+  id: string; functionName: string; method: string; path: string; query: string; status: string; error: string | null;
+  headers: Record<string, string | string[]>;
+  round: number; acceptedAt: number; startedAt: number | null; finishedAt: number | null;
+  attempts: Array<{ number: number; round: number; startedAt: number; finishedAt: number | null; statusCode: number | null; error: string | null }>;
+  lastStatusCode: number | null;
+  result: { statusCode: number; headers: Record<string, string>; bodySize: number; body?: string; encoding?: string } | null;
+  callback: { state: string; attempts: number; lastStatusCode: number | null; lastError: string | null };
+}
