@@ -4,6 +4,7 @@
 // things in order (router first, then the functions), and a dead watchdog's leftovers can be killed.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import type { Logger } from '../../watchdog/log.js';
 import { lineSplitter, listeningPort, tagLine } from './lines.js';
 
@@ -62,6 +63,7 @@ export class Supervisor {
   private async spawnOnce(): Promise<void> {
     const { name, log } = this.opts;
     const env = await this.opts.env();
+    if (this.stopping) throw new WatchdogStartError(name, 'was not started: stopping', '');
     const [cmd, ...args] = this.opts.command;
     const child = spawn(cmd!, args, { cwd: this.opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
@@ -93,6 +95,10 @@ export class Supervisor {
     child.once('exit', (code, signal) => this.exited(child, code, signal, ready));
     try {
       const port = await listening;
+      // http mode: the watchdog listens before its process does; /_/health says when calls can go through.
+      if (!await untilHealthy(port, child, this.opts.startTimeoutMs ?? 30_000)) {
+        log.warn('function not healthy yet; calls may fail until it is', { function: name, port });
+      }
       this.opts.onReady(new URL(`http://127.0.0.1:${port}`), child.pid!);
       log.info('function ready', { function: name, url: `http://127.0.0.1:${port}`, pid: child.pid });
     } catch (e) {
@@ -120,6 +126,13 @@ export class Supervisor {
     }, delay);
   }
 
+  /** SIGKILL the watchdog's group now, no drain, no restart. */
+  killNow(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    if (this.child !== undefined) killGroup(this.child, 'SIGKILL');
+  }
+
   /** Stop for good: SIGINT (drain without the health wait), SIGKILL to its group after graceMs. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
@@ -135,6 +148,19 @@ export class Supervisor {
       clearTimeout(timer);
     }
   }
+}
+
+async function untilHealthy(port: number, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    const status = await new Promise<number>((resolve) => {
+      const req = get({ host: '127.0.0.1', port, path: '/_/health', timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', () => resolve(0)).on('timeout', () => req.destroy());
+    });
+    if (status === 200) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -1,0 +1,111 @@
+// `whippet up` without the printing: build every function, start one supervised watchdog each, then
+// the router with its in-process worker on the sqlite queue under .whippet/, all in this process.
+// Watchdogs first, so calls left in the queue by the last run find their functions when the worker starts.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/build.js';
+import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
+import { createResolver } from '../../router/resolver.js';
+import { createRouter, type RouterServer } from '../../router/server.js';
+import type { Logger } from '../../watchdog/log.js';
+import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
+import { freePort } from './free-port.js';
+import { loadStack, type Stack } from './stack-file.js';
+import { createStackResolver } from './stack-resolver.js';
+import { Supervisor } from './supervisor.js';
+import { listTemplates, templateDir } from './templates.js';
+import { functionLimit, isHttpMode, watchdogEnv } from './watchdog-env.js';
+
+export interface LocalStackOptions {
+  readonly stackFile: string;
+  /** Router port (0 = ephemeral). */
+  readonly port: number;
+  /** The environment `up` runs in: watchdogs inherit it, router settings are read from it. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log: Logger;
+  /** Where the watchdogs' tagged log lines go. */
+  readonly output: (line: string) => void;
+  /** argv that runs a watchdog; defaults to this package's compiled CLI. */
+  readonly watchdogCommand?: readonly string[];
+}
+
+export interface LocalFunction {
+  readonly name: string;
+  readonly built: BuiltFunction;
+  readonly supervisor: Supervisor;
+  /** The watchdog's current URL. */
+  upstream(): URL | undefined;
+}
+
+export interface LocalStack {
+  readonly stack: Stack;
+  readonly url: string;
+  readonly port: number;
+  readonly queue: string;
+  readonly functions: readonly LocalFunction[];
+  /** Router drains (accepted async calls stay queued), worker stops, then every watchdog. */
+  stop(): Promise<void>;
+  /** Kill every watchdog group now (a second Ctrl-C). */
+  kill(): void;
+}
+
+const WATCHDOG_STOP_GRACE_MS = 10_000;
+
+/** Build and start everything; on a failure whatever started is stopped again before the error is thrown. */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const stack = loadStack(opts.stackFile, listTemplates());
+  const built = stack.functions.map((fn) => assemble(stack, fn, templateDir(fn.lang)!));
+  for (const b of built) for (const w of b.warnings) opts.log.warn(w);
+  const state = stateDir(stack);
+  const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
+  const config: RouterConfig = loadRouterConfig({ port: String(opts.port), ...queueFlag }, opts.env);
+  const stackResolver = createStackResolver();
+  const command = opts.watchdogCommand ?? [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'];
+  const limits = new Map<string, number | undefined>();
+  const functions = built.map((b): LocalFunction => {
+    const tmpDir = join(state, 'run', b.fn.name);
+    mkdirSync(tmpDir, { recursive: true });
+    const settings = { ...b.dockerEnv, ...b.fn.environment };
+    limits.set(b.fn.name, functionLimit(settings));
+    const supervisor = new Supervisor({
+      name: b.fn.name, cwd: b.folder, command, log: opts.log, output: opts.output,
+      env: async () => watchdogEnv({
+        base: opts.env, dockerfile: b.dockerEnv, stack: b.fn.environment, tmpDir,
+        upstreamPort: isHttpMode(settings) ? await freePort() : undefined,
+      }),
+      onReady: (url) => stackResolver.set(b.fn.name, url),
+    });
+    return { name: b.fn.name, built: b, supervisor, upstream: () => stackResolver.resolve(b.fn.name) };
+  });
+  const stopFunctions = (): Promise<unknown> => Promise.all(functions.map((f) => f.supervisor.stop(WATCHDOG_STOP_GRACE_MS)));
+
+  let parts: AsyncRouterParts | undefined;
+  let router: RouterServer | undefined;
+  try {
+    await Promise.all(functions.map((f) => f.supervisor.start()));
+    const resolver = createResolver(config, [stackResolver]);
+    const routerLog = opts.log.child({ component: 'router' });
+    parts = await buildAsyncRouter(config, resolver, routerLog, { worker: true, functionLimit: (name) => limits.get(name) });
+    router = createRouter(config, { resolver, log: routerLog, async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher });
+    const { port, url } = await router.listen(config.port, '127.0.0.1');
+    routerLog.info('listening', { port, url, queue: config.queue, functions: functions.map((f) => f.name).join(',') });
+    let stopped: Promise<void> | undefined;
+    const ready = { router, parts };
+    return {
+      stack, url, port, queue: config.queue, functions,
+      stop: () => (stopped ??= (async () => {
+        await Promise.all([ready.router.close(config.writeTimeoutMs), ready.parts.stopWorker(config.writeTimeoutMs)]);
+        await ready.parts.close();
+        await stopFunctions();
+      })()),
+      kill: () => { for (const f of functions) f.supervisor.killNow(); },
+    };
+  } catch (err) {
+    await router?.close(0);
+    await parts?.close(0);
+    await stopFunctions();
+    throw err;
+  }
+}
