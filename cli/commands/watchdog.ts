@@ -4,6 +4,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
 import { ConfigError, yargsOptions } from '../../watchdog/options.js';
+import { fastOptions, foldAliases, type FastPath } from '../run.js';
 
 export const command: CommandModule<object, Record<string, unknown>> = {
   command: 'watchdog',
@@ -17,6 +18,12 @@ export const command: CommandModule<object, Record<string, unknown>> = {
     const { setExitCode } = await import('../run.js');
     setExitCode(await runWatchdogProcess(argv, process.env));
   },
+};
+
+/** The yargs-free start (every function image runs this): flags parsed with node:util. */
+export const fast: FastPath = {
+  options: fastOptions(WATCHDOG_OPTIONS, ['run-healthcheck']),
+  run: (flags) => runWatchdogProcess(foldAliases(WATCHDOG_OPTIONS, flags), process.env),
 };
 
 /**
