@@ -3,13 +3,15 @@
 // (fresh process each time) so that load from other work on the shared 2 cores hits every server alike.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { runLoad, type LoadResult } from './load.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { hasWrk, runWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const CONNECTIONS = 8;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.WHIPPET_BENCH_ROUNDS ?? 3);
 const WARMUP_MS = 1_000;
 const LOAD_MS = 5_000;
 
@@ -30,13 +32,33 @@ const watchdog = (mode: string, backend: string): Server => ({
 
 const NAIVE: Server = { label: 'naive (node:http + child_process)', args: [`${DIST}bench/naive-cat-server.js`], env: { PORT: '0' }, announces: 'stdout' };
 
-const SERVERS: Server[] = [
+const ALL_SERVERS: Server[] = [
   NAIVE,
   watchdog('serializing', 'posix_spawn'),
   watchdog('serializing', 'child_process'),
   watchdog('streaming', 'posix_spawn'),
   watchdog('streaming', 'child_process'),
 ];
+// WHIPPET_BENCH_ONLY=posix_spawn keeps the naive baseline plus the servers whose label contains the text.
+const only = process.env.WHIPPET_BENCH_ONLY;
+const SERVERS = only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only));
+
+/** Prefer wrk (little CPU of its own); bench/load.ts (undici, in this process) when it is missing. */
+const useWrk = hasWrk() && process.env.WHIPPET_BENCH_LOAD !== 'undici';
+const generator = (o: LoadOptions): Promise<LoadResult> => (useWrk ? runWrk(o) : runLoad(o));
+
+interface Measured extends LoadResult {
+  /** CPU milliseconds per request: the server process itself, and its reaped children (cat). */
+  readonly serverCpu: number;
+  readonly childCpu: number;
+}
+
+/** [own, reaped children] CPU time of `pid` in ms (utime+stime, cutime+cstime; 100 ticks a second). */
+function cpuMs(pid: number): [number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return [(f[11]! + f[12]!) * 10, (f[13]! + f[14]!) * 10];
+}
 
 async function start(s: Server): Promise<{ proc: ChildProcess; port: number }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...s.env };
@@ -64,15 +86,18 @@ async function stop(proc: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function measure(s: Server): Promise<LoadResult> {
+async function measure(s: Server): Promise<Measured> {
   const { proc, port } = await start(s);
   try {
-    const load = (durationMs: number): Promise<LoadResult> => runLoad({
+    const load = (durationMs: number): Promise<LoadResult> => generator({
       url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY,
       headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS, durationMs,
     });
     await load(WARMUP_MS);
-    return await load(LOAD_MS);
+    const before = cpuMs(proc.pid!);
+    const r = await load(LOAD_MS);
+    const after = cpuMs(proc.pid!);
+    return { ...r, serverCpu: (after[0] - before[0]) / r.requests, childCpu: (after[1] - before[1]) / r.requests };
   } finally {
     await stop(proc);
   }
@@ -82,7 +107,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 /** Runs the interleaved end-to-end comparison and returns it as Markdown. */
 export async function benchSpawnEndToEnd(): Promise<string> {
-  const results = new Map<string, LoadResult[]>(SERVERS.map((s) => [s.label, []]));
+  const results = new Map<string, Measured[]>(SERVERS.map((s) => [s.label, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of SERVERS) results.get(s.label)!.push(await measure(s));
   }
@@ -92,17 +117,23 @@ export async function benchSpawnEndToEnd(): Promise<string> {
     const p99VsNaiveP50 = rs.map((r, i) => (r.p99 <= naive[i]!.p50 ? 'yes' : 'no'));
     return `| ${label} | ${rs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${median(ratios).toFixed(2)}x ` +
       `(${ratios.map((x) => x.toFixed(1)).join(' / ')}) | ${rs.map((r) => r.p50.toFixed(1)).join(' / ')} | ` +
-      `${rs.map((r) => r.p99.toFixed(1)).join(' / ')} | ${p99VsNaiveP50.join(' / ')} | ${rs.reduce((n, r) => n + r.errors, 0)} |`;
+      `${rs.map((r) => r.p99.toFixed(1)).join(' / ')} | ${p99VsNaiveP50.join(' / ')} | ` +
+      `${median(rs.map((r) => r.serverCpu)).toFixed(2)} | ${median(rs.map((r) => r.childCpu)).toFixed(2)} | ${rs.reduce((n, r) => n + r.errors, 0)} |`;
   });
   return [
     '### End to end: `fprocess=cat`, 8 connections, 33-byte POST',
     '',
     `${ROUNDS} rounds; in each round every server runs fresh, one after another (${WARMUP_MS / 1000} s warm-up, ` +
-      `${LOAD_MS / 1000} s measured, closed loop, bench/load.ts on the same 2 cores). Values are per round.`,
+      `${LOAD_MS / 1000} s measured, closed loop). Load generator: ${useWrk ? '`wrk -t1 -c8` (C, little CPU of its own)' : 'bench/load.ts (undici, in the benchmark process)'}, ` +
+      'on the same 2 cores as the servers. Values are per round; CPU columns are medians of ms per request ' +
+      '(from /proc/<pid>/stat: the server itself, and the `cat` children it reaped).',
     '',
-    '| server | requests/s | vs naive (median, per round) | p50 ms | p99 ms | p99 <= naive p50 | errors |',
-    '|---|---|---|---|---|---|---:|',
+    '| server | requests/s | vs naive (median, per round) | p50 ms | p99 ms | p99 <= naive p50 | server CPU ms/req | cat CPU ms/req | errors |',
+    '|---|---|---|---|---|---|---:|---:|---:|',
     ...lines,
     '',
   ].join('\n');
 }
+
+// `node dist/bench/spawn-e2e.js` runs just this comparison (WHIPPET_BENCH_ROUNDS, WHIPPET_BENCH_ONLY narrow it).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.stdout.write(await benchSpawnEndToEnd());

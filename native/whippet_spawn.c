@@ -11,9 +11,6 @@
 //   killGroup(pgid, signal) -> 0 | errno   (kill(-pgid, signal), without a JS exception for ESRCH)
 //   probe() -> 0 | errno   (checks that pidfd_open works here: old kernels and some seccomp filters lack it)
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,22 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <node_api.h>
-#include <uv.h>
+#include "whippet.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-// One per loaded instance of the addon (main thread or a worker).
-typedef struct instance {
-  napi_async_context async_context;
-  struct child *children;  // live children, so the env cleanup hook can close their poll handles
-} instance;
 
 typedef struct child {
   uv_poll_t poll;  // first member: the handle pointer is the child pointer
@@ -47,11 +36,6 @@ typedef struct child {
   int pidfd;
   struct child *prev, *next;
 } child;
-
-#define CHECK(call)                                  \
-  do {                                               \
-    if ((call) != napi_ok) return NULL;              \
-  } while (0)
 
 static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
@@ -110,7 +94,7 @@ static void on_pidfd_readable(uv_poll_t *handle, int status, int events) {
 }
 
 // Copies a JS string into a malloc'ed buffer and splits it on NUL into a NULL-terminated vector.
-static char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer) {
+char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer) {
   size_t len;
   *buffer = NULL;
   if (napi_get_value_string_utf8(env, str, NULL, 0, &len) != napi_ok) return NULL;
@@ -272,19 +256,23 @@ static char *copy_string(napi_env env, napi_value v) {
   return s;
 }
 
-// Touches no JS, so it may run on a pool thread. On success the job owns pid, pidfd and the parent-side fds.
-static void job_run(job *j) {
-  j->err = do_spawn(j->file, j->argv, j->envp, j->cwd, j->fds, &j->pid);
-  close_all((int[]){j->fds[0], j->fds[3], j->fds[5]}, 3);  // child-side ends belong to the child now
-  j->fds[0] = j->fds[3] = j->fds[5] = -1;
-  if (j->err == 0 && (j->pidfd = pidfd_open_(j->pid)) < 0) {
+int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], pid_t *pid,
+                     int *pidfd) {
+  int err = do_spawn(file, argv, envp, cwd, fds, pid);
+  close_all((int[]){fds[0], fds[3], fds[5]}, 3);  // child-side ends belong to the child now
+  fds[0] = fds[3] = fds[5] = -1;
+  if (err == 0 && (*pidfd = pidfd_open_(*pid)) < 0) {
     // We cannot watch it, so we must not leave it running unreaped.
-    j->err = errno;
-    kill(j->pid, SIGKILL);
-    waitpid(j->pid, NULL, 0);
+    err = errno;
+    kill(*pid, SIGKILL);
+    while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR) {}
   }
-  if (j->err != 0) close_all(j->fds, 6);
+  if (err != 0) close_all(fds, 6);
+  return err;
 }
+
+// Touches no JS, so it may run on a pool thread. On success the job owns pid, pidfd and the parent-side fds.
+static void job_run(job *j) { j->err = spawn_with_pidfd(j->file, j->argv, j->envp, j->cwd, j->fds, &j->pid, &j->pidfd); }
 
 // Main thread: start watching the child; returns [pid, stdinFd, stdoutFd, stderrFd] or the errno as a number.
 static napi_value job_finish(napi_env env, job *j) {
@@ -297,7 +285,7 @@ static napi_value job_finish(napi_env env, job *j) {
       free(c);
       close(j->pidfd);
       kill(j->pid, SIGKILL);
-      waitpid(j->pid, NULL, 0);
+      while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR) {}
       close_all(j->fds, 6);
       j->err = ENOMEM;
     }
@@ -424,6 +412,7 @@ static napi_value js_probe(napi_env env, napi_callback_info info) {
 
 static void cleanup(void *arg) {
   instance *inst = arg;
+  run_cleanup(inst);
   // Worker teardown or process exit: stop watching; the children keep running, as with child_process.
   while (inst->children != NULL) {
     child *c = inst->children;
@@ -438,6 +427,9 @@ static void finalize_instance(napi_env env, void *data, void *hint) {
   (void)hint;
   instance *inst = data;
   napi_async_destroy(env, inst->async_context);
+  free(inst->slots);
+  free(inst->gens);
+  free(inst->read_buf);
   free(inst);
 }
 
@@ -455,5 +447,6 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_named_property(env, exports, "killGroup", fn));
   CHECK(napi_create_function(env, "probe", NAPI_AUTO_LENGTH, js_probe, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "probe", fn));
+  CHECK(run_init(env, exports, inst));
   return exports;
 }

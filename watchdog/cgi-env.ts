@@ -33,6 +33,42 @@ export interface CgiRequest {
   readonly headers: { readonly host?: string | undefined; readonly 'content-length'?: string | undefined; readonly 'transfer-encoding'?: string | undefined };
 }
 
+// Header name → variable name (or null), for the names a server sees again and again; bounded.
+const names = new Map<string, string | null>();
+const MAX_CACHED_NAMES = 512;
+
+function cachedEnvName(name: string): string | undefined {
+  let key = names.get(name);
+  if (key === undefined) {
+    key = headerEnvName(name) ?? null;
+    if (names.size < MAX_CACHED_NAMES) names.set(name, key);
+  }
+  return key ?? undefined;
+}
+
+/**
+ * The request's own variables (what requestEnv adds to the base): Http_<Header> per header (the first of
+ * repeated headers wins, as in Go), then Http_Method, Http_Path, Http_Query, Http_Host, Http_ContentLength,
+ * which no header can change.
+ */
+export function requestVariables(req: CgiRequest): Record<string, string> {
+  const env: Record<string, string> = {};
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    const key = cachedEnvName(raw[i]!);
+    if (key !== undefined) env[key] = raw[i + 1]!;
+  }
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  env.Http_Method = req.method ?? 'GET';
+  env.Http_Path = q === -1 ? url : url.slice(0, q);
+  env.Http_Query = q === -1 ? '' : url.slice(q + 1);
+  env.Http_Host = req.headers.host ?? '';
+  // As the classic watchdog: -1 for a chunked body, 0 when there is no body.
+  env.Http_ContentLength = req.headers['content-length'] ?? (req.headers['transfer-encoding'] !== undefined ? '-1' : '0');
+  return env;
+}
+
 /**
  * The child's environment: a copy of `base` plus the request variables. Headers go first (first value wins,
  * as in Go) and the request variables last, so a header such as `Method:` can never change Http_Method.

@@ -2,6 +2,7 @@
 // Lines longer than MAX_LINE_BYTES are cut into pieces rather than stalling the pipe (of-watchdog#100).
 
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /** A line longer than this is logged in pieces; the classic bufio limit that stalled of-watchdog. */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -20,12 +21,15 @@ export function formatOutputLine(o: FunctionLogOptions, stream: 'stdout' | 'stde
   return o.prefix ? `${time.toISOString()} ${stream}: ${line}\n` : `${line}\n`;
 }
 
-/** Read `source` to its end, logging each line; a final line without a newline is logged too. */
-export function pipeToLog(source: Readable, stream: 'stdout' | 'stderr', o: FunctionLogOptions): void {
-  let carry = '';
-  source.setEncoding('utf8');
-  source.on('data', (chunk: string) => {
-    let text = carry + chunk;
+/** Splits output chunks into log lines; a multi-byte character split across chunks stays whole. */
+export class LineLog {
+  private carry = '';
+  private readonly decoder = new StringDecoder('utf8');
+  constructor(private readonly o: FunctionLogOptions, private readonly stream: 'stdout' | 'stderr') {}
+
+  push(chunk: Buffer | string): void {
+    const { o, stream } = this;
+    let text = this.carry + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
     let nl = text.indexOf('\n');
     while (nl !== -1) {
       o.write(formatOutputLine(o, stream, text.slice(0, nl)));
@@ -36,8 +40,22 @@ export function pipeToLog(source: Readable, stream: 'stdout' | 'stderr', o: Func
       o.write(formatOutputLine(o, stream, text.slice(0, MAX_LINE_BYTES)));
       text = text.slice(MAX_LINE_BYTES);
     }
-    carry = text;
-  });
-  source.on('end', () => { if (carry !== '') o.write(formatOutputLine(o, stream, carry)); carry = ''; });
+    this.carry = text;
+  }
+
+  /** The output ended: a final line without a newline is logged too. */
+  end(): void {
+    const text = this.carry + this.decoder.end();
+    if (text !== '') this.o.write(formatOutputLine(this.o, this.stream, text));
+    this.carry = '';
+  }
+}
+
+/** Read `source` to its end, logging each line; a final line without a newline is logged too. */
+export function pipeToLog(source: Readable, stream: 'stdout' | 'stderr', o: FunctionLogOptions): void {
+  const lines = new LineLog(o, stream);
+  source.setEncoding('utf8');
+  source.on('data', (chunk: string) => lines.push(chunk));
+  source.on('end', () => lines.end());
   source.on('error', () => {});
 }

@@ -41,10 +41,10 @@ export function createFunction(args: NewArgs, cwd: string = process.cwd()): stri
     ...(welcome === undefined ? [] : ['', welcome]),
     '',
     'Next:',
-    `  whippet up ${stackArg}                      # run the stack locally (Ctrl-C stops it)`,
+    `  whippet up ${stackArg}    # run the stack locally; Ctrl-C stops it`,
     `  curl -d 'hi' http://127.0.0.1:8080/function/${args.name}`,
     `  echo hi | whippet invoke ${args.name}`,
-    `  whippet build -f ${stackArg} ${args.name}   # the folder for docker build`,
+    `  whippet build -f ${stackArg} ${args.name}    # the folder docker build takes`,
     '',
   ].join('\n');
 }

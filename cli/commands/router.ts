@@ -51,11 +51,12 @@ export const command: CommandModule<object, Record<string, unknown>> = {
     }
     const log = createLogger({ format: config.logFormat }, { component: 'router' });
     let router: ReturnType<typeof createRouter>;
-    let extra: Awaited<ReturnType<typeof buildAsync>>;
+    let extra: Awaited<ReturnType<typeof buildAsync>> | undefined;
     try {
       extra = await buildAsync(config, resolver, log, argv);
       router = createRouter(config, { resolver, log, ...extra });
     } catch (err) {
+      await extra?.close?.(); // the queue and worker are open by now: let the process end
       if (!(err instanceof ConfigError)) throw err;
       process.stderr.write(`whippet router: ${err.message}\n`);
       setExitCode(1);

@@ -3,15 +3,16 @@
 // URLs, and on Ctrl-C/SIGTERM stops the router first (accepted async calls stay queued), then the functions.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError } from '../../watchdog/options.js';
+import { ConfigError, parsePort } from '../../watchdog/options.js';
 import { createLogger } from '../../watchdog/log.js';
 import { setExitCode } from '../run.js';
 import { DockerfileError, shown } from '../stack/build-folder.js';
 import { startLocalStack, type LocalStack } from '../stack/local-stack.js';
 import { StackError } from '../stack/stack-file.js';
 import { WatchdogStartError } from '../stack/supervisor.js';
+import { usageReporter } from '../stack/usage.js';
 
-interface UpArgs { stack?: string; file?: string; port: number; 'log-format': 'text' | 'json' }
+interface UpArgs { stack?: string; file?: string; port: string; 'log-format': 'text' | 'json' }
 
 /** What `up` prints once everything listens: the URLs and a curl line to try. */
 export function summary(s: LocalStack): string {
@@ -27,19 +28,26 @@ export function summary(s: LocalStack): string {
   return `${lines.join('\n')}\n`;
 }
 
+const usage = usageReporter();
+
+function argProblem(a: UpArgs): string | undefined {
+  if (a.stack !== undefined && a.file !== undefined && a.stack !== a.file) return 'give the stack file once: as the positional or with -f';
+  try {
+    parsePort(String(a.port));
+  } catch (err) {
+    return `--port: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
 export const command: CommandModule<object, UpArgs> = {
   command: 'up [stack]',
   describe: 'build and run a stack file locally: one watchdog per function, the router and its worker',
-  builder: (y: Argv) => y
+  builder: (y: Argv) => usage.keep(y)
     .positional('stack', { type: 'string', describe: 'the stack file (default: stack.yml)' })
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file (same as the positional, as faas-cli spells it)' })
-    .option('port', { alias: 'p', type: 'number', default: 8080, describe: 'router port (0 = a free one, printed)' })
+    .option('port', { alias: 'p', type: 'string', default: '8080', describe: 'router port (0 = a free one, printed)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log lines of up, the router and the watchdogs (stderr)' })
-    .check((a) => {
-      if (a.stack !== undefined && a.file !== undefined && a.stack !== a.file) throw new Error('give the stack file once: as the positional or with -f');
-      if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) throw new Error(`--port: expected a port number from 0 to 65535, got ${String(a.port)}`);
-      return true;
-    })
     .epilog([
       'Each function runs from .whippet/build/<name>/ (as `whippet build` makes it) with its Dockerfile\'s ENV',
       'plus the stack\'s `environment` (later wins), on a free port; a watchdog that dies is restarted.',
@@ -47,13 +55,15 @@ export const command: CommandModule<object, UpArgs> = {
       'for `whippet router`; the queue is sqlite:.whippet/queue.db beside the stack file unless `queue` is set.',
     ].join('\n')),
   handler: async (argv) => {
+    const problem = argProblem(argv);
+    if (problem !== undefined) { usage.fail(problem); return; }
     const format = argv['log-format'];
     const env = { ...process.env, log_format: format };
     const log = createLogger({ format }, { component: 'up' });
     let stack: LocalStack;
     try {
       stack = await startLocalStack({
-        stackFile: argv.stack ?? argv.file ?? 'stack.yml', port: argv.port, env, log,
+        stackFile: argv.stack ?? argv.file ?? 'stack.yml', port: parsePort(argv.port), env, log,
         output: (line) => { process.stderr.write(`${line}\n`); },
       });
     } catch (err) {

@@ -2,7 +2,7 @@
 // The same folder is the `docker build` context and what `whippet up` runs, so both run the same thing.
 
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { dockerfileEnv, parseDockerfile } from './dockerfile.js';
 import type { Stack, StackFunction } from './stack-file.js';
 
@@ -44,8 +44,11 @@ export function assemble(stack: Stack, fn: StackFunction, templateDir: string): 
     if (entry !== 'function') cpSync(join(templateDir, entry), join(folder, entry), { recursive: true });
   }
   // A handler folder may contain the stack's own .whippet/ (handler: .): never copy it into itself.
-  const inside = (p: string): boolean => p === state || p.startsWith(state + sep);
-  cpSync(fn.handler, join(folder, 'function'), { recursive: true, filter: (src) => !inside(resolve(src)) });
+  // Entry by entry, because cpSync refuses a destination inside its source even with a filter.
+  mkdirSync(join(folder, 'function'));
+  for (const entry of readdirSync(fn.handler)) {
+    if (resolve(fn.handler, entry) !== state) cpSync(join(fn.handler, entry), join(folder, 'function', entry), { recursive: true });
+  }
   return { fn, folder, dockerEnv: readDockerfileEnv(folder), warnings: dependencyWarnings(fn, join(folder, 'function')) };
 }
 

@@ -87,10 +87,9 @@ t.test('kill -9 the router mid-accept and the worker mid-drain: nothing accepted
   t.ok(atKill < CALLS, `the worker was killed mid-drain (${atKill} of ${CALLS} delivered)`);
   t.comment(`worker killed after ${((Date.now() - drainStart) / 1000).toFixed(1)} s with ${atKill} callbacks delivered`);
 
-  const prog = setInterval(() => t.comment(`progress ${receiver.callIds().size} ${((Date.now()-drainStart)/1000).toFixed(1)}`), 1000);
-  await receiver.until(() => [...accepted].every((id) => receiver.forCall(id).length > 0), 120_000, 'every accepted call\'s callback');
+  // Re-checked on every callback, so kept O(calls): one Set, not a scan per id.
+  await receiver.until(() => { const ids = receiver.callIds(); return [...accepted].every((id) => ids.has(id)); }, 120_000, 'every accepted call\'s callback');
   t.comment(`drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s including the restart and ack_wait`);
-  clearInterval(prog); t.comment(worker.logs().split('\n').filter(l=>!l.includes('"info"')).slice(-8).join('\n'));
   const invocations = new Map<string, number>();
   for (const id of readFileSync(seenFile, 'utf8').split('\n').filter((l) => l !== '')) invocations.set(id, (invocations.get(id) ?? 0) + 1);
   const missing = [...accepted].filter((id) => !invocations.has(id));

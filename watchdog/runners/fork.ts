@@ -1,12 +1,14 @@
-// What the fork modes share: start the handler for one request (CGI env, stdin fed from the body),
-// stop it (kill the whole group), and describe how it ended.
+// What the fork modes share: start the handler for one request (CGI env, stdin fed from the body with
+// backpressure), stop it (kill the whole group) on exec_timeout or a client that went away, and describe how
+// it ended. The spawn backend drives the process (SpawnBackend.run): natively in C on the posix_spawn path,
+// through streams on the child_process path; the runners see the same events either way.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
-import { requestEnv } from '../cgi-env.js';
-import { SpawnError } from '../errors.js';
-import type { ExitStatus, SpawnedProcess } from '../spawn/types.js';
+import { requestVariables } from '../cgi-env.js';
+import { ExecTimeoutError, SpawnError, toResponse } from '../errors.js';
+import { LineLog } from '../function-log.js';
+import type { ExitStatus, RunEvents, RunHandle } from '../spawn/types.js';
 import type { RunnerDeps } from './types.js';
 
 /**
@@ -15,64 +17,122 @@ import type { RunnerDeps } from './types.js';
  */
 export const OUTPUT_LINGER_MS = 1000;
 
-/** Spawn the handler for `req`; the request body streams into its stdin. Rejects with SpawnError. */
-export async function forkFor(deps: RunnerDeps, req: IncomingMessage): Promise<SpawnedProcess> {
+/** The fprocess split once per runner: the backend prepares `args` once per array. */
+export interface Command { readonly file: string; readonly args: readonly string[] }
+
+export function commandOf(deps: RunnerDeps): Command {
   const [file, ...args] = deps.config.fprocess;
-  let proc: SpawnedProcess;
-  try {
-    proc = await deps.backend!.spawn({ file: file!, args, env: requestEnv(deps.env, req) });
-  } catch (err) {
-    throw new SpawnError(file!, err);
-  }
-  // A handler may exit without reading its input: EPIPE on stdin is not a failure of the request.
-  proc.stdin.on('error', ignore);
-  if (deps.config.marshalRequest) void marshalInto(req, proc.stdin);
-  else req.pipe(proc.stdin);
-  return proc;
+  return { file: file!, args };
 }
 
-export function ignore(): void {}
+function onExecTimeout(call: ForkCall): void { call.stop('timeout'); }
+
+/** One request's handler process; subclasses say what its output becomes. Settles once. */
+export abstract class ForkCall implements RunEvents {
+  protected reason: 'timeout' | 'aborted' | 'failed' | undefined;
+  protected run: RunHandle | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** combine_output=false: stderr goes to the log line by line. */
+  private stderrLog: LineLog | undefined;
+
+  constructor(
+    protected readonly deps: RunnerDeps,
+    protected readonly req: IncomingMessage,
+    protected readonly res: ServerResponse,
+    protected readonly startedAt: number,
+  ) {}
+
+  /** Spawn the handler and feed it the body. */
+  start(command: Command, output: 'buffer' | 'emit', lingerMs: number): void {
+    const { deps, req, res } = this;
+    const { config } = deps;
+    if (!config.combineOutput) this.stderrLog = new LineLog(deps.output, 'stderr');
+    try {
+      this.run = deps.backend!.run({
+        file: command.file, args: command.args, env: deps.env, extraEnv: requestVariables(req),
+        output, combine: config.combineOutput, lingerMs,
+      }, this);
+    } catch (err) {
+      this.onError(err as NodeJS.ErrnoException);
+      return;
+    }
+    res.once('close', this.onClose);
+    if (config.execTimeoutMs > 0) this.timer = setTimeout(onExecTimeout, config.execTimeoutMs, this);
+    if (config.marshalRequest) void marshalInto(req, this.run);
+    else {
+      req.on('data', this.onBody);
+      req.once('end', this.onBodyEnd);
+    }
+  }
+
+  private readonly onBody = (chunk: Buffer): void => {
+    // A full stdin pipe pauses the body until the handler has read it (onDrain).
+    if (!this.run!.write(chunk)) this.req.pause();
+  };
+
+  private readonly onBodyEnd = (): void => { this.run!.end(); };
+
+  private readonly onClose = (): void => {
+    if (!this.res.writableFinished) this.stop('aborted');
+  };
+
+  onDrain(): void { this.req.resume(); }
+
+  onError(err: NodeJS.ErrnoException): void {
+    this.reason = 'failed';
+    clearTimeout(this.timer);
+    const error = new SpawnError(this.deps.config.fprocess[0]!, err);
+    this.deps.log.error('cannot start function', { err: error });
+    toResponse(this.res, error, this.startedAt);
+  }
+
+  onData(stream: 1 | 2, chunk: Buffer): void {
+    if (stream === 2 && this.stderrLog !== undefined) this.stderrLog.push(chunk);
+    else this.output(chunk);
+  }
+
+  onEnd(): void { this.stderrLog?.end(); }
+
+  onDone(status: ExitStatus, output: readonly Buffer[]): void {
+    clearTimeout(this.timer);
+    if (this.reason === undefined) this.finished(status, output);
+  }
+
+  /** Kill the whole group and cut its pipes; a timeout answers at once, without waiting for the pipes. */
+  stop(reason: 'timeout' | 'aborted'): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    clearTimeout(this.timer);
+    const pid = this.run!.kill();
+    this.req.off('data', this.onBody);
+    this.deps.log.warn('function killed', { reason, pid: pid > 0 ? pid : undefined });
+    if (reason === 'timeout') this.timedOut(new ExecTimeoutError(this.deps.config.execTimeoutMs));
+  }
+
+  /** Emitted output (stdout, and stderr when combined). */
+  protected abstract output(chunk: Buffer): void;
+  /** The handler exited and its awaited output ended. */
+  protected abstract finished(status: ExitStatus, output: readonly Buffer[]): void;
+  protected abstract timedOut(err: ExecTimeoutError): void;
+}
 
 /** The classic watchdog's marshal_request: {"header":{Name:[values]},"body":{"raw":base64}}. */
-async function marshalInto(req: IncomingMessage, stdin: Writable): Promise<void> {
+async function marshalInto(req: IncomingMessage, run: RunHandle): Promise<void> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of req) chunks.push(chunk as Buffer);
   } catch {
-    stdin.destroy();
+    run.end();
     return;
   }
   const header: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(req.headersDistinct)) header[canonical(name)] = value ?? [];
-  stdin.end(JSON.stringify({ header, body: { raw: Buffer.concat(chunks).toString('base64') } }));
+  run.write(Buffer.from(JSON.stringify({ header, body: { raw: Buffer.concat(chunks).toString('base64') } })));
+  run.end();
 }
 
 function canonical(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
-}
-
-/** Resolves when `stream` has ended, closed or failed. */
-export function ended(stream: Readable): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', resolve);
-    stream.once('close', resolve);
-    stream.once('error', resolve);
-  });
-}
-
-/** Wait for the output streams to end, at most OUTPUT_LINGER_MS, then cut them. */
-export async function drainOutput(streams: readonly Readable[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      Promise.all(streams.map(ended)),
-      new Promise((resolve) => { timer = setTimeout(resolve, OUTPUT_LINGER_MS); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    for (const s of streams) if (!s.readableEnded) s.destroy();
-  }
 }
 
 /** The exit code the shell would report: the code, or 128 + signal number. */

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WatchdogConfig } from '../config.js';
 import type { FunctionLogOptions } from '../function-log.js';
 import type { Logger } from '../log.js';
-import type { SpawnBackend } from '../spawn/types.js';
+import type { RunBackend } from '../spawn/types.js';
 
 export interface Runner {
   /** Prepare before listening (http mode starts its process, static mode checks its folder); throws to stop the start. */
@@ -20,7 +20,7 @@ export interface Runner {
 export interface RunnerDeps {
   readonly config: WatchdogConfig;
   /** Present in every mode that starts processes. */
-  readonly backend: SpawnBackend | undefined;
+  readonly backend: RunBackend | undefined;
   /** The watchdog's own environment: the base of every child's environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly log: Logger;

@@ -8,7 +8,10 @@ import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
-import type { ExitStatus, SpawnBackend, SpawnedProcess, SpawnOptions } from './types.js';
+import { withRun } from './run-streams.js';
+import type {
+  ExitStatus, RunBackend, RunEvents, RunHandle, RunOptions, SpawnBackend, SpawnedProcess, SpawnOptions,
+} from './types.js';
 
 /** What native/whippet_spawn.c exports. */
 interface Addon {
@@ -30,7 +33,21 @@ interface Addon {
   killGroup(pgid: number, signal: number): number;
   /** 0 when pidfd_open works here, else the errno. */
   probe(): number;
+  // The run path (native/whippet_run.c); absent from addons built before it existed.
+  init?(dispatch: (this: NativeRun, type: number, a: number, b: unknown, c: unknown) => void): void;
+  prepare(vector: string, count: number): Prepared;
+  run(file: string, argv: Prepared, env: Prepared, extra: string, extraCount: number, cwd: string | null,
+    flags: number, lingerMs: number, handle: NativeRun): number;
+  write(id: number, chunk: Buffer): number;
+  end(id: number): void;
+  pause(id: number): void;
+  resume(id: number): void;
+  kill(id: number): number;
+  runFlags: { OFF_LOOP: number; EMIT: number; COMBINE: number };
 }
+
+/** A NUL-separated vector copied into C once (argv, the base environment). */
+type Prepared = { readonly __prepared: unique symbol };
 
 type SpawnResult = [pid: number, stdinFd: number, stdoutFd: number, stderrFd: number] | number;
 
@@ -57,7 +74,7 @@ const signalNames = new Map<number, NodeJS.Signals>(
 );
 
 /** Loads the addon; rejects with the reason when it is missing, unloadable or unusable on this kernel. */
-export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<SpawnBackend> {
+export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
   const { addonPath, offLoop = true } = options;
   if (process.platform !== 'linux') throw new Error(`posix_spawn backend needs Linux (pidfd), not ${process.platform}`);
   const path = addonPath ?? candidates().find((p) => existsSync(p));
@@ -72,7 +89,99 @@ export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<S
   }
   const probe = addon.probe();
   if (probe !== 0) throw new Error(`posix_spawn backend unusable: pidfd_open failed with ${getSystemErrorName(-probe)}`);
-  return { name: 'posix_spawn', spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
+  const backend: SpawnBackend = { name: 'posix_spawn', spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
+  if (typeof addon.init !== 'function') return withRun(backend); // an addon built before the run path
+  addon.init(dispatch);
+  const runner = new NativeRunner(addon, offLoop);
+  return { ...backend, run: (o, events) => runner.run(o, events) };
+}
+
+const EV_ERROR = 1, EV_DATA = 2, EV_END = 3, EV_DRAIN = 4, EV_DONE = 5;
+
+/** Events from C arrive here with the run's handle as `this` (one function for all runs: no closure each). */
+function dispatch(this: NativeRun, type: number, a: number, b: unknown, c: unknown): void {
+  switch (type) {
+    case EV_DATA: this.events.onData(a as 1 | 2, b as Buffer); break;
+    case EV_DONE: this.events.onDone(exitStatus(a, b as number), c === undefined ? [] : [c as Buffer]); break;
+    case EV_DRAIN: this.events.onDrain(); break;
+    case EV_END: this.events.onEnd(2); break;
+    case EV_ERROR: this.events.onError(spawnError(this.file, this.args, a)); break;
+  }
+}
+
+function exitStatus(code: number, signal: number): ExitStatus {
+  return { code: code >= 0 ? code : null, signal: signal > 0 ? (signalNames.get(signal) ?? null) : null };
+}
+
+/** A run in C: the handle JS holds, and the receiver of its events. */
+class NativeRun implements RunHandle {
+  id = 0;
+  constructor(private readonly addon: Addon, readonly events: RunEvents, readonly file: string, readonly args: readonly string[]) {}
+  write(chunk: Buffer): boolean { return this.addon.write(this.id, chunk) !== 0; }
+  end(): void { this.addon.end(this.id); }
+  pause(): void { this.addon.pause(this.id); }
+  resume(): void { this.addon.resume(this.id); }
+  kill(): number { return this.addon.kill(this.id); }
+}
+
+interface PreparedEnv { readonly block: Prepared; readonly keys: ReadonlySet<string> }
+
+/** Starts native runs; the argv and base environment are copied into C once per object, not per request. */
+class NativeRunner {
+  private readonly argvs = new WeakMap<readonly string[], { readonly file: string; readonly block: Prepared }>();
+  private readonly envs = new WeakMap<object, PreparedEnv>();
+  private readonly flags: number;
+
+  constructor(private readonly addon: Addon, offLoop: boolean) {
+    this.flags = offLoop ? addon.runFlags.OFF_LOOP : 0;
+  }
+
+  run(o: RunOptions, events: RunEvents): RunHandle {
+    const { addon } = this;
+    const handle = new NativeRun(addon, events, o.file, o.args);
+    let argv = this.argvs.get(o.args);
+    if (argv?.file !== o.file) {
+      const all = [o.file, ...o.args];
+      for (const s of all) if (s.includes('\0')) throw invalidArg(o.file, s);
+      argv = { file: o.file, block: addon.prepare(all.join('\0'), all.length) };
+      this.argvs.set(o.args, argv);
+    }
+    let base = this.prepareEnv(o.env);
+    let extra = '';
+    let count = 0;
+    for (const key in o.extraEnv) {
+      if (base.keys.has(key)) { // a request variable replaces a variable of the watchdog's own: merge in JS
+        base = this.prepareEnv({ ...o.env, ...o.extraEnv }, false);
+        extra = '';
+        count = 0;
+        break;
+      }
+      const value = o.extraEnv[key]!;
+      if (key.includes('\0') || value.includes('\0')) throw invalidArg(o.file, `${key}=${value}`);
+      extra += `${key}=${value}\0`;
+      count++;
+    }
+    if (o.cwd?.includes('\0')) throw invalidArg(o.file, o.cwd);
+    const flags = this.flags | (o.output === 'emit' ? addon.runFlags.EMIT : 0) | (o.combine ? addon.runFlags.COMBINE : 0);
+    const id = addon.run(o.file, argv.block, base.block, extra, count, o.cwd ?? null, flags, o.lingerMs, handle);
+    if (id < 0) {
+      const err = spawnError(o.file, o.args, -id);
+      process.nextTick(() => events.onError(err));
+    } else {
+      handle.id = id;
+    }
+    return handle;
+  }
+
+  private prepareEnv(env: Readonly<Record<string, string>>, cache = true): PreparedEnv {
+    let prepared = this.envs.get(env);
+    if (prepared !== undefined) return prepared;
+    const entries = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+    for (const e of entries) if (e.includes('\0')) throw invalidArg('env', e);
+    prepared = { block: this.addon.prepare(entries.join('\0'), entries.length), keys: new Set(Object.keys(env)) };
+    if (cache) this.envs.set(env, prepared);
+    return prepared;
+  }
 }
 
 async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean): Promise<SpawnedProcess> {

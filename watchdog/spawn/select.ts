@@ -3,7 +3,8 @@
 
 import type { Logger } from '../log.js';
 import { createChildProcessBackend } from './child-process.js';
-import type { SpawnBackend } from './types.js';
+import { withRun } from './run-streams.js';
+import type { RunBackend, SpawnBackend } from './types.js';
 
 import type { SpawnBackendChoice } from '../config.js';
 
@@ -30,16 +31,16 @@ export async function selectSpawnBackend(
   choice: SpawnBackendChoice,
   log: Logger,
   load: () => Promise<SpawnBackend> = loadPosixSpawn,
-): Promise<SpawnBackend> {
-  if (choice === 'child_process') return createChildProcessBackend();
+): Promise<RunBackend> {
+  if (choice === 'child_process') return withRun(createChildProcessBackend());
   try {
-    return await load();
+    return withRun(await load());
   } catch (err) {
     const reason = (err as Error).message;
     if (choice === 'posix_spawn') {
       throw new SpawnBackendError(`spawn_backend=posix_spawn is unavailable: ${reason}`, { cause: err });
     }
     log.info('posix_spawn unavailable, using child_process', { reason });
-    return createChildProcessBackend();
+    return withRun(createChildProcessBackend());
   }
 }

@@ -38,3 +38,56 @@ export interface SpawnBackend {
   /** Resolves once the child runs; rejects with an Error carrying `code` (ENOENT, EACCES…) when it cannot start. */
   spawn(options: SpawnOptions): Promise<SpawnedProcess>;
 }
+
+/** One invocation driven to its end by the backend: spawn, stdin, output, exit (see SpawnBackend.run). */
+export interface RunOptions {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** The base environment, the same object for many runs: a backend may prepare it once. */
+  readonly env: Readonly<Record<string, string>>;
+  /** This run's own variables, set over `env`. */
+  readonly extraEnv: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** `buffer`: stdout (and stderr when combined) is collected and handed to onDone; `emit`: chunks go to onData. */
+  readonly output: 'buffer' | 'emit';
+  /**
+   * true: stderr is output like stdout (the same buffer, or onData) and onDone waits for it too.
+   * false: stderr chunks go to onData(2, …) then onEnd(2), also after onDone.
+   */
+  readonly combine: boolean;
+  /** After the exit, how long the awaited pipes may stay open (held by an escaped grandchild); -1: no limit. */
+  readonly lingerMs: number;
+}
+
+/** What a run reports; at most one of onError / onDone, and none once kill() was called. */
+export interface RunEvents {
+  /** Output (stream 1 = stdout, 2 = stderr) as it comes, for the streams that are emitted. */
+  onData(stream: 1 | 2, chunk: Buffer): void;
+  /** An emitted, uncombined stderr ended (it may outlive the exit). */
+  onEnd(stream: 2): void;
+  /** stdin took everything after write() returned false (or the handler is gone). */
+  onDrain(): void;
+  /** The handler exited (and its group was killed) and the awaited output ended; `output` in buffer mode. */
+  onDone(status: ExitStatus, output: readonly Buffer[]): void;
+  /** The handler could not be started (err.code ENOENT, EACCES, …). */
+  onError(err: NodeJS.ErrnoException): void;
+}
+
+/** Controls a run. Writes after the handler exited (or closed stdin) are accepted and dropped. */
+export interface RunHandle {
+  /** Feed stdin; false: wait for onDrain before writing more. */
+  write(chunk: Buffer): boolean;
+  /** Close stdin once everything written has gone in. */
+  end(): void;
+  /** Stop / restart reading emitted output (backpressure from a slow client). */
+  pause(): void;
+  resume(): void;
+  /** SIGKILL to the whole group (unless already reaped) and cut the pipes; returns the pid (0 if not started). */
+  kill(): number;
+}
+
+/** A backend that can drive whole runs (both backends can: see spawn/run-streams.ts for the stream-based one). */
+export interface RunBackend extends SpawnBackend {
+  /** Start a run; events arrive later (never before run() returns). */
+  run(options: RunOptions, events: RunEvents): RunHandle;
+}

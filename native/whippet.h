@@ -1,0 +1,48 @@
+// Shared between whippet_spawn.c (spawn + reap, the stream path) and whippet_run.c (the buffered/evented
+// run path that does the pipe I/O in C).
+#ifndef WHIPPET_H
+#define WHIPPET_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <node_api.h>
+#include <uv.h>
+
+struct child;
+struct call;
+
+// One per loaded instance of the addon (main thread or a worker).
+typedef struct instance {
+  napi_async_context async_context;
+  struct child *children;  // live children of spawn(), so the env cleanup hook can close their poll handles
+  // run(): live calls by slot; an id is gen << 21 | slot, so a stale id never reaches a reused slot.
+  struct call **slots;
+  uint32_t *gens;
+  uint32_t nslots, used, next_slot;
+  napi_ref dispatch;  // JS function(type, a, b, c) called with the call's handle object as `this`
+  char *read_buf;     // READ_CHUNK bytes, for emitted output (loop thread only)
+} instance;
+
+#define CHECK(call)                     \
+  do {                                  \
+    if ((call) != napi_ok) return NULL; \
+  } while (0)
+
+/** Spawns `file` in its own process group with fresh pipes and opens a pidfd for it. On success returns 0 and
+ * leaves the parent ends in fds[1] (stdin), fds[2] (stdout), fds[4] (stderr), the rest -1; on failure returns
+ * an errno and closes everything. Touches no JS: safe on a pool thread. */
+int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], pid_t *pid,
+                     int *pidfd);
+
+/** Copies a JS string into a malloc'ed buffer (*buffer) and splits it on NUL into a NULL-terminated vector of
+ * `count` strings; NULL (and nothing allocated) on failure. */
+char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer);
+
+napi_status run_init(napi_env env, napi_value exports, instance *inst);
+void run_cleanup(instance *inst);
+
+#endif

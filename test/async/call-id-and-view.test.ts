@@ -1,0 +1,37 @@
+import t from 'tap';
+import { callIdFrom } from '../../router/async/call-id.js';
+import { encodeBody, redactHeaders, viewCall } from '../../router/async/call-view.js';
+import { parseCallsQuery } from '../../router/async/calls-api.js';
+import { BadCallIdError, BadQueryError } from '../../router/async/errors.js';
+import type { CallRecord } from '../../router/queue/index.js';
+
+t.test('X-Call-Id: client ids are validated, absent ones generated', async (t) => {
+  t.match(callIdFrom(undefined), { id: /^[0-9a-f-]{36}$/, chosen: false });
+  t.match(callIdFrom(''), { chosen: false });
+  t.same(callIdFrom('order-42:v1_a.b'), { id: 'order-42:v1_a.b', chosen: true });
+  t.same(callIdFrom('x'.repeat(128)), { id: 'x'.repeat(128), chosen: true });
+  for (const bad of ['x'.repeat(129), 'a b', 'a/b', '../x', '.hidden', 'é', 'a%2Fb', ['a', 'b']]) {
+    t.throws(() => callIdFrom(bad), BadCallIdError, `refused: ${String(bad).slice(0, 20)}`);
+  }
+});
+
+t.test('record view: redaction and body encoding', async (t) => {
+  t.same(redactHeaders({ authorization: 'Basic x', cookie: 'a=b', 'x-keep': 'v', 'Proxy-Authorization': 'y' }),
+    { authorization: '[redacted]', cookie: '[redacted]', 'x-keep': 'v', 'Proxy-Authorization': '[redacted]' });
+  t.same(encodeBody(Buffer.from('héllo')), { body: 'héllo', encoding: 'utf8' });
+  t.same(encodeBody(Buffer.from([0xff, 0x00, 0xfe])), { body: '/wD+', encoding: 'base64' });
+  const record = {
+    id: 'c', headers: { authorization: 'Bearer t' },
+    result: { statusCode: 200, headers: { a: 'b' }, bodySize: 3, body: Buffer.from([1, 2, 0xff]) },
+  } as unknown as CallRecord;
+  t.match(viewCall(record, true), { headers: { authorization: '[redacted]' }, result: { statusCode: 200, body: 'AQL/', encoding: 'base64', bodySize: 3 } });
+  t.notOk('body' in (viewCall(record, false)['result'] as object), 'lists leave bodies out');
+  t.match(viewCall({ ...record, result: { ...record.result!, body: null } }, true), { result: { bodyKept: false } }, 'a body over the size kept says so');
+  t.equal(viewCall({ ...record, result: null }, true)['result'], null);
+});
+
+t.test('/system/calls query', async (t) => {
+  t.same(parseCallsQuery(''), {});
+  t.same(parseCallsQuery('function=echo&status=failed,expired&limit=5'), { functionName: 'echo', status: ['failed', 'expired'], limit: 5 });
+  for (const bad of ['status=done', 'limit=0', 'limit=1001', 'limit=x', 'fn=echo']) t.throws(() => parseCallsQuery(bad), BadQueryError, bad);
+});

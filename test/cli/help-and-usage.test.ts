@@ -1,0 +1,60 @@
+// `whippet --help` and each user-path command's --help list their options; a wrong argument prints
+// what was wrong and the command's usage, exit code 2.
+
+import t from 'tap';
+import { runWhippet } from './up-process.js';
+
+t.test('--help lists the commands and each command its options', async (t) => {
+  const top = await runWhippet(['--help']);
+  t.equal(top.code, 0);
+  for (const c of ['watchdog', 'router', 'worker', 'up', 'invoke', 'calls', 'new', 'build']) t.match(top.stdout, new RegExp(`whippet ${c} `));
+  const options: Record<string, string[]> = {
+    new: ['<name>', '--lang', '--stack', '--handler', 'bash, node, node-http, python3'],
+    build: ['[names..]', '--file', '-f'],
+    up: ['[stack]', '--file', '--port', '--log-format', 'default: "8080"'],
+    invoke: ['<name>', '--async', '--callback', '--header', '--method', '--query', '--gateway', 'OPENFAAS_URL'],
+  };
+  for (const [cmd, flags] of Object.entries(options)) {
+    const help = await runWhippet([cmd, '--help']);
+    t.equal(help.code, 0, `${cmd} --help exits 0`);
+    t.match(help.stdout, `whippet ${cmd}`);
+    for (const f of flags) t.match(help.stdout, f, `${cmd} --help shows ${f}`);
+  }
+});
+
+t.test('wrong arguments: what was wrong, the usage, exit code 2', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['up', '--port', 'abc'], /--port: expected a port number from 0 to 65535, got "abc"/],
+    [['up', 'a.yml', '-f', 'b.yml'], /give the stack file once/],
+    [['up', '--bogus'], /Unknown argument: bogus/],
+    [['invoke'], /Not enough non-option arguments|Missing required argument: name/],
+    [['invoke', 'echo', '--callback', 'http://127.0.0.1:1/'], /--callback needs --async/],
+    [['invoke', 'echo', '-H', 'no-equals'], /--header: expected name=value, got "no-equals"/],
+    [['invoke', 'echo', '--gateway', 'ftp://x'], /--gateway: expected an http\(s\) URL/],
+    [['new', 'fn'], /Missing required argument: lang/],
+    [['build', '--nope'], /Unknown argument: nope/],
+  ];
+  for (const [args, why] of cases) {
+    const res = await runWhippet(args);
+    t.equal(res.code, 2, `${args.join(' ')}: exit code 2`, { stderr: res.stderr });
+    t.match(res.stderr, why, `${args.join(' ')}: says what was wrong`);
+    t.match(res.stderr, new RegExp(`whippet ${args[0]} `), `${args.join(' ')}: shows the usage`);
+    t.equal(res.stdout, '', `${args.join(' ')}: nothing on stdout`);
+  }
+});
+
+t.test('refusals that are not usage errors exit 1 with a message', async (t) => {
+  const dir = t.testdir({ 'stack.yml': 'functions:\n  a:\n    lang: rust\n    handler: ./a\n' });
+  const unknown = await runWhippet(['new', 'x', '--lang', 'cobol'], { cwd: dir });
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, 'whippet new: unknown template "cobol"; installed: bash, node, node-http, python3');
+  const bad = await runWhippet(['build'], { cwd: dir });
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, 'whippet build: stack.yml: functions.a.lang: unknown template "rust"');
+  const missing = await runWhippet(['up', 'nope.yml'], { cwd: dir });
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, 'whippet up: nope.yml: cannot read the stack file (ENOENT)');
+  const down = await runWhippet(['invoke', 'echo', '--gateway', 'http://127.0.0.1:1']);
+  t.equal(down.code, 1);
+  t.match(down.stderr, /cannot reach the router at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+});

@@ -1,0 +1,118 @@
+// Start the compiled `whippet up` (or any whippet command) as a real process for the e2e tests: wait for
+// up's summary, know every process it started, stop it in teardown and make sure nothing is left.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type Test = { teardown(fn: () => unknown): void };
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** A child environment: ours minus NODE_EXTRA_CA_CERTS (slow node starts) and stray OpenFaaS settings. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', PYTHONDONTWRITEBYTECODE: '1' };
+  return { ...env, ...extra };
+}
+
+/** Run a whippet command to completion. */
+export function runWhippet(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}):
+  Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  child.stdin.end(opts.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  return new Promise((resolve) => child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); }));
+}
+
+export interface Up {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  readonly port: number;
+  stdout(): string;
+  stderr(): string;
+  /** Watchdog pids named in the summary, by function. */
+  readonly watchdogs: Readonly<Record<string, number>>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Send a signal and wait for the exit (SIGKILL to everything after timeoutMs). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `whippet up <args> --port 0` in `cwd`; resolves once the summary is printed. */
+export async function startUp(t: Test, cwd: string, args: string[], env: Record<string, string> = {}): Promise<Up> {
+  const child = spawn(process.execPath, [CLI, 'up', ...args, '--port', '0'], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const started = new Set<number>();
+  const stop = async (signal: NodeJS.Signals = 'SIGINT', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    for (const p of descendants(child.pid!)) started.add(p);
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); for (const p of started) killQuietly(p); }, timeoutMs);
+    try { return await exited; } finally { clearTimeout(timer); }
+  };
+  t.teardown(async () => {
+    await stop('SIGINT');
+    // Nothing up started may outlive it; a leak here fails loudly in the test that checks for it.
+    for (const p of started) killQuietly(p);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`whippet up printed no summary within 60 s:\n${stdout}\n${stderr}`)), 60_000);
+    child.stdout!.on('data', () => { if (stdout.includes('Ctrl-C stops everything')) { clearTimeout(timer); resolve(); } });
+    void exited.then((e) => { clearTimeout(timer); reject(new Error(`whippet up exited (${e.code ?? e.signal}) before its summary:\n${stdout}\n${stderr}`)); });
+  });
+  const port = Number(/router http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
+  const watchdogs: Record<string, number> = {};
+  for (const m of stdout.matchAll(/^ {2}(\S+) +http:\/\/\S+ +\(\S+, watchdog \S+, pid (\d+)\)$/gm)) watchdogs[m[1]!] = Number(m[2]);
+  for (const p of descendants(child.pid!)) started.add(p);
+  return { child, pid: child.pid!, url: `http://127.0.0.1:${port}`, port, stdout: () => stdout, stderr: () => stderr, watchdogs, exited, stop };
+}
+
+function killQuietly(pid: number): void {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** Live (non-zombie) processes descending from `root` (by parent pid), from /proc. */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && state !== 'X') parent.set(Number(name), Number(ppid));
+    } catch { /* gone meanwhile */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
+  walk(root);
+  return out;
+}
+
+/** Whether a pid is alive (not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Poll until `check` holds (every 50 ms), or throw after timeoutMs. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

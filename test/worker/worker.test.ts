@@ -1,0 +1,103 @@
+// The worker loop in-process, on a real sqlite file and real upstream sockets: max_inflight, the
+// per-function limit, and graceful stop (finish in time, or abandon so the lease lapses to another worker).
+import t from 'tap';
+import { join } from 'node:path';
+import { createLogger } from '../../watchdog/log.js';
+import { createQueue, type NewCall, type Queue } from '../../router/queue/index.js';
+import { createStaticResolver } from '../../router/resolver.js';
+import { createUpstreamDispatcher } from '../../router/upstream.js';
+import { withRequestApi } from '../../router/worker/dispatcher-api.js';
+import { startWorker, type Worker } from '../../router/worker/worker.js';
+import { startUpstream } from '../helpers/start-router.js';
+
+const log = createLogger({ level: 'error', write: () => {} });
+
+function call(id: string, functionName: string, path = ''): NewCall {
+  return { id, functionName, method: 'POST', path, query: '', headers: {}, body: Buffer.from(id), callbackUrl: null };
+}
+
+async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], o: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string } = {}) {
+  const up = await startUpstream(t, handler);
+  const file = o.file ?? join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: o.ackWaitMs ?? 5_000 });
+  const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 }));
+  const resolver = createStaticResolver([['a', new URL(up.url)], ['b', new URL(up.url)]]);
+  const worker = startWorker({
+    queue, resolver, dispatcher, log, maxInflight: o.maxInflight ?? 16,
+    functionLimit: o.limit === undefined ? undefined : (name) => (name === 'a' ? o.limit : undefined),
+    settings: { ackWaitMs: o.ackWaitMs ?? 5_000, upstreamTimeoutMs: 10_000, retryHttpCodes: [503], maxRetryAttempts: 3, initialRetryWaitMs: 50, maxRetryWaitMs: 100 },
+  });
+  t.teardown(async () => { await worker.stop(0); await queue.close(); await dispatcher.close(); });
+  return { up, queue, worker, file };
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const allDone = (queue: Queue, n: number) => async () => (await queue.list({ status: 'succeeded' })).length === n;
+
+t.test('never more than max_inflight calls at once', async (t) => {
+  let now = 0;
+  let peak = 0;
+  const { queue } = await setup(t, (req, res) => {
+    peak = Math.max(peak, ++now);
+    setTimeout(() => { now--; req.resume(); res.end('ok'); }, 100);
+  }, { maxInflight: 3 });
+  for (let i = 0; i < 10; i++) await queue.enqueue(call(`c${i}`, 'b'));
+  await until(allDone(queue, 10), 10_000, 'all 10 calls');
+  t.equal(peak, 3, 'peak concurrency is max_inflight');
+});
+
+t.test('a per-function limit holds one function back, not the others', async (t) => {
+  const now = { a: 0, b: 0 };
+  const peak = { a: 0, b: 0 };
+  const { queue } = await setup(t, (req, res) => {
+    const fn = req.url === '/a' ? 'a' : 'b';
+    peak[fn] = Math.max(peak[fn], ++now[fn]);
+    setTimeout(() => { now[fn]--; req.resume(); res.end('ok'); }, 80);
+  }, { maxInflight: 8, limit: 1 });
+  for (let i = 0; i < 4; i++) {
+    await queue.enqueue(call(`a${i}`, 'a', '/a'));
+    await queue.enqueue(call(`b${i}`, 'b', '/b'));
+  }
+  await until(allDone(queue, 8), 15_000, 'all 8 calls');
+  t.equal(peak.a, 1, 'function a never ran twice at once');
+  t.ok(peak.b > 1, `function b ran in parallel (${peak.b})`);
+});
+
+t.test('stop: in-flight calls that finish within the grace are settled', async (t) => {
+  const { queue, worker } = await setup(t, (req, res) => setTimeout(() => { req.resume(); res.end('ok'); }, 200));
+  await queue.enqueue(call('g1', 'a'));
+  await until(async () => (await queue.get('g1'))?.status === 'running', 5_000, 'running');
+  await worker.stop(5_000);
+  t.equal(worker.inflight(), 0);
+  t.equal((await queue.get('g1'))?.status, 'succeeded', 'finished during the drain');
+});
+
+t.test('stop: a call past the grace is abandoned, its lease lapses, another worker runs it', async (t) => {
+  const release: Array<() => void> = [];
+  let hits = 0;
+  const first = await setup(t, (req, res) => { hits++; release.push(() => { req.resume(); res.end('late'); }); }, { ackWaitMs: 400 });
+  await first.queue.enqueue(call('hang-1', 'a'));
+  await until(() => hits === 1, 5_000, 'the first invocation');
+  const stopped = Date.now();
+  await first.worker.stop(100);
+  t.ok(Date.now() - stopped < 2_000, 'stop returned soon after the grace');
+  t.equal((await first.queue.get('hang-1'))?.status, 'running', 'left running: nothing settled it');
+  await first.queue.close();
+
+  let seen = 0;
+  const second = await setup(t, (req, res) => { seen++; req.resume(); res.end('second'); }, { ackWaitMs: 400, file: first.file });
+  await until(async () => (await second.queue.get('hang-1'))?.status === 'succeeded', 5_000, 'the redelivery');
+  const rec = (await second.queue.get('hang-1'))!;
+  t.equal(seen, 1, 'the second worker invoked it after the lease lapsed');
+  t.equal(rec.attempts.length, 2, 'both attempts recorded');
+  t.match(rec.attempts[0], { statusCode: null, error: /lease expired|released/ });
+  t.equal(Buffer.from(rec.result!.body!).toString(), 'second');
+  for (const r of release) r();
+});
