@@ -25,9 +25,20 @@ export function childEnv(extra: Record<string, string>): Record<string, string> 
   return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...extra };
 }
 
+export interface CliOptions {
+  /**
+   * Run the process as production does, without tap's coverage loader (which tap injects into every
+   * child through NODE_OPTIONS and which adds tens of MB of heap): for tests that measure memory.
+   */
+  uninstrumented?: boolean;
+}
+
 /** Spawn `node dist/cli/main.js <command> ...args` and wait for `listening`. */
-export async function startCli(t: Teardown, command: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, command, ...args], { env: childEnv({ log_format: 'json', port: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startCli(t: Teardown, command: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000, options: CliOptions = {}): Promise<Started> {
+  const argv = [CLI, command, ...args];
+  // `env -u NODE_OPTIONS` execs node in place (same pid) with the loader flags removed.
+  const [file, fileArgs] = options.uninstrumented ? ['env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];
+  const child = spawn(file, fileArgs, { env: childEnv({ log_format: 'json', port: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -54,8 +65,8 @@ export async function startCli(t: Teardown, command: string, env: Record<string,
 }
 
 /** `whippet router` with the given settings (env names). */
-export function startRouter(t: Teardown, env: Record<string, string>): Promise<Started> {
-  return startCli(t, 'router', env);
+export function startRouter(t: Teardown, env: Record<string, string>, options: CliOptions = {}): Promise<Started> {
+  return startCli(t, 'router', env, [], 20_000, options);
 }
 
 /** `whippet watchdog` with the given settings (env names), e.g. { fprocess: 'cat', mode: 'streaming' }. */
