@@ -11,6 +11,7 @@ const SECTIONS: Section[] = [
   { name: 'watchdog', run: async () => (await import('./watchdog.js')).benchWatchdog() },
   { name: 'spawn', run: async () => (await import('./spawn.js')).benchSpawn() },
   { name: 'router', run: async () => (await import('./router.js')).benchRouter() },
+  { name: 'async', run: async () => (await import('./async.js')).benchAsync() },
   { name: 'queue', run: async () => (await import('./queue.js')).benchQueue() },
   { name: 'jetstream', run: async () => (await import('./jetstream.js')).benchJetStream() },
 ];

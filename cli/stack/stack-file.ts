@@ -45,9 +45,10 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** Parse stack text; `templates` are the known `lang` values. Throws StackError listing every problem. */
 export function parseStack(text: string, file: string, templates: readonly string[]): Stack {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new StackError(file, doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line})` : ''}`));
+    // The first line of yaml's message names the place: "... at line 3, column 5:".
+    throw new StackError(file, doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
   }
   const top: unknown = doc.toJS();
   const problems: string[] = [];

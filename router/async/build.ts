@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../../watchdog/log.js';
 import type { RouterConfig } from '../config.js';
 import { createRouterMetrics, type RouterMetrics } from '../metrics.js';
-import { createQueue, type Queue } from '../queue/index.js';
+import { createQueue, queueMaxBodyBytes, type Queue } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
 import type { AsyncHook, SystemRoutes } from '../server.js';
 import { createUpstreamDispatcher } from '../upstream.js';
@@ -77,7 +77,7 @@ export async function buildAsyncRouter(
   const worker = options.worker ? startQueueWorker(config, queue, resolver, log, { metrics, dispatcher }, options) : undefined;
   log.info('async calls enabled', { queue: queue.backend, worker: options.worker, maxInflight: options.worker ? config.maxInflight : undefined });
   return {
-    async: createAsyncHandler(config, { queue, resolver, log, metrics }),
+    async: createAsyncHandler(asyncLimits(config, queue), { queue, resolver, log, metrics }),
     systemRoutes: createCallsApi(queue),
     metrics, dispatcher: sharedView(dispatcher), queue, worker,
     stopWorker: async (graceMs) => { await worker?.stop(graceMs); },
@@ -86,5 +86,16 @@ export async function buildAsyncRouter(
       await queue.close();
       await dispatcher.close();
     },
+  };
+}
+
+/**
+ * The handler's settings with the 413 limit at min(max_async_body, what the queue can carry). A getter,
+ * read per request: NATS tells its max_payload only once connected, which may be after the start.
+ */
+function asyncLimits(config: RouterConfig, queue: Queue): Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'> {
+  return {
+    callbackAllow: config.callbackAllow,
+    get maxAsyncBodyBytes() { return Math.min(config.maxAsyncBodyBytes, queueMaxBodyBytes(queue) ?? Infinity); },
   };
 }

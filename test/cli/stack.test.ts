@@ -37,7 +37,7 @@ t.test('parseStack: functions with environment as strings, handlers relative to 
 
 t.test('parseStack reports every problem, naming the function and key', async (t) => {
   t.same(problems(() => parseStack('functions: [', 's.yml', TEMPLATES)).length, 1);
-  t.match(problems(() => parseStack('functions: [', 's.yml', TEMPLATES))[0], /^not valid YAML: .*\(line 1\)$/);
+  t.match(problems(() => parseStack('functions: [', 's.yml', TEMPLATES))[0], /^not valid YAML: .* at line 1, column \d+$/);
   t.same(problems(() => parseStack('version: 1\n', 's.yml', TEMPLATES)), ['expected a top-level `functions:` map with at least one function (name: {lang, handler})']);
   t.same(problems(() => parseStack([
     'functions:',
@@ -179,9 +179,9 @@ t.test('README blocks: steps and output matching', async (t) => {
   const steps = consoleSteps(md);
   t.same(steps, [{ command: 'a', expected: ['out <id>', '...', 'end ... here'] }, { command: 'b', expected: [] }]);
   t.ok(matchesOutput(steps[0]!.expected, 'out 1234-ab\nx\ny\nend of it here\n'));
-  t.ok(matchesOutput(steps[0]!.expected, 'out 1\r\nend here\r\n'));
-  t.notOk(matchesOutput(steps[0]!.expected, 'out two words\nend here\n'), '<id> is one value');
-  t.notOk(matchesOutput(steps[0]!.expected, 'out 1\nend here\nextra\n'));
+  t.ok(matchesOutput(steps[0]!.expected, 'out 1\r\nend - here\r\n'));
+  t.notOk(matchesOutput(steps[0]!.expected, 'out two words\nend - here\n'), '<id> is one value');
+  t.notOk(matchesOutput(steps[0]!.expected, 'out 1\nend - here\nextra\n'));
   t.ok(matchesOutput([], ''));
   t.notOk(matchesOutput([], 'something'));
 });

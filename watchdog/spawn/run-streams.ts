@@ -161,8 +161,10 @@ export function runWithStreams(backend: SpawnBackend, options: RunOptions, event
   return run;
 }
 
-/** `backend` itself when it drives runs natively, else the same backend with the stream-based run. */
+/** `backend` itself, given the stream-based run when it has no run of its own (the same object, if extensible). */
 export function withRun(backend: SpawnBackend): RunBackend {
   if (typeof (backend as Partial<RunBackend>).run === 'function') return backend as RunBackend;
-  return { name: backend.name, spawn: (o) => backend.spawn(o), run: (o, e) => runWithStreams(backend, o, e) };
+  const run = (o: RunOptions, e: RunEvents): RunHandle => runWithStreams(backend, o, e);
+  if (Object.isExtensible(backend)) return Object.assign(backend, { run });
+  return { name: backend.name, spawn: (o) => backend.spawn(o), run };
 }
