@@ -91,8 +91,9 @@ async function runYargs(args: readonly string[], scriptName: string, name: strin
     .wrap(Math.min(120, process.stdout.columns ?? 100));
   let usageError: string | undefined;
   parser = parser.fail((msg, err) => {
-    if (err) throw err;
-    usageError = msg;
+    // yargs' own validation (unknown option, failed .check()) is a usage error; anything else is a bug.
+    if (err && err.name !== 'YError') throw err;
+    usageError = msg ?? err?.message;
   });
   for (const [cmd, spec] of Object.entries(COMMANDS)) {
     if (cmd === name) {
