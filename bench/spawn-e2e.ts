@@ -38,8 +38,6 @@ const ALL_SERVERS: Server[] = [
   watchdog('serializing', 'child_process'),
   watchdog('streaming', 'posix_spawn'),
   watchdog('streaming', 'child_process'),
-  { ...watchdog('serializing', 'posix_spawn'), label: 'watchdog serializing, posix_spawn LOOP', env: { ...watchdog('serializing', 'posix_spawn').env, WHIPPET_TMP_LOOP: '1' } },
-  { ...watchdog('streaming', 'posix_spawn'), label: 'watchdog streaming, posix_spawn LOOP', env: { ...watchdog('streaming', 'posix_spawn').env, WHIPPET_TMP_LOOP: '1' } },
 ];
 // WHIPPET_BENCH_ONLY=posix_spawn keeps the naive baseline plus the servers whose label contains the text.
 const only = process.env.WHIPPET_BENCH_ONLY;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
+import { hasWrk, runWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const CLI = `${DIST}cli/main.js`;
@@ -77,8 +78,12 @@ async function startupMs(backend: string): Promise<number> {
   return ms;
 }
 
+/** Timed runs use wrk when it is installed (little CPU of its own); counted runs need bench/load.ts. */
+const useWrk = hasWrk() && process.env.WHIPPET_BENCH_LOAD !== 'undici';
+
 async function load(port: number, o: { durationMs?: number; requests?: number }): Promise<LoadResult> {
-  return runLoad({ url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS, ...o });
+  const run = useWrk && o.requests === undefined ? runWrk : runLoad;
+  return run({ url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS, ...o });
 }
 
 async function throughput(s: Started): Promise<LoadResult> {
@@ -127,7 +132,7 @@ export async function benchWatchdog(): Promise<string> {
   return [
     '## Watchdog: fork per request (serializing, `fprocess=cat`)',
     '',
-    `${CONNECTIONS} connections, closed loop, a ${Buffer.byteLength(BODY)}-byte POST, ${LOAD_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the load generator (bench/load.ts, undici) runs on the same 2 cores.`,
+    `${CONNECTIONS} connections, closed loop, a ${Buffer.byteLength(BODY)}-byte POST, ${LOAD_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the load generator (${useWrk ? '`wrk -t1 -c8`' : 'bench/load.ts, undici'}) runs on the same 2 cores.`,
     '',
     '| server | requests/s | p50 ms | p99 ms | errors |',
     '|---|---|---|---|---|',

@@ -108,7 +108,7 @@ static void call_free(call *c) {
   instance *inst = c->inst;
   release_inputs(c);
   if (c->handle != NULL) napi_delete_reference(c->env, c->handle);
-  if (inst->slots[c->slot] == c) {
+  if (c->slot < inst->nslots && inst->slots[c->slot] == c) {
     inst->slots[c->slot] = NULL;
     inst->gens[c->slot]++;
     inst->used--;

@@ -3,7 +3,7 @@
 // finish within write_timeout, leave the rest to lapse back into the queue. Wiring only.
 
 import type { CommandModule } from 'yargs';
-import { createLogger } from '../../watchdog/log.js';
+import { createLogger, type Logger } from '../../watchdog/log.js';
 import { ConfigError, loadOptions, yargsOptions } from '../../watchdog/options.js';
 import { openQueue, startQueueWorker } from '../../router/async/build.js';
 import { registerQueueDepth } from '../../router/async/metrics.js';
@@ -23,10 +23,12 @@ export const command: CommandModule<object, Record<string, unknown>> = {
     let config: WorkerCommandConfig;
     let resolver: FunctionResolver;
     let queue: Queue;
+    let log: Logger;
     try {
       config = loadOptions(WORKER_OPTIONS, argv, process.env, checkWorkerConfig);
       resolver = createResolver(config);
-      queue = await openQueue(config).catch((err: unknown) => {
+      log = createLogger({ format: config.logFormat }, { component: 'worker' });
+      queue = await openQueue(config, log).catch((err: unknown) => {
         throw err instanceof QueueError ? new ConfigError([`queue (${config.queue}): ${err.message}`]) : err;
       });
     } catch (err) {
@@ -35,7 +37,6 @@ export const command: CommandModule<object, Record<string, unknown>> = {
       setExitCode(1);
       return;
     }
-    const log = createLogger({ format: config.logFormat }, { component: 'worker' });
     const metrics = createRouterMetrics();
     registerQueueDepth(metrics.registry, queue);
     const dispatcher = createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs });

@@ -26,13 +26,28 @@ export interface WorkerPartOptions {
   readonly functionLimit?: (name: string) => number | undefined;
 }
 
+/** How long a start waits for a queue that connects in the background before listening without it. */
+export const QUEUE_CONNECT_GRACE_MS = 5_000;
+
 /** Open the queue a config names, with its timing settings. */
-export function openQueue(config: WorkerConfig): Promise<Queue> {
-  return createQueue(config.queue, {
+export async function openQueue(config: WorkerConfig, log?: Logger, graceMs = QUEUE_CONNECT_GRACE_MS): Promise<Queue> {
+  const queue = await createQueue(config.queue, {
     ackWaitMs: config.ackWaitMs, maxEventAgeMs: config.maxEventAgeMs, callRetentionMs: config.callRetentionMs,
     // Routers and workers start in any order: a NATS that is not up yet makes calls 503, not the start fail.
     connectInBackground: true,
   });
+  // But a NATS that is up should be connected before `listening`, or the first calls would get 503.
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const health = await queue.health();
+    if (health.ok) break;
+    if (Date.now() >= deadline) {
+      log?.warn('starting without the queue; async calls get 503 until it is reachable', { queue: health.backend, reason: health.detail });
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return queue;
 }
 
 /** Start a worker on `queue` with the config's policy, counting into `metrics`' registry. */
@@ -70,7 +85,7 @@ export interface AsyncRouterParts {
 export async function buildAsyncRouter(
   config: RouterConfig, resolver: FunctionResolver, log: Logger, options: WorkerPartOptions & { worker: boolean },
 ): Promise<AsyncRouterParts> {
-  const queue = await openQueue(config);
+  const queue = await openQueue(config, log);
   const metrics = createRouterMetrics();
   const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs }));
   registerQueueDepth(metrics.registry, queue);

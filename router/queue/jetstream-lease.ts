@@ -67,7 +67,9 @@ export class JetStreamLease implements Lease {
     const latest = await this.store.read(this.key);
     if (latest === null) throw new LeaseLostError(this.request.id);
     fence(this.request.id, latest.env.lease, this.mine, latest.env.record, this.round);
-    this.current = latest;
+    // A beat runs beside the call's own writes: a read that left before one of them landed returns the
+    // older revision, and adopting it would make the next step (endAttempt, settle) act on a stale record.
+    if (latest.revision > this.current.revision) this.current = latest;
     this.store.working(this.delivery);
   }
 

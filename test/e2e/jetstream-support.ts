@@ -118,3 +118,13 @@ export function callIds(prefix: string, n: number): string[] {
 export function notOnce(ids: Iterable<string>, count: (id: string) => number): string[] {
   return [...ids].filter((id) => count(id) !== 1);
 }
+
+/** Call ids called back so far, kept up to date cheaply (the receiver re-checks on every callback). */
+export function calledBack(received: ReadonlyArray<{ headers: Record<string, unknown> }>): () => Set<string> {
+  const ids = new Set<string>();
+  let seen = 0;
+  return () => {
+    for (; seen < received.length; seen++) ids.add(String(received[seen]!.headers['x-call-id']));
+    return ids;
+  };
+}

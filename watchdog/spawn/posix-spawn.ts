@@ -75,7 +75,7 @@ const signalNames = new Map<number, NodeJS.Signals>(
 
 /** Loads the addon; rejects with the reason when it is missing, unloadable or unusable on this kernel. */
 export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
-  const { addonPath, offLoop = process.env.WHIPPET_TMP_LOOP !== '1' } = options; // TMP experiment
+  const { addonPath, offLoop = true } = options;
   if (process.platform !== 'linux') throw new Error(`posix_spawn backend needs Linux (pidfd), not ${process.platform}`);
   const path = addonPath ?? candidates().find((p) => existsSync(p));
   if (path === undefined) {
