@@ -1,4 +1,4 @@
-// The README walkthrough is one source of truth: docs/readme-parts/cli.md's ```console blocks are
+// The README walkthrough is one source of truth: README.md's ```console blocks are
 // parsed into steps (`$ command` + the output shown under it), and each expected output is turned into
 // a matcher: `<word>` stands for one changing value, `...` alone on a line for any lines, inside a line
 // for any text.

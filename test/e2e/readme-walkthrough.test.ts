@@ -1,4 +1,4 @@
-// The README walkthrough (docs/readme-parts/cli.md) run for real: every ```console step is executed
+// The README walkthrough (README.md) run for real: every ```console step is executed
 // in order against `whippet up examples/stack.yml` on a free port (a copy of examples/ in a temp dir),
 // and its output must match what the README shows. `$ whippet up` steps restart the stack (Ctrl-C first).
 
@@ -10,7 +10,7 @@ import { consoleSteps, matchesOutput } from '../cli/readme-blocks.js';
 import { alive, CLI, cleanEnv, startUp, type Up } from '../cli/up-process.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const steps = consoleSteps(readFileSync(join(ROOT, 'docs/readme-parts/cli.md'), 'utf8'));
+const steps = consoleSteps(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 
 // Reads may need a moment (a callback lands after the 202); they are retried until they match.
 const isRead = (cmd: string): boolean => (/^curl -s /.test(cmd) && !/ (-d|--data\S*|-X) /.test(cmd)) || /^whippet calls show /.test(cmd);
