@@ -26,6 +26,12 @@ COPY --from=build /src/dist ./dist/
 # watchdog falls back to child_process when the addon is not in it.
 COPY --from=build /src/native/build ./native/build/
 COPY --from=build /src/templates ./templates/
+# tini is PID 1: a handler's background processes are re-parented to PID 1 when the handler exits, and
+# the watchdog (which kills the group but must reap only its own children, never waitpid(-1)) would
+# leave them as zombies until pids.max is used up. tini reaps them and forwards SIGTERM to the watchdog.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 RUN chmod 0755 dist/cli/main.js dist/cli/fwatchdog.js \
  && ln -s /opt/whippet/dist/cli/main.js /usr/local/bin/whippet \
  && ln -s /opt/whippet/dist/cli/fwatchdog.js /usr/local/bin/fwatchdog \
@@ -37,4 +43,5 @@ WORKDIR /home/app
 EXPOSE 8080
 # No HEALTHCHECK here: the router shares this image and has its own (/healthz); every function
 # template declares `HEALTHCHECK CMD ["fwatchdog", "--run-healthcheck"]`.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["fwatchdog"]
