@@ -2,6 +2,7 @@
 // that follow from it: fail fast with QueueUnavailableError while NATS is away, fail operations in
 // flight the moment the connection drops, and wake waiting workers when it comes back.
 
+import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { QueueClosedError, QueueError, QueueUnavailableError } from './errors.js';
 import type { Conn } from './jetstream-setup.js';
@@ -13,6 +14,8 @@ export class NatsLink {
   closed = false;
   lastError = 'connecting';
   private readonly onConnect = new Set<() => void>();
+  /** Aborted when the connection drops; a fresh one per connection. */
+  private lost = unlimited(new AbortController());
   /** Bounded operations in flight: a lost connection fails them at once instead of at their deadline. */
   private readonly inFlight = new Set<(err: Error) => void>();
 
@@ -23,10 +26,19 @@ export class NatsLink {
       if (s.type === 'disconnect') {
         this.connected = false;
         this.lastError = 'NATS disconnected';
+        this.lost.abort();
         for (const fail of this.inFlight) fail(new QueueUnavailableError('lost the connection to NATS'));
       }
-      if (s.type === 'reconnect') { this.connected = true; this.wake(); }
+      if (s.type === 'reconnect') { this.lost = unlimited(new AbortController()); this.connected = true; this.wake(); }
     }
+  }
+
+  /**
+   * Aborts when the current connection drops. A pull request lives on the server it was sent to, so a
+   * waiting pull must end with the connection instead of waiting out its expiry on a server that is gone.
+   */
+  get lostSignal(): AbortSignal {
+    return this.lost.signal;
   }
 
   /** Wake everything waiting for a connection (also on close). */
@@ -74,4 +86,10 @@ export class NatsLink {
     this.inFlight.add(fail);
     return Promise.race([this.wrap(fn), deadline]).finally(() => { clearTimeout(timer); this.inFlight.delete(fail); });
   }
+}
+
+/** Every waiting next() listens on the signal: no listener limit. */
+function unlimited(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal);
+  return c;
 }

@@ -32,6 +32,12 @@ import * as step from './transitions.js';
 /** Room left in one NATS message for protocol and KV headers. */
 const HEADER_ROOM = 8 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Longest wait of one pull request. A waiting pull is held by the consumer's leader; when that node
+ * dies (a cluster fails over) the request is gone without a word, and the worker would sit idle until
+ * the expiry. Short pulls bound that stall, for one idle request every few seconds per waiting worker.
+ */
+const MAX_PULL_MS = 5_000;
 
 /** Open the jetstream queue on `servers` (see CreateQueueOptions for name, replicas, background start). */
 export async function createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions = {}): Promise<Queue> {
@@ -142,8 +148,9 @@ export class JetStreamQueue implements Queue, LeaseStore {
       const conn = this.link.conn;
       if (conn === null || !this.link.connected) { await this.link.waitConnected(Math.min(remaining, 1_000), signal); continue; }
       const started = Date.now();
-      const got = await pullOne(conn.nc, this.names.stream, this.names.consumer, Math.min(remaining, 30_000), signal);
-      if (got === 'aborted') return null;
+      const pull = AbortSignal.any([signal, this.link.lostSignal]);
+      const got = await pullOne(conn.nc, this.names.stream, this.names.consumer, Math.min(remaining, MAX_PULL_MS), pull);
+      if (got === 'aborted') continue; // closed or aborted (the loop ends), or the connection dropped (pull again)
       if (got === 'expired' || got === 'refused') {
         if (Date.now() - started < 100) await sleep(100); // a refusal (409) must not spin
         continue;
