@@ -15,6 +15,9 @@
 //   run(file, argvBlock, envBlock, extra, extraCount, cwd|null, flags, lingerMs, handle) -> id > 0 | -errno
 //   write(id, Buffer) -> 1 (go on) | 0 (wait for EV_DRAIN);  end(id);  pause(id);  resume(id)
 //   kill(id) -> pid | 0: SIGKILL to the group (unless already reaped), pipes cut, no further events
+// EV_DONE is never dropped: when the buffered output cannot be handed over (out of memory, or larger than a
+// Buffer may be), it comes with an errno (a number) in place of the Buffer.
+// lingerMs >= 0 also bounds an emitted, uncombined stderr: it is cut (EV_END) lingerMs after the exit.
 // After exit the group gets SIGKILL before the child is reaped (its pid, hence its pgid, cannot be reused yet).
 
 #include <errno.h>
@@ -69,6 +72,7 @@ typedef struct call {
   unsigned spawning : 1, started : 1, exited : 1, killed : 1, done : 1, end_requested : 1, want_drain : 1,
       paused : 1, in_poll_init : 1, linger_init : 1;
   int code, sig;
+  int out_err;  // errno when the buffered output was lost (EV_DONE then carries it instead of the output)
   char *out;  // buffered output
   size_t out_len, out_cap;
   char *inq;  // stdin bytes not yet written: inq[inq_off, inq_len)
@@ -85,10 +89,10 @@ static void block_release(block *b) {
   }
 }
 
+// Drops JS's reference (taken in prepare); runs still using the block keep it alive until they release it.
 static void block_finalize(napi_env env, void *data, void *hint) {
   block *b = data;
   b->finalized = 1;
-  b->refs++;
   block_release(b);
 }
 
@@ -128,14 +132,24 @@ static void on_poll_closed(uv_handle_t *h) { unref(h->data); }
 
 static void free_external(napi_env env, void *data, void *hint) { free(data); }
 
+// A failed napi call may leave an exception pending (a Buffer too large throws a RangeError); it must not
+// surface in whatever JS runs next.
+static void clear_exception(napi_env env) {
+  bool pending = false;
+  napi_value err;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &err);
+}
+
 // Calls dispatch(type, a, b, c) on the call's handle. Buffers: `data` is copied unless `own` (then it is handed
-// over as an external buffer). The callback may re-enter (kill, write, pause): callers re-check state after.
-static void emit(call *c, int type, int a, int b, char *data, size_t len, int own) {
+// over as an external buffer). EV_DONE without data carries c->out_err when set. Returns 0 when the event could
+// not be built (nothing was delivered). The callback may re-enter (kill, write, pause): callers re-check state.
+static int emit(call *c, int type, int a, int b, char *data, size_t len, int own) {
   napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) {
     if (own) free(data);
-    return;
+    clear_exception(env);
+    return 0;
   }
   napi_value fn, recv, argv[4], result;
   size_t argc = 1;
@@ -154,14 +168,19 @@ static void emit(call *c, int type, int a, int b, char *data, size_t len, int ow
     } else {
       ok = napi_create_buffer_copy(env, len, data, &copy, &argv[argc++]) == napi_ok;
     }
+  } else if (ok && type == EV_DONE && c->out_err != 0) {
+    ok = napi_create_int32(env, c->out_err, &argv[argc++]) == napi_ok;
   }
   if (own) free(data);
-  if (ok && napi_make_callback(env, c->inst->async_context, recv, fn, argc, argv, &result) == napi_pending_exception) {
+  if (!ok) {
+    clear_exception(env);
+  } else if (napi_make_callback(env, c->inst->async_context, recv, fn, argc, argv, &result) == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
     napi_fatal_exception(env, err);
   }
   napi_close_handle_scope(env, scope);
+  return ok;
 }
 
 // ---- pipes -----------------------------------------------------------------------------------------------
@@ -201,15 +220,22 @@ static void stop_linger(call *c) {
 static int awaits_stderr(call *c) { return (c->flags & F_COMBINE) != 0; }
 
 static void maybe_done(call *c) {
-  if (c->done || c->killed || !c->exited || c->out_fd >= 0 || (awaits_stderr(c) && c->err_fd >= 0)) return;
-  c->done = 1;
-  stop_linger(c);
-  char *out = c->out;
-  size_t len = c->out_len;
-  c->out = NULL;
-  c->out_len = c->out_cap = 0;
-  if (c->flags & F_EMIT) emit(c, EV_DONE, c->code, c->sig, NULL, 0, 0);
-  else emit(c, EV_DONE, c->code, c->sig, out != NULL ? out : "", len, out != NULL);
+  if (!c->done && !c->killed && c->exited && c->out_fd < 0 && !(awaits_stderr(c) && c->err_fd >= 0)) {
+    c->done = 1;
+    char *out = c->out;
+    size_t len = c->out_len;
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    if ((c->flags & F_EMIT) || c->out_err != 0) {
+      free(out);
+      emit(c, EV_DONE, c->code, c->sig, NULL, 0, 0);
+    } else if (!emit(c, EV_DONE, c->code, c->sig, out != NULL ? out : "", len, out != NULL) && !c->killed) {
+      c->out_err = ENOMEM;  // the Buffer could not be made (too large): still report the exit, without it
+      emit(c, EV_DONE, c->code, c->sig, NULL, 0, 0);
+    }
+  }
+  // The linger timer outlives EV_DONE while an emitted stderr is still open (see on_linger).
+  if (c->done && c->err_fd < 0) stop_linger(c);
 }
 
 static void on_eof(call *c, int stream) {
@@ -241,7 +267,8 @@ static void read_pipe(call *c, int stream) {
     if (c->out_cap - c->out_len < 16384) {
       size_t cap = c->out_cap < 16384 ? 16384 : c->out_cap * 2;
       char *grown = realloc(c->out, cap);
-      if (grown == NULL) {  // out of memory: treat as the end of this output
+      if (grown == NULL) {  // out of memory: the output is lost; EV_DONE says so
+        c->out_err = ENOMEM;
         on_eof(c, stream);
         return;
       }
@@ -302,7 +329,7 @@ static void stdin_progress(call *c) {
     uv_poll_stop(&c->in_poll);
   }
   if (c->in_fd >= 0 && c->inq_len == 0 && c->end_requested) close_stdin(c);
-  if (c->want_drain && c->inq_len == 0) {
+  if (c->want_drain && c->inq_len == 0 && !c->killed) {
     c->want_drain = 0;
     emit(c, EV_DRAIN, 0, 0, NULL, 0, 0);
   }
@@ -320,8 +347,15 @@ static void on_in(uv_poll_t *h, int status, int events) {
 static void on_linger(uv_timer_t *t) {
   call *c = t->data;
   // The handler exited but something outside its group (setsid) still holds the pipes: do not wait for it.
+  // An emitted stderr is cut too (also after EV_DONE), or its fd, poll handle and the whole call would live as
+  // long as the escaped process.
   close_outputs(c, awaits_stderr(c));
   maybe_done(c);
+  if (!c->killed && c->err_fd >= 0) {
+    close_pipe(c, &c->err_poll, &c->err_fd, 1);
+    emit(c, EV_END, 2, 0, NULL, 0, 0);
+  }
+  stop_linger(c);
 }
 
 static void on_exit_(uv_poll_t *h, int status, int events) {
@@ -333,7 +367,13 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
   int rc;
   do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG);
   while (rc < 0 && errno == EINTR);
-  if (rc == 0 && info.si_pid == 0 && status == 0) return;  // not yet waitable; poll again
+  if (rc == 0 && info.si_pid == 0) {
+    if (status == 0) return;  // not yet waitable; poll again
+    // The poll failed: we can no longer wait for the exit, so end it (the group is already killed) and reap.
+    kill(c->pid, SIGKILL);
+    do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED);
+    while (rc < 0 && errno == EINTR);
+  }
   c->code = -1;
   c->sig = 0;
   if (rc == 0 && info.si_pid != 0) {
@@ -354,7 +394,7 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
     if (c->killed) return;
   }
   maybe_done(c);
-  if (!c->done && !c->killed && c->linger_ms >= 0 && uv_timer_init(c->loop, &c->linger) == 0) {
+  if (!c->killed && (!c->done || c->err_fd >= 0) && c->linger_ms >= 0 && uv_timer_init(c->loop, &c->linger) == 0) {
     c->linger.data = c;
     c->linger_init = 1;
     c->pending++;
@@ -673,7 +713,7 @@ static napi_value js_end(napi_env env, napi_callback_info info) {
   instance *inst;
   CHECK(napi_get_cb_info(env, info, &argc, &id, NULL, (void **)&inst));
   call *c = lookup(env, id, inst);
-  if (c != NULL && !c->end_requested) {
+  if (c != NULL && !c->killed && !c->end_requested) {
     c->end_requested = 1;
     if (!c->spawning) stdin_progress(c);
   }
@@ -709,6 +749,7 @@ static napi_value js_kill(napi_env env, napi_callback_info info) {
   call *c = lookup(env, id, inst);
   if (c == NULL || c->killed) return number(env, 0);
   c->killed = 1;
+  c->want_drain = 0;  // no events after kill, EV_DRAIN included
   if (c->spawning) return number(env, 0);  // start_call kills it once the spawn is over
   // Once reaped, the pid may belong to someone else: signal only a child not yet waited for.
   if (c->started && !c->exited) kill(-c->pid, SIGKILL);

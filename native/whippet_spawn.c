@@ -8,6 +8,9 @@
 //     argv / envp are NUL-separated strings (argv includes argv[0]); cwd is a string or null.
 //     onExit(code, signal) is called once, from the event loop, after the child has been reaped:
 //     code >= 0 and signal 0 for a normal exit, code -1 and signal > 0 when a signal ended it.
+//     Before the child is reaped its whole process group gets SIGKILL (its pid, hence its pgid, cannot be reused
+//     yet), so nothing needs to signal the group after onExit.
+//     A file that is executable but no binary and has no #! line (ENOEXEC) is run by /bin/sh, as execvp does.
 //   killGroup(pgid, signal) -> 0 | errno   (kill(-pgid, signal), without a JS exception for ESRCH)
 //   probe() -> 0 | errno   (checks that pidfd_open works here: old kernels and some seccomp filters lack it)
 
@@ -75,9 +78,19 @@ static void on_pidfd_readable(uv_poll_t *handle, int status, int events) {
   child *c = (child *)handle;
   siginfo_t info;
   memset(&info, 0, sizeof info);
+  // Still a zombie (or running) here, so its pgid cannot have been reused: what it left in its group ends now.
+  kill(-c->pid, SIGKILL);
   // P_PID on our own child's pid: never waits for anything libuv spawned.
-  int rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG);
-  if (rc == 0 && info.si_pid == 0 && status == 0) return;  // not yet waitable; poll again
+  int rc;
+  do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0 && info.si_pid == 0) {
+    if (status == 0) return;  // not yet waitable; poll again
+    // The poll failed: we can no longer wait for the exit, so end it (the group got SIGKILL above) and reap.
+    kill(c->pid, SIGKILL);
+    do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED);
+    while (rc < 0 && errno == EINTR);
+  }
   int code = -1, sig = 0;
   if (rc == 0 && info.si_pid != 0) {
     if (info.si_code == CLD_EXITED) code = info.si_status;
@@ -123,9 +136,23 @@ static const char *find_path(char **envp) {
   return "/bin:/usr/bin";  // what execvp uses when PATH is unset (confstr _CS_PATH)
 }
 
+// Like execvp (and so child_process): a file the kernel refuses as a binary (ENOEXEC: no #! line) is run as a
+// shell script, /bin/sh path argv[1]...
 static int spawn_one(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                      const posix_spawnattr_t *attr, char **argv, char **envp) {
-  return posix_spawn(pid, path, fa, attr, argv, envp);
+  int err = posix_spawn(pid, path, fa, attr, argv, envp);
+  if (err != ENOEXEC) return err;
+  size_t argc = 0;
+  while (argv[argc] != NULL) argc++;
+  char **sh_argv = malloc((argc + 2) * sizeof(char *));
+  if (sh_argv == NULL) return ENOMEM;
+  sh_argv[0] = "/bin/sh";
+  sh_argv[1] = (char *)path;
+  for (size_t i = 1; i <= argc; i++) sh_argv[i + 1] = argv[i];  // argv[argc] is the NULL terminator
+  if (argc == 0) sh_argv[2] = NULL;
+  err = posix_spawn(pid, "/bin/sh", fa, attr, sh_argv, envp);
+  free(sh_argv);
+  return err;
 }
 
 // Searches the CHILD's PATH like execvp (and like child_process), not the parent's as posix_spawnp does.
@@ -274,6 +301,15 @@ int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd
 // Touches no JS, so it may run on a pool thread. On success the job owns pid, pidfd and the parent-side fds.
 static void job_run(job *j) { j->err = spawn_with_pidfd(j->file, j->argv, j->envp, j->cwd, j->fds, &j->pid, &j->pidfd); }
 
+// The errno as a JS number, after clearing whatever exception a failed napi call left; NULL only if even that
+// fails.
+static napi_value errno_value(napi_env env, int err) {
+  bool pending = false;
+  napi_value result;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &result);
+  return napi_create_int32(env, err, &result) == napi_ok ? result : NULL;
+}
+
 // Main thread: start watching the child; returns [pid, stdinFd, stdoutFd, stderrFd] or the errno as a number.
 static napi_value job_finish(napi_env env, job *j) {
   napi_value result, v;
@@ -290,10 +326,7 @@ static napi_value job_finish(napi_env env, job *j) {
       j->err = ENOMEM;
     }
   }
-  if (j->err != 0) {
-    CHECK(napi_create_int32(env, j->err, &result));
-    return result;
-  }
+  if (j->err != 0) return errno_value(env, j->err);
   c->env = env;
   c->inst = j->inst;
   c->pid = j->pid;
@@ -306,12 +339,17 @@ static napi_value job_finish(napi_env env, job *j) {
   j->inst->children = c;
 
   int out[4] = {j->pid, j->fds[1], j->fds[2], j->fds[4]};
-  CHECK(napi_create_array_with_length(env, 4, &result));
-  for (uint32_t i = 0; i < 4; i++) {
-    CHECK(napi_create_int32(env, out[i], &v));
-    CHECK(napi_set_element(env, result, i, v));
+  int ok = napi_create_array_with_length(env, 4, &result) == napi_ok;
+  for (uint32_t i = 0; ok && i < 4; i++) {
+    ok = napi_create_int32(env, out[i], &v) == napi_ok && napi_set_element(env, result, i, v) == napi_ok;
   }
-  return result;
+  if (ok) return result;
+  // JS will never learn the fds or the pid: end the child (the poll handle reaps it and calls onExit) and
+  // close our ends; the caller gets an errno instead.
+  kill(-j->pid, SIGKILL);
+  close_all(j->fds, 6);
+  for (int i = 0; i < 6; i++) j->fds[i] = -1;
+  return errno_value(env, ENOMEM);
 }
 
 static void work_execute(napi_env env, void *data) {
@@ -324,9 +362,13 @@ static void work_complete(napi_env env, napi_status status, void *data) {
   napi_value cb, recv, result;
   if (status != napi_ok) j->err = ECANCELED;  // cannot happen: nothing cancels the work
   result = job_finish(env, j);
+  if (result == NULL) result = errno_value(env, ENOMEM);  // the JS promise must settle, whatever failed
   if (result != NULL && napi_get_reference_value(env, j->on_spawn, &cb) == napi_ok &&
-      napi_get_global(env, &recv) == napi_ok) {
-    napi_call_function(env, recv, cb, 1, &result, NULL);
+      napi_get_global(env, &recv) == napi_ok &&
+      napi_call_function(env, recv, cb, 1, &result, NULL) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
   }
   napi_delete_async_work(env, j->work);
   job_free(env, j);
@@ -423,6 +465,9 @@ static void cleanup(void *arg) {
   }
 }
 
+// Not safe while runs or spawns are live in a worker being torn down: cleanup() closes their handles, but the
+// close callbacks, queued pool work (work_done) and calls still referencing `inst` may run after this frees it.
+// The watchdog loads the addon only on the main thread, where teardown is process exit.
 static void finalize_instance(napi_env env, void *data, void *hint) {
   (void)hint;
   instance *inst = data;

@@ -12,6 +12,8 @@ export interface Delivery {
   readonly streamSeq: number;
   /** 1 on the first delivery, +1 per redelivery (lapse or nak). */
   readonly deliveryCount: number;
+  /** When the message was stored in the stream (ms since the epoch; 0 when the server did not say). */
+  readonly publishedAt?: number;
 }
 
 /** Why a pull ended without a message. */
@@ -62,7 +64,8 @@ export function parseDelivery(m: Msg): Delivery | null {
   // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>, or with domain and
   // account hash: $JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>...
   const at = t.length >= 11 ? 6 : 4;
-  return { msg: m, deliveryCount: Number(t[at]), streamSeq: Number(t[at + 1]) };
+  const nanos = Number(t[at + 3]);
+  return { msg: m, deliveryCount: Number(t[at]), streamSeq: Number(t[at + 1]), publishedAt: Number.isFinite(nanos) ? Math.floor(nanos / 1e6) : 0 };
 }
 
 /** Acknowledge and wait for the server to confirm: the message left the stream. */

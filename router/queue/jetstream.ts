@@ -38,6 +38,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * the expiry. Short pulls bound that stall, for one idle request every few seconds per waiting worker.
  */
 const MAX_PULL_MS = 5_000;
+/** How long a message whose record is missing is kept for a client retry: the Nats-Msg-Id window (2 min). */
+const ORPHAN_WAIT_MS = 120_000;
 
 /** Open the jetstream queue on `servers` (see CreateQueueOptions for name, replicas, background start). */
 export async function createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions = {}): Promise<Queue> {
@@ -266,6 +268,13 @@ export class JetStreamQueue implements Queue, LeaseStore {
     const stored = key === '' ? null : await readEnvelope(conn.kv, key);
     const record = stored?.env.record;
     const lease = stored?.env.lease;
+    if (record === undefined && key !== '' && Date.now() - (d.publishedAt ?? 0) < ORPHAN_WAIT_MS) {
+      // No record for a fresh message: an enqueue that timed out took its record back after the publish
+      // had in fact landed. The client's retry re-creates the record and its publish (same Nats-Msg-Id)
+      // is de-duplicated into this very message, so dropping it would lose the call: look again later.
+      nakDelivery(d, 2_000);
+      return null;
+    }
     const stale = record === undefined // removed (or never a call of ours)
       || record.round !== round // an earlier round's message, redriven since
       || (isFinal(record.status) && record.callback.state !== 'pending') // nothing left to deliver

@@ -101,10 +101,10 @@ t.test('kubernetes: routers and workers reach NATS and find functions by DNS', a
   const router = find('Deployment', 'router');
   const worker = find('Deployment', 'worker');
   for (const d of [router, worker]) {
-    t.same(d?.spec.template.spec.containers[0].command, ['whippet', d?.metadata.name]);
+    t.same(d?.spec.template.spec.containers[0].args, ['whippet', d?.metadata.name], 'args, not command: the image ENTRYPOINT (tini) stays PID 1');
     t.equal(d?.spec.template.spec.securityContext.runAsNonRoot, true);
     const env = envOf(d);
-    t.equal(env.queue, 'nats://nats.whippet.svc.cluster.local:4222');
+    t.equal(env.queue, 'nats://nats.whippet.svc.cluster.local:4222?replicas=3');
     t.equal(env.function_url_template, 'http://{name}.{namespace}.svc.cluster.local:8080');
     t.equal(env.function_namespace, 'whippet-fn');
   }

@@ -102,7 +102,11 @@ const EV_ERROR = 1, EV_DATA = 2, EV_END = 3, EV_DRAIN = 4, EV_DONE = 5;
 function dispatch(this: NativeRun, type: number, a: number, b: unknown, c: unknown): void {
   switch (type) {
     case EV_DATA: this.events.onData(a as 1 | 2, b as Buffer); break;
-    case EV_DONE: this.events.onDone(exitStatus(a, b as number), c === undefined ? [] : [c as Buffer]); break;
+    case EV_DONE:
+      // A number instead of the output: the buffered output was lost (out of memory, larger than a Buffer).
+      if (typeof c === 'number') this.events.onError(systemError(c, 'read', `read output of ${this.file}`));
+      else this.events.onDone(exitStatus(a, b as number), c === undefined ? [] : [c as Buffer]);
+      break;
     case EV_DRAIN: this.events.onDrain(); break;
     case EV_END: this.events.onEnd(2); break;
     case EV_ERROR: this.events.onError(spawnError(this.file, this.args, a)); break;
@@ -193,8 +197,10 @@ async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean):
   }
   let stdin: Socket | undefined;
   let settle!: (status: ExitStatus) => void;
+  let reaped = false;
   const exited = new Promise<ExitStatus>((resolve) => (settle = resolve));
   const onExit = (code: number, signal: number): void => {
+    reaped = true;
     // As child_process does: nobody is left to read stdin, so pending writes end now instead of hanging.
     stdin?.destroy();
     settle({ code: code >= 0 ? code : null, signal: signal > 0 ? (signalNames.get(signal) ?? null) : null });
@@ -215,6 +221,8 @@ async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean):
     killGroup(signal) {
       const signum = constants.signals[signal] as number | undefined;
       if (signum === undefined) throw Object.assign(new TypeError(`Unknown signal: ${signal}`), { code: 'ERR_UNKNOWN_SIGNAL' });
+      // The addon killed the group just before reaping the leader; after that the pgid may be reused.
+      if (reaped) return;
       const errno = addon.killGroup(pid, signum);
       // ESRCH: the group is already gone, nothing left to signal.
       if (errno !== 0 && errno !== ESRCH) throw systemError(errno, 'kill', `kill ${-pid} ${signal}`);

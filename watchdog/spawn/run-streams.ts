@@ -50,7 +50,17 @@ class StreamRun implements RunHandle {
     };
     proc.stdout.on('data', onOut(1));
     proc.stderr.on('data', onOut(2));
-    if (!o.combine) proc.stderr.once('end', () => { if (!this.killed) events.onEnd(2); });
+    if (!o.combine) {
+      // 'close' too: a stderr cut after the linger (settleOutput) closes without 'end'.
+      let endSent = false;
+      const onEnd = (): void => {
+        if (endSent || this.killed) return;
+        endSent = true;
+        events.onEnd(2);
+      };
+      proc.stderr.once('end', onEnd);
+      proc.stderr.once('close', onEnd);
+    }
     if (this.paused) this.pause();
     void this.waitForExit(proc);
   }
@@ -58,12 +68,15 @@ class StreamRun implements RunHandle {
   private async waitForExit(proc: SpawnedProcess): Promise<void> {
     const status = await proc.exited;
     this.exited = true;
-    // Whatever the handler left running in its group ends with it.
+    // Whatever the handler left running in its group ends with it. (posix_spawn killed the group before it
+    // reaped the leader and makes this a no-op; child_process has no such hook, so this is the best it gets.)
     proc.killGroup('SIGKILL');
     if (this.killed) return;
     proc.stdin.destroy();
     if (this.waitingDrain) this.drained();
     const awaited = this.o.combine ? [proc.stdout, proc.stderr] : [proc.stdout];
+    // An emitted stderr is not awaited, but an escaped grandchild holding it must not keep it open forever.
+    if (!this.o.combine) void settleOutput([proc.stderr], this.o.lingerMs);
     await settleOutput(awaited, this.o.lingerMs);
     if (!this.killed) this.events.onDone(status, this.chunks);
   }

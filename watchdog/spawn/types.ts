@@ -27,7 +27,10 @@ export interface SpawnedProcess {
   readonly stderr: Readable;
   /** Settles once the child has exited and been reaped. Never rejects. */
   readonly exited: Promise<ExitStatus>;
-  /** Send a signal to the whole process group (grandchildren too); ignores ESRCH. */
+  /**
+   * Send a signal to the whole process group (grandchildren too); ignores ESRCH. posix_spawn SIGKILLs the group
+   * itself just before it reaps the child, and then makes this a no-op (the pgid may be reused after the reap).
+   */
   killGroup(signal: NodeJS.Signals): void;
 }
 
@@ -55,7 +58,10 @@ export interface RunOptions {
    * false: stderr chunks go to onData(2, …) then onEnd(2), also after onDone.
    */
   readonly combine: boolean;
-  /** After the exit, how long the awaited pipes may stay open (held by an escaped grandchild); -1: no limit. */
+  /**
+   * After the exit, how long the awaited pipes may stay open (held by an escaped grandchild); -1: no limit.
+   * An uncombined stderr is cut after as long too (onEnd), even when onDone came first.
+   */
   readonly lingerMs: number;
 }
 
@@ -69,7 +75,7 @@ export interface RunEvents {
   onDrain(): void;
   /** The handler exited (and its group was killed) and the awaited output ended; `output` in buffer mode. */
   onDone(status: ExitStatus, output: readonly Buffer[]): void;
-  /** The handler could not be started (err.code ENOENT, EACCES, …). */
+  /** The handler could not be started (err.code ENOENT, EACCES, …), or its buffered output was lost (ENOMEM). */
   onError(err: NodeJS.ErrnoException): void;
 }
 
