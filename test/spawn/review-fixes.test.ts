@@ -122,12 +122,13 @@ for (const { name, backend, error } of backends) {
 
     if (name === 'posix_spawn') {
       t.test('spawn(): the group is killed before the leader is reaped; killGroup afterwards is a no-op', async (t) => {
-        const p = await backend.spawn({ file: 'sh', args: ['-c', 'sleep 30 & echo $!'], env: baseEnv });
+        const p = await backend.spawn({ file: 'sh', args: ['-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], env: baseEnv });
         p.stdin.end();
         const [out, status] = await Promise.all([collect(p.stdout), p.exited]);
         t.same(status, { code: 0, signal: null });
         const grandchild = Number(out.toString().trim());
         t.ok(grandchild > 0);
+        t.teardown(() => { try { process.kill(grandchild, 'SIGKILL'); } catch { /* gone, as it should be */ } });
         t.ok(await waitUntil(() => groupMembers(p.pid).length === 0, 2000), 'the sleep left in the group is gone');
         t.doesNotThrow(() => p.killGroup('SIGKILL'));
       });
