@@ -74,22 +74,7 @@ export function requestVariables(req: CgiRequest): Record<string, string> {
  * as in Go) and the request variables last, so a header such as `Method:` can never change Http_Method.
  */
 export function requestEnv(base: Readonly<Record<string, string>>, req: CgiRequest): Record<string, string> {
-  const env: Record<string, string> = { ...base };
-  const raw = req.rawHeaders;
-  // Walk backwards so the first of repeated headers is written last and wins.
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    const key = headerEnvName(raw[i]!);
-    if (key !== undefined) env[key] = raw[i + 1]!;
-  }
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  env.Http_Method = req.method ?? 'GET';
-  env.Http_Path = q === -1 ? url : url.slice(0, q);
-  env.Http_Query = q === -1 ? '' : url.slice(q + 1);
-  env.Http_Host = req.headers.host ?? '';
-  // As the classic watchdog: -1 for a chunked body, 0 when there is no body.
-  env.Http_ContentLength = req.headers['content-length'] ?? (req.headers['transfer-encoding'] !== undefined ? '-1' : '0');
-  return env;
+  return { ...base, ...requestVariables(req) };
 }
 
 /** The watchdog's own environment with undefined values dropped: the base every request copies. */
