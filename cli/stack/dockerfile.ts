@@ -1,5 +1,5 @@
 // The Dockerfile reader `whippet up` and `whippet build` rely on, and the reference for the ENV grammar
-// (docs/readme-parts/templates-and-deploy.md): instructions one per logical line, `\` continues a line,
+// (README, "Dockerfile conventions"): instructions one per logical line, `\` continues a line,
 // `#` lines are comments; ENV is `key=value` pairs separated by blanks, a value bare (no blanks, no
 // quotes, no `$`) or double-quoted (`\"` and `\\` escaped) or single-quoted (literal).
 
