@@ -42,6 +42,12 @@ int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd
  * `count` strings; NULL (and nothing allocated) on failure. */
 char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer);
 
+/** Called when a child's pidfd poll fires (`poll_status` from libuv): kills what the child left in its process
+ * group while the child is still a zombie (so the pgid cannot have been reused), then reaps the child with
+ * waitid(P_PID) -- never anything libuv spawned. Returns 0 when the child is not waitable yet (poll again), else 1
+ * with *code (exit code, or -1) and *sig (signal number, or 0); a failed poll kills and reaps with a blocking wait. */
+int reap_child(pid_t pid, int poll_status, int *code, int *sig);
+
 napi_status run_init(napi_env env, napi_value exports, instance *inst);
 void run_cleanup(instance *inst);
 

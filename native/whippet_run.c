@@ -360,26 +360,7 @@ static void on_linger(uv_timer_t *t) {
 
 static void on_exit_(uv_poll_t *h, int status, int events) {
   call *c = h->data;
-  siginfo_t info;
-  // Still a zombie here, so its pgid cannot have been reused: whatever it left running in its group ends now.
-  kill(-c->pid, SIGKILL);
-  memset(&info, 0, sizeof info);
-  int rc;
-  do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && info.si_pid == 0) {
-    if (status == 0) return;  // not yet waitable; poll again
-    // The poll failed: we can no longer wait for the exit, so end it (the group is already killed) and reap.
-    kill(c->pid, SIGKILL);
-    do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED);
-    while (rc < 0 && errno == EINTR);
-  }
-  c->code = -1;
-  c->sig = 0;
-  if (rc == 0 && info.si_pid != 0) {
-    if (info.si_code == CLD_EXITED) c->code = info.si_status;
-    else c->sig = info.si_status;
-  }
+  if (!reap_child(c->pid, status, &c->code, &c->sig)) return;  // not yet waitable; poll again
   c->exited = 1;
   uv_poll_stop(h);
   uv_close((uv_handle_t *)h, on_poll_closed);

@@ -76,26 +76,8 @@ static void call_on_exit(child *c, int code, int sig) {
 static void on_pidfd_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   child *c = (child *)handle;
-  siginfo_t info;
-  memset(&info, 0, sizeof info);
-  // Still a zombie (or running) here, so its pgid cannot have been reused: what it left in its group ends now.
-  kill(-c->pid, SIGKILL);
-  // P_PID on our own child's pid: never waits for anything libuv spawned.
-  int rc;
-  do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && info.si_pid == 0) {
-    if (status == 0) return;  // not yet waitable; poll again
-    // The poll failed: we can no longer wait for the exit, so end it (the group got SIGKILL above) and reap.
-    kill(c->pid, SIGKILL);
-    do rc = waitid(P_PID, (id_t)c->pid, &info, WEXITED);
-    while (rc < 0 && errno == EINTR);
-  }
-  int code = -1, sig = 0;
-  if (rc == 0 && info.si_pid != 0) {
-    if (info.si_code == CLD_EXITED) code = info.si_status;
-    else sig = info.si_status;
-  }
+  int code, sig;
+  if (!reap_child(c->pid, status, &code, &sig)) return;  // not yet waitable; poll again
   // rc != 0 (ECHILD: somebody else reaped it) reports code -1 / signal 0, which JS maps to null / null.
   uv_poll_stop(handle);
   unlink_child(c);
@@ -104,6 +86,31 @@ static void on_pidfd_readable(uv_poll_t *handle, int status, int events) {
   uv_close((uv_handle_t *)handle, on_poll_closed);
   call_on_exit(c, code, sig);
   napi_delete_reference(c->env, c->on_exit);
+}
+
+int reap_child(pid_t pid, int poll_status, int *code, int *sig) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  // Still a zombie (or running) here, so its pgid cannot have been reused: what it left in its group ends now.
+  kill(-pid, SIGKILL);
+  // P_PID on our own child's pid: never waits for anything libuv spawned.
+  int rc;
+  do rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0 && info.si_pid == 0) {
+    if (poll_status == 0) return 0;
+    // The poll failed: we can no longer wait for the exit, so end it (the group got SIGKILL above) and reap.
+    kill(pid, SIGKILL);
+    do rc = waitid(P_PID, (id_t)pid, &info, WEXITED);
+    while (rc < 0 && errno == EINTR);
+  }
+  *code = -1;
+  *sig = 0;
+  if (rc == 0 && info.si_pid != 0) {
+    if (info.si_code == CLD_EXITED) *code = info.si_status;
+    else *sig = info.si_status;
+  }
+  return 1;
 }
 
 // Copies a JS string into a malloc'ed buffer and splits it on NUL into a NULL-terminated vector.
