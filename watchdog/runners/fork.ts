@@ -9,7 +9,7 @@ import { requestVariables } from '../cgi-env.js';
 import { ExecTimeoutError, SpawnError, toResponse } from '../errors.js';
 import { LineLog } from '../function-log.js';
 import type { ExitStatus, RunEvents, RunHandle } from '../spawn/types.js';
-import type { RunnerDeps } from './types.js';
+import type { Runner, RunnerDeps } from './types.js';
 
 /**
  * After the handler exits, how long its pipes may stay open. Its process group is killed at exit, so only a
@@ -26,6 +26,24 @@ export function commandOf(deps: RunnerDeps): Command {
 }
 
 function onExecTimeout(call: ForkCall): void { call.stop('timeout'); }
+
+/** The runner of both fork modes: one ForkCall per request, made by `Call`, with the mode's output and linger. */
+export class ForkRunner implements Runner {
+  private readonly command: Command;
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly Call: new (deps: RunnerDeps, req: IncomingMessage, res: ServerResponse, startedAt: number) => ForkCall,
+    private readonly output: 'buffer' | 'emit',
+    private readonly lingerMs: number,
+  ) { this.command = commandOf(deps); }
+  async start(): Promise<void> {}
+  ready(): boolean { return true; }
+  async stop(): Promise<void> {}
+
+  handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+    new this.Call(this.deps, req, res, startedAt).start(this.command, this.output, this.lingerMs);
+  }
+}
 
 /** One request's handler process; subclasses say what its output becomes. Settles once. */
 export abstract class ForkCall implements RunEvents {

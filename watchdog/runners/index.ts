@@ -2,16 +2,16 @@
 
 import type { Mode } from '../config.js';
 import { HttpRunner } from './http.js';
-import { SerializingRunner } from './serializing.js';
+import { serializingRunner } from './serializing.js';
 import { StaticRunner } from './static.js';
-import { StreamingRunner } from './streaming.js';
+import { streamingRunner } from './streaming.js';
 import type { Runner, RunnerDeps } from './types.js';
 
 /** The runner for `mode`. */
 export function createRunner(mode: Mode, deps: RunnerDeps): Runner {
   switch (mode) {
-    case 'serializing': return new SerializingRunner(deps);
-    case 'streaming': return new StreamingRunner(deps);
+    case 'serializing': return serializingRunner(deps);
+    case 'streaming': return streamingRunner(deps);
     case 'http': return new HttpRunner(deps);
     case 'static': return new StaticRunner(deps);
   }

@@ -2,22 +2,14 @@
 // exit 0 → 200 with the output; non-zero → 500 with the exit status and the output; exec_timeout → 504.
 // The backend buffers the output itself (in C on the posix_spawn path: one callback per request).
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { durationSeconds, toResponse, type ExecTimeoutError } from '../errors.js';
 import type { ExitStatus } from '../spawn/types.js';
-import { ForkCall, OUTPUT_LINGER_MS, commandOf, describeExit, exitCode, type Command } from './fork.js';
+import { ForkCall, ForkRunner, OUTPUT_LINGER_MS, describeExit, exitCode } from './fork.js';
 import type { Runner, RunnerDeps } from './types.js';
 
-export class SerializingRunner implements Runner {
-  private readonly command: Command;
-  constructor(private readonly deps: RunnerDeps) { this.command = commandOf(deps); }
-  async start(): Promise<void> {}
-  ready(): boolean { return true; }
-  async stop(): Promise<void> {}
-
-  handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
-    new SerializingCall(this.deps, req, res, startedAt).start(this.command, 'buffer', OUTPUT_LINGER_MS);
-  }
+/** serializing mode: the backend buffers the output (in C on the posix_spawn path). */
+export function serializingRunner(deps: RunnerDeps): Runner {
+  return new ForkRunner(deps, SerializingCall, 'buffer', OUTPUT_LINGER_MS);
 }
 
 class SerializingCall extends ForkCall {

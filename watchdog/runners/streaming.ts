@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { durationSeconds, toResponse, type ExecTimeoutError } from '../errors.js';
 import type { ExitStatus } from '../spawn/types.js';
-import { ForkCall, commandOf, describeExit, exitCode, type Command } from './fork.js';
+import { ForkCall, ForkRunner, describeExit, exitCode } from './fork.js';
 import type { Runner, RunnerDeps } from './types.js';
 
 const TRAILERS = 'X-Exit-Code, X-Duration-Seconds, X-Watchdog-Error';
@@ -14,16 +14,9 @@ const KILLED_EXIT_CODE = 137;
  * client disconnects bound the wait. */
 const NO_LINGER = -1;
 
-export class StreamingRunner implements Runner {
-  private readonly command: Command;
-  constructor(private readonly deps: RunnerDeps) { this.command = commandOf(deps); }
-  async start(): Promise<void> {}
-  ready(): boolean { return true; }
-  async stop(): Promise<void> {}
-
-  handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
-    new StreamingCall(this.deps, req, res, startedAt).start(this.command, 'emit', NO_LINGER);
-  }
+/** streaming mode: output chunks are emitted as they come, with backpressure. */
+export function streamingRunner(deps: RunnerDeps): Runner {
+  return new ForkRunner(deps, StreamingCall, 'emit', NO_LINGER);
 }
 
 class StreamingCall extends ForkCall {
