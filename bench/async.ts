@@ -4,12 +4,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
+import { freePort } from '../watchdog/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
@@ -22,14 +22,6 @@ const DRAIN_LIMIT_MS = 120_000;
 
 interface Proc { child: ChildProcess; port: number; listeningAt: number }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Start `whippet <args>` and wait for its `listening` log line. */
 function start(args: string[], env: Record<string, string>): Promise<Proc> {

@@ -5,13 +5,13 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type NewCall, type Queue } from '../router/queue/index.js';
+import { freePort } from '../watchdog/free-port.js';
 
 const PRODUCERS = 32;
 const WORKER_SLOTS = 16;
@@ -107,17 +107,6 @@ function render(r: Record<'raw' | 'jsEnqueue' | 'sqEnqueue' | 'jsDrain' | 'sqDra
       + '(an enqueue is a KV create of the record, then the body and the message in parallel: two round trips, three writes).',
     '',
   ].join('\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
-    });
-  });
 }
 
 function startServer(port: number, storeDir: string): Promise<ChildProcess> {

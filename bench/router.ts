@@ -2,9 +2,9 @@
 // for an http-mode watchdog in front of a tiny upstream and for a bare node:http echo server.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
+import { freePort } from '../watchdog/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
@@ -18,14 +18,6 @@ const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.p
 
 interface Proc { child: ChildProcess; port: number }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Start a node process and wait for its `listening` log line with a port. */
 function start(args: string[], env: Record<string, string>): Promise<Proc> {

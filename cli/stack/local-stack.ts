@@ -11,7 +11,7 @@ import { createResolver } from '../../router/resolver.js';
 import { createRouter, type RouterServer } from '../../router/server.js';
 import type { Logger } from '../../watchdog/log.js';
 import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../watchdog/free-port.js';
 import { loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
 import { Supervisor } from './supervisor.js';

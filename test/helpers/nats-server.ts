@@ -2,12 +2,14 @@
 // Without a nats-server binary the test is skipped with the reason, unless REQUIRE_NATS=1 (CI), where it fails.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Test } from 'tap';
+import { freePort } from '../../watchdog/free-port.js';
+
+export { freePort };
 
 type Tap = Test;
 
@@ -43,19 +45,6 @@ export function requireNats(t: Tap): boolean {
   return false;
 }
 
-/** A currently free loopback port (bind to 0, read, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface NodeSpec { name: string; port: number; clusterPort?: number; routes?: number[]; storeDir: string }
 

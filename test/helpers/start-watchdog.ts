@@ -5,8 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../watchdog/free-port.js';
+
+export { freePort };
 
 type Test = { teardown(fn: () => unknown): void };
 
@@ -119,17 +121,6 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs: 
   }
 }
 
-/** A TCP port that was free a moment ago (for upstreams and metrics, whose port must be known up front). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** VmHWM (peak resident set) of a process in bytes. */
 export function peakRss(pid: number): number {

@@ -3,21 +3,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from './support.js';
+import { freePort } from '../../watchdog/free-port.js';
 
-/** A port that was free a moment ago (the entry must listen on upstream_url's port, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('Dockerfile runs it in http mode at 127.0.0.1:3000 by default', async (t) => {
   const env = folderEnv(assembleBuildFolder('node-http', t.testdir()));

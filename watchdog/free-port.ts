@@ -1,4 +1,5 @@
-// A TCP port that was free a moment ago, for http-mode functions whose process must be told its port.
+// A TCP port that was free a moment ago: for processes that must be told their port up front (http-mode
+// upstreams in `whippet up`, test and benchmark fixtures). A pure leaf that cli, bench and tests share.
 
 import { createServer } from 'node:net';
 
