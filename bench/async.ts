@@ -2,13 +2,14 @@
 // worker's drain rate to an http-mode function, and that function's own capacity measured directly in
 // the same run as the ceiling the drain rate is judged against.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
+import { startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../watchdog/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -20,23 +21,9 @@ const RUN_MS = 4_000;
 const WORKER_INFLIGHT = 64;
 const DRAIN_LIMIT_MS = 120_000;
 
-interface Proc { child: ChildProcess; port: number; listeningAt: number }
-
-
 /** Start `whippet <args>` and wait for its `listening` log line. */
-function start(args: string[], env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`not listening after 20 s: ${args.join(' ')}\n${err}`)), 20_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(err);
-      if (m !== null) { clearTimeout(timer); resolve({ child, port: Number(m[1]), listeningAt: performance.now() }); }
-      if (err.length > 100_000) err = err.slice(-10_000);
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
-  });
+function start(args: string[], env: Record<string, string>): Promise<Started> {
+  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
 }
 
 async function load(url: string, headers: Record<string, string> = {}, durationMs = RUN_MS): Promise<LoadResult> {
@@ -61,11 +48,11 @@ export async function benchAsync(): Promise<string> {
   try {
     const fnPort = await freePort();
     const wd = await start(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
-    procs.push(wd.child);
+    procs.push(wd.proc);
     const queue = `sqlite:${join(dir, 'queue.db')}`;
     const fns = `fast=http://127.0.0.1:${wd.port}`;
     const router = await start(['router'], { functions: fns, queue, async_worker: 'false' });
-    procs.push(router.child);
+    procs.push(router.proc);
 
     await load(`http://127.0.0.1:${wd.port}/`, {}, WARMUP_MS);
     const direct = await load(`http://127.0.0.1:${wd.port}/`);
@@ -76,7 +63,7 @@ export async function benchAsync(): Promise<string> {
     const pool = new Pool(`http://127.0.0.1:${router.port}`, { connections: 1 });
     const queued = await backlog(pool);
     const worker = await start(['worker'], { functions: fns, queue, max_inflight: String(WORKER_INFLIGHT) });
-    procs.push(worker.child);
+    procs.push(worker.proc);
     const begin = worker.listeningAt;
     let left = queued;
     while (left > 0 && performance.now() - begin < DRAIN_LIMIT_MS) {
@@ -102,7 +89,7 @@ export async function benchAsync(): Promise<string> {
       '',
     ].join('\n');
   } finally {
-    for (const p of procs.reverse()) p.kill('SIGINT');
+    for (const p of procs.reverse()) await stopServer(p, 'SIGINT');
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { createQueue, type NewCall, type Queue } from '../router/queue/index.js';
+import { createQueue, type Queue } from '../router/queue/index.js';
+import { BODY, concurrently, drainAll, enqueueAll } from './queue-load.js';
 import { freePort } from '../watchdog/free-port.js';
 
 const PRODUCERS = 32;
 const WORKER_SLOTS = 16;
 const ENQUEUES = 5_000;
 const DRAIN = 3_000;
-const BODY = Buffer.alloc(512, 120); // a typical small JSON payload
 
 interface Row { readonly name: string; readonly calls: number; readonly ms: number }
 const rate = (r: Row): number => r.calls / (r.ms / 1000);
@@ -49,18 +49,6 @@ export async function benchJetStream(): Promise<string> {
   }
 }
 
-function call(tag: string, i: number): NewCall {
-  return { id: `bench-${tag}-${i}`, functionName: 'echo', method: 'POST', path: '', query: '',
-    headers: { 'content-type': 'application/json' }, body: BODY, callbackUrl: null };
-}
-
-async function concurrently(total: number, n: number, job: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: n }, async () => { while (next < total) await job(next++); }));
-  return performance.now() - start;
-}
-
 async function rawPublish(url: string, total: number): Promise<Row> {
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
@@ -72,23 +60,12 @@ async function rawPublish(url: string, total: number): Promise<Row> {
 }
 
 async function enqueues(name: string, q: Queue, total: number, tag: string): Promise<Row> {
-  const ms = await concurrently(total, PRODUCERS, (i) => q.enqueue(call(tag, i)));
+  const ms = await enqueueAll(q, total, PRODUCERS, tag);
   return { name: `${name}: enqueue (durable before it resolves)`, calls: total, ms };
 }
 
 async function drain(name: string, q: Queue, total: number): Promise<Row> {
-  let done = 0;
-  const ms = await concurrently(WORKER_SLOTS, WORKER_SLOTS, async () => {
-    while (done < total) {
-      const lease = await q.next({ timeoutMs: 2_000 });
-      if (lease === null) continue;
-      await lease.beginAttempt();
-      await lease.endAttempt({ statusCode: 200 });
-      await lease.finish({ status: 'succeeded', result: { statusCode: 200, headers: {}, body: BODY } });
-      await lease.ack();
-      done++;
-    }
-  });
+  const ms = await drainAll(q, total, WORKER_SLOTS, 2_000);
   return { name: `${name}: lease → attempt → finish → ack, ${WORKER_SLOTS} slots`, calls: total, ms };
 }
 

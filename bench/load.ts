@@ -16,6 +16,8 @@ export interface LoadOptions {
   readonly durationMs?: number;
   /** …or after this many requests in total. */
   readonly requests?: number;
+  /** wrk only: its thread count (1 by default; the OpenFaaS measurements used 2). */
+  readonly threads?: number;
 }
 
 export interface LoadResult {

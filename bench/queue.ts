@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSqliteQueue, type SqliteQueueOptions } from '../router/queue/sqlite.js';
-import type { NewCall, Queue } from '../router/queue/queue.js';
+import type { Queue } from '../router/queue/queue.js';
+import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
 
 const PRODUCERS = 32;
 const WORKER_SLOTS = 16;
-const BODY = Buffer.alloc(512, 120); // a typical small JSON payload
 
 interface Row { readonly name: string; readonly calls: number; readonly ms: number }
 
@@ -34,42 +34,15 @@ export async function benchQueue(): Promise<string> {
   }
 }
 
-function call(i: number): NewCall {
-  return {
-    id: `bench-${i}`, functionName: 'echo', method: 'POST', path: '', query: '',
-    headers: { 'content-type': 'application/json', 'x-call-id': `bench-${i}` }, body: BODY, callbackUrl: null,
-  };
-}
-
 async function accepts(name: string, queue: Queue, total: number): Promise<Row> {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: PRODUCERS }, async () => {
-    while (next < total) await queue.enqueue(call(next++));
-  }));
-  const ms = performance.now() - start;
+  const ms = await enqueueAll(queue, total, PRODUCERS, name);
   await queue.close();
   return { name, calls: total, ms };
 }
 
 async function drain(name: string, queue: Queue, total: number): Promise<Row> {
-  for (let i = 0; i < total; i += 1000) {
-    await Promise.all(Array.from({ length: Math.min(1000, total - i) }, (_, k) => queue.enqueue(call(i + k))));
-  }
-  let done = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: WORKER_SLOTS }, async () => {
-    while (done < total) {
-      const lease = await queue.next({ timeoutMs: 1000 });
-      if (lease === null) continue;
-      await lease.beginAttempt();
-      await lease.endAttempt({ statusCode: 200 });
-      await lease.finish({ status: 'succeeded', result: { statusCode: 200, headers: {}, body: BODY } });
-      await lease.ack();
-      done++;
-    }
-  }));
-  const ms = performance.now() - start;
+  await concurrently(total, 1000, (i) => queue.enqueue(benchCall('drain', i)));
+  const ms = await drainAll(queue, total, WORKER_SLOTS, 1000);
   await queue.close();
   return { name, calls: total, ms };
 }

@@ -1,9 +1,10 @@
 // Router overhead: the same load against a function directly and through the router, side by side,
 // for an http-mode watchdog in front of a tiny upstream and for a bare node:http echo server.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
+import { startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../watchdog/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -16,22 +17,9 @@ const RUN_MS = 4_000;
 const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))})
   .listen(+process.env.FN_PORT,'127.0.0.1',()=>console.error(JSON.stringify({msg:'listening',port:+process.env.FN_PORT})))`;
 
-interface Proc { child: ChildProcess; port: number }
-
-
 /** Start a node process and wait for its `listening` log line with a port. */
-function start(args: string[], env: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`not listening after 20 s: ${args.join(' ')}\n${err}`)), 20_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(err);
-      if (m !== null) { clearTimeout(timer); resolve({ child, port: Number(m[1]) }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
-  });
+function start(args: string[], env: Record<string, string>): Promise<Started> {
+  return startServer(args, { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
 }
 
 async function measure(url: string): Promise<LoadResult> {
@@ -48,12 +36,12 @@ export async function benchRouter(): Promise<string> {
   try {
     const echoPort = await freePort();
     const echo = await start(['-e', ECHO], { FN_PORT: String(echoPort) });
-    procs.push(echo.child);
+    procs.push(echo.proc);
     const fnPort = await freePort();
     const wd = await start([CLI, 'watchdog'], { mode: 'http', fprocess: `${process.execPath} ${HTTP_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
-    procs.push(wd.child);
+    procs.push(wd.proc);
     const router = await start([CLI, 'router'], { functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
-    procs.push(router.child);
+    procs.push(router.proc);
     const rows: string[] = [];
     for (const [label, direct, routed] of [
       ['watchdog (http mode) + tiny upstream', `http://127.0.0.1:${wd.port}/`, `http://127.0.0.1:${router.port}/function/wd`],
@@ -76,7 +64,7 @@ export async function benchRouter(): Promise<string> {
       '',
     ].join('\n');
   } finally {
-    for (const p of procs.reverse()) p.kill('SIGINT');
+    for (const p of procs.reverse()) await stopServer(p, 'SIGINT');
   }
 }
 

@@ -1,11 +1,11 @@
 // The watchdog benchmark (issue 2): serializing mode with fprocess=cat under 8 connections and a 33-byte
 // POST, side by side with the naive node:http + child_process server; start-up time; idle and loaded RSS.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
+import { benchEnv, startServer, stopServer, type Started } from './server-process.js';
 import { hasWrk, runWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
@@ -18,46 +18,11 @@ const WARMUP_MS = 1_000;
 const STARTUP_RUNS = 5;
 const RSS_REQUESTS = 10_000;
 
-interface Started { proc: ChildProcess; port: number; startedAt: number }
-
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  delete env.NODE_EXTRA_CA_CERTS; // adds ~125 ms to every node start on these machines
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
-/** Spawn a server script and resolve once its output names the port it listens on. */
-function startServer(args: string[], env: Record<string, string>, stream: 'stdout' | 'stderr'): Promise<Started> {
-  const startedAt = performance.now();
-  const proc = spawn(process.execPath, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.resume();
-  proc.stderr!.resume();
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`no port within 10 s: ${text}`)); }, 10_000);
-    const onData = (c: Buffer): void => {
-      text += c.toString();
-      const m = /listening\D*?(?:port[=":]+)?(\d{2,5})/.exec(text);
-      if (m) { clearTimeout(timer); proc[stream]!.off('data', onData); resolve({ proc, port: Number(m[1]), startedAt }); }
-    };
-    proc[stream]!.on('data', onData);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${text}`)); });
-  });
-}
-
 function startWatchdog(backend: string): Promise<Started> {
-  return startServer([CLI, 'watchdog'], { fprocess: 'cat', port: '0', metrics_port: '0', spawn_backend: backend }, 'stderr');
+  return startServer([CLI, 'watchdog'], benchEnv({ fprocess: 'cat', port: '0', metrics_port: '0', spawn_backend: backend }));
 }
 
-async function stop(s: Started): Promise<void> {
-  if (s.proc.exitCode !== null) return;
-  const exited = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGINT');
-  const timer = setTimeout(() => s.proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+const stop = (s: Started): Promise<void> => stopServer(s.proc, 'SIGINT');
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -116,7 +81,7 @@ export async function benchWatchdog(): Promise<string> {
       await stop(s);
     }
   }
-  const naive = await startServer([NAIVE], { PORT: '0' }, 'stdout');
+  const naive = await startServer([NAIVE], benchEnv({ PORT: '0' }));
   try {
     const r = await throughput(naive);
     rows.push(`| naive node:http + child_process.spawn('cat') per request | ${f(r.rps, 0)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.errors} |`);

@@ -29,7 +29,7 @@ const ms = (text: string): number => {
   return m ? Number(m[1]) * UNITS[m[2]!]! : NaN;
 };
 
-/** One wrk run: 1 thread, `connections` connections, for `durationMs`. */
+/** One wrk run: `threads` threads (default 1), `connections` connections, for `durationMs`. */
 export async function runWrk(o: LoadOptions): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'whippet-wrk-'));
   const script = join(dir, 'req.lua');
@@ -43,7 +43,7 @@ export async function runWrk(o: LoadOptions): Promise<LoadResult> {
   const seconds = Math.max(1, Math.round((o.durationMs ?? 5000) / 1000));
   try {
     const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn('wrk', ['-t1', `-c${o.connections}`, `-d${seconds}s`, '--latency', '-s', script, o.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn('wrk', [`-t${o.threads ?? 1}`, `-c${o.connections}`, `-d${seconds}s`, '--latency', '-s', script, o.url], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout.on('data', (c: Buffer) => { text += c.toString(); });
       p.stderr.on('data', (c: Buffer) => { text += c.toString(); });

@@ -48,6 +48,9 @@ char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer)
  * with *code (exit code, or -1) and *sig (signal number, or 0); a failed poll kills and reaps with a blocking wait. */
 int reap_child(pid_t pid, int poll_status, int *code, int *sig);
 
+/** A JS string copied into a malloc'ed, NUL-terminated buffer; NULL on failure. */
+char *copy_string(napi_env env, napi_value v);
+
 napi_status run_init(napi_env env, napi_value exports, instance *inst);
 void run_cleanup(instance *inst);
 

@@ -545,17 +545,6 @@ static napi_value js_prepare(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static char *copy_str(napi_env env, napi_value v) {
-  size_t len;
-  char *s;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || (s = malloc(len + 1)) == NULL) return NULL;
-  if (napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  return s;
-}
-
 // run(file, argvBlock, envBlock, extra, extraCount, cwd, flags, lingerMs, handle)
 static napi_value js_run(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -591,8 +580,8 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
   argv_block->refs++;
   env_block->refs++;
   char **extra = split_vector(env, args[3], extra_count, &c->extra_buf);
-  c->file = copy_str(env, args[0]);
-  if (cwd_type == napi_string) c->cwd = copy_str(env, args[5]);
+  c->file = copy_string(env, args[0]);
+  if (cwd_type == napi_string) c->cwd = copy_string(env, args[5]);
   c->envp = malloc((env_block->count + extra_count + 1) * sizeof(char *));
   if (extra == NULL || c->file == NULL || (cwd_type == napi_string && c->cwd == NULL) || c->envp == NULL) {
     free(extra);

@@ -279,7 +279,7 @@ static void job_free(napi_env env, job *j) {
   free(j);
 }
 
-static char *copy_string(napi_env env, napi_value v) {
+char *copy_string(napi_env env, napi_value v) {
   size_t len;
   char *s;
   if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || (s = malloc(len + 1)) == NULL) return NULL;

@@ -1,0 +1,70 @@
+// Start a server process for a benchmark and learn its port; stop it afterwards. Output goes to a temp file,
+// as in the OpenFaaS measurements: through a pipe, this process would read a log line per request on the
+// same cores it is measuring.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface Started {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  /** performance.now() when the process was spawned, and when its port was seen. */
+  readonly startedAt: number;
+  readonly listeningAt: number;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
+}
+
+// `listening port=8080`, `"msg":"listening",…,"port":8080` or `listening 8080`: a port field on the line wins.
+const LISTENING = /listening(?:[^\n]*?\bport[=":]+|\D*?)(\d{2,5})/;
+const POLL_MS = 5;
+
+/** This process's environment minus what only slows Node's start here (NODE_EXTRA_CA_CERTS: ~125 ms). */
+export function benchEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
+  return { ...env, ...extra };
+}
+
+/** Spawn `node <args>` with exactly `env`; resolves once its output names the port it listens on. */
+export async function startServer(args: readonly string[], env: Record<string, string>, timeoutMs = 20_000): Promise<Started> {
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-'));
+  const file = join(dir, 'output.log');
+  const fd = openSync(file, 'w');
+  const startedAt = performance.now();
+  let proc: ChildProcess;
+  try {
+    proc = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let last = '';
+  const output = (): string => {
+    try { last = readFileSync(file, 'utf8'); } catch { /* removed at exit: keep what was read */ }
+    return last;
+  };
+  proc.once('exit', () => { output(); rmSync(dir, { recursive: true, force: true }); });
+  while (performance.now() - startedAt < timeoutMs && proc.exitCode === null && proc.signalCode === null) {
+    const m = LISTENING.exec(output());
+    if (m) return { proc, port: Number(m[1]), startedAt, listeningAt: performance.now(), output };
+    await delay(POLL_MS);
+  }
+  const text = output();
+  await stopServer(proc);
+  throw new Error(`node ${args.join(' ')}: no port announced within ${timeoutMs} ms:\n${text.slice(-4000)}`);
+}
+
+/** Stop a server: `signal` (SIGKILL by default: a drain would only add time), SIGKILL after 5 s regardless. */
+export async function stopServer(proc: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill(signal);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
