@@ -20,6 +20,9 @@ export const NO_METRICS: Metrics = {
   async close() {},
 };
 
+/** Distinct (code, method) pairs whose label children are kept; methods come from clients, so it is bounded. */
+const MAX_CACHED_SERIES = 256;
+
 /** Start the metrics server on `port` (127.0.0.1 is not assumed: Prometheus scrapes from outside). */
 export async function startMetrics(port: number): Promise<Metrics> {
   const prom = await import('prom-client');
@@ -27,6 +30,7 @@ export async function startMetrics(port: number): Promise<Metrics> {
   prom.collectDefaultMetrics({ register: registry });
   const total = new prom.Counter({ name: 'http_requests_total', help: 'Requests served, by status code and method', labelNames: ['code', 'method'], registers: [registry] });
   const duration = new prom.Histogram({ name: 'http_request_duration_seconds', help: 'Time to serve a request', labelNames: ['code', 'method'], registers: [registry] });
+  const children = new Map<string, { total: { inc(): void }; duration: { observe(v: number): void } }>();
   const inflight = new prom.Gauge({ name: 'http_requests_in_flight', help: 'Requests being served now', registers: [registry] });
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics' && !req.url?.startsWith('/metrics?')) {
@@ -47,9 +51,16 @@ export async function startMetrics(port: number): Promise<Metrics> {
     requestStarted: () => inflight.inc(),
     requestFinished: (method, code, seconds) => {
       inflight.dec();
-      const labels = { code: String(code), method: method.toLowerCase() };
-      total.inc(labels);
-      duration.observe(labels, seconds);
+      // The children per (code, method) are kept: prom-client would hash the label object on every call.
+      const key = `${code} ${method}`;
+      let series = children.get(key);
+      if (series === undefined) {
+        const labels = { code: String(code), method: method.toLowerCase() };
+        series = { total: total.labels(labels), duration: duration.labels(labels) };
+        if (children.size < MAX_CACHED_SERIES) children.set(key, series);
+      }
+      series.total.inc();
+      series.duration.observe(seconds);
     },
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
