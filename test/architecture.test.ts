@@ -52,3 +52,17 @@ t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => 
   }
 });
 
+
+t.test('every watchdog behaviour file also runs on the child_process spawn path', async (t) => {
+  const e2e = join(ROOT, 'test/e2e');
+  const wrappers = new Set(readdirSync(join(e2e, 'on-child-process')));
+  for (const file of readdirSync(e2e).filter((f) => f.startsWith('watchdog-') && f.endsWith('.test.ts'))) {
+    if (!readFileSync(join(e2e, file), 'utf8').includes('startWatchdog')) continue; // starts no watchdog to fork with
+    t.ok(wrappers.has(file), `test/e2e/on-child-process/${file} runs ${file} with WHIPPET_SPAWN_BACKEND=child_process`);
+  }
+  for (const wrapper of wrappers) {
+    const text = readFileSync(join(e2e, 'on-child-process', wrapper), 'utf8');
+    t.match(text, /WHIPPET_SPAWN_BACKEND = 'child_process'/, `${wrapper} selects child_process`);
+    t.match(text, `import('../${wrapper.replace(/\.ts$/, '.js')}')`, `${wrapper} runs ../${wrapper}`);
+  }
+});
