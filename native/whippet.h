@@ -33,10 +33,11 @@ typedef struct instance {
   } while (0)
 
 /** Spawns `file` in its own process group with fresh pipes and opens a pidfd for it. On success returns 0 and
- * leaves the parent ends in fds[1] (stdin), fds[2] (stdout), fds[4] (stderr), the rest -1; on failure returns
- * an errno and closes everything. Touches no JS: safe on a pool thread. */
-int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], pid_t *pid,
-                     int *pidfd);
+ * leaves the parent ends in fds[1] (stdin), fds[2] (stdout), fds[4] (stderr; -1 with merge_stderr, where the
+ * child's stderr is its stdout pipe), the rest -1; on failure returns an errno and closes everything. Touches
+ * no JS: safe on a pool thread. */
+int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
+                     pid_t *pid, int *pidfd);
 
 /** Copies a JS string into a malloc'ed buffer (*buffer) and splits it on NUL into a NULL-terminated vector of
  * `count` strings; NULL (and nothing allocated) on failure. */

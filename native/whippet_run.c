@@ -392,9 +392,12 @@ static int set_nonblocking(int fd) {
 
 // Pool thread or loop thread; touches no JS.
 static void spawn_call(call *c) {
-  c->err = spawn_with_pidfd(c->file, c->argv_block->vec, c->envp, c->cwd, c->fds, &c->pid, &c->pidfd);
+  // Combined output: one pipe for stdout and stderr, so the response has them in the order they were written.
+  c->err = spawn_with_pidfd(c->file, c->argv_block->vec, c->envp, c->cwd, c->fds, (c->flags & F_COMBINE) != 0,
+                            &c->pid, &c->pidfd);
   if (c->err != 0) return;
-  for (int i = 1; i <= 4 && c->err == 0; i += (i == 2 ? 2 : 1)) c->err = set_nonblocking(c->fds[i]);
+  for (int i = 1; i <= 4 && c->err == 0; i += (i == 2 ? 2 : 1))
+    if (c->fds[i] >= 0) c->err = set_nonblocking(c->fds[i]);
   if (c->err != 0) {
     kill(-c->pid, SIGKILL);
     while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {}
@@ -433,6 +436,7 @@ static int start_call(call *c) {
     int *fds[2] = {&c->out_fd, &c->err_fd};
     uv_poll_cb cbs[2] = {on_out, on_err};
     for (int i = 0; i < 2; i++) {
+      if (*fds[i] < 0) continue;  // stderr merged into stdout
       if (uv_poll_init(c->loop, polls[i], *fds[i]) != 0) {
         close_fd(fds[i]);  // unreadable: as if it had ended
         continue;

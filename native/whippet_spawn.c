@@ -205,9 +205,10 @@ static int above_stdio(int fd) {
   return moved;
 }
 
-static int make_pipes(int fds[6]) {
+// stdin, stdout and (unless merged into stdout) stderr.
+static int make_pipes(int fds[6], int merge_stderr) {
   for (int i = 0; i < 6; i++) fds[i] = -1;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < (merge_stderr ? 2 : 3); i++) {
     if (pipe2(&fds[2 * i], O_CLOEXEC) != 0) return errno;
     for (int j = 2 * i; j < 2 * i + 2; j++)
       if ((fds[j] = above_stdio(fds[j])) < 0) return errno;
@@ -220,12 +221,15 @@ static void close_all(int *fds, int n) {
     if (fds[i] >= 0) close(fds[i]);
 }
 
-// Returns 0 and sets *out_pid, or an errno. fds: [in_r, in_w, out_r, out_w, err_r, err_w].
-static int do_spawn(const char *file, char **argv, char **envp, const char *cwd, int fds[6], pid_t *out_pid) {
+// Returns 0 and sets *out_pid, or an errno. fds: [in_r, in_w, out_r, out_w, err_r, err_w]; with merge_stderr
+// the child's stderr is its stdout pipe too (as `2>&1`, and as Go's os/exec does when Stdout == Stderr), and
+// err_r/err_w stay -1.
+static int do_spawn(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
+                    pid_t *out_pid) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, all;
-  int err = make_pipes(fds);
+  int err = make_pipes(fds, merge_stderr);
   if (err != 0) return err;
   if ((err = posix_spawn_file_actions_init(&fa)) != 0) return err;
   if ((err = posix_spawnattr_init(&attr)) != 0) {
@@ -245,7 +249,7 @@ static int do_spawn(const char *file, char **argv, char **envp, const char *cwd,
       (err = posix_spawnattr_setsigdefault(&attr, &all)) == 0 &&
       (err = posix_spawn_file_actions_adddup2(&fa, fds[0], 0)) == 0 &&
       (err = posix_spawn_file_actions_adddup2(&fa, fds[3], 1)) == 0 &&
-      (err = posix_spawn_file_actions_adddup2(&fa, fds[5], 2)) == 0 &&
+      (err = posix_spawn_file_actions_adddup2(&fa, merge_stderr ? fds[3] : fds[5], 2)) == 0 &&
       (cwd == NULL || (err = posix_spawn_file_actions_addchdir_np(&fa, cwd)) == 0)) {
     err = spawn_search(out_pid, file, cwd, &fa, &attr, argv, envp);
   }
@@ -290,9 +294,9 @@ char *copy_string(napi_env env, napi_value v) {
   return s;
 }
 
-int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], pid_t *pid,
-                     int *pidfd) {
-  int err = do_spawn(file, argv, envp, cwd, fds, pid);
+int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
+                     pid_t *pid, int *pidfd) {
+  int err = do_spawn(file, argv, envp, cwd, fds, merge_stderr, pid);
   close_all((int[]){fds[0], fds[3], fds[5]}, 3);  // child-side ends belong to the child now
   fds[0] = fds[3] = fds[5] = -1;
   if (err == 0 && (*pidfd = pidfd_open_(*pid)) < 0) {
@@ -306,7 +310,7 @@ int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd
 }
 
 // Touches no JS, so it may run on a pool thread. On success the job owns pid, pidfd and the parent-side fds.
-static void job_run(job *j) { j->err = spawn_with_pidfd(j->file, j->argv, j->envp, j->cwd, j->fds, &j->pid, &j->pidfd); }
+static void job_run(job *j) { j->err = spawn_with_pidfd(j->file, j->argv, j->envp, j->cwd, j->fds, 0, &j->pid, &j->pidfd); }
 
 // The errno as a JS number, after clearing whatever exception a failed napi call left; NULL only if even that
 // fails.

@@ -32,3 +32,14 @@ t.test('default sink is stderr', async (t) => {
   try { createLogger().error('to stderr'); } finally { process.stderr.write = orig; }
   t.match(writes[0], /error to stderr/);
 });
+
+t.test('a field replaces a base field of the same name, once, in both formats', async (t) => {
+  const lines: string[] = [];
+  const json = createLogger({ format: 'json', write: (l) => lines.push(l), now: () => at }, { component: 'wd', callId: 'base' });
+  json.info('m', { callId: 'mine', fn: () => 1, gone: undefined });
+  t.same(JSON.parse(lines[0]!), { time: at.toISOString(), level: 'info', msg: 'm', component: 'wd', callId: 'mine' });
+  t.equal(lines[0]!.match(/callId/g)?.length, 1);
+  const text = createLogger({ write: (l) => lines.push(l), now: () => at }, { component: 'wd', callId: 'base' });
+  text.info('m', { callId: 'mine' });
+  t.equal(lines[1], `${at.toISOString()} info  m component=wd callId=mine\n`);
+});
