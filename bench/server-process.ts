@@ -11,11 +11,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 export interface Started {
   readonly proc: ChildProcess;
   readonly port: number;
-  /** performance.now() when the process was spawned, and when its port was seen. */
-  readonly startedAt: number;
+  /** performance.now() when its port was seen. */
   readonly listeningAt: number;
-  /** Everything the process wrote so far (stdout and stderr). */
-  output(): string;
 }
 
 // `listening port=8080`, `"msg":"listening",…,"port":8080` or `listening 8080`: a port field on the line wins.
@@ -51,7 +48,7 @@ export async function startServer(args: readonly string[], env: Record<string, s
   proc.once('exit', () => { output(); rmSync(dir, { recursive: true, force: true }); });
   while (performance.now() - startedAt < timeoutMs && proc.exitCode === null && proc.signalCode === null) {
     const m = LISTENING.exec(output());
-    if (m) return { proc, port: Number(m[1]), startedAt, listeningAt: performance.now(), output };
+    if (m) return { proc, port: Number(m[1]), listeningAt: performance.now() };
     await delay(POLL_MS);
   }
   const text = output();

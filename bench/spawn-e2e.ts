@@ -7,7 +7,7 @@ import { cpus, homedir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer } from './server-process.js';
-import { hasWrk, runWrk } from './wrk.js';
+import { runWrk, useWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
@@ -55,8 +55,8 @@ const only = process.env.WHIPPET_BENCH_ONLY;
 const SERVERS = only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only));
 
 /** Prefer wrk (little CPU of its own); bench/load.ts (undici, in this process) when it is missing. */
-const useWrk = hasWrk() && process.env.WHIPPET_BENCH_LOAD !== 'undici';
-const generator = (o: LoadOptions): Promise<LoadResult> => (useWrk ? runWrk(o) : runLoad(o));
+const wrk = useWrk();
+const generator = (o: LoadOptions): Promise<LoadResult> => (wrk ? runWrk(o) : runLoad(o));
 
 interface Measured extends LoadResult {
   /** CPU milliseconds per request: the server process itself, and its reaped children (cat). */
@@ -120,9 +120,9 @@ export async function benchSpawnEndToEnd(): Promise<string> {
   const shell = benchEnv();
   const imageTable = await compare(SERVERS, IMAGE_ENV);
   const shellTable = await compare(SERVERS.filter((s) => s === NAIVE || s.label.includes('posix_spawn')), shell);
-  const generatorText = useWrk
+  const generatorText = wrk
     ? `\`wrk -t${WRK_THREADS} -c${CONNECTIONS}\` (C, little CPU of its own)`
-    : 'bench/load.ts (undici, in the benchmark process: wrk is not installed)';
+    : 'bench/load.ts (undici, in the benchmark process: wrk is not installed, or WHIPPET_BENCH_LOAD=undici)';
   return [
     '### End to end: `fprocess=cat`, 8 connections, 33-byte POST',
     '',

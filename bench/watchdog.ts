@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer, type Started } from './server-process.js';
-import { hasWrk, runWrk } from './wrk.js';
+import { runWrk, useWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const CLI = `${DIST}cli/main.js`;
@@ -44,10 +44,10 @@ async function startupMs(backend: string): Promise<number> {
 }
 
 /** Timed runs use wrk when it is installed (little CPU of its own); counted runs need bench/load.ts. */
-const useWrk = hasWrk() && process.env.WHIPPET_BENCH_LOAD !== 'undici';
+const wrk = useWrk();
 
 async function load(port: number, o: { durationMs?: number; requests?: number }): Promise<LoadResult> {
-  const run = useWrk && o.requests === undefined ? runWrk : runLoad;
+  const run = wrk && o.requests === undefined ? runWrk : runLoad;
   return run({ url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS, ...o });
 }
 
@@ -97,7 +97,7 @@ export async function benchWatchdog(): Promise<string> {
   return [
     '## Watchdog: fork per request (serializing, `fprocess=cat`)',
     '',
-    `${CONNECTIONS} connections, closed loop, a ${Buffer.byteLength(BODY)}-byte POST, ${LOAD_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the load generator (${useWrk ? '`wrk -t1 -c8`' : 'bench/load.ts, undici'}) runs on the same 2 cores.`,
+    `${CONNECTIONS} connections, closed loop, a ${Buffer.byteLength(BODY)}-byte POST, ${LOAD_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up; the load generator (${wrk ? '`wrk -t1 -c8`' : 'bench/load.ts, undici'}) runs on the same 2 cores.`,
     '',
     '| server | requests/s | p50 ms | p99 ms | errors |',
     '|---|---|---|---|---|',

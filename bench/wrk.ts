@@ -9,6 +9,11 @@ import type { LoadOptions, LoadResult } from './load.js';
 
 let available: boolean | undefined;
 
+/** Whether timed runs use wrk: when it is installed, unless WHIPPET_BENCH_LOAD=undici asks for bench/load.ts. */
+export function useWrk(): boolean {
+  return hasWrk() && process.env.WHIPPET_BENCH_LOAD !== 'undici';
+}
+
 /** True when a `wrk` binary is on PATH. */
 export function hasWrk(): boolean {
   if (available === undefined) {

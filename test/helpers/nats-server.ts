@@ -45,7 +45,6 @@ export function requireNats(t: Tap): boolean {
   return false;
 }
 
-
 interface NodeSpec { name: string; port: number; clusterPort?: number; routes?: number[]; storeDir: string }
 
 function launch(spec: NodeSpec): Promise<ChildProcess> {

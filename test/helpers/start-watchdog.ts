@@ -121,7 +121,6 @@ export async function waitFor<T>(check: () => T | undefined | false, timeoutMs: 
   }
 }
 
-
 /** VmHWM (peak resident set) of a process in bytes. */
 export function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from './support.js';
 import { freePort } from '../../watchdog/free-port.js';
 
-
 t.test('Dockerfile runs it in http mode at 127.0.0.1:3000 by default', async (t) => {
   const env = folderEnv(assembleBuildFolder('node-http', t.testdir()));
   t.equal(env.mode, 'http');
