@@ -54,13 +54,26 @@ const settle = (wd: Watchdog, fdLimit: number): Promise<unknown> =>
   waitFor(() => children(wd.pid).living.length === 0 && children(wd.pid).zombies.length === 0 && fds(wd.pid) <= fdLimit, 5000, 'the last handlers to be reaped')
     .catch(() => undefined); // the assertions below say what is left
 
+/** The watchdog's fd count once it has held still for 200 ms: the baseline, without sockets of the last
+ * requests that are still closing (on child_process each handler also has socketpairs to close). */
+async function steadyFds(wd: Watchdog): Promise<number> {
+  let last = fds(wd.pid);
+  let since = Date.now();
+  await waitFor(() => {
+    const n = fds(wd.pid);
+    if (n !== last) { last = n; since = Date.now(); }
+    return Date.now() - since >= 200;
+  }, 5000, 'a steady fd count').catch(() => undefined);
+  return last;
+}
+
 for (const mode of ['serializing', 'streaming']) {
   t.test(`${mode}: ${REQUESTS} requests leave no zombies, no extra fds, flat RSS`, async (t) => {
     // Small heap limits make V8 collect often, so RSS follows live memory: heap growth would otherwise hide a leak.
     const wd = await startWatchdog(t, { fprocess: 'cat', mode, NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=32' });
     t.same(await drive(wd, REQUESTS / 10), { 200: REQUESTS / 10 }, 'warm-up: every request answered 200'); // JIT, heap growth
     await settle(wd, Infinity);
-    const fdsBefore = fds(wd.pid);
+    const fdsBefore = await steadyFds(wd);
     const rss: number[] = [];
     const started = Date.now();
     for (let quarter = 0; quarter < 4; quarter++) {
@@ -83,7 +96,7 @@ t.test('handlers killed at exec_timeout leave no zombies and no fds', async (t) 
   const wd = await startWatchdog(t, { fprocess: 'sleep 5', exec_timeout: '50ms' });
   await drive(wd, 16);
   await settle(wd, Infinity);
-  const fdsBefore = fds(wd.pid);
+  const fdsBefore = await steadyFds(wd);
   t.same(await drive(wd, 200), { 504: 200 }, 'every request timed out with 504');
   await settle(wd, fdsBefore);
   t.same(children(wd.pid), { zombies: [], living: [] }, 'no zombie (or leftover) children');

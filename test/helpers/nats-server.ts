@@ -103,18 +103,29 @@ export async function startNats(t: Tap): Promise<NatsNode> {
 
 /** A JetStream cluster of `size` servers on loopback (free ports, temporary stores). */
 export async function startNatsCluster(t: Tap, size = 3): Promise<NatsNode[]> {
-  const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
-  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
-  const dirs = ports.map(() => mkdtempSync(join(tmpdir(), 'whippet-nats-')));
-  const nodes = await Promise.all(ports.map((port, i) => startNode({
-    name: `n${i + 1}`, port, clusterPort: clusterPorts[i]!, routes: clusterPorts.filter((_, j) => j !== i), storeDir: dirs[i]!,
-  })));
-  t.teardown(async () => {
-    await Promise.all(nodes.map((n) => n.kill()));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  await waitJetStreamReady(nodes.map((n) => n.url));
-  return nodes;
+  // A port freePort found can be taken by a parallel test before nats-server binds it: start again on fresh
+  // ports (bounded), stopping whatever nodes did start, instead of failing or leaving them running.
+  for (let attempt = 1; ; attempt++) {
+    const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
+    const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+    const dirs = ports.map(() => mkdtempSync(join(tmpdir(), 'whippet-nats-')));
+    const started = await Promise.allSettled(ports.map((port, i) => startNode({
+      name: `n${i + 1}`, port, clusterPort: clusterPorts[i]!, routes: clusterPorts.filter((_, j) => j !== i), storeDir: dirs[i]!,
+    })));
+    const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const cleanup = async (): Promise<void> => {
+      await Promise.all(nodes.map((n) => n.kill()));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    };
+    if (failure === undefined) {
+      t.teardown(cleanup);
+      await waitJetStreamReady(nodes.map((n) => n.url));
+      return nodes;
+    }
+    await cleanup();
+    if (attempt >= 3 || !/address already in use/.test(String(failure.reason))) throw failure.reason;
+  }
 }
 
 /** Wait until JetStream answers account info (a cluster first has to elect its meta leader). */
