@@ -120,24 +120,28 @@ export class JetStreamQueue implements Queue, LeaseStore {
     if (call.body.byteLength > this.maxBodyBytes) throw new CallTooLargeError(call.body.byteLength, this.maxBodyBytes);
     return this.link.bounded(this.options.enqueueTimeoutMs ?? 1_500, async () => {
       const key = recordKey(call.id);
-      const record = newRecord(call, this.now());
-      let revision: number;
-      try {
-        revision = await conn.kv.create(key, this.encode({ record, lease: null }));
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-        return this.duplicate(conn, key, call);
+      for (let tries = 0; tries < 10; tries++) {
+        const record = newRecord(call, this.now());
+        const revision = await this.create(conn, key, record);
+        if (revision === null) { // the id exists (or did a moment ago: then look again)
+          const existing = await this.duplicate(conn, key, call);
+          if (existing !== null) return existing;
+          continue;
+        }
+        try {
+          // The body is kept beside the record for redrives (the message leaves the stream on ack).
+          await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, record, call.body)]);
+        } catch (err) {
+          // Not accepted after all: take the record back so a retry with the same id is a new call. Only
+          // at the revision created here: a retry that published since has claimed the record (see
+          // duplicate()), or a worker holds it, and then the delete fails, as it must.
+          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see README */ });
+          throw err;
+        }
+        this.depthCache = null;
+        return { duplicate: false, record };
       }
-      try {
-        // The body is kept beside the record for redrives (the message leaves the stream on ack).
-        await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, record, call.body)]);
-      } catch (err) {
-        // Not accepted after all: take the record back so a retry with the same id is a new call.
-        conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see README */ });
-        throw err;
-      }
-      this.depthCache = null;
-      return { duplicate: false, record };
+      throw new QueueUnavailableError('the call kept changing while being enqueued; try again');
     });
   }
 
@@ -291,15 +295,33 @@ export class JetStreamQueue implements Queue, LeaseStore {
     return new JetStreamLease(this, key, d, round, request, stored!, expired);
   }
 
-  /** An existing id: report the stored call; re-publish if it may never have been (enqueue failed midway). */
-  private async duplicate(conn: Conn, key: string, call: NewCall): Promise<EnqueueResult> {
+  /**
+   * An existing id: the stored call, published again first if it may never have been (an earlier
+   * attempt failed midway). Before that publish the record is rewritten unchanged: the claim moves its
+   * revision, so the rollback of the attempt that created it (a delete at that revision, which may land
+   * late) can no longer remove a call this retry answers 202 for. A claim never rolls back. Null when
+   * the record changed under the claim or is gone: the caller starts over.
+   */
+  private async duplicate(conn: Conn, key: string, call: NewCall): Promise<EnqueueResult | null> {
     const stored = await readEnvelope(conn.kv, key);
-    if (stored === null) throw new QueueUnavailableError('the call was removed while being enqueued; try again');
+    if (stored === null) return null;
     const r = stored.env.record;
     const neverLeased = r.status === 'queued' && stored.env.lease === null && !r.attempts.some((a) => a.round === r.round);
+    if (!neverLeased) return { duplicate: true, record: r };
+    if ((await writeEnvelope(this.ctx(conn), key, stored.env, stored.revision)) === null) return null;
     // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin.
-    if (neverLeased) await this.publish(conn, key, r, call.body);
+    await this.publish(conn, key, r, call.body);
     return { duplicate: true, record: r };
+  }
+
+  /** KV create; the new revision, or null when the key exists. */
+  private async create(conn: Conn, key: string, record: CallRecord): Promise<number | null> {
+    try {
+      return await conn.kv.create(key, this.encode({ record, lease: null }));
+    } catch (err) {
+      if (isWrongLastSequence(err)) return null;
+      throw err;
+    }
   }
 
   private async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array): Promise<void> {
