@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "whippet_spawn",
-      "sources": ["whippet_spawn.c", "whippet_run.c"],
+      "sources": ["whippet_spawn.c", "whippet_run.c", "whippet_clone.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [

@@ -39,6 +39,15 @@ typedef struct instance {
 int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
                      pid_t *pid, int *pidfd);
 
+/** Spawns `path` (no PATH search) as posix_spawn would, by clone with vfork semantics: own process group, empty
+ * signal mask, every signal at SIG_DFL, fds[0..2] as its stdin/stdout/stderr (all above 2), cwd (NULL: ours).
+ * Returns 0 with *pid and *pidfd, the errno of a failed setup or exec (the child is reaped), or -1 when this
+ * kernel or a seccomp filter refuses the clone: use posix_spawn then (whippet_clone.c). */
+int clone_exec(const char *path, char **argv, char **envp, const char *cwd, const int fds[3], pid_t *pid, int *pidfd);
+
+/** How spawns are made here: "clone3", "clone" or "posix_spawn" (settled on first use, by a probe if need be). */
+const char *clone_method(void);
+
 /** Copies a JS string into a malloc'ed buffer (*buffer) and splits it on NUL into a NULL-terminated vector of
  * `count` strings; NULL (and nothing allocated) on failure. */
 char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer);

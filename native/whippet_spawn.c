@@ -13,6 +13,7 @@
 //     A file that is executable but no binary and has no #! line (ENOEXEC) is run by /bin/sh, as execvp does.
 //   killGroup(pgid, signal) -> 0 | errno   (kill(-pgid, signal), without a JS exception for ESRCH)
 //   probe() -> 0 | errno   (checks that pidfd_open works here: old kernels and some seccomp filters lack it)
+//   method() -> 'clone3' | 'clone' | 'posix_spawn'   (how children are made here: whippet_clone.c)
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,11 +144,59 @@ static const char *find_path(char **envp) {
   return "/bin:/usr/bin";  // what execvp uses when PATH is unset (confstr _CS_PATH)
 }
 
+// One spawn: the pipes and options, and posix_spawn's attributes, made only when clone_exec cannot be used.
+typedef struct spawn_ctx {
+  const int *fds;  // [in_r, in_w, out_r, out_w, err_r, err_w]
+  int merge_stderr;
+  const char *cwd;
+  int *pidfd;  // set by clone_exec; -1 after posix_spawn (the caller opens one)
+  int posix_ready;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+} spawn_ctx;
+
+static int posix_setup(spawn_ctx *s) {
+  sigset_t none, all;
+  int err;
+  const int *fds = s->fds;
+  if ((err = posix_spawn_file_actions_init(&s->fa)) != 0) return err;
+  if ((err = posix_spawnattr_init(&s->attr)) != 0) {
+    posix_spawn_file_actions_destroy(&s->fa);
+    return err;
+  }
+  s->posix_ready = 1;
+  sigemptyset(&none);
+  // Every bit, not sigfillset: glibc's sigfillset leaves out its internal signals 32/33, and its spawn child
+  // then sets those to SIG_IGN, which would survive exec (child_process leaves them at SIG_DFL).
+  memset(&all, 0xff, sizeof all);
+  // Own process group (pgid = pid); empty signal mask; every signal back to SIG_DFL (Node ignores SIGPIPE,
+  // and ignored dispositions survive exec).
+  if ((err = posix_spawnattr_setflags(&s->attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                    POSIX_SPAWN_SETSIGDEF)) != 0 ||
+      (err = posix_spawnattr_setpgroup(&s->attr, 0)) != 0 ||
+      (err = posix_spawnattr_setsigmask(&s->attr, &none)) != 0 ||
+      (err = posix_spawnattr_setsigdefault(&s->attr, &all)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, fds[0], 0)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, fds[3], 1)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->merge_stderr ? fds[3] : fds[5], 2)) != 0 ||
+      (s->cwd != NULL && (err = posix_spawn_file_actions_addchdir_np(&s->fa, s->cwd)) != 0)) {
+    return err;
+  }
+  return 0;
+}
+
+static int exec_path(spawn_ctx *s, pid_t *pid, const char *path, char **argv, char **envp) {
+  const int *f = s->fds;
+  int err = clone_exec(path, argv, envp, s->cwd, (int[]){f[0], f[3], s->merge_stderr ? f[3] : f[5]}, pid, s->pidfd);
+  if (err != -1) return err;
+  if (!s->posix_ready && (err = posix_setup(s)) != 0) return err;
+  return posix_spawn(pid, path, &s->fa, &s->attr, argv, envp);
+}
+
 // Like execvp (and so child_process): a file the kernel refuses as a binary (ENOEXEC: no #! line) is run as a
 // shell script, /bin/sh path argv[1]...
-static int spawn_one(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                     const posix_spawnattr_t *attr, char **argv, char **envp) {
-  int err = posix_spawn(pid, path, fa, attr, argv, envp);
+static int spawn_one(spawn_ctx *s, pid_t *pid, const char *path, char **argv, char **envp) {
+  int err = exec_path(s, pid, path, argv, envp);
   if (err != ENOEXEC) return err;
   size_t argc = 0;
   while (argv[argc] != NULL) argc++;
@@ -157,16 +206,15 @@ static int spawn_one(pid_t *pid, const char *path, const posix_spawn_file_action
   sh_argv[1] = (char *)path;
   for (size_t i = 1; i <= argc; i++) sh_argv[i + 1] = argv[i];  // argv[argc] is the NULL terminator
   if (argc == 0) sh_argv[2] = NULL;
-  err = posix_spawn(pid, "/bin/sh", fa, attr, sh_argv, envp);
+  err = exec_path(s, pid, "/bin/sh", sh_argv, envp);
   free(sh_argv);
   return err;
 }
 
 // Searches the CHILD's PATH like execvp (and like child_process), not the parent's as posix_spawnp does.
-static int spawn_search(pid_t *pid, const char *file, const char *cwd, const posix_spawn_file_actions_t *fa,
-                        const posix_spawnattr_t *attr, char **argv, char **envp) {
+static int spawn_search(spawn_ctx *s, pid_t *pid, const char *file, char **argv, char **envp) {
   if (*file == '\0') return ENOENT;
-  if (strchr(file, '/') != NULL) return spawn_one(pid, file, fa, attr, argv, envp);
+  if (strchr(file, '/') != NULL) return spawn_one(s, pid, file, argv, envp);
   const char *path = find_path(envp);
   size_t flen = strlen(file);
   int seen_eacces = 0;
@@ -179,9 +227,9 @@ static int spawn_search(pid_t *pid, const char *file, const char *cwd, const pos
       candidate[dlen] = '/';
       memcpy(candidate + dlen + 1, file, flen + 1);
       // access() saves a wasted vfork per missing PATH entry; relative entries depend on cwd, so just try them.
-      int relative = candidate[0] != '/' && cwd != NULL;
+      int relative = candidate[0] != '/' && s->cwd != NULL;
       if (relative || access(candidate, X_OK) == 0) {
-        int err = spawn_one(pid, candidate, fa, attr, argv, envp);
+        int err = spawn_one(s, pid, candidate, argv, envp);
         if (err == 0) return 0;
         if (err == EACCES) seen_eacces = 1;
         else if (err != ENOENT && err != ENOTDIR) return err;
@@ -221,40 +269,20 @@ static void close_all(int *fds, int n) {
     if (fds[i] >= 0) close(fds[i]);
 }
 
-// Returns 0 and sets *out_pid, or an errno. fds: [in_r, in_w, out_r, out_w, err_r, err_w]; with merge_stderr
-// the child's stderr is its stdout pipe too (as `2>&1`, and as Go's os/exec does when Stdout == Stderr), and
-// err_r/err_w stay -1.
+// Returns 0 and sets *out_pid (and *pidfd when clone_exec made one; else -1), or an errno. fds: [in_r, in_w,
+// out_r, out_w, err_r, err_w]; with merge_stderr the child's stderr is its stdout pipe too (as `2>&1`, and as
+// Go's os/exec does when Stdout == Stderr), and err_r/err_w stay -1.
 static int do_spawn(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
-                    pid_t *out_pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t none, all;
+                    pid_t *out_pid, int *pidfd) {
+  *pidfd = -1;
   int err = make_pipes(fds, merge_stderr);
   if (err != 0) return err;
-  if ((err = posix_spawn_file_actions_init(&fa)) != 0) return err;
-  if ((err = posix_spawnattr_init(&attr)) != 0) {
-    posix_spawn_file_actions_destroy(&fa);
-    return err;
+  spawn_ctx s = {.fds = fds, .merge_stderr = merge_stderr, .cwd = cwd, .pidfd = pidfd};
+  err = spawn_search(&s, out_pid, file, argv, envp);
+  if (s.posix_ready) {
+    posix_spawn_file_actions_destroy(&s.fa);
+    posix_spawnattr_destroy(&s.attr);
   }
-  sigemptyset(&none);
-  // Every bit, not sigfillset: glibc's sigfillset leaves out its internal signals 32/33, and its spawn child
-  // then sets those to SIG_IGN, which would survive exec (child_process leaves them at SIG_DFL).
-  memset(&all, 0xff, sizeof all);
-  // Own process group (pgid = pid); empty signal mask; every signal back to SIG_DFL (Node ignores SIGPIPE,
-  // and ignored dispositions survive exec).
-  if ((err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                 POSIX_SPAWN_SETSIGDEF)) == 0 &&
-      (err = posix_spawnattr_setpgroup(&attr, 0)) == 0 &&
-      (err = posix_spawnattr_setsigmask(&attr, &none)) == 0 &&
-      (err = posix_spawnattr_setsigdefault(&attr, &all)) == 0 &&
-      (err = posix_spawn_file_actions_adddup2(&fa, fds[0], 0)) == 0 &&
-      (err = posix_spawn_file_actions_adddup2(&fa, fds[3], 1)) == 0 &&
-      (err = posix_spawn_file_actions_adddup2(&fa, merge_stderr ? fds[3] : fds[5], 2)) == 0 &&
-      (cwd == NULL || (err = posix_spawn_file_actions_addchdir_np(&fa, cwd)) == 0)) {
-    err = spawn_search(out_pid, file, cwd, &fa, &attr, argv, envp);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   return err;
 }
 
@@ -296,10 +324,10 @@ char *copy_string(napi_env env, napi_value v) {
 
 int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
                      pid_t *pid, int *pidfd) {
-  int err = do_spawn(file, argv, envp, cwd, fds, merge_stderr, pid);
+  int err = do_spawn(file, argv, envp, cwd, fds, merge_stderr, pid, pidfd);
   close_all((int[]){fds[0], fds[3], fds[5]}, 3);  // child-side ends belong to the child now
   fds[0] = fds[3] = fds[5] = -1;
-  if (err == 0 && (*pidfd = pidfd_open_(*pid)) < 0) {
+  if (err == 0 && *pidfd < 0 && (*pidfd = pidfd_open_(*pid)) < 0) {
     // We cannot watch it, so we must not leave it running unreaped.
     err = errno;
     kill(*pid, SIGKILL);
@@ -463,6 +491,13 @@ static napi_value js_probe(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_method(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(napi_create_string_utf8(env, clone_method(), NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
 static void cleanup(void *arg) {
   instance *inst = arg;
   run_cleanup(inst);
@@ -503,6 +538,8 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_named_property(env, exports, "killGroup", fn));
   CHECK(napi_create_function(env, "probe", NAPI_AUTO_LENGTH, js_probe, inst, &fn));
   CHECK(napi_set_named_property(env, exports, "probe", fn));
+  CHECK(napi_create_function(env, "method", NAPI_AUTO_LENGTH, js_method, inst, &fn));
+  CHECK(napi_set_named_property(env, exports, "method", fn));
   CHECK(run_init(env, exports, inst));
   return exports;
 }

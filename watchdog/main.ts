@@ -38,6 +38,7 @@ export async function startWatchdog(config: WatchdogConfig, deps: WatchdogDeps):
     mode: config.mode,
     fprocess: config.fprocess.join(' ') || undefined,
     spawnBackend: backend?.name,
+    spawnMethod: backend?.method,
     readTimeout: formatDuration(config.readTimeoutMs),
     writeTimeout: formatDuration(config.writeTimeoutMs),
     execTimeout: formatDuration(config.execTimeoutMs),

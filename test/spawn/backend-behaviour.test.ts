@@ -17,6 +17,12 @@ for (const { name, label, backend, error } of backends) {
       return;
     }
     t.equal(backend.name, name);
+    if (name === 'posix_spawn') {
+      // WHIPPET_CLONE caps the tier (the twins in on-clone/ and on-posix-spawn/); x86_64 gets clone3.
+      const cap = process.env.WHIPPET_CLONE;
+      const method = cap === 'off' ? 'posix_spawn' : cap === 'clone' || process.arch !== 'x64' ? 'clone' : 'clone3';
+      t.equal(backend.method, method, `children are made with ${method}`);
+    }
     const running = new Set<SpawnedProcess>();
     t.teardown(() => running.forEach((p) => p.killGroup('SIGKILL')));
     const spawn = async (file: string, args: string[], env: Record<string, string> = baseEnv, cwd?: string) => {

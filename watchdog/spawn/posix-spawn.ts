@@ -33,6 +33,8 @@ interface Addon {
   killGroup(pgid: number, signal: number): number;
   /** 0 when pidfd_open works here, else the errno. */
   probe(): number;
+  /** How children are made here: clone3, clone or posix_spawn (absent from addons built before it existed). */
+  method?(): string;
   // The run path (native/whippet_run.c); absent from addons built before it existed.
   init?(dispatch: (this: NativeRun, type: number, a: number, b: unknown, c: unknown) => void): void;
   prepare(vector: string, count: number): Prepared;
@@ -73,9 +75,8 @@ const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
 );
 
-/** Loads the addon; rejects with the reason when it is missing, unloadable or unusable on this kernel. */
-export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
-  const { addonPath, offLoop = true } = options;
+/** The addon, checked for what this kernel must offer; throws with the reason when it cannot be used. */
+function loadAddon(addonPath?: string): Addon {
   if (process.platform !== 'linux') throw new Error(`posix_spawn backend needs Linux (pidfd), not ${process.platform}`);
   const path = addonPath ?? candidates().find((p) => existsSync(p));
   if (path === undefined) {
@@ -89,7 +90,25 @@ export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<R
   }
   const probe = addon.probe();
   if (probe !== 0) throw new Error(`posix_spawn backend unusable: pidfd_open failed with ${getSystemErrorName(-probe)}`);
-  const backend: SpawnBackend = { name: 'posix_spawn', spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
+  return addon;
+}
+
+/** What `spawn_backend=auto` would use here, in words (for --help): `posix_spawn (clone3)`, or child_process and why. */
+export function describeSpawnPath(): string {
+  try {
+    const addon = loadAddon();
+    return `posix_spawn (${addon.method?.() ?? 'posix_spawn'})`;
+  } catch (err) {
+    return `child_process (${(err as Error).message})`;
+  }
+}
+
+/** Loads the addon; rejects with the reason when it is missing, unloadable or unusable on this kernel. */
+export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
+  const { addonPath, offLoop = true } = options;
+  const addon = loadAddon(addonPath);
+  const method = addon.method?.() ?? 'posix_spawn';
+  const backend: SpawnBackend = { name: 'posix_spawn', method, spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
   if (typeof addon.init !== 'function') return withRun(backend); // an addon built before the run path
   addon.init(dispatch);
   const runner = new NativeRunner(addon, offLoop);

@@ -179,5 +179,5 @@ export function withRun(backend: SpawnBackend): RunBackend {
   if (typeof (backend as Partial<RunBackend>).run === 'function') return backend as RunBackend;
   const run = (o: RunOptions, e: RunEvents): RunHandle => runWithStreams(backend, o, e);
   if (Object.isExtensible(backend)) return Object.assign(backend, { run });
-  return { name: backend.name, spawn: (o) => backend.spawn(o), run };
+  return { name: backend.name, method: backend.method, spawn: (o) => backend.spawn(o), run };
 }

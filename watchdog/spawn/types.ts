@@ -38,6 +38,8 @@ export type SpawnBackendName = 'posix_spawn' | 'child_process';
 
 export interface SpawnBackend {
   readonly name: SpawnBackendName;
+  /** How processes are made: for posix_spawn `clone3`, `clone` or `posix_spawn` (native/whippet_clone.c). */
+  readonly method?: string;
   /** Resolves once the child runs; rejects with an Error carrying `code` (ENOENT, EACCES…) when it cannot start. */
   spawn(options: SpawnOptions): Promise<SpawnedProcess>;
 }
