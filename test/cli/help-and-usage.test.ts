@@ -58,3 +58,11 @@ t.test('refusals that are not usage errors exit 1 with a message', async (t) => 
   t.equal(down.code, 1);
   t.match(down.stderr, /cannot reach the router at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
 });
+
+t.test('watchdog --help says which spawn path spawn_backend=auto takes on this machine', async (t) => {
+  const help = await runWhippet(['watchdog', '--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${process.arch === 'x64' ? 'clone3' : 'clone'}).`);
+  const capped = await runWhippet(['watchdog', '--help'], { env: { WHIPPET_CLONE: 'off' } });
+  t.match(capped.stdout, 'Spawn path here with spawn_backend=auto: posix_spawn (posix_spawn).', 'WHIPPET_CLONE=off: glibc posix_spawn');
+});

@@ -42,6 +42,8 @@ t.test('fprocess=cat echoes every byte value exactly', async (t) => {
   const starting = wd.records().find((r) => r.msg === 'starting');
   t.equal(starting?.spawnBackend, process.env.WHIPPET_SPAWN_BACKEND ?? starting?.spawnBackend, 'the spawn backend under test is in use');
   t.match(starting?.spawnBackend, /^(posix_spawn|child_process)$/);
+  if (starting?.spawnBackend === 'posix_spawn') t.match(starting.spawnMethod, /^(clone3|clone|posix_spawn)$/, 'and how it makes children');
+  else t.equal(starting?.spawnMethod, undefined, 'child_process has no spawn method to report');
 });
 
 t.test('the handler sees Http_Method, Http_Path, Http_Query and Http_X_Custom', async (t) => {
