@@ -5,6 +5,7 @@
       "sources": ["whippet_spawn.c", "whippet_run.c", "whippet_clone.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-Wl,-z,now"],
       "conditions": [
         ["OS!='linux'", { "type": "none" }]
       ]

@@ -26,7 +26,10 @@
 #endif
 #define CLEAR_SIGHAND 0x100000000ULL
 #define KERNEL_SIGSET_BYTES 8
-#define CHILD_STACK 16384
+// The child's stack. With lazy binding, its first calls into libc would run the dynamic linker's resolver,
+// which saves the extended register state (~11 KB with AMX) on this stack; the addon is linked with -z now,
+// and the buffer leaves room anyway.
+#define CHILD_STACK 32768
 
 // The kernel's struct sigaction (rt_sigaction); glibc's differs and refuses its internal signals 32 and 33.
 struct ksigaction {

@@ -309,8 +309,9 @@ export class JetStreamQueue implements Queue, LeaseStore {
     const neverLeased = r.status === 'queued' && stored.env.lease === null && !r.attempts.some((a) => a.round === r.round);
     if (!neverLeased) return { duplicate: true, record: r };
     if ((await writeEnvelope(this.ctx(conn), key, stored.env, stored.revision)) === null) return null;
-    // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin.
-    await this.publish(conn, key, r, call.body);
+    // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin. The body is
+    // stored again too: the attempt that failed midway may not have stored it, and a redrive needs it.
+    await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, r, call.body)]);
     return { duplicate: true, record: r };
   }
 
