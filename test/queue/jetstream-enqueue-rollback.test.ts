@@ -10,6 +10,8 @@ import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
 
 type Publish = (...args: unknown[]) => Promise<void>;
+type Update = (key: string, value: Uint8Array, revision: number) => Promise<number>;
+type Delete = (key: string, opts: { previousSeq: number }) => Promise<void>;
 
 /** Make the queue's publishes go through `wrap` (fault injection on the private publish step); returns the undo. */
 function interceptPublish(queue: Queue, wrap: (n: number, real: Publish, args: unknown[]) => Promise<void>): () => void {
@@ -75,6 +77,35 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
     t.match(await first, /injected/, 'the first attempt fails after that');
     t.notOk(await eventually(async () => (await queue.get('late')) === null, 500), 'its rollback does not remove the accepted call');
     await runToEnd(t, queue, 'late');
+  });
+
+  await t.test('a rollback that lands between a retry\'s read and its claim: the retry stores the call anew', async (t) => {
+    const queue = await open('rb-between');
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    let publishing = (): void => {};
+    const firstPublishing = new Promise<void>((r) => { publishing = r; });
+    interceptPublish(queue, async (n, real, args) => {
+      if (n > 1) return real(...args);
+      publishing();
+      await gate;
+      throw new Error('publish timed out (injected)');
+    });
+    const first = queue.enqueue(call('between')).then(() => 'accepted', (err: Error) => err.message);
+    await firstPublishing;
+    // The claim is a compare-and-set (KV update); the creator's rollback lands just before it.
+    const kv = (queue as unknown as { link: { conn: { kv: { update: Update; delete: Delete } } } }).link.conn.kv;
+    const update = kv.update.bind(kv);
+    let raced = false;
+    kv.update = async (key, value, revision) => {
+      if (!raced) { raced = true; await kv.delete(key, { previousSeq: revision }); }
+      return update(key, value, revision);
+    };
+    t.match(await queue.enqueue(call('between')), { duplicate: false, record: { status: 'queued' } }, 'the retry is accepted as a new call (202)');
+    t.ok(raced, 'the rollback landed between the read and the claim');
+    release();
+    t.match(await first, /injected/, 'the first attempt fails');
+    await runToEnd(t, queue, 'between');
   });
 
   await t.test('a retry whose publish fails leaves an accepted call alone', async (t) => {
