@@ -30,6 +30,26 @@ async function eventually(check: () => Promise<boolean>, ms = 3_000): Promise<bo
   return false;
 }
 
+/**
+ * Start an enqueue of `id` whose publish hangs (the failover) until release(), then fails; resolves once its
+ * record exists and the publish is in the air. `first` settles with 'accepted' or the error message.
+ */
+async function firstAttemptHeld(queue: Queue, id: string): Promise<{ first: Promise<string>; release: () => void }> {
+  let release = (): void => {};
+  const gate = new Promise<void>((r) => { release = r; });
+  let publishing = (): void => {};
+  const firstPublishing = new Promise<void>((r) => { publishing = r; });
+  interceptPublish(queue, async (n, real, args) => {
+    if (n > 1) return real(...args);
+    publishing();
+    await gate;
+    throw new Error('publish timed out (injected)');
+  });
+  const first = queue.enqueue(call(id)).then(() => 'accepted', (err: Error) => err.message);
+  await firstPublishing;
+  return { first, release };
+}
+
 async function runToEnd(t: Test, queue: Queue, id: string): Promise<void> {
   const lease = await queue.next({ timeoutMs: 5_000 });
   t.equal(lease?.request.id, id, `a worker gets ${id}`);
@@ -60,18 +80,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
 
   await t.test('a rollback that lands after a retry was accepted leaves the call alone', async (t) => {
     const queue = await open('rb-late');
-    let release = (): void => {};
-    const gate = new Promise<void>((r) => { release = r; });
-    let publishing = (): void => {};
-    const firstPublishing = new Promise<void>((r) => { publishing = r; });
-    interceptPublish(queue, async (n, real, args) => {
-      if (n > 1) return real(...args);
-      publishing();
-      await gate; // the failover: this publish hangs, then fails
-      throw new Error('publish timed out (injected)');
-    });
-    const first = queue.enqueue(call('late')).then(() => 'accepted', (err: Error) => err.message);
-    await firstPublishing; // the record exists, its publish is in the air
+    const { first, release } = await firstAttemptHeld(queue, 'late');
     t.match(await queue.enqueue(call('late')), { duplicate: true, record: { status: 'queued' } }, 'the client retry is accepted (202)');
     release();
     t.match(await first, /injected/, 'the first attempt fails after that');
@@ -81,18 +90,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
 
   await t.test('a rollback that lands between a retry\'s read and its claim: the retry stores the call anew', async (t) => {
     const queue = await open('rb-between');
-    let release = (): void => {};
-    const gate = new Promise<void>((r) => { release = r; });
-    let publishing = (): void => {};
-    const firstPublishing = new Promise<void>((r) => { publishing = r; });
-    interceptPublish(queue, async (n, real, args) => {
-      if (n > 1) return real(...args);
-      publishing();
-      await gate;
-      throw new Error('publish timed out (injected)');
-    });
-    const first = queue.enqueue(call('between')).then(() => 'accepted', (err: Error) => err.message);
-    await firstPublishing;
+    const { first, release } = await firstAttemptHeld(queue, 'between');
     // The claim is a compare-and-set (KV update); the creator's rollback lands just before it.
     const kv = (queue as unknown as { link: { conn: { kv: { update: Update; delete: Delete } } } }).link.conn.kv;
     const update = kv.update.bind(kv);
