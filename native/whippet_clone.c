@@ -169,23 +169,16 @@ int clone_exec(const char *path, char **argv, char **envp, const char *cwd, cons
   int t = __atomic_load_n(&tier, __ATOMIC_ACQUIRE);
   if (t == TIER_UNKNOWN) t = first_tier();
   a.ignored = ignored_signals;
-  long r;
-  for (;;) {
-    if (t == TIER_NONE) {
-      __atomic_store_n(&tier, t, __ATOMIC_RELEASE);
-      return -1;
-    }
+  long r = -1;
+  while (t != TIER_NONE) {
     *pidfd = -1;
     a.err = 0;
     r = clone_once(t, &a, pidfd, stack);
-    // Refused as a whole (old kernel, seccomp): the next tier, for this spawn and every later one.
-    if (r == -ENOSYS || r == -EINVAL || r == -EPERM) {
-      t = t == TIER_CLONE3 ? TIER_CLONE : TIER_NONE;
-      continue;
-    }
-    break;
+    if (r != -ENOSYS && r != -EINVAL && r != -EPERM) break;
+    t = t == TIER_CLONE3 ? TIER_CLONE : TIER_NONE;  // refused as a whole (old kernel, seccomp): for good
   }
   __atomic_store_n(&tier, t, __ATOMIC_RELEASE);
+  if (t == TIER_NONE) return -1;
   if (r < 0) return (int)-r;  // EAGAIN, ENOMEM: no child
   if (a.err != 0) {  // the child could not exec: it has exited with 127; reap it
     while (waitpid((pid_t)r, NULL, 0) < 0 && errno == EINTR) {}

@@ -146,8 +146,7 @@ static const char *find_path(char **envp) {
 
 // One spawn: the pipes and options, and posix_spawn's attributes, made only when clone_exec cannot be used.
 typedef struct spawn_ctx {
-  const int *fds;  // [in_r, in_w, out_r, out_w, err_r, err_w]
-  int merge_stderr;
+  int child[3];  // the pipe ends that become the child's stdin, stdout, stderr
   const char *cwd;
   int *pidfd;  // set by clone_exec; -1 after posix_spawn (the caller opens one)
   int posix_ready;
@@ -158,7 +157,6 @@ typedef struct spawn_ctx {
 static int posix_setup(spawn_ctx *s) {
   sigset_t none, all;
   int err;
-  const int *fds = s->fds;
   if ((err = posix_spawn_file_actions_init(&s->fa)) != 0) return err;
   if ((err = posix_spawnattr_init(&s->attr)) != 0) {
     posix_spawn_file_actions_destroy(&s->fa);
@@ -176,9 +174,9 @@ static int posix_setup(spawn_ctx *s) {
       (err = posix_spawnattr_setpgroup(&s->attr, 0)) != 0 ||
       (err = posix_spawnattr_setsigmask(&s->attr, &none)) != 0 ||
       (err = posix_spawnattr_setsigdefault(&s->attr, &all)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, fds[0], 0)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, fds[3], 1)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, s->merge_stderr ? fds[3] : fds[5], 2)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[0], 0)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[1], 1)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[2], 2)) != 0 ||
       (s->cwd != NULL && (err = posix_spawn_file_actions_addchdir_np(&s->fa, s->cwd)) != 0)) {
     return err;
   }
@@ -186,8 +184,7 @@ static int posix_setup(spawn_ctx *s) {
 }
 
 static int exec_path(spawn_ctx *s, pid_t *pid, const char *path, char **argv, char **envp) {
-  const int *f = s->fds;
-  int err = clone_exec(path, argv, envp, s->cwd, (int[]){f[0], f[3], s->merge_stderr ? f[3] : f[5]}, pid, s->pidfd);
+  int err = clone_exec(path, argv, envp, s->cwd, s->child, pid, s->pidfd);
   if (err != -1) return err;
   if (!s->posix_ready && (err = posix_setup(s)) != 0) return err;
   return posix_spawn(pid, path, &s->fa, &s->attr, argv, envp);
@@ -277,7 +274,7 @@ static int do_spawn(const char *file, char **argv, char **envp, const char *cwd,
   *pidfd = -1;
   int err = make_pipes(fds, merge_stderr);
   if (err != 0) return err;
-  spawn_ctx s = {.fds = fds, .merge_stderr = merge_stderr, .cwd = cwd, .pidfd = pidfd};
+  spawn_ctx s = {.child = {fds[0], fds[3], merge_stderr ? fds[3] : fds[5]}, .cwd = cwd, .pidfd = pidfd};
   err = spawn_search(&s, out_pid, file, argv, envp);
   if (s.posix_ready) {
     posix_spawn_file_actions_destroy(&s.fa);

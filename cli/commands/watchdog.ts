@@ -3,29 +3,27 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
-import { describeSpawnPath } from '../../watchdog/spawn/posix-spawn.js';
 import { ConfigError, yargsOptions } from '../../watchdog/options.js';
 import { fastOptions, foldAliases, type FastPath } from '../run.js';
 
 export const command: CommandModule<object, Record<string, unknown>> = {
   command: 'watchdog',
   describe: 'run the function watchdog (the entrypoint of a function image)',
-  builder: (y: Argv) =>
-    y
+  // Only the yargs path (--help, or a usage error, which prints the help too) builds this: finding the spawn
+  // path loads the addon and makes one probe child, which a plain start does not need.
+  builder: async (y: Argv) => {
+    const { describeSpawnPath } = await import('../../watchdog/spawn/posix-spawn.js');
+    return y
       .options(yargsOptions(WATCHDOG_OPTIONS))
       .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
       .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'
-        + (wantsHelp() ? `\n\nSpawn path here with spawn_backend=auto: ${describeSpawnPath()}.` : '')),
+        + `\n\nSpawn path here with spawn_backend=auto: ${describeSpawnPath()}.`);
+  },
   handler: async (argv) => {
     const { setExitCode } = await import('../run.js');
     setExitCode(await runWatchdogProcess(argv, process.env));
   },
 };
-
-/** Only --help shows the spawn path: finding it loads the addon and makes one probe child. */
-function wantsHelp(): boolean {
-  return process.argv.includes('--help') || process.argv.includes('-h');
-}
 
 /** The yargs-free start (every function image runs this): flags parsed with node:util. */
 export const fast: FastPath = {

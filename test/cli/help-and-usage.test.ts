@@ -3,6 +3,7 @@
 
 import t from 'tap';
 import { runWhippet } from './up-process.js';
+import { expectedSpawnMethod } from '../spawn/backends.js';
 
 t.test('--help lists the commands and each command its options', async (t) => {
   const top = await runWhippet(['--help']);
@@ -62,7 +63,7 @@ t.test('refusals that are not usage errors exit 1 with a message', async (t) => 
 t.test('watchdog --help says which spawn path spawn_backend=auto takes on this machine', async (t) => {
   const help = await runWhippet(['watchdog', '--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${process.arch === 'x64' ? 'clone3' : 'clone'}).`);
+  t.match(help.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${expectedSpawnMethod(undefined)}).`);
   const capped = await runWhippet(['watchdog', '--help'], { env: { WHIPPET_CLONE: 'off' } });
-  t.match(capped.stdout, 'Spawn path here with spawn_backend=auto: posix_spawn (posix_spawn).', 'WHIPPET_CLONE=off: glibc posix_spawn');
+  t.match(capped.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${expectedSpawnMethod('off')}).`, 'WHIPPET_CLONE=off: glibc posix_spawn');
 });

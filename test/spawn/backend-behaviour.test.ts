@@ -6,7 +6,7 @@ import { chmodSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnedProcess } from '../../watchdog/spawn/types.js';
 import { loadPosixSpawn } from '../../watchdog/spawn/posix-spawn.js';
-import { baseEnv, collect, groupMembers, loadBackends, procStat, waitUntil } from './backends.js';
+import { baseEnv, collect, expectedSpawnMethod, groupMembers, loadBackends, procStat, waitUntil } from './backends.js';
 
 const backends = await loadBackends(true);
 
@@ -18,9 +18,8 @@ for (const { name, label, backend, error } of backends) {
     }
     t.equal(backend.name, name);
     if (name === 'posix_spawn') {
-      // WHIPPET_CLONE caps the tier (the twins in on-clone/ and on-posix-spawn/); x86_64 gets clone3.
-      const cap = process.env.WHIPPET_CLONE;
-      const method = cap === 'off' ? 'posix_spawn' : cap === 'clone' || process.arch !== 'x64' ? 'clone' : 'clone3';
+      // WHIPPET_CLONE caps the tier (the twins in on-clone/ and on-posix-spawn/).
+      const method = expectedSpawnMethod(process.env.WHIPPET_CLONE);
       t.equal(backend.method, method, `children are made with ${method}`);
     }
     const running = new Set<SpawnedProcess>();

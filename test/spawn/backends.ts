@@ -49,6 +49,12 @@ export async function loadBackends(variants = false): Promise<LoadedBackend[]> {
   ];
 }
 
+/** How the addon should make children under `cap` (WHIPPET_CLONE): x86_64 gets clone3, other machines clone. */
+export function expectedSpawnMethod(cap: string | undefined): string {
+  if (cap === 'off') return 'posix_spawn';
+  return cap === 'clone' || process.arch !== 'x64' ? 'clone' : 'clone3';
+}
+
 /** A minimal environment: the child sees exactly this. */
 export const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin' } as const;
 

@@ -93,11 +93,14 @@ function loadAddon(addonPath?: string): Addon {
   return addon;
 }
 
+/** How the addon makes children; an addon built before method() existed used glibc's posix_spawn. */
+const methodOf = (addon: Addon): string => addon.method?.() ?? 'posix_spawn';
+
 /** What `spawn_backend=auto` would use here, in words (for --help): `posix_spawn (clone3)`, or child_process and why. */
 export function describeSpawnPath(): string {
   try {
     const addon = loadAddon();
-    return `posix_spawn (${addon.method?.() ?? 'posix_spawn'})`;
+    return `posix_spawn (${methodOf(addon)})`;
   } catch (err) {
     return `child_process (${(err as Error).message})`;
   }
@@ -107,8 +110,7 @@ export function describeSpawnPath(): string {
 export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
   const { addonPath, offLoop = true } = options;
   const addon = loadAddon(addonPath);
-  const method = addon.method?.() ?? 'posix_spawn';
-  const backend: SpawnBackend = { name: 'posix_spawn', method, spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
+  const backend: SpawnBackend = { name: 'posix_spawn', method: methodOf(addon), spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
   if (typeof addon.init !== 'function') return withRun(backend); // an addon built before the run path
   addon.init(dispatch);
   const runner = new NativeRunner(addon, offLoop);
