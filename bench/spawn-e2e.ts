@@ -2,8 +2,10 @@
 // backend and mode, beside the naive node:http + child_process server. Servers are interleaved round by round
 // (fresh process each time) so that load from other work on the shared 2 cores hits every server alike.
 
-import { readFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer } from './server-process.js';
@@ -33,6 +35,8 @@ interface Server {
   readonly label: string;
   readonly args: string[];
   readonly env: Record<string, string>;
+  /** A program that runs the load itself for the given milliseconds (the C ceiling), instead of a server. */
+  readonly selfLoaded?: true;
 }
 
 const watchdog = (mode: string, backend: string): Server => ({
@@ -50,9 +54,31 @@ const ALL_SERVERS: Server[] = [
   watchdog('streaming', 'posix_spawn'),
   watchdog('streaming', 'child_process'),
 ];
+/**
+ * The ceiling: bench/c/cat-loop.c, compiled here, runs `cat` per request the way any fork-per-request server
+ * must (glibc posix_spawn, body in, stdout to EOF, reap) with one thread per connection, and no HTTP at all. No
+ * server can beat its rate on the same machine, so its ratio to the naive server bounds every server's ratio.
+ */
+function ceiling(): Server | string {
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-cat-loop-'));
+  const bin = join(dir, 'cat-loop');
+  try {
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', bin, fileURLToPath(new URL('../../bench/c/cat-loop.c', import.meta.url))], { stdio: 'pipe' });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    return `not measured: bench/c/cat-loop.c did not compile (${(err as Error).message.split('\n')[0]})`;
+  }
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { label: `ceiling: C loop, posix_spawn, no HTTP (${CONNECTIONS} threads)`, args: [bin, String(CONNECTIONS)], env: {}, selfLoaded: true };
+}
+const CEILING = ceiling();
+
 // WHIPPET_BENCH_ONLY=posix_spawn keeps the naive baseline plus the servers whose label contains the text.
 const only = process.env.WHIPPET_BENCH_ONLY;
-const SERVERS = only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only));
+const SERVERS = [
+  ...(only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only))),
+  ...(typeof CEILING === 'string' ? [] : [CEILING]),
+];
 
 /** Prefer wrk (little CPU of its own); bench/load.ts (undici, in this process) when it is missing. */
 const wrk = useWrk();
@@ -71,7 +97,23 @@ function cpuMs(pid: number): [number, number] {
   return [(f[11]! + f[12]!) * 10, (f[13]! + f[14]!) * 10];
 }
 
+/** Runs the C ceiling for `ms` (after a warm-up) in `env`; no latencies, it has no requests to time. */
+function measureLoop(s: Server, env: Record<string, string>): Measured {
+  const run = (ms: number): { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number } => {
+    const r = spawnSync(s.args[0]!, [...s.args.slice(1), String(ms)], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${s.args[0]} failed: ${r.stderr || String(r.error)}`);
+    return JSON.parse(r.stdout) as ReturnType<typeof run>;
+  };
+  run(WARMUP_MS);
+  const r = run(LOAD_MS);
+  return {
+    rps: r.spawns / r.seconds, p50: Number.NaN, p99: Number.NaN, errors: r.errors, requests: r.spawns,
+    elapsedMs: r.seconds * 1000, serverCpu: r.selfCpuMs / r.spawns, childCpu: r.childCpuMs / r.spawns,
+  };
+}
+
 async function measure(s: Server, base: Record<string, string>): Promise<Measured> {
+  if (s.selfLoaded) return measureLoop(s, { ...base, ...s.env });
   const { proc, port } = await startServer(s.args, { ...base, ...s.env });
   try {
     const load = (durationMs: number): Promise<LoadResult> => generator({
@@ -99,12 +141,13 @@ async function compare(servers: readonly Server[], base: Record<string, string>)
   const naive = results.get(NAIVE.label)!;
   const lines = [...results].map(([label, rs]) => {
     const ratios = rs.map((r, i) => r.rps / naive[i]!.rps);
-    const p99VsNaiveP50 = rs.map((r, i) => (r.p99 <= naive[i]!.p50 ? 'yes' : 'no'));
+    const p99VsNaiveP50 = rs.map((r, i) => (Number.isNaN(r.p99) ? '–' : r.p99 <= naive[i]!.p50 ? 'yes' : 'no'));
+    const ms = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(1));
     const serverCpu = median(rs.map((r) => r.serverCpu));
     const childCpu = median(rs.map((r) => r.childCpu));
     return `| ${label} | ${rs.map((r) => r.rps.toFixed(0)).join(' / ')} | ${median(ratios).toFixed(2)}x ` +
-      `(${ratios.map((x) => x.toFixed(1)).join(' / ')}) | ${rs.map((r) => r.p50.toFixed(1)).join(' / ')} | ` +
-      `${rs.map((r) => r.p99.toFixed(1)).join(' / ')} | ${p99VsNaiveP50.join(' / ')} | ` +
+      `(${ratios.map((x) => x.toFixed(1)).join(' / ')}) | ${rs.map((r) => ms(r.p50)).join(' / ')} | ` +
+      `${rs.map((r) => ms(r.p99)).join(' / ')} | ${p99VsNaiveP50.join(' / ')} | ` +
       `${serverCpu.toFixed(2)} | ${childCpu.toFixed(2)} | ${((CORES * 1000) / (serverCpu + childCpu)).toFixed(0)} | ` +
       `${rs.reduce((n, r) => n + r.errors, 0)} |`;
   });
@@ -119,7 +162,7 @@ async function compare(servers: readonly Server[], base: Record<string, string>)
 export async function benchSpawnEndToEnd(): Promise<string> {
   const shell = benchEnv();
   const imageTable = await compare(SERVERS, IMAGE_ENV);
-  const shellTable = await compare(SERVERS.filter((s) => s === NAIVE || s.label.includes('posix_spawn')), shell);
+  const shellTable = await compare(SERVERS.filter((s) => s === NAIVE || s === CEILING || s.label.includes('posix_spawn')), shell);
   const generatorText = wrk
     ? `\`wrk -t${WRK_THREADS} -c${CONNECTIONS}\` (C, little CPU of its own)`
     : 'bench/load.ts (undici, in the benchmark process: wrk is not installed, or WHIPPET_BENCH_LOAD=undici)';
@@ -134,6 +177,14 @@ export async function benchSpawnEndToEnd(): Promise<string> {
       `time between spawn and exec). CPU ceiling = ${CORES} cores / (server + cat CPU per request): the rate at which ` +
       'the cores would be full with nothing else running; the naive server stops far below its ceiling because ' +
       'every spawn blocks its one event loop while the Node process is copied.',
+    '',
+    typeof CEILING === 'string'
+      ? `Ceiling: ${CEILING}.`
+      : 'The last row is no server: bench/c/cat-loop.c, compiled by this run, does only what every fork-per-request ' +
+        `server must do per request (glibc posix_spawn of \`cat\`, the body in, stdout read to EOF, the child reaped), ` +
+        `on ${CONNECTIONS} threads like the ${CONNECTIONS} connections, with no HTTP and no load generator beside it. ` +
+        'No server beats its rate on this machine, so its ratio to the naive server bounds what any server could show ' +
+        'here; its CPU columns are the loop itself and its children.',
     '',
     `In the base image's environment (${Object.keys(IMAGE_ENV).join(', ')}; no LANG), as a function runs in production:`,
     '',
