@@ -385,19 +385,16 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
 
 // ---- spawn -------------------------------------------------------------------------------------------------
 
-static int set_nonblocking(int fd) {
-  int flags = fcntl(fd, F_GETFL);
-  return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? errno : 0;
-}
-
 // Pool thread or loop thread; touches no JS.
 static void spawn_call(call *c) {
   // Combined output: one pipe for stdout and stderr, so the response has them in the order they were written.
   c->err = spawn_with_pidfd(c->file, c->argv_block->vec, c->envp, c->cwd, c->fds, (c->flags & F_COMBINE) != 0,
                             &c->pid, &c->pidfd);
   if (c->err != 0) return;
-  for (int i = 1; i <= 4 && c->err == 0; i += (i == 2 ? 2 : 1))
-    if (c->fds[i] >= 0) c->err = set_nonblocking(c->fds[i]);
+  // The loop writes stdin before it polls it, so that end must not block. The output ends need nothing here:
+  // uv_poll_init makes its fd non-blocking, and they are only read once polled. A fresh pipe has no other
+  // status flags, so F_SETFL needs no F_GETFL first.
+  if (fcntl(c->fds[1], F_SETFL, O_NONBLOCK) != 0) c->err = errno;
   if (c->err != 0) {
     kill(-c->pid, SIGKILL);
     while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR) {}
