@@ -4,6 +4,7 @@
 
 import { cpus, totalmem, hostname, loadavg, release } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { hostCostsLine } from './c-programs.js';
 
 interface Section { name: string; run: () => Promise<string> }
 
@@ -22,6 +23,7 @@ function machine(): string {
     `- date: ${new Date().toISOString()}`,
     `- machine: ${hostname()}, ${c.length} x ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}`,
     `- node: ${process.version}; load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    hostCostsLine(),
     '- every ratio below compares runs made one after another in this same run (the machine is shared and noisy)',
   ].join('\n');
 }

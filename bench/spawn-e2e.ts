@@ -2,11 +2,10 @@
 // backend and mode, beside the naive node:http + child_process server. Servers are interleaved round by round
 // (fresh process each time) so that load from other work on the shared 2 cores hits every server alike.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileC, runJson } from './c-programs.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer } from './server-process.js';
 import { runWrk, useWrk } from './wrk.js';
@@ -60,16 +59,9 @@ const ALL_SERVERS: Server[] = [
  * server can beat its rate on the same machine, so its ratio to the naive server bounds every server's ratio.
  */
 function ceiling(): Server | string {
-  const dir = mkdtempSync(join(tmpdir(), 'whippet-cat-loop-'));
-  const bin = join(dir, 'cat-loop');
-  try {
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', bin, fileURLToPath(new URL('../../bench/c/cat-loop.c', import.meta.url))], { stdio: 'pipe' });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    return `not measured: bench/c/cat-loop.c did not compile (${(err as Error).message.split('\n')[0]})`;
-  }
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { label: `ceiling: C loop, posix_spawn, no HTTP (${CONNECTIONS} threads)`, args: [bin, String(CONNECTIONS)], env: {}, selfLoaded: true };
+  const loop = compileC('cat-loop');
+  if ('error' in loop) return `not measured: ${loop.error}`;
+  return { label: `ceiling: C loop, posix_spawn, no HTTP (${CONNECTIONS} threads)`, args: [loop.bin, String(CONNECTIONS)], env: {}, selfLoaded: true };
 }
 const CEILING = ceiling();
 
@@ -99,11 +91,8 @@ function cpuMs(pid: number): [number, number] {
 
 /** Runs the C ceiling for `ms` (after a warm-up) in `env`; no latencies, it has no requests to time. */
 function measureLoop(s: Server, env: Record<string, string>): Measured {
-  const run = (ms: number): { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number } => {
-    const r = spawnSync(s.args[0]!, [...s.args.slice(1), String(ms)], { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${s.args[0]} failed: ${r.stderr || String(r.error)}`);
-    return JSON.parse(r.stdout) as ReturnType<typeof run>;
-  };
+  interface Loop { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number }
+  const run = (ms: number): Loop => runJson<Loop>(s.args[0]!, [...s.args.slice(1), String(ms)], env);
   run(WARMUP_MS);
   const r = run(LOAD_MS);
   return {
