@@ -8,9 +8,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let dir: string | undefined;
+type Compiled = { bin: string } | { error: string };
+const compiled = new Map<string, Compiled>();
 
-/** Compiles bench/c/<name>.c; returns the binary's path, or why it could not. */
-export function compileC(name: string): { bin: string } | { error: string } {
+/** Compiles bench/c/<name>.c once per process; returns the binary's path, or why it could not. */
+export function compileC(name: string): Compiled {
+  let r = compiled.get(name);
+  if (r === undefined) compiled.set(name, (r = compile(name)));
+  return r;
+}
+
+function compile(name: string): Compiled {
   if (dir === undefined) {
     const made = mkdtempSync(join(tmpdir(), 'whippet-bench-c-'));
     process.on('exit', () => rmSync(made, { recursive: true, force: true }));
@@ -39,7 +47,11 @@ export function runJson<T>(bin: string, args: readonly string[], env?: NodeJS.Pr
   return JSON.parse(r.stdout) as T;
 }
 
-interface HostCosts { syscallUs: number; pageFaultUs: number; cpuidUs: number }
+/** What bench/c/cat-loop.c prints: spawns done and failed, over how long, and the CPU of the loop and its children. */
+export interface CatLoopResult { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number }
+
+/** What bench/c/host-probe.c prints, in µs (cpuidUs is -1 off x86). */
+export interface HostCosts { syscallUs: number; pageFaultUs: number; cpuidUs: number }
 
 /** A line for the machine section: what a syscall, a page fault and CPUID cost here (bench/c/host-probe.c). */
 export function hostCostsLine(): string {

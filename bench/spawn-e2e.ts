@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { compileC, runJson } from './c-programs.js';
+import { compileC, runJson, type CatLoopResult } from './c-programs.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer } from './server-process.js';
 import { runWrk, useWrk } from './wrk.js';
@@ -92,8 +92,7 @@ function cpuMs(pid: number): [number, number] {
 
 /** Runs the C ceiling for `ms` (after a warm-up) in `env`; no latencies, it has no requests to time. */
 function measureLoop(s: Server, env: Record<string, string>): Measured {
-  interface Loop { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number }
-  const run = (ms: number): Loop => runJson<Loop>(s.args[0]!, [...s.args.slice(1), String(ms)], env);
+  const run = (ms: number): CatLoopResult => runJson<CatLoopResult>(s.args[0]!, [...s.args.slice(1), String(ms)], env);
   run(WARMUP_MS);
   const r = run(LOAD_MS);
   return {

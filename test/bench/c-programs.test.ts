@@ -2,7 +2,7 @@
 // output is checked inside, each mismatch counted as an error), and the host probe returns positive costs.
 
 import t, { type Test } from 'tap';
-import { compileC, hasCompiler, hostCostsLine, runJson } from '../../bench/c-programs.js';
+import { compileC, hasCompiler, hostCostsLine, runJson, type CatLoopResult as Loop, type HostCosts } from '../../bench/c-programs.js';
 
 /** The compiled program; a skip where no C compiler exists (the benchmark then says what it left out). */
 function compiled(t: Test, name: string): string | undefined {
@@ -12,8 +12,6 @@ function compiled(t: Test, name: string): string | undefined {
   else t.pass('skipped', { skip: `no C compiler: ${r.error}` });
   return undefined;
 }
-
-interface Loop { spawns: number; errors: number; seconds: number; selfCpuMs: number; childCpuMs: number }
 
 t.test('cat-loop: spawns cat, checks what comes back, reports its own and its children\'s CPU', async (t) => {
   const bin = compiled(t, 'cat-loop');
@@ -37,7 +35,7 @@ t.test('cat-loop: refuses bad arguments', async (t) => {
 t.test('host-probe: a syscall, a page fault and CPUID each cost something', async (t) => {
   const bin = compiled(t, 'host-probe');
   if (bin === undefined) return;
-  const c = runJson<{ syscallUs: number; pageFaultUs: number; cpuidUs: number }>(bin, []);
+  const c = runJson<HostCosts>(bin, []);
   t.ok(c.syscallUs > 0 && c.pageFaultUs > 0, JSON.stringify(c));
   t.ok(c.cpuidUs > 0 || (process.arch !== 'x64' && c.cpuidUs === -1), 'CPUID timed on x86, -1 elsewhere');
 });

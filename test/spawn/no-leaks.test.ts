@@ -17,7 +17,7 @@ const RUNS = [
   { label: 'child_process', backend: 'child_process', count: 4_000, env: {} },
 ] as const;
 const FIXTURE = fileURLToPath(new URL('./fixtures/spawn-many.mjs', import.meta.url));
-// Bounded by count, not by time: a run takes 9-11 s where a spawn costs ~0.5 ms and 65-70 s where the host makes
+// Bounded by count, not by time: a run takes 9-11 s where a spawn costs ~0.5 ms and 60-85 s where the host makes
 // it cost ~3 ms (a nested VM whose page faults cost 15 µs each), so each run gets 4 minutes and the file 15.
 const RUN_TIMEOUT_MS = 240_000;
 t.setTimeout(900_000);
