@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
 import { startServer, stopServer, type Started } from './server-process.js';
-import { freePort } from '../watchdog/free-port.js';
+import { freePort } from '../common/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).

@@ -12,7 +12,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { BODY, concurrently, drainAll, enqueueAll } from './queue-load.js';
-import { freePort } from '../watchdog/free-port.js';
+import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
 const WORKER_SLOTS = 16;

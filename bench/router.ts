@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
 import { startServer, stopServer, type Started } from './server-process.js';
-import { freePort } from '../watchdog/free-port.js';
+import { freePort } from '../common/free-port.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.

@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import type { Argv, CommandModule } from 'yargs';
-import { flagName, type OptionTable } from '../watchdog/options.js';
+import { flagName, type OptionTable } from '../common/options.js';
 
 /** A yargs-free start for a command: the flags it accepts and a runner that resolves to the exit code. */
 export interface FastPath {

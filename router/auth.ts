@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../watchdog/options.js';
+import { ConfigError } from '../common/options.js';
 
 export interface BasicCredentials {
   readonly user: string;

@@ -2,11 +2,11 @@
 // and --help. The async settings live here too so the router and `whippet worker` read one table.
 
 import { isIP } from 'node:net';
-import { parseDuration } from '../watchdog/duration.js';
+import { parseDuration } from '../common/duration.js';
 import {
   loadOptions, parseBoolean, parseBytes, parseNonEmpty, parseOneOf, parsePort,
   parsePositiveDurationMs, parsePositiveInt, type OptionSpec, type Options,
-} from '../watchdog/options.js';
+} from '../common/options.js';
 
 /** Durations that may also be written in days (`7d`), for retention and event age. */
 export function parseLongDurationMs(raw: string): number {

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../watchdog/options.js';
+import { ConfigError } from '../common/options.js';
 import { NAME_PATTERN } from './routes.js';
 
 /** A function the router knows by name, and where it lives. */

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import type { Logger } from '../watchdog/log.js';
+import type { Logger } from '../common/log.js';
 import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js';
 import type { RouterConfig } from './config.js';
 import { AsyncDisabledError, FunctionNotFoundError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, sendError } from './errors.js';

@@ -1,5 +1,6 @@
-// Guards the dependency direction of DESIGN.md: cli -> router -> watchdog; the watchdog ships in every
-// image and may use only node builtins, yargs and prom-client; nothing imports cli/ or test/.
+// Guards the dependency direction of docs/architecture.md: cli -> router -> watchdog -> common; the
+// watchdog ships in every image and may use only node builtins, yargs, prom-client, itself and common/;
+// common/ is the shared kernel and imports nothing of the project; nothing imports cli/ or test/.
 
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -33,7 +34,7 @@ t.test('the watchdog depends on node builtins, yargs, prom-client and itself onl
       if (spec.startsWith('node:') || WATCHDOG_PACKAGES.has(spec)) continue;
       if (spec.startsWith('.')) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
-        t.ok(target.startsWith('watchdog/'), `${file} imports ${spec}, outside watchdog/`);
+        t.ok(target.startsWith('watchdog/') || target.startsWith('common/'), `${file} imports ${spec}, outside watchdog/ and common/`);
         continue;
       }
       t.fail(`${file} imports the package ${spec}; the watchdog may use only node:*, yargs and prom-client`);
@@ -41,8 +42,18 @@ t.test('the watchdog depends on node builtins, yargs, prom-client and itself onl
   }
 });
 
+t.test('common/ is a leaf: node builtins and itself only', async (t) => {
+  for (const file of sources('common')) {
+    for (const spec of imports(file)) {
+      if (spec.startsWith('node:')) continue;
+      const target = spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), spec)) : spec;
+      t.ok(target.startsWith('common/'), `${file} imports ${spec}; common/ may import node:* and common/ only`);
+    }
+  }
+});
+
 t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => {
-  for (const dir of ['watchdog', 'router', 'bench']) {
+  for (const dir of ['common', 'watchdog', 'router', 'bench']) {
     for (const file of sources(dir)) {
       for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), spec));

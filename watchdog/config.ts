@@ -5,7 +5,7 @@ import { splitCommand } from './command.js';
 import {
   loadOptions, parseBoolean, parseDurationMs, parseNonEmpty, parseNonNegativeInt, parseOneOf, parsePort,
   parsePositiveDurationMs, type OptionSpec,
-} from './options.js';
+} from '../common/options.js';
 
 export const MODES = ['serializing', 'streaming', 'http', 'static'] as const;
 export type Mode = (typeof MODES)[number];

@@ -3,7 +3,7 @@
 
 import type { WatchdogConfig } from './config.js';
 import type { LockFile } from './lock.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import type { Metrics } from './metrics.js';
 import type { Runner } from './runners/types.js';
 import type { WatchdogServer } from './server.js';

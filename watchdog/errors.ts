@@ -2,6 +2,7 @@
 // function that turns any of them into a response marked `X-OpenFaaS-Internal: watchdog`.
 
 import type { ServerResponse } from 'node:http';
+import { WhippetError } from '../common/errors.js';
 
 export type WatchdogErrorCode =
   | 'WD_ERR_SPAWN'
@@ -13,11 +14,11 @@ export type WatchdogErrorCode =
   | 'WD_ERR_METHOD'
   | 'WD_ERR_INTERNAL';
 
-/** Base class: `code` is stable and documented, `status` is what the client gets. */
-export class WatchdogError extends Error {
-  constructor(readonly code: WatchdogErrorCode, message: string, readonly status: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
+/** Base of the watchdog's errors: `code` is stable and documented, `status` is what the client gets. */
+export class WatchdogError extends WhippetError {
+  declare readonly code: WatchdogErrorCode;
+  constructor(code: WatchdogErrorCode, message: string, status: number, options?: ErrorOptions) {
+    super(code, message, status, options);
   }
 }
 

@@ -4,10 +4,10 @@
 import { baseEnv } from './cgi-env.js';
 import type { WatchdogConfig } from './config.js';
 import { drain } from './drain.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 import type { FunctionLogOptions } from './function-log.js';
 import { createLockFile } from './lock.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import { NO_METRICS, startMetrics, type Metrics } from './metrics.js';
 import { createRunner, needsSpawn } from './runners/index.js';
 import type { Runner } from './runners/types.js';

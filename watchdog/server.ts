@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { WatchdogConfig } from './config.js';
 import { INTERNAL_HEADER, OverloadedError, toResponse } from './errors.js';
 import type { LockFile } from './lock.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import type { Metrics } from './metrics.js';
 import type { Runner } from './runners/types.js';
 

@@ -2,15 +2,15 @@
 // Wiring only; the behaviour lives in router/.
 
 import type { CommandModule } from 'yargs';
-import { createLogger } from '../../watchdog/log.js';
-import { ConfigError, loadOptions, yargsOptions } from '../../watchdog/options.js';
+import { createLogger } from '../../common/log.js';
+import { ConfigError, loadOptions, yargsOptions } from '../../common/options.js';
 import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/build.js';
 import { QueueError } from '../../router/queue/index.js';
 import { ASYNC_ROUTER_OPTIONS } from '../../router/async/options.js';
 import { ROUTER_OPTIONS, loadRouterConfig, type RouterConfig } from '../../router/config.js';
 import { createResolver, type FunctionResolver } from '../../router/resolver.js';
 import { createRouter, type RouterDeps } from '../../router/server.js';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import { setExitCode } from '../run.js';
 
 /**

@@ -3,8 +3,8 @@
 // URLs, and on Ctrl-C/SIGTERM stops the router first (accepted async calls stay queued), then the functions.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, parsePort } from '../../watchdog/options.js';
-import { createLogger } from '../../watchdog/log.js';
+import { ConfigError, parsePort } from '../../common/options.js';
+import { createLogger } from '../../common/log.js';
 import { setExitCode } from '../run.js';
 import { DockerfileError, shown } from '../stack/build-folder.js';
 import { startLocalStack, type LocalStack } from '../stack/local-stack.js';

@@ -3,7 +3,7 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
-import { ConfigError, yargsOptions } from '../../watchdog/options.js';
+import { ConfigError, yargsOptions } from '../../common/options.js';
 import { fastOptions, foldAliases, type FastPath } from '../run.js';
 
 export const command: CommandModule<object, Record<string, unknown>> = {
@@ -51,7 +51,7 @@ export async function runWatchdogProcess(flags: Readonly<Record<string, unknown>
     return problem === undefined ? 0 : 1;
   }
   const [{ createLogger }, { startWatchdog }] = await Promise.all([
-    import('../../watchdog/log.js'),
+    import('../../common/log.js'),
     import('../../watchdog/main.js'),
   ]);
   const log = createLogger({ format: config.logFormat, level: config.logLevel }, { component: 'watchdog' });

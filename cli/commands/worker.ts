@@ -3,8 +3,8 @@
 // finish within write_timeout, leave the rest to lapse back into the queue. Wiring only.
 
 import type { CommandModule } from 'yargs';
-import { createLogger, type Logger } from '../../watchdog/log.js';
-import { ConfigError, loadOptions, yargsOptions } from '../../watchdog/options.js';
+import { createLogger, type Logger } from '../../common/log.js';
+import { ConfigError, loadOptions, yargsOptions } from '../../common/options.js';
 import { openQueue, startQueueWorker } from '../../router/async/build.js';
 import { registerQueueDepth } from '../../router/async/metrics.js';
 import { WORKER_OPTIONS, checkWorkerConfig, type WorkerCommandConfig } from '../../router/async/options.js';

@@ -9,9 +9,9 @@ import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/buil
 import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
 import { createResolver } from '../../router/resolver.js';
 import { createRouter, type RouterServer } from '../../router/server.js';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
-import { freePort } from '../../watchdog/free-port.js';
+import { freePort } from '../../common/free-port.js';
 import { loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
 import { Supervisor } from './supervisor.js';

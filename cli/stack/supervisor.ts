@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import { lineSplitter, listeningPort, tagLine } from './lines.js';
 
 export interface SupervisorOptions {

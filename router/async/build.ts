@@ -3,7 +3,7 @@
 // with the sync router. Used by `whippet router`, `whippet worker` and `whippet up`.
 
 import type { Dispatcher } from 'undici';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import type { RouterConfig } from '../config.js';
 import { createRouterMetrics, type RouterMetrics } from '../metrics.js';
 import { createQueue, queueMaxBodyBytes, type Queue } from '../queue/index.js';

@@ -3,7 +3,7 @@
 // (413), and only then the queue: nothing is stored for a call that would be refused.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import type { RouterConfig } from '../config.js';
 import { FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';

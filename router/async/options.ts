@@ -1,7 +1,7 @@
 // Settings of the async half that are not in the router's table: whether the router runs a worker
 // itself, and the table `whippet worker` reads (the router's worker settings plus its own port).
 
-import { parseBoolean, parsePort, type OptionSpec, type Options } from '../../watchdog/options.js';
+import { parseBoolean, parsePort, type OptionSpec, type Options } from '../../common/options.js';
 import { ROUTER_OPTIONS } from '../config.js';
 
 /** Extra `whippet router` settings. */

@@ -4,7 +4,7 @@
 // second invocation; and the ack comes last, so a crash anywhere before it means "deliver again".
 
 import type { Dispatcher } from 'undici';
-import type { Logger } from '../../watchdog/log.js';
+import type { Logger } from '../../common/log.js';
 import { invoke } from '../invoker.js';
 import type { RouterMetrics } from '../metrics.js';
 import { CallExpiredError, isFinal, type CallRecord, type Lease } from '../queue/index.js';

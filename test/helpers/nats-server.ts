@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Test } from 'tap';
-import { freePort } from '../../watchdog/free-port.js';
+import { freePort } from '../../common/free-port.js';
 
 export { freePort };
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError } from '../../watchdog/options.js';
+import { ConfigError } from '../../common/options.js';
 import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseLongDurationMs, parseQueueUrl, parseStatusList, parseUrlTemplate } from '../../router/config.js';
 
 t.test('defaults follow the DESIGN table', async (t) => {

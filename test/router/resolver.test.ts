@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../../watchdog/options.js';
+import { ConfigError } from '../../common/options.js';
 import { chainResolvers, createResolver, createStaticResolver, createTemplateResolver, parseFunctionMap, splitName } from '../../router/resolver.js';
 
 t.test('name=url pairs', async (t) => {

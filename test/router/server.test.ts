@@ -1,7 +1,7 @@
 // createRouter in-process against node:http upstreams: headers, errors, system API, hooks.
 import t from 'tap';
 import { request } from 'undici';
-import { createLogger } from '../../watchdog/log.js';
+import { createLogger } from '../../common/log.js';
 import { createRouter, type RouterDeps } from '../../router/server.js';
 import { createStaticResolver, type FunctionResolver } from '../../router/resolver.js';
 import { deadPort, startUpstream } from '../helpers/start-router.js';

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseDuration } from '../../watchdog/duration.js';
+import { parseDuration } from '../../common/duration.js';
 import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, splitCommand, type Instruction } from './dockerfile.js';
 import { REPO, TEMPLATES } from './support.js';
 

@@ -5,7 +5,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseDuration } from '../../watchdog/duration.js';
+import { parseDuration } from '../../common/duration.js';
 import { assembleBuildFolder, folderEnv, REPO, runFprocess, startHttpEntry, stopChild, TEMPLATES, type ForkRequest } from './support.js';
 
 interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from './support.js';
-import { freePort } from '../../watchdog/free-port.js';
+import { freePort } from '../../common/free-port.js';
 
 t.test('Dockerfile runs it in http mode at 127.0.0.1:3000 by default', async (t) => {
   const env = folderEnv(assembleBuildFolder('node-http', t.testdir()));

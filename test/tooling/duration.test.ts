@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseDuration, formatDuration } from '../../watchdog/duration.js';
+import { parseDuration, formatDuration } from '../../common/duration.js';
 
 t.test('whole numbers are seconds, units are Go-style', async (t) => {
   t.equal(parseDuration('30'), 30_000);

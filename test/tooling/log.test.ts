@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createLogger } from '../../watchdog/log.js';
+import { createLogger } from '../../common/log.js';
 
 const at = new Date('2026-11-28T12:00:00.000Z');
 

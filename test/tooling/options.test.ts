@@ -2,7 +2,7 @@ import t from 'tap';
 import {
   ConfigError, flagName, loadOptions, parseBoolean, parseBytes, parseNonEmpty, parseNonNegativeInt, parseOneOf,
   parsePort, parsePositiveDurationMs, parsePositiveInt, parseDurationMs, yargsOptions, type OptionSpec,
-} from '../../watchdog/options.js';
+} from '../../common/options.js';
 
 const TABLE = {
   port: { env: ['port'], describe: 'listen port', default: '8080', parse: parsePort },

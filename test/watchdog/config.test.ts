@@ -1,6 +1,6 @@
 import t from 'tap';
 import { loadWatchdogConfig } from '../../watchdog/config.js';
-import { ConfigError } from '../../watchdog/options.js';
+import { ConfigError } from '../../common/options.js';
 
 t.test('defaults follow the contract', async (t) => {
   const c = loadWatchdogConfig({}, { fprocess: 'node index.js' });

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { formatOutputLine, pipeToLog } from '../../watchdog/function-log.js';
-import { createLogger } from '../../watchdog/log.js';
+import { createLogger } from '../../common/log.js';
 import { endToEndHeaders } from '../../watchdog/runners/http.js';
 import { restartDelayMs } from '../../watchdog/runners/http-process.js';
 import { staticFilePath } from '../../watchdog/runners/static.js';

@@ -2,7 +2,7 @@
 // per-function limit, and graceful stop (finish in time, or abandon so the lease lapses to another worker).
 import t from 'tap';
 import { join } from 'node:path';
-import { createLogger } from '../../watchdog/log.js';
+import { createLogger } from '../../common/log.js';
 import { createQueue, type NewCall, type Queue } from '../../router/queue/index.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';

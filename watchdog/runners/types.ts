@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WatchdogConfig } from '../config.js';
 import type { FunctionLogOptions } from '../function-log.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import type { RunBackend } from '../spawn/types.js';
 
 export interface Runner {

@@ -1,7 +1,7 @@
 // Picks the spawn path once at start-up: posix_spawn (native addon, vfork cost) when asked or available,
 // child_process otherwise. The addon module is imported only here, and only when it may be used.
 
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { createChildProcessBackend } from './child-process.js';
 import { withRun } from './run-streams.js';
 import type { RunBackend, SpawnBackend } from './types.js';
