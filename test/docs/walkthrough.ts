@@ -4,8 +4,8 @@
 // steps restart the stack (Ctrl-C first); steps before the first one run without a stack.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Test } from 'tap';
 import { consoleSteps, matchesOutput } from '../cli/readme-blocks.js';
 import { alive, CLI, cleanEnv, startUp, type Up } from '../cli/up-process.js';
@@ -47,6 +47,26 @@ export function committedExamples(root: string, dest: string): { source: 'HEAD' 
   return { source: 'HEAD', changed: status.split('\n').filter((l) => l !== '' && !l.includes('.whippet')) };
 }
 
+/** Every file below `dir` (build and queue state in .whippet/ aside) with its content. */
+function filesBelow(dir: string, top = dir): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== '.whippet') for (const [name, content] of filesBelow(path, top)) files.set(name, content);
+    } else {
+      files.set(relative(top, path), readFileSync(path, 'latin1'));
+    }
+  }
+  return files;
+}
+
+/** Files added, removed or changed between two `filesBelow` readings. */
+function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((name) => before.get(name) !== after.get(name)).sort();
+}
+
 /** Run every console step of `root`'s README.md in a temp folder holding `root`'s committed examples/. */
 export async function runWalkthrough(t: Test, root: string): Promise<void> {
   const steps = consoleSteps(readFileSync(join(root, 'README.md'), 'utf8'));
@@ -55,6 +75,7 @@ export async function runWalkthrough(t: Test, root: string): Promise<void> {
   const examples = committedExamples(root, dir);
   if (examples.changed.length > 0) t.comment(`examples/ differs from HEAD; the walkthrough uses HEAD's (commit to test yours): ${examples.changed.join(', ')}`);
   if (examples.source !== 'HEAD') t.comment('not a git checkout: the walkthrough uses examples/ as it is');
+  const examplesBefore = filesBelow(join(dir, 'examples'));
   const vars = join(dir, 'readme-vars.sh');
   let up: Up | undefined;
   const everyPid = new Set<number>();
@@ -85,4 +106,6 @@ export async function runWalkthrough(t: Test, root: string): Promise<void> {
     t.same(await up.stop('SIGINT'), { code: 0, signal: null }, 'the last stack stops with exit 0');
     t.same([...everyPid].filter(alive), [], 'no watchdog of any run is left');
   }
+  // A reader who follows the walkthrough in their checkout must not end up with changed tracked files.
+  t.same(changedFiles(examplesBefore, filesBelow(join(dir, 'examples'))), [], 'the walkthrough leaves examples/ as it was (it works on a copy)');
 }
