@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { createChildProcessBackend } from '../watchdog/spawn/child-process.js';
 import { benchSpawnEndToEnd } from './spawn-e2e.js';
-import { loadPosixSpawn } from '../watchdog/spawn/posix-spawn.js';
+import { loadNativeBackend } from '../watchdog/spawn/native.js';
 import type { SpawnBackend } from '../watchdog/spawn/types.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, the body of the issue's load test
@@ -87,8 +87,8 @@ export async function benchSpawnCost(): Promise<string> {
   let note = '';
   try {
     backends.unshift(
-      { label: 'posix_spawn (pool thread)', backend: await loadPosixSpawn() },
-      { label: 'posix_spawn (loop thread)', backend: await loadPosixSpawn({ offLoop: false }) },
+      { label: 'posix_spawn (pool thread)', backend: await loadNativeBackend() },
+      { label: 'posix_spawn (loop thread)', backend: await loadNativeBackend({ offLoop: false }) },
     );
   } catch (err) {
     note = `\n> posix_spawn backend unavailable: ${(err as Error).message}\n`;

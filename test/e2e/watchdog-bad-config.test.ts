@@ -36,6 +36,14 @@ t.test('an unknown spawn_backend stops the start', async (t) => {
   t.match(r.stderr, /spawn_backend.*"vfork"/);
 });
 
+t.test('an unknown spawn_method stops the start; --help lists the setting', async (t) => {
+  const r = await runWatchdogCli({ port: '0', metrics_port: '0', fprocess: 'cat', spawn_method: 'vfork' });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /spawn_method.*"vfork"/);
+  const help = await runWatchdogCli({}, ['--help']);
+  t.match(help.stdout.replace(/\s+/g, ' '), /--spawn-method .*env: spawn_method\b/);
+});
+
 t.test('--help lists every setting with its env name and default', async (t) => {
   const r = await runWatchdogCli({}, ['--help']);
   t.equal(r.code, 0);
