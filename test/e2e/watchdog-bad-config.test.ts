@@ -1,4 +1,4 @@
-// Item 9: bad configuration exits 1 naming the variable and the bad value, and never listens.
+// Bad configuration exits 1 naming the variable and the bad value, and never listens.
 import t from 'tap';
 import { runWatchdogCli } from '../helpers/start-watchdog.js';
 

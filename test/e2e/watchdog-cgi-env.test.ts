@@ -1,4 +1,4 @@
-// Item 1: cat echoes bytes exactly; the handler sees the CGI variables; odd header names inject nothing.
+// cat echoes bytes exactly; the handler sees the CGI variables; odd header names inject nothing.
 import { connect } from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
