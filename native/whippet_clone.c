@@ -70,7 +70,8 @@ static int child_main(void *p) {
   uint64_t none = 0;
   // PDEATHSIG fires when the THREAD that made the child exits, not the process: the caller makes such children
   // on the loop (main) thread, whose end is the process's end. If we died between the clone and the prctl, the
-  // signal will never come: we were already reparented, so getppid() is no longer us; end here then.
+  // signal will never come: we were already reparented, so getppid() is no longer us; end here then. (The exec
+  // of a set-user-ID or file-capability program clears the setting; a function process is not one.)
   if (a->die_with_parent) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto fail;
     if (getppid() != a->parent) syscall(SYS_exit_group, 127);
