@@ -259,8 +259,9 @@ async function spawnWith(addon: Addon, options: SpawnOptions, settings: SpawnSet
   const result = offLoop ? await new Promise<SpawnResult>((resolve) => call(resolve)) : call()!;
   if (typeof result === 'number') throw spawnError(file, args, result);
   const [pid, stdinFd, stdoutFd, stderrFd] = result;
-  // glibc's posix_spawn runs nothing of ours in the child, so that method gets the watcher child_process uses.
-  if (dieWithParent && settings.method === 'posix_spawn' && !reaped) watcher = killGroupWhenParentDies(pid);
+  // PDEATHSIG reaches only the child itself (and glibc's posix_spawn method cannot set it at all); what the
+  // child started in its group (a script's server) needs the group killed, which only the watcher does.
+  if (dieWithParent && !reaped) watcher = killGroupWhenParentDies(pid);
   stdin = new Socket({ fd: stdinFd, readable: false, writable: true });
   return {
     pid,

@@ -1,7 +1,8 @@
 // A watchdog killed with SIGKILL (or by the OOM killer) runs no code of its own, so a long-running child in its
 // own process group (http mode's function process) would outlive it and keep its port. The native clone
-// methods set PR_SET_PDEATHSIG in the child; where nothing can run in the child before exec (child_process,
-// glibc's posix_spawn) this watcher does the same from outside.
+// methods set PR_SET_PDEATHSIG in the child, which ends the child itself; where nothing can run in the child
+// before exec (child_process, glibc's posix_spawn), and for whatever the child started in its group (a shell
+// script's server), this watcher kills the whole group from outside.
 //
 // The choice: a `/bin/sh` that blocks reading a pipe only this process writes to. The kernel closes our end
 // whenever this process ends, however it ends; `read` then sees EOF and the shell SIGKILLs the child's group.
