@@ -26,11 +26,13 @@ const portFree = (port: number): Promise<boolean> =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 
-async function killWatchdogAndWatch(t: Test, env: Record<string, string>): Promise<void> {
+const UPSTREAM = `${process.execPath} ${handler('upstream.mjs')}`;
+
+async function killWatchdogAndWatch(t: Test, env: Record<string, string>, fprocess = UPSTREAM): Promise<void> {
   const upstreamPort = await freePort();
   const wd = await startWatchdog(t, {
     mode: 'http',
-    fprocess: `${process.execPath} ${handler('upstream.mjs')}`,
+    fprocess,
     upstream_url: `http://127.0.0.1:${upstreamPort}`,
     UPSTREAM_PORT: String(upstreamPort),
     ...env,
@@ -58,3 +60,7 @@ t.test('a SIGKILLed watchdog takes its http-mode function process with it', (t) 
 // The native backend's last method (glibc posix_spawn) cannot set anything in the child before exec.
 t.test('also when the native backend makes children with posix_spawn', (t) =>
   killWatchdogAndWatch(t, { spawn_method: 'posix_spawn' }));
+
+// The server is not the function process itself but its child, in its process group: the group must go.
+t.test('also when the function process is a shell that runs the server as its child', (t) =>
+  killWatchdogAndWatch(t, {}, `sh -c "${UPSTREAM}; exit 0"`));
