@@ -9,8 +9,16 @@ import {
 
 export const MODES = ['serializing', 'streaming', 'http', 'static'] as const;
 export type Mode = (typeof MODES)[number];
-export const SPAWN_BACKENDS = ['auto', 'posix_spawn', 'child_process'] as const;
-export type SpawnBackendChoice = (typeof SPAWN_BACKENDS)[number];
+/** `posix_spawn` is the native backend's former name, still accepted. */
+export const SPAWN_BACKENDS = ['auto', 'native', 'child_process', 'posix_spawn'] as const;
+export type SpawnBackendChoice = Exclude<(typeof SPAWN_BACKENDS)[number], 'posix_spawn'>;
+export const SPAWN_METHODS = ['auto', 'clone3', 'clone', 'posix_spawn'] as const;
+export type SpawnMethodChoice = (typeof SPAWN_METHODS)[number];
+
+function parseSpawnBackend(raw: string): SpawnBackendChoice {
+  const choice = parseOneOf(SPAWN_BACKENDS)(raw);
+  return choice === 'posix_spawn' ? 'native' : choice;
+}
 
 /** Upper bound of the computed healthcheck_interval default: long enough for a load balancer to notice. */
 const MAX_DEFAULT_HEALTHCHECK_INTERVAL_MS = 5000;
@@ -47,7 +55,8 @@ export const WATCHDOG_OPTIONS = {
   marshalRequest: bool('marshal_request', 'stdin gets {"header":{…},"body":{"raw":base64}} (classic watchdog)', 'false'),
   staticPath: { env: ['static_path'], describe: 'static mode: folder to serve', default: '/home/app/public', parse: parseNonEmpty },
   metricsPort: { env: ['metrics_port'], describe: 'Prometheus /metrics port (0 = off)', default: '8081', parse: parsePort },
-  spawnBackend: { env: ['spawn_backend'], describe: 'how handlers are forked: auto (posix_spawn when built, else child_process) | posix_spawn | child_process', default: 'auto', parse: parseOneOf(SPAWN_BACKENDS) },
+  spawnBackend: { env: ['spawn_backend'], describe: 'how handlers are forked: auto (native when the addon loads, else child_process) | native (alias posix_spawn) | child_process', default: 'auto', parse: parseSpawnBackend },
+  spawnMethod: { env: ['spawn_method'], describe: 'native backend: the best way it may make children: auto (clone3 on x86_64, else clone; each falls back when the kernel or seccomp refuses it) | clone3 | clone | posix_spawn (glibc)', default: 'auto', parse: parseOneOf(SPAWN_METHODS) },
 } as const satisfies Record<string, OptionSpec<unknown>>;
 
 /** The resolved, frozen watchdog configuration. */
@@ -77,6 +86,7 @@ export interface WatchdogConfig {
   /** 0 = no metrics server. */
   readonly metricsPort: number;
   readonly spawnBackend: SpawnBackendChoice;
+  readonly spawnMethod: SpawnMethodChoice;
 }
 
 /** Resolve flags > env > defaults; throws ConfigError naming every bad variable, its rule and its value. */

@@ -2,7 +2,7 @@
 // Every setting comes from watchdog/config.ts; --help lists each with its env names and default.
 
 import type { Argv, CommandModule } from 'yargs';
-import { WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
+import { SPAWN_METHODS, WATCHDOG_OPTIONS, loadWatchdogConfig } from '../../watchdog/config.js';
 import { ConfigError, yargsOptions } from '../../common/options.js';
 import { fastOptions, foldAliases, type FastPath } from '../run.js';
 
@@ -12,12 +12,13 @@ export const command: CommandModule<object, Record<string, unknown>> = {
   // Only the yargs path (--help, or a usage error, which prints the help too) builds this: finding the spawn
   // path loads the addon and makes one probe child, which a plain start does not need.
   builder: async (y: Argv) => {
-    const { describeSpawnPath } = await import('../../watchdog/spawn/posix-spawn.js');
+    const { describeSpawnPath } = await import('../../watchdog/spawn/native.js');
+    const method = SPAWN_METHODS.find((m) => m === process.env.spawn_method?.trim()) ?? 'auto';
     return y
       .options(yargsOptions(WATCHDOG_OPTIONS))
       .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
       .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'
-        + `\n\nSpawn path here with spawn_backend=auto: ${describeSpawnPath()}.`);
+        + `\n\nSpawn path here with spawn_backend=auto: ${describeSpawnPath(method)}.`);
   },
   handler: async (argv) => {
     const { setExitCode } = await import('../run.js');

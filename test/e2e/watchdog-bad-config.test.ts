@@ -1,4 +1,4 @@
-// Item 9: bad configuration exits 1 naming the variable and the bad value, and never listens.
+// Bad configuration exits 1 naming the variable and the bad value, and never listens.
 import t from 'tap';
 import { runWatchdogCli } from '../helpers/start-watchdog.js';
 
@@ -34,6 +34,14 @@ t.test('an unknown spawn_backend stops the start', async (t) => {
   const r = await runWatchdogCli({ port: '0', metrics_port: '0', fprocess: 'cat', spawn_backend: 'vfork' });
   t.equal(r.code, 1);
   t.match(r.stderr, /spawn_backend.*"vfork"/);
+});
+
+t.test('an unknown spawn_method stops the start; --help lists the setting', async (t) => {
+  const r = await runWatchdogCli({ port: '0', metrics_port: '0', fprocess: 'cat', spawn_method: 'vfork' });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /spawn_method.*"vfork"/);
+  const help = await runWatchdogCli({}, ['--help']);
+  t.match(help.stdout.replace(/\s+/g, ' '), /--spawn-method .*env: spawn_method\b/);
 });
 
 t.test('--help lists every setting with its env name and default', async (t) => {

@@ -21,7 +21,16 @@ t.test('defaults follow the contract', async (t) => {
   t.equal(c.marshalRequest, false);
   t.equal(c.metricsPort, 8081);
   t.equal(c.spawnBackend, 'auto');
+  t.equal(c.spawnMethod, 'auto');
   t.ok(Object.isFrozen(c));
+});
+
+t.test('spawn_backend: native, with posix_spawn as its former name; spawn_method caps how it makes children', async (t) => {
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_backend: 'native' }).spawnBackend, 'native');
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_backend: 'posix_spawn' }).spawnBackend, 'native');
+  t.equal(loadWatchdogConfig({ 'spawn-method': 'clone' }, { fprocess: 'cat', spawn_method: 'posix_spawn' }).spawnMethod, 'clone');
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_method: 'posix_spawn' }).spawnMethod, 'posix_spawn');
+  t.throws(() => loadWatchdogConfig({}, { fprocess: 'cat', spawn_method: 'vfork' }), { name: 'ConfigError', message: /spawn_method \(env spawn_method\): expected one of auto, clone3, clone, posix_spawn, got "vfork"/ });
 });
 
 t.test('flag beats env; function_process is an alias; healthcheck_interval follows a short write_timeout', async (t) => {

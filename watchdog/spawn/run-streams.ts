@@ -68,7 +68,7 @@ class StreamRun implements RunHandle {
   private async waitForExit(proc: SpawnedProcess): Promise<void> {
     const status = await proc.exited;
     this.exited = true;
-    // Whatever the handler left running in its group ends with it. (posix_spawn killed the group before it
+    // Whatever the handler left running in its group ends with it. (native killed the group before it
     // reaped the leader and makes this a no-op; child_process has no such hook, so this is the best it gets.)
     proc.killGroup('SIGKILL');
     if (this.killed) return;
