@@ -107,7 +107,13 @@ export class WatchdogServer {
     tracked[STARTED] = startedAt;
     tracked[WRITE_TIMER] = setTimeout(onWriteTimeout, this.config.writeTimeoutMs, tracked);
     res.once('close', onResponseClose);
-    this.deps.runner.handle(req, res, startedAt);
+    try {
+      this.deps.runner.handle(req, res, startedAt);
+    } catch (err) {
+      // Runners never throw by contract; if one does, this request fails, not the process.
+      this.deps.log.error('request failed', { err, path: url });
+      toResponse(res, err, startedAt);
+    }
   };
 
   /** Bookkeeping once a function response is over (sent or cut). */
