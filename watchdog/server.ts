@@ -86,7 +86,7 @@ export class WatchdogServer {
 
   private healthy(): boolean {
     const { lock } = this.deps;
-    return this.accepting && this.deps.runner.ready() && (lock === undefined || lock.present());
+    return this.accepting && this.deps.runner.ready() && (lock === undefined || lock.healthy());
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
