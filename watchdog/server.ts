@@ -21,9 +21,18 @@ export interface ServerDeps {
 const OWNER = Symbol('watchdog');
 const STARTED = Symbol('startedAt');
 const WRITE_TIMER = Symbol('writeTimer');
-type TrackedResponse = ServerResponse & { [OWNER]: WatchdogServer; [STARTED]: number; [WRITE_TIMER]: NodeJS.Timeout };
+const TIMED_OUT = Symbol('timedOut');
+type TrackedResponse = ServerResponse & {
+  [OWNER]: WatchdogServer; [STARTED]: number; [WRITE_TIMER]: NodeJS.Timeout; [TIMED_OUT]?: true;
+};
+
+/** Logged and counted for a response cut by write_timeout: the time ran out, as with exec_timeout. */
+const WRITE_TIMEOUT_STATUS = 504;
+/** Logged and counted when the client closed before the response was out (nginx's "client closed request"). */
+const CLIENT_CLOSED_STATUS = 499;
 
 function onWriteTimeout(res: TrackedResponse): void {
+  res[TIMED_OUT] = true;
   res[OWNER].log.warn('write_timeout exceeded, closing the connection', { path: res.req.url });
   res.destroy();
 }
@@ -120,9 +129,16 @@ export class WatchdogServer {
   finished(res: TrackedResponse): void {
     this.inflight--;
     const seconds = (performance.now() - res[STARTED]) / 1000;
-    const status = res.writableFinished ? res.statusCode : 499;
+    // A cut response is logged and counted as what happened to it, not as the status its head carried.
+    const whole = res.writableFinished;
+    const timedOut = res[TIMED_OUT] === true;
+    const status = whole ? res.statusCode : timedOut ? WRITE_TIMEOUT_STATUS : CLIENT_CLOSED_STATUS;
     this.deps.metrics.requestFinished(res.req.method ?? 'GET', status, seconds);
-    this.deps.log.info('request', { method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)) });
+    this.deps.log.info('request', {
+      method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)),
+      cut: whole ? undefined : timedOut ? 'write_timeout' : 'client_closed',
+      sentStatus: !whole && res.headersSent ? res.statusCode : undefined,
+    });
     if (this.inflight === 0) this.onIdle?.();
   }
 
