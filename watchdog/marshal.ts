@@ -3,6 +3,7 @@
 // string is ever built (one was the crash of issue 16: V8 strings end at 512 MiB, a 403 MB body's base64).
 
 import type { IncomingMessage } from 'node:http';
+import { headerValue } from './cgi-env.js';
 
 const CLOSE = Buffer.from('"}}');
 
@@ -34,10 +35,10 @@ export class MarshalEncoder {
   }
 }
 
-/** The envelope's header object: Go's canonical names, every value of repeated headers. */
+/** The envelope's header object: Go's canonical names, every value of repeated headers, bytes as sent. */
 export function marshalHeader(req: IncomingMessage): Record<string, string[]> {
   const header: Record<string, string[]> = {};
-  for (const [name, values] of Object.entries(req.headersDistinct)) header[canonical(name)] = values ?? [];
+  for (const [name, values] of Object.entries(req.headersDistinct)) header[canonical(name)] = (values ?? []).map(headerValue);
   return header;
 }
 
