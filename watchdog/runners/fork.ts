@@ -13,8 +13,9 @@ import type { ExitStatus, RunEvents, RunHandle } from '../spawn/types.js';
 import type { Runner, RunnerDeps } from './types.js';
 
 /**
- * After the handler exits, how long its pipes may stay open. Its process group is killed at exit, so only a
- * process that left the group (setsid) can hold them; the response must not wait on that.
+ * After the handler exits, how long its pipes may stay open (both fork modes). Its process group is killed at
+ * exit, so only a process that left the group (setsid) can hold them; the response must not wait on that.
+ * The backends stop this clock while emitted output is paused by a slow client.
  */
 export const OUTPUT_LINGER_MS = 1000;
 
