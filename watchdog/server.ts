@@ -4,7 +4,7 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { WatchdogConfig } from './config.js';
-import { INTERNAL_HEADER, OverloadedError, toResponse } from './errors.js';
+import { INTERNAL_HEADER, OverloadedError, WatchdogError, toResponse } from './errors.js';
 import type { LockFile } from './lock.js';
 import type { Logger } from '../common/log.js';
 import type { Metrics } from './metrics.js';
@@ -130,14 +130,18 @@ export class WatchdogServer {
     this.inflight--;
     const seconds = (performance.now() - res[STARTED]) / 1000;
     // A cut response is logged and counted as what happened to it, not as the status its head carried.
-    const whole = res.writableFinished;
-    const timedOut = res[TIMED_OUT] === true;
-    const status = whole ? res.statusCode : timedOut ? WRITE_TIMEOUT_STATUS : CLIENT_CLOSED_STATUS;
+    let status = res.statusCode;
+    let cut: string | undefined;
+    if (!res.writableFinished) {
+      const err = (res as { errored?: unknown }).errored; // toResponse cut it (the head was out) with this error
+      if (res[TIMED_OUT]) [status, cut] = [WRITE_TIMEOUT_STATUS, 'write_timeout'];
+      else if (err instanceof WatchdogError) [status, cut] = [err.status, err.code];
+      else [status, cut] = [CLIENT_CLOSED_STATUS, 'client_closed'];
+    }
     this.deps.metrics.requestFinished(res.req.method ?? 'GET', status, seconds);
     this.deps.log.info('request', {
       method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)),
-      cut: whole ? undefined : timedOut ? 'write_timeout' : 'client_closed',
-      sentStatus: !whole && res.headersSent ? res.statusCode : undefined,
+      cut, sentStatus: cut !== undefined && res.headersSent ? res.statusCode : undefined,
     });
     if (this.inflight === 0) this.onIdle?.();
   }

@@ -61,3 +61,26 @@ t.test('a client that closes first is logged as 499, cut=client_closed', async (
   t.equal(line.status, 499);
   t.equal(line.cut, 'client_closed');
 });
+
+t.test('a response the watchdog cuts after the head for its own error is logged with that error, not as a client that closed', async (t) => {
+  const metricsPort = await freePort();
+  const wd = await startWatchdog(t, {
+    mode: 'streaming', marshal_request: 'true', max_request_body: '1k', metrics_port: String(metricsPort),
+    fprocess: `sh -c 'echo started; cat >/dev/null'`,
+  });
+  const sent = await new Promise<number | undefined>((resolve) => {
+    const req = httpRequest(`${wd.url}/`, { method: 'POST' }); // chunked: only counting finds it too large
+    req.on('response', (res) => {
+      res.on('data', () => {}).on('error', () => {}).once('close', () => resolve(res.statusCode));
+      req.write(Buffer.alloc(4096)); // over the limit once the 200 is out
+    });
+    req.on('error', () => resolve(undefined));
+    req.flushHeaders();
+  });
+  t.equal(sent, 200, 'the head was out before the body crossed the limit');
+  const line = await requestLine(wd);
+  t.equal(line.status, 413);
+  t.equal(line.cut, 'WD_ERR_BODY_TOO_LARGE');
+  t.equal(line.sentStatus, 200);
+  t.match(await metricsText(metricsPort), /http_requests_total\{code="413",method="post"\} 1/);
+});
