@@ -18,6 +18,7 @@
 // EV_DONE is never dropped: when the buffered output cannot be handed over (out of memory, or larger than a
 // Buffer may be), it comes with an errno (a number) in place of the Buffer.
 // lingerMs >= 0 also bounds an emitted, uncombined stderr: it is cut (EV_END) lingerMs after the exit.
+// The linger clock of an emitted output stops while it is paused and starts over on resume.
 // After exit the group gets SIGKILL before the child is reaped (its pid, hence its pgid, cannot be reused yet).
 
 #include <errno.h>
@@ -378,7 +379,7 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
     c->linger.data = c;
     c->linger_init = 1;
     c->pending++;
-    uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
+    if (!(c->paused && (c->flags & F_EMIT))) uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
   }
 }
 
@@ -698,6 +699,9 @@ static void set_paused(call *c, int paused) {
   if (c->spawning || !(c->flags & F_EMIT)) return;
   if (c->out_fd >= 0) paused ? uv_poll_stop(&c->out_poll) : uv_poll_start(&c->out_poll, UV_READABLE, on_out);
   if (c->err_fd >= 0) paused ? uv_poll_stop(&c->err_poll) : uv_poll_start(&c->err_poll, UV_READABLE, on_err);
+  // The linger bounds an escaped holder of the pipes, not a slow client: its clock stops while the output is
+  // held back (what is left in the pipe would be cut unread) and starts over once it flows again.
+  if (c->linger_init) paused ? uv_timer_stop(&c->linger) : uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
 }
 
 static napi_value pause_or_resume(napi_env env, napi_callback_info info, int paused) {

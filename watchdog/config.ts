@@ -3,7 +3,7 @@
 
 import { splitCommand } from './command.js';
 import {
-  loadOptions, parseBoolean, parseDurationMs, parseNonEmpty, parseNonNegativeInt, parseOneOf, parsePort,
+  loadOptions, parseBoolean, parseBytes, parseDurationMs, parseNonEmpty, parseNonNegativeInt, parseOneOf, parsePort,
   parsePositiveDurationMs, type OptionSpec,
 } from '../common/options.js';
 
@@ -53,6 +53,7 @@ export const WATCHDOG_OPTIONS = {
   upstreamUrl: { env: ['upstream_url', 'http_upstream_url'], describe: 'http mode: where the process listens', defaultDescription: 'required in http mode', parse: parseUpstreamUrl },
   bufferHttp: bool('buffer_http', 'http mode: buffer the request and send Content-Length instead of chunked', 'false'),
   marshalRequest: bool('marshal_request', 'stdin gets {"header":{…},"body":{"raw":base64}} (classic watchdog)', 'false'),
+  maxRequestBodyBytes: { env: ['max_request_body'], describe: 'largest body when the whole body is held or re-encoded (marshal_request, buffer_http); over it: 413 (0 = no limit). Streamed bodies have no limit', default: '64MiB', parse: parseBytes },
   staticPath: { env: ['static_path'], describe: 'static mode: folder to serve', default: '/home/app/public', parse: parseNonEmpty },
   metricsPort: { env: ['metrics_port'], describe: 'Prometheus /metrics port (0 = off)', default: '8081', parse: parsePort },
   spawnBackend: { env: ['spawn_backend'], describe: 'how handlers are forked: auto (native when the addon loads, else child_process) | native (alias posix_spawn) | child_process', default: 'auto', parse: parseSpawnBackend },
@@ -82,6 +83,8 @@ export interface WatchdogConfig {
   readonly upstreamUrl: URL | undefined;
   readonly bufferHttp: boolean;
   readonly marshalRequest: boolean;
+  /** With marshal_request or buffer_http; 0 = no limit. */
+  readonly maxRequestBodyBytes: number;
   readonly staticPath: string;
   /** 0 = no metrics server. */
   readonly metricsPort: number;

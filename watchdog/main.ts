@@ -44,6 +44,7 @@ export async function startWatchdog(config: WatchdogConfig, deps: WatchdogDeps):
     execTimeout: formatDuration(config.execTimeoutMs),
     healthcheckInterval: formatDuration(config.healthcheckIntervalMs),
     maxInflight: config.maxInflight,
+    maxRequestBody: config.marshalRequest || config.bufferHttp ? config.maxRequestBodyBytes : undefined,
   });
   if (config.execTimeoutMs === 0 || config.execTimeoutMs > config.writeTimeoutMs) {
     log.warn('write_timeout cuts the response before exec_timeout would', { execTimeout: formatDuration(config.execTimeoutMs) });

@@ -19,6 +19,7 @@ t.test('defaults follow the contract', async (t) => {
   t.equal(c.logFormat, 'text');
   t.equal(c.suppressLock, false);
   t.equal(c.marshalRequest, false);
+  t.equal(c.maxRequestBodyBytes, 64 * 1024 * 1024, 'max_request_body 64MiB');
   t.equal(c.metricsPort, 8081);
   t.equal(c.spawnBackend, 'auto');
   t.equal(c.spawnMethod, 'auto');
@@ -59,4 +60,12 @@ t.test('every problem is reported at once, naming variable and value', async (t)
     for (const re of [/exec_timeout.*"abc"/, /port.*"-1"/, /mode.*"bogus"/, /max_inflight.*"x"/, /combine_output.*"maybe"/]) t.match(text, re);
   }
   t.throws(() => loadWatchdogConfig({}, {}), { name: 'ConfigError', message: /fprocess.*required/ });
+});
+
+t.test('max_request_body takes sizes with units; 0 is no limit; nonsense names the setting', async (t) => {
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '512k' }).maxRequestBodyBytes, 512 * 1024);
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '2MiB' }).maxRequestBodyBytes, 2 * 1024 * 1024);
+  t.equal(loadWatchdogConfig({ 'max-request-body': '1g' }, { fprocess: 'cat' }).maxRequestBodyBytes, 1024 ** 3);
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '0' }).maxRequestBodyBytes, 0);
+  t.throws(() => loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: 'lots' }), { name: 'ConfigError', message: /max_request_body \(env max_request_body\): expected a size.*"lots"/ });
 });
