@@ -1,8 +1,8 @@
 // `whippet build [-f stack.yml] [name...]`: assemble .whippet/build/<name>/ (template + handler in
 // function/) for each function, the folder `docker build` takes as its context and `whippet up` runs.
 
-import type { Argv, CommandModule } from 'yargs';
-import { setExitCode } from '../run.js';
+import type { Argv } from 'yargs';
+import { RefusedError } from '../errors.js';
 import { assemble, DockerfileError, shown } from '../stack/build-folder.js';
 import { loadStack, selectFunctions, StackError } from '../stack/stack-file.js';
 import { listTemplates, templateDir } from '../stack/templates.js';
@@ -22,7 +22,7 @@ export function buildStack(file: string, names: readonly string[]): { out: strin
   return { out: `${lines.join('\n')}\n`, warnings };
 }
 
-export const command: CommandModule<object, BuildArgs> = {
+export const command = {
   command: 'build [names..]',
   describe: 'assemble the build folder (template + handler) of each function, for docker build and whippet up',
   builder: (y: Argv) => y
@@ -30,15 +30,17 @@ export const command: CommandModule<object, BuildArgs> = {
     .option('file', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'the stack file' })
     .epilog('Each folder is .whippet/build/<name>/ beside the stack file, emptied first. The base image is\n'
       + 'ghcr.io/whippet/whippet:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
-  handler: (argv) => {
-    try {
-      const { out, warnings } = buildStack(argv.file, argv.names ?? []);
-      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      process.stdout.write(out);
-    } catch (err) {
-      if (!(err instanceof StackError) && !(err instanceof DockerfileError)) throw err;
-      process.stderr.write(`whippet build: ${err.message}\n`);
-      setExitCode(1);
-    }
-  },
 };
+
+export function run(argv: BuildArgs): number {
+  let built: ReturnType<typeof buildStack>;
+  try {
+    built = buildStack(argv.file, argv.names ?? []);
+  } catch (err) {
+    if (err instanceof StackError || err instanceof DockerfileError) throw new RefusedError(err.message, { cause: err });
+    throw err;
+  }
+  for (const warning of built.warnings) process.stderr.write(`warning: ${warning}\n`);
+  process.stdout.write(built.out);
+  return 0;
+}
