@@ -90,7 +90,7 @@ export const ROUTER_OPTIONS = {
 export type RouterConfig = Options<typeof ROUTER_OPTIONS>;
 
 /** Cross-field rules, pure so they are unit-tested. */
-export function checkRouterConfig(config: RouterConfig): string[] {
+function checkRouterConfig(config: RouterConfig): string[] {
   const problems: string[] = [];
   if (config.maxRetryWaitMs < config.initialRetryWaitMs) {
     problems.push(`max_retry_wait (${config.maxRetryWaitMs}ms) must not be below initial_retry_wait (${config.initialRetryWaitMs}ms)`);

@@ -10,7 +10,7 @@ import { listTemplates, templateDir } from '../stack/templates.js';
 interface BuildArgs { file: string; names?: string[] }
 
 /** Build the named functions (all when none); returns what to print and the warnings. */
-export function buildStack(file: string, names: readonly string[]): { out: string; warnings: string[] } {
+function buildStack(file: string, names: readonly string[]): { out: string; warnings: string[] } {
   const stack = loadStack(file, listTemplates());
   const lines: string[] = [];
   const warnings: string[] = [];

@@ -17,14 +17,14 @@ export function invocation(args: Pick<InvokeArgs, 'name' | 'async' | 'callback' 
   const base = args.gateway.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(base) || !URL.canParse(base)) throw new UsageError(`--gateway: expected an http(s) URL, got ${JSON.stringify(args.gateway)}`);
   const url = new URL(`${base}/${args.async ? 'async-function' : 'function'}/${encodeURIComponent(args.name)}`);
-  const query = (args.query ?? []).map((q) => q.replace(/^\?/, '')).filter((q) => q !== '').join('&');
+  const query = (args.query ?? []).map((pair) => pair.replace(/^\?/, '')).filter((pair) => pair !== '').join('&');
   if (query !== '') url.search = query;
   if (args.callback !== undefined && !args.async) throw new UsageError('--callback needs --async (a sync call answers directly)');
   const headers: Record<string, string> = {};
-  for (const h of args.header ?? []) {
-    const eq = h.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--header: expected name=value, got ${JSON.stringify(h)}`);
-    headers[h.slice(0, eq).trim()] = h.slice(eq + 1);
+  for (const header of args.header ?? []) {
+    const eq = header.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--header: expected name=value, got ${JSON.stringify(header)}`);
+    headers[header.slice(0, eq).trim()] = header.slice(eq + 1);
   }
   if (args.callback !== undefined) headers['X-Callback-Url'] = args.callback;
   return { url, headers };

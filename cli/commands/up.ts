@@ -15,23 +15,23 @@ import { WatchdogStartError } from '../stack/supervisor.js';
 interface UpArgs { stack?: string; file?: string; port: string; 'log-format': 'text' | 'json' }
 
 /** What `up` prints once everything listens: the URLs and a curl line to try. */
-export function summary(s: LocalStack): string {
-  const width = Math.max(...s.functions.map((f) => f.name.length));
-  const lines = [`whippet up: ${s.functions.length} function${s.functions.length === 1 ? '' : 's'} from ${shown(s.stack.file)}, router ${s.url}`];
-  for (const f of s.functions) {
-    lines.push(`  ${f.name.padEnd(width)}  ${s.url}/function/${f.name}  (${f.built.fn.lang}, watchdog ${f.upstream()?.host ?? 'down'}, pid ${f.supervisor.pid})`);
+export function summary(local: LocalStack): string {
+  const width = Math.max(...local.functions.map((fn) => fn.name.length));
+  const lines = [`whippet up: ${local.functions.length} function${local.functions.length === 1 ? '' : 's'} from ${shown(local.stack.file)}, router ${local.url}`];
+  for (const f of local.functions) {
+    lines.push(`  ${f.name.padEnd(width)}  ${local.url}/function/${f.name}  (${f.built.fn.lang}, watchdog ${f.upstream()?.host ?? 'down'}, pid ${f.supervisor.pid})`);
   }
-  lines.push(`  async: ${s.url}/async-function/<name>   calls: ${s.url}/system/calls   queue: ${s.queue.replace(/^sqlite:(.*)$/, (_, p: string) => `sqlite:${shown(p)}`)}`);
-  const first = s.functions[0]!.name;
-  lines.push('try:', `  curl -d 'hello' ${s.url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${s.url}`);
+  lines.push(`  async: ${local.url}/async-function/<name>   calls: ${local.url}/system/calls   queue: ${local.queue.replace(/^sqlite:(.*)$/, (_, p: string) => `sqlite:${shown(p)}`)}`);
+  const first = local.functions[0]!.name;
+  lines.push('try:', `  curl -d 'hello' ${local.url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${local.url}`);
   lines.push('Ctrl-C stops everything; accepted async calls stay queued for the next `whippet up`.');
   return `${lines.join('\n')}\n`;
 }
 
-function argProblem(a: UpArgs): string | undefined {
-  if (a.stack !== undefined && a.file !== undefined && a.stack !== a.file) return 'give the stack file once: as the positional or with -f';
+function argProblem(args: UpArgs): string | undefined {
+  if (args.stack !== undefined && args.file !== undefined && args.stack !== args.file) return 'give the stack file once: as the positional or with -f';
   try {
-    parsePort(String(a.port));
+    parsePort(String(args.port));
   } catch (err) {
     return `--port: ${(err as Error).message}`;
   }

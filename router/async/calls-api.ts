@@ -37,7 +37,7 @@ export function parseCallsQuery(query: string): { functionName?: string; status?
   return out;
 }
 
-/** The SystemRoutes hook for createRouter. */
+/** The SystemRoutes hook the router server mounts under /system. */
 export function createCallsApi(queue: Queue): SystemRoutes {
   return {
     async handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
@@ -46,7 +46,7 @@ export function createCallsApi(queue: Queue): SystemRoutes {
         if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
         const filter = parseCallsQuery(query);
         const records = await queue.list(filter);
-        sendJson(res, 200, records.map((r) => viewCall(r, false)));
+        sendJson(res, 200, records.map((record) => viewCall(record, false)));
         return true;
       }
       const callPath = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);

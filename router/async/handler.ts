@@ -17,7 +17,7 @@ import { callIdFrom } from './call-id.js';
 import { checkCallbackUrl, compileAllowList } from './callback-url.js';
 
 /** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
-export const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 export interface AsyncHandlerDeps {
   readonly queue: Queue;
@@ -29,7 +29,7 @@ export interface AsyncHandlerDeps {
 
 export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'>;
 
-/** The AsyncHook createRouter mounts at /async-function/. */
+/** The AsyncHook the router server mounts at /async-function/. */
 export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandlerDeps): AsyncHook {
   const allow = config.callbackAllow === undefined ? undefined : compileAllowList(config.callbackAllow);
   const { queue, resolver, log, metrics } = deps;
