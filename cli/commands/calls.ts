@@ -3,10 +3,10 @@
 // --user/--password or OPENFAAS_USER/OPENFAAS_PASSWORD. Exit 0 on success, 1 when the router says no.
 
 import type { Argv } from 'yargs';
-import { RouterUnreachableError } from '../errors.js';
+import { RouterUnreachableError, UsageError } from '../errors.js';
 
 interface CallsArgs {
-  _: Array<string | number>;
+  action: 'list' | 'show' | 'retry' | 'cancel';
   gateway?: string; user?: string; password?: string; json?: boolean;
   function?: string; status?: string; limit?: number; id?: string;
 }
@@ -53,40 +53,41 @@ async function request(args: CallsArgs, method: string, path: string, render: (b
 }
 
 const pretty = (body: string): string => JSON.stringify(JSON.parse(body), null, 2);
-const idPath = (id: string | undefined): string => `/system/calls/${encodeURIComponent(id ?? '')}`;
+const idPath = (id: string): string => `/system/calls/${encodeURIComponent(id)}`;
 
-// The actions are declared without handlers, so yargs runs run() below with the action in argv._[1].
+const ACTIONS = ['list', 'show', 'retry', 'cancel'] as const;
+
+// One command with the action as a positional, so its run() is the one handler and returns the exit code.
 export const command = {
-  command: 'calls',
+  command: 'calls <action> [id]',
   describe: 'list, show, retry or cancel async calls (the /system/calls API)',
   builder: (y: Argv) => y
+    .positional('action', { choices: ACTIONS, describe: 'list: calls, newest first; show: one call (attempts, result, callback); retry: send a failed or expired call round again; cancel: cancel a queued call' })
+    .positional('id', { type: 'string', describe: 'the call (show, retry, cancel)' })
     .option('gateway', { type: 'string', describe: 'router URL', defaultDescription: 'env OPENFAAS_URL, else http://127.0.0.1:8080' })
     .option('user', { type: 'string', describe: 'Basic auth user', defaultDescription: 'env OPENFAAS_USER' })
     .option('password', { type: 'string', describe: 'Basic auth password', defaultDescription: 'env OPENFAAS_PASSWORD' })
     .option('json', { type: 'boolean', describe: 'print the raw JSON' })
-    .command('list', 'calls, newest first', (list) => list
-      .option('function', { type: 'string', describe: 'only this function' })
-      .option('status', { type: 'string', describe: 'queued, running, succeeded, failed, expired, cancelled (comma-separated)' })
-      .option('limit', { type: 'number', describe: '1..1000', default: 100 }))
-    .command('show <id>', 'one call: attempts, result, callback', (show) => show.positional('id', { type: 'string' }))
-    .command('retry <id>', 'send a failed or expired call round again', (retry) => retry.positional('id', { type: 'string' }))
-    .command('cancel <id>', 'cancel a queued call', (cancel) => cancel.positional('id', { type: 'string' }))
-    .demandCommand(1, 'name an action: list, show, retry or cancel')
+    .option('function', { type: 'string', describe: 'list: only this function' })
+    .option('status', { type: 'string', describe: 'list: queued, running, succeeded, failed, expired, cancelled (comma-separated)' })
+    .option('limit', { type: 'number', describe: 'list: 1..1000', default: 100 })
+    .example('$0 calls list --status failed', 'failed calls, newest first')
+    .example('$0 calls show <id>', 'one call')
     .strict(),
 };
 
 export async function run(args: CallsArgs): Promise<number> {
-  switch (args._[1]) {
-    case 'list': {
-      const query = new URLSearchParams();
-      if (args.function !== undefined) query.set('function', args.function);
-      if (args.status !== undefined) query.set('status', args.status);
-      if (args.limit !== undefined) query.set('limit', String(args.limit));
-      return request(args, 'GET', `/system/calls?${query}`, (body) => table(JSON.parse(body) as Row[]));
-    }
+  if (args.action === 'list') {
+    const query = new URLSearchParams();
+    if (args.function !== undefined) query.set('function', args.function);
+    if (args.status !== undefined) query.set('status', args.status);
+    if (args.limit !== undefined) query.set('limit', String(args.limit));
+    return request(args, 'GET', `/system/calls?${query}`, (body) => table(JSON.parse(body) as Row[]));
+  }
+  if (args.id === undefined) throw new UsageError(`calls ${args.action} needs a call id`);
+  switch (args.action) {
     case 'show': return request(args, 'GET', idPath(args.id), pretty);
     case 'retry': return request(args, 'POST', `${idPath(args.id)}/retry`, (body) => `queued again: ${(JSON.parse(body) as Row).id}`);
     case 'cancel': return request(args, 'DELETE', idPath(args.id), (body) => `cancelled: ${(JSON.parse(body) as Row).id}`);
-    default: throw new Error(`unknown calls action ${String(args._[1])}`);
   }
 }
