@@ -1,7 +1,8 @@
 // Command table and dispatch for the `whippet` CLI: each command resolves to its exit code, and the one
 // mapping in errors.ts turns what it throws into one (wrong arguments: what was wrong and the usage, exit 2).
-// yargs costs ~200 ms and ~13 MB to import here, so the long-running commands (watchdog, router, worker)
-// parse their flags with node:util's parseArgs and load yargs only for --help or a usage error.
+// yargs costs ~200 ms and ~13 MB to import here, so a command with a fast path (the watchdog, which every
+// function image starts) parses its flags with node:util's parseArgs and loads yargs only for --help or a
+// usage error.
 
 import { parseArgs } from 'node:util';
 import type { Argv, CommandModule } from 'yargs';
@@ -38,18 +39,16 @@ export async function runCli(args: readonly string[], scriptName = 'whippet'): P
   let loaded: WhippetCommand | undefined;
   if (spec !== undefined && !wantsHelp) {
     loaded = await spec.load();
-    if (loaded.fast !== undefined) {
+    const fast = loaded.fast;
+    if (fast !== undefined) {
       let flags: Record<string, unknown> | undefined;
       try {
-        flags = parseArgs({ args: args.slice(1), options: loaded.fast.options, strict: true, allowPositionals: false }).values;
+        flags = parseArgs({ args: args.slice(1), options: fast.options, strict: true, allowPositionals: false }).values;
       } catch {
         flags = undefined; // yargs below reports the problem with the usage text
       }
-      if (flags !== undefined) {
-        const command = loaded;
-        const values = command.fast!.flags?.(flags) ?? flags;
-        return runCommand(command, name!, values, () => { /* a flag error goes to yargs, not here */ });
-      }
+      // No usage to show on this path: a command's UsageError needs yargs' text, and the fast commands throw none.
+      if (flags !== undefined) return runCommand(loaded, name!, fast.flags?.(flags) ?? flags, () => {});
     }
   }
   return runYargs(args, scriptName, name, loaded);
@@ -72,9 +71,9 @@ function withHandler(command: WhippetCommand, name: string, result: { exitCode: 
   const builder = command.command.builder;
   return {
     ...command.command,
-    builder: (y: Argv) => {
-      commandParser = y;
-      return typeof builder === 'function' ? builder(y) : y.options(builder ?? {});
+    builder: (parser: Argv) => {
+      commandParser = parser;
+      return typeof builder === 'function' ? builder(parser) : parser.options(builder ?? {});
     },
     handler: async (argv) => {
       result.exitCode = await runCommand(command, name, argv, () => commandParser?.showHelp('error'));

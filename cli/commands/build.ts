@@ -25,7 +25,7 @@ function buildStack(file: string, names: readonly string[]): { out: string; warn
 export const command = {
   command: 'build [names..]',
   describe: 'assemble the build folder (template + handler) of each function, for docker build and whippet up',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('names', { type: 'string', array: true, describe: 'functions to build (default: all in the stack file)' })
     .option('file', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'the stack file' })
     .epilog('Each folder is .whippet/build/<name>/ beside the stack file, emptied first. The base image is\n'

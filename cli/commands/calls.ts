@@ -61,7 +61,7 @@ const ACTIONS = ['list', 'show', 'retry', 'cancel'] as const;
 export const command = {
   command: 'calls <action> [id]',
   describe: 'list, show, retry or cancel async calls (the /system/calls API)',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('action', { choices: ACTIONS, describe: 'list: calls, newest first; show: one call (attempts, result, callback); retry: send a failed or expired call round again; cancel: cancel a queued call' })
     .positional('id', { type: 'string', describe: 'the call (show, retry, cancel)' })
     .option('gateway', { type: 'string', describe: 'router URL', defaultDescription: 'env OPENFAAS_URL, else http://127.0.0.1:8080' })

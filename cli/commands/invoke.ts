@@ -78,7 +78,7 @@ export async function run(args: InvokeArgs): Promise<number> {
 export const command = {
   command: 'invoke <name>',
   describe: 'call a function through the router, stdin as the body, the response on stdout',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('name', { type: 'string', demandOption: true, describe: 'the function' })
     .option('async', { alias: 'a', type: 'boolean', default: false, describe: 'queue the call (/async-function/<name>) and print its call id' })
     .option('callback', { type: 'string', describe: 'with --async: POST the result to this URL (X-Callback-Url)' })

@@ -47,7 +47,7 @@ export function createFunction(args: NewArgs, cwd: string = process.cwd()): stri
 export const command = {
   command: 'new <name>',
   describe: 'scaffold a function from a template and add it to a stack file',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('name', { type: 'string', demandOption: true, describe: 'function name (letters, digits, - and _)' })
     .option('lang', { alias: 'l', type: 'string', demandOption: true, describe: `template: ${safeTemplates()}` })
     .option('stack', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'stack file to add the function to (created when missing)' })

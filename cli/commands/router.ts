@@ -11,7 +11,7 @@ import { serve } from '../serve.js';
 export const command = {
   command: 'router',
   describe: 'run the router (gateway): /function/{name} proxied to functions, /system API, /metrics',
-  builder: (y: Argv) => y.options(yargsOptions(ROUTER_OPTIONS)).strict(),
+  builder: (parser: Argv) => parser.options(yargsOptions(ROUTER_OPTIONS)).strict(),
 };
 
 export async function run(flags: Readonly<Record<string, unknown>>): Promise<number> {

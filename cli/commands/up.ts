@@ -41,7 +41,7 @@ function argProblem(args: UpArgs): string | undefined {
 export const command = {
   command: 'up [stack]',
   describe: 'build and run a stack file locally: one watchdog per function, the router and its worker',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('stack', { type: 'string', describe: 'the stack file (default: stack.yml)' })
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file (same as the positional, as faas-cli spells it)' })
     .option('port', { alias: 'p', type: 'string', default: '8080', describe: 'router port (0 = a free one, printed)' })

@@ -11,9 +11,9 @@ export const command = {
   describe: 'run the function watchdog (the entrypoint of a function image)',
   // Only the yargs path (--help, or a usage error, which prints the help too) builds this: finding the spawn
   // path loads the addon and makes one probe child, which a plain start does not need.
-  builder: async (y: Argv) => {
+  builder: async (parser: Argv) => {
     const { describeSpawnPath } = await import('../../watchdog/spawn/posix-spawn.js');
-    return y
+    return parser
       .options(yargsOptions(WATCHDOG_OPTIONS))
       .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
       .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'

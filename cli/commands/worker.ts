@@ -12,7 +12,7 @@ import { serve } from '../serve.js';
 export const command = {
   command: 'worker',
   describe: 'run a queue-worker as its own process (invokes queued async calls, delivers callbacks)',
-  builder: (y: Argv) => y.options(yargsOptions(WORKER_OPTIONS)).strict(),
+  builder: (parser: Argv) => parser.options(yargsOptions(WORKER_OPTIONS)).strict(),
 };
 
 export async function run(flags: Readonly<Record<string, unknown>>): Promise<number> {
