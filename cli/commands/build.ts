@@ -3,24 +3,10 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import { setExitCode } from '../run.js';
-import { assemble, DockerfileError, shown } from '../stack/build-folder.js';
-import { loadStack, selectFunctions, StackError } from '../stack/stack-file.js';
-import { listTemplates, templateDir } from '../stack/templates.js';
+import { buildStack } from '../../stack/build-folder.js';
+import { LocalStackError } from '../../stack/errors.js';
 
 interface BuildArgs { file: string; names?: string[] }
-
-/** Build the named functions (all when none); returns what to print and the warnings. */
-export function buildStack(file: string, names: readonly string[]): { out: string; warnings: string[] } {
-  const stack = loadStack(file, listTemplates());
-  const lines: string[] = [];
-  const warnings: string[] = [];
-  for (const fn of selectFunctions(stack, names)) {
-    const built = assemble(stack, fn, templateDir(fn.lang)!);
-    warnings.push(...built.warnings);
-    lines.push(`${fn.name}: ${shown(built.folder)}/ (${fn.lang})`, `  docker build -t ${fn.image ?? `${fn.name}:latest`} ${shown(built.folder)}`);
-  }
-  return { out: `${lines.join('\n')}\n`, warnings };
-}
 
 export const command: CommandModule<object, BuildArgs> = {
   command: 'build [names..]',
@@ -36,7 +22,7 @@ export const command: CommandModule<object, BuildArgs> = {
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(out);
     } catch (err) {
-      if (!(err instanceof StackError) && !(err instanceof DockerfileError)) throw err;
+      if (!(err instanceof LocalStackError)) throw err;
       process.stderr.write(`whippet build: ${err.message}\n`);
       setExitCode(1);
     }

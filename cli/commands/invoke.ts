@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Argv, CommandModule } from 'yargs';
 import { setExitCode } from '../run.js';
-import { usageReporter } from '../stack/usage.js';
+import { usageReporter } from '../usage.js';
 
 interface InvokeArgs {
   name: string; async: boolean; callback?: string; header?: string[]; method: string;

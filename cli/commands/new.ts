@@ -1,53 +1,13 @@
 // `whippet new <name> --lang <template>`: copy the template's function/ skeleton to ./<name>/ and add
 // the function to the stack file (created when missing; comments and order kept).
 
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { parse as parseYaml } from 'yaml';
 import { setExitCode } from '../run.js';
-import { addFunction } from '../stack/add-function.js';
-import { shown } from '../stack/build-folder.js';
-import { FUNCTION_NAME, StackError } from '../stack/stack-file.js';
-import { listTemplates, templateDir } from '../stack/templates.js';
+import { LocalStackError } from '../../stack/errors.js';
+import { createFunction, type NewFunctionArgs } from '../../stack/new-function.js';
+import { listTemplates } from '../../stack/templates.js';
 
-interface NewArgs { name: string; lang: string; stack: string; handler?: string }
-
-/** A `new` that cannot go ahead; nothing was written. */
-class NewError extends Error {
-  readonly code = 'NEW_REFUSED';
-}
-
-/** Create the function; returns what to print. Throws NewError or StackError before writing anything. */
-export function createFunction(args: NewArgs, cwd: string = process.cwd()): string {
-  if (!FUNCTION_NAME.test(args.name)) throw new NewError(`invalid function name ${JSON.stringify(args.name)}: use letters, digits, - and _, starting with a letter or digit`);
-  const template = templateDir(args.lang);
-  if (template === undefined) throw new NewError(`unknown template ${JSON.stringify(args.lang)}; installed: ${listTemplates().join(', ')}`);
-  const stackFile = resolve(cwd, args.stack);
-  const handlerDir = resolve(cwd, args.handler ?? args.name);
-  if (existsSync(handlerDir) && readdirSync(handlerDir).length > 0) throw new NewError(`${shown(handlerDir, cwd)} already exists and is not empty; pick another name or --handler`);
-  const rel = relative(dirname(stackFile), handlerDir).split(sep).join('/');
-  const handlerRef = rel.startsWith('..') ? rel : `./${rel}`;
-  const existing = existsSync(stackFile) ? readFileSync(stackFile, 'utf8') : undefined;
-  const updated = addFunction(existing, shown(stackFile, cwd), args.name, { lang: args.lang, handler: handlerRef });
-  cpSync(join(template, 'function'), handlerDir, { recursive: true });
-  writeFileSync(stackFile, updated);
-  const files = readdirSync(handlerDir).sort().join(', ');
-  const welcome = (parseYaml(readFileSync(join(template, 'template.yml'), 'utf8')) as { welcome_message?: string } | null)?.welcome_message?.trim();
-  const stackArg = shown(stackFile, cwd);
-  return [
-    `Created ${shown(handlerDir, cwd)}/ from the ${args.lang} template: ${files}`,
-    `${existing === undefined ? 'Created' : 'Updated'} ${stackArg}: ${args.name} (lang: ${args.lang}, handler: ${handlerRef})`,
-    ...(welcome === undefined ? [] : ['', welcome]),
-    '',
-    'Next:',
-    `  whippet up ${stackArg}    # run the stack locally; Ctrl-C stops it`,
-    `  curl -d 'hi' http://127.0.0.1:8080/function/${args.name}`,
-    `  echo hi | whippet invoke ${args.name}`,
-    `  whippet build -f ${stackArg} ${args.name}    # the folder docker build takes`,
-    '',
-  ].join('\n');
-}
+interface NewArgs extends NewFunctionArgs { stack: string }
 
 export const command: CommandModule<object, NewArgs> = {
   command: 'new <name>',
@@ -62,7 +22,7 @@ export const command: CommandModule<object, NewArgs> = {
     try {
       process.stdout.write(createFunction(argv));
     } catch (err) {
-      if (!(err instanceof NewError) && !(err instanceof StackError)) throw err;
+      if (!(err instanceof LocalStackError)) throw err;
       process.stderr.write(`whippet new: ${err.message}\n`);
       setExitCode(1);
     }

@@ -2,31 +2,16 @@
 // supervised watchdog per function and the router (with its in-process worker) on --port, prints the
 // URLs, and on Ctrl-C/SIGTERM stops the router first (accepted async calls stay queued), then the functions.
 
+import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { ConfigError, parsePort } from '../../common/options.js';
 import { createLogger } from '../../common/log.js';
 import { setExitCode } from '../run.js';
-import { DockerfileError, shown } from '../stack/build-folder.js';
-import { startLocalStack, type LocalStack } from '../stack/local-stack.js';
-import { StackError } from '../stack/stack-file.js';
-import { WatchdogStartError } from '../stack/supervisor.js';
-import { usageReporter } from '../stack/usage.js';
+import { LocalStackError } from '../../stack/errors.js';
+import { startLocalStack, summary, type LocalStack } from '../../stack/local-stack.js';
+import { usageReporter } from '../usage.js';
 
 interface UpArgs { stack?: string; file?: string; port: string; 'log-format': 'text' | 'json' }
-
-/** What `up` prints once everything listens: the URLs and a curl line to try. */
-export function summary(s: LocalStack): string {
-  const width = Math.max(...s.functions.map((f) => f.name.length));
-  const lines = [`whippet up: ${s.functions.length} function${s.functions.length === 1 ? '' : 's'} from ${shown(s.stack.file)}, router ${s.url}`];
-  for (const f of s.functions) {
-    lines.push(`  ${f.name.padEnd(width)}  ${s.url}/function/${f.name}  (${f.built.fn.lang}, watchdog ${f.upstream()?.host ?? 'down'}, pid ${f.supervisor.pid})`);
-  }
-  lines.push(`  async: ${s.url}/async-function/<name>   calls: ${s.url}/system/calls   queue: ${s.queue.replace(/^sqlite:(.*)$/, (_, p: string) => `sqlite:${shown(p)}`)}`);
-  const first = s.functions[0]!.name;
-  lines.push('try:', `  curl -d 'hello' ${s.url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${s.url}`);
-  lines.push('Ctrl-C stops everything; accepted async calls stay queued for the next `whippet up`.');
-  return `${lines.join('\n')}\n`;
-}
 
 const usage = usageReporter();
 
@@ -65,9 +50,10 @@ export const command: CommandModule<object, UpArgs> = {
       stack = await startLocalStack({
         stackFile: argv.stack ?? argv.file ?? 'stack.yml', port: parsePort(argv.port), env, log,
         output: (line) => { process.stderr.write(`${line}\n`); },
+        watchdogCommand: [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'],
       });
     } catch (err) {
-      const known = err instanceof StackError || err instanceof DockerfileError || err instanceof ConfigError || err instanceof WatchdogStartError;
+      const known = err instanceof LocalStackError || err instanceof ConfigError;
       const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
       if (!known && !inUse) throw err;
       process.stderr.write(`whippet up: ${inUse ? `port ${argv.port} is in use; pick another with --port` : (err as Error).message}\n`);

@@ -4,15 +4,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { addFunction } from '../../cli/stack/add-function.js';
-import { assemble, readDockerfileEnv } from '../../cli/stack/build-folder.js';
-import { lineSplitter, listeningPort, tagLine } from '../../cli/stack/lines.js';
-import { loadStack, parseStack, selectFunctions, StackError } from '../../cli/stack/stack-file.js';
-import { createStackResolver } from '../../cli/stack/stack-resolver.js';
-import { listTemplates, templateDir } from '../../cli/stack/templates.js';
-import { functionLimit, isHttpMode, watchdogEnv } from '../../cli/stack/watchdog-env.js';
+import { ConfigError } from '../../common/options.js';
+import { addFunction } from '../../stack/add-function.js';
+import { assemble, readDockerfileEnv } from '../../stack/build-folder.js';
+import { listeningPort, tagLine } from '../../stack/lines.js';
+import { StackError } from '../../stack/errors.js';
+import { loadStack, parseStack, selectFunctions } from '../../stack/stack-file.js';
+import { createStackResolver } from '../../stack/stack-resolver.js';
+import { listTemplates, templateDir } from '../../stack/templates.js';
+import { functionSettings, watchdogEnv } from '../../stack/watchdog-env.js';
 import { invocation } from '../../cli/commands/invoke.js';
-import { createFunction } from '../../cli/commands/new.js';
+import { createFunction } from '../../stack/new-function.js';
 import { consoleSteps, matchesOutput } from './readme-blocks.js';
 
 const TEMPLATES = ['bash', 'node', 'node-http', 'python3'];
@@ -58,7 +60,8 @@ t.test('parseStack reports every problem, naming the function and key', async (t
     'functions.d: expected a map with lang and handler',
   ]);
   const err = (() => { try { parseStack('functions: {a: {lang: x, handler: y}}', 'my.yml', ['bash']); } catch (e) { return e as StackError; } })();
-  t.equal(err?.code, 'STACK_INVALID');
+  t.equal(err?.code, 'STACK_ERR_INVALID');
+  t.equal(err?.status, 400);
   t.equal(err?.message, 'my.yml: functions.a.lang: unknown template "x" (installed: bash)');
 });
 
@@ -116,7 +119,7 @@ t.test('assemble: template files + handler in function/, cleaned first, .whippet
   t.equal(built.dockerEnv['fprocess'], 'bash index.sh');
   t.match(built.warnings, [/self: package.json lists dependencies but .* has no node_modules/]);
   writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a=$HOME\n');
-  t.throws(() => readDockerfileEnv(built.folder), { code: 'DOCKERFILE_INVALID', message: /Dockerfile: ENV a=\$HOME: bare values may not contain/ });
+  t.throws(() => readDockerfileEnv(built.folder), { code: 'STACK_ERR_DOCKERFILE', message: /Dockerfile: ENV a=\$HOME: bare values may not contain/ });
 });
 
 t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', async (t) => {
@@ -130,20 +133,17 @@ t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', a
   const http = watchdogEnv({ base: {}, dockerfile: { mode: 'http', upstream_url: 'http://127.0.0.1:3000' }, stack: { http_upstream_url: 'x' }, tmpDir: '/t', upstreamPort: 4321 });
   t.equal(http['upstream_url'], 'http://127.0.0.1:4321');
   t.equal(http['http_upstream_url'], undefined);
-  t.ok(isHttpMode({ mode: ' http ' }));
-  t.notOk(isHttpMode({}));
-  t.equal(functionLimit({ max_inflight: '4' }), 4);
-  t.equal(functionLimit({ max_inflight: '0' }), undefined);
-  t.equal(functionLimit({}), undefined);
+  t.equal(functionSettings({ mode: ' http ', upstream_url: 'http://127.0.0.1:3000' }).mode, 'http');
+  t.equal(functionSettings({}).mode, 'serializing');
+  t.equal(functionSettings({ max_inflight: '4' }).maxInflight, 4);
+  t.equal(functionSettings({}).maxInflight, 0);
+  t.equal(functionSettings({ http_upstream_url: 'http://127.0.0.1:5000' }).upstreamUrl?.port, '5000', 'the watchdog\'s alias counts');
+  const refused = (() => { try { functionSettings({ mode: 'fast', max_inflight: '-1' }); } catch (err) { return err as ConfigError; } })();
+  t.ok(refused instanceof ConfigError, 'bad settings are refused as the watchdog refuses them');
+  t.match(refused?.problems, [/^mode \(env mode\): expected one of/, /^max_inflight \(env max_inflight\): expected a whole number/]);
 });
 
-t.test('log lines: split, tagged, listening port found', async (t) => {
-  const lines: string[] = [];
-  const s = lineSplitter((l) => lines.push(l));
-  s.push('a\nb');
-  s.push('c\n\nd');
-  s.flush();
-  t.same(lines, ['a', 'bc', '', 'd']);
+t.test('log lines: tagged, listening port found', async (t) => {
   t.equal(tagLine('fn', '{"time":"t","msg":"x"}'), '{"function":"fn","time":"t","msg":"x"}');
   t.equal(tagLine('fn', '{not json'), '[fn] {not json');
   t.equal(tagLine('fn', 'plain'), '[fn] plain');

@@ -1,7 +1,7 @@
 // The router's view of a local stack: function name → the URL of its watchdog right now. A restarted
 // watchdog listens on a new port, and the supervisor updates the entry, so the router follows it.
 
-import type { FunctionEntry, FunctionResolver } from '../../router/resolver.js';
+import type { FunctionEntry, FunctionResolver } from '../router/resolver.js';
 
 export interface StackResolver extends FunctionResolver {
   set(name: string, url: URL): void;

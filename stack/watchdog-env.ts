@@ -1,6 +1,9 @@
 // The environment of one function's watchdog under `whippet up`, as the container would see it plus
 // what running several watchdogs on one machine needs. Pure, so the precedence is unit-tested.
 
+import { loadOptions } from '../common/options.js';
+import { WATCHDOG_OPTIONS, type Mode } from '../watchdog/config.js';
+
 /** Inputs, lowest precedence first. */
 export interface WatchdogEnvParts {
   /** The environment `up` runs in (PATH, HOME, ...). */
@@ -24,20 +27,24 @@ export function watchdogEnv(parts: WatchdogEnvParts): Record<string, string> {
   for (const [k, v] of Object.entries(parts.base)) if (v !== undefined) env[k] = v;
   Object.assign(env, { TMPDIR: parts.tmpDir, metrics_port: '0' }, parts.dockerfile, parts.stack);
   env['port'] = '0';
-  if (isHttpMode(env) && parts.upstreamPort !== undefined) {
+  if (parts.upstreamPort !== undefined) {
     env['upstream_url'] = `http://127.0.0.1:${parts.upstreamPort}`;
     delete env['http_upstream_url'];
   }
   return env;
 }
 
-/** Whether the merged settings run the watchdog in http mode (one long-running process). */
-export function isHttpMode(env: Readonly<Record<string, string | undefined>>): boolean {
-  return (env['mode'] ?? '').trim() === 'http';
+/** The settings `up` acts on itself, read by the watchdog's own option table (same names, aliases, rules). */
+export interface FunctionSettings {
+  readonly mode: Mode;
+  /** The per-function concurrency the worker keeps to: the watchdog's max_inflight (0 = unlimited). */
+  readonly maxInflight: number;
+  readonly upstreamUrl: URL | undefined;
 }
 
-/** The per-function concurrency the worker should keep to: the watchdog's own max_inflight, if set. */
-export function functionLimit(env: Readonly<Record<string, string | undefined>>): number | undefined {
-  const n = Number(env['max_inflight']);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+const SETTINGS_UP_READS = { mode: WATCHDOG_OPTIONS.mode, maxInflight: WATCHDOG_OPTIONS.maxInflight, upstreamUrl: WATCHDOG_OPTIONS.upstreamUrl };
+
+/** Parse a function's merged settings; throws ConfigError (every problem) as its watchdog would at start. */
+export function functionSettings(env: Readonly<Record<string, string | undefined>>): FunctionSettings {
+  return loadOptions(SETTINGS_UP_READS, {}, env);
 }

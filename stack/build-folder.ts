@@ -4,16 +4,9 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { dockerfileEnv, parseDockerfile } from './dockerfile.js';
-import type { Stack, StackFunction } from './stack-file.js';
-
-/** A Dockerfile whose ENV lines `whippet up` cannot read. */
-export class DockerfileError extends Error {
-  readonly code = 'DOCKERFILE_INVALID';
-  constructor(readonly file: string, reason: string) {
-    super(`${file}: ${reason}`);
-    this.name = 'DockerfileError';
-  }
-}
+import { DockerfileError } from './errors.js';
+import { loadStack, selectFunctions, type Stack, type StackFunction } from './stack-file.js';
+import { listTemplates, templateDir } from './templates.js';
 
 /** `.whippet/` of a stack: build folders, the queue, nothing the user edits. */
 export function stateDir(stack: Stack): string {
@@ -58,7 +51,7 @@ export function readDockerfileEnv(folder: string): Record<string, string> {
   try {
     return dockerfileEnv(parseDockerfile(readFileSync(file, 'utf8')));
   } catch (err) {
-    throw new DockerfileError(file, (err as Error).message);
+    throw new DockerfileError(file, (err as Error).message, { cause: err });
   }
 }
 
@@ -82,4 +75,17 @@ function dependencyWarnings(fn: StackFunction, fnDir: string): string[] {
 export function shown(path: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, path);
   return rel === '' ? '.' : rel.startsWith('..') && rel.length > path.length ? path : rel;
+}
+
+/** `whippet build`: the named functions' folders (all when none); returns what to print and the warnings. */
+export function buildStack(file: string, names: readonly string[]): { out: string; warnings: string[] } {
+  const stack = loadStack(file, listTemplates());
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  for (const fn of selectFunctions(stack, names)) {
+    const built = assemble(stack, fn, templateDir(fn.lang)!);
+    warnings.push(...built.warnings);
+    lines.push(`${fn.name}: ${shown(built.folder)}/ (${fn.lang})`, `  docker build -t ${fn.image ?? `${fn.name}:latest`} ${shown(built.folder)}`);
+  }
+  return { out: `${lines.join('\n')}\n`, warnings };
 }

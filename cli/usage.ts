@@ -2,7 +2,7 @@
 // like yargs' own: the command's usage, then what was wrong, exit code 2.
 
 import type { Argv } from 'yargs';
-import { setExitCode } from '../run.js';
+import { setExitCode } from './run.js';
 
 /** Remembers a command's yargs instance (from its builder) so the handler can show its usage. */
 export function usageReporter(): { keep<T>(y: Argv<T>): Argv<T>; fail(message: string): void } {

@@ -4,15 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-
-/** A stack file that cannot be used: every problem, each naming the function and key. */
-export class StackError extends Error {
-  readonly code = 'STACK_INVALID';
-  constructor(readonly file: string, readonly problems: readonly string[]) {
-    super(`${file}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join('\n  ')}`}`);
-    this.name = 'StackError';
-  }
-}
+import { StackError } from './errors.js';
 
 /** One function of a stack. */
 export interface StackFunction {

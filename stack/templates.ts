@@ -1,5 +1,5 @@
 // Where the templates live: the templates/ folder of the installed whippet package, found from this
-// module's own location (dist/cli/stack/ when compiled, cli/stack/ under ts-node), never from the cwd.
+// module's own location (dist/stack/ when compiled, stack/ under tap's TypeScript loader), never from the cwd.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

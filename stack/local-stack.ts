@@ -4,19 +4,20 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/build.js';
-import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
-import { createResolver } from '../../router/resolver.js';
-import { createRouter, type RouterServer } from '../../router/server.js';
-import type { Logger } from '../../common/log.js';
-import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
-import { freePort } from '../../common/free-port.js';
+import { buildAsyncRouter, type AsyncRouterParts } from '../router/async/build.js';
+import { loadRouterConfig, type RouterConfig } from '../router/config.js';
+import { createResolver } from '../router/resolver.js';
+import { createRouter, type RouterServer } from '../router/server.js';
+import type { Logger } from '../common/log.js';
+import { assemble, shown, stateDir, type BuiltFunction } from './build-folder.js';
+import { freePort } from '../common/free-port.js';
 import { loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
 import { Supervisor } from './supervisor.js';
 import { listTemplates, templateDir } from './templates.js';
-import { functionLimit, isHttpMode, watchdogEnv } from './watchdog-env.js';
+import { ConfigError } from '../common/options.js';
+import { StackError } from './errors.js';
+import { functionSettings, watchdogEnv, type FunctionSettings } from './watchdog-env.js';
 
 export interface LocalStackOptions {
   readonly stackFile: string;
@@ -27,8 +28,8 @@ export interface LocalStackOptions {
   readonly log: Logger;
   /** Where the watchdogs' tagged log lines go. */
   readonly output: (line: string) => void;
-  /** argv that runs a watchdog; defaults to this package's compiled CLI. */
-  readonly watchdogCommand?: readonly string[];
+  /** argv that runs a watchdog (the CLI knows where its compiled self is). */
+  readonly watchdogCommand: readonly string[];
 }
 
 export interface LocalFunction {
@@ -62,18 +63,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
-  const command = opts.watchdogCommand ?? [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'];
+  const command = opts.watchdogCommand;
   const limits = new Map<string, number | undefined>();
   const functions = built.map((b): LocalFunction => {
     const tmpDir = join(state, 'run', b.fn.name);
     mkdirSync(tmpDir, { recursive: true });
-    const settings = { ...b.dockerEnv, ...b.fn.environment };
-    limits.set(b.fn.name, functionLimit(settings));
+    const settings = settingsOf(stack, b);
+    limits.set(b.fn.name, settings.maxInflight > 0 ? settings.maxInflight : undefined);
     const supervisor = new Supervisor({
       name: b.fn.name, cwd: b.folder, command, log: opts.log, output: opts.output,
       env: async () => watchdogEnv({
         base: opts.env, dockerfile: b.dockerEnv, stack: b.fn.environment, tmpDir,
-        upstreamPort: isHttpMode(settings) ? await freePort() : undefined,
+        upstreamPort: settings.mode === 'http' ? await freePort() : undefined,
       }),
       onReady: (url) => stackResolver.set(b.fn.name, url),
     });
@@ -108,4 +109,28 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await stopFunctions();
     throw err;
   }
+}
+
+/** A function's Dockerfile ENV and stack environment as its watchdog will read them; a bad value stops `up` before anything starts. */
+function settingsOf(stack: Stack, built: BuiltFunction): FunctionSettings {
+  try {
+    return functionSettings({ ...built.dockerEnv, ...built.fn.environment });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new StackError(stack.file, err.problems.map((problem) => `functions.${built.fn.name}: ${problem}`));
+  }
+}
+
+/** What `up` prints once everything listens: the URLs and a curl line to try. */
+export function summary(s: LocalStack): string {
+  const width = Math.max(...s.functions.map((f) => f.name.length));
+  const lines = [`whippet up: ${s.functions.length} function${s.functions.length === 1 ? '' : 's'} from ${shown(s.stack.file)}, router ${s.url}`];
+  for (const f of s.functions) {
+    lines.push(`  ${f.name.padEnd(width)}  ${s.url}/function/${f.name}  (${f.built.fn.lang}, watchdog ${f.upstream()?.host ?? 'down'}, pid ${f.supervisor.pid})`);
+  }
+  lines.push(`  async: ${s.url}/async-function/<name>   calls: ${s.url}/system/calls   queue: ${s.queue.replace(/^sqlite:(.*)$/, (_, p: string) => `sqlite:${shown(p)}`)}`);
+  const first = s.functions[0]!.name;
+  lines.push('try:', `  curl -d 'hello' ${s.url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${s.url}`);
+  lines.push('Ctrl-C stops everything; accepted async calls stay queued for the next `whippet up`.');
+  return `${lines.join('\n')}\n`;
 }

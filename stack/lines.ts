@@ -1,24 +1,5 @@
-// Child output, one line at a time: a watchdog's log lines are re-emitted by `up` tagged with the
-// function's name (a `function` field in JSON lines, a `[name]` prefix in text lines).
-
-/** Feed chunks, get whole lines (the last partial line waits for its end or for flush()). */
-export function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; flush(): void } {
-  let rest = '';
-  return {
-    push(chunk) {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) !== -1) {
-        onLine(rest.slice(0, nl));
-        rest = rest.slice(nl + 1);
-      }
-    },
-    flush() {
-      if (rest !== '') onLine(rest);
-      rest = '';
-    },
-  };
-}
+// A watchdog's log lines as `up` re-emits them, tagged with the function's name (a `function` field in
+// JSON lines, a `[name]` prefix in text lines), and the one line `up` waits for: `listening`.
 
 /** Tag a log line with the function it came from. */
 export function tagLine(name: string, line: string): string {

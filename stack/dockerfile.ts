@@ -88,11 +88,3 @@ export function copySources(args: string): { flags: Record<string, string>; sour
   const dest = words.pop()!;
   return { flags, sources: words, dest };
 }
-
-/** Splits an fprocess value into argv the way the watchdog does: blanks separate, quotes group. */
-export function splitCommand(command: string): string[] {
-  const argv: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (const m of command.matchAll(re)) argv.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
-  return argv;
-}
