@@ -2,25 +2,20 @@
 // the router with its in-process worker on the sqlite queue under .whippet/, all in this process.
 // Watchdogs first, so calls left in the queue by the last run find their functions when the worker starts.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAsyncRouter, type AsyncRouterParts } from '../router/async/build.js';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { createResolver } from '../router/resolver.js';
 import { createRouter, type RouterServer } from '../router/server.js';
 import type { Logger } from '../common/log.js';
-import { assemble, shown, stateDir, type BuiltFunction } from './build-folder.js';
-import { freePort } from '../common/free-port.js';
-import { loadStack, type Stack } from './stack-file.js';
+import { assemble, shown, stateDir, templateLabel } from './build-folder.js';
+import { localFunctions, type LocalFunction } from './local-function.js';
+import { findStackFile, loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
-import { Supervisor } from './supervisor.js';
-import { listTemplates, templateDir } from './templates.js';
-import { ConfigError } from '../common/options.js';
-import { StackError } from './errors.js';
-import { functionSettings, watchdogEnv, type FunctionSettings } from './watchdog-env.js';
 
 export interface LocalStackOptions {
-  readonly stackFile: string;
+  /** The stack file; undefined: stack.yaml, else stack.yml, in the cwd. */
+  readonly stackFile: string | undefined;
   /** Router port (0 = ephemeral). */
   readonly port: number;
   /** The environment `up` runs in: watchdogs inherit it, router settings are read from it. */
@@ -30,14 +25,6 @@ export interface LocalStackOptions {
   readonly output: (line: string) => void;
   /** argv that runs a watchdog (the CLI knows where its compiled self is). */
   readonly watchdogCommand: readonly string[];
-}
-
-export interface LocalFunction {
-  readonly name: string;
-  readonly built: BuiltFunction;
-  readonly supervisor: Supervisor;
-  /** The watchdog's current URL. */
-  upstream(): URL | undefined;
 }
 
 export interface LocalStack {
@@ -56,36 +43,24 @@ const WATCHDOG_STOP_GRACE_MS = 10_000;
 
 /** Build and start everything; on a failure whatever started is stopped again before the error is thrown. */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const stack = loadStack(opts.stackFile, listTemplates());
-  const built = stack.functions.map((fn) => assemble(stack, fn, templateDir(fn.lang)!));
-  for (const b of built) for (const w of b.warnings) opts.log.warn(w);
+  const stack = loadStack(findStackFile(opts.stackFile), opts.env);
+  const built = stack.functions.map((fn) => assemble(stack, fn, opts.env));
+  for (const fn of built) for (const warning of fn.warnings) opts.log.warn(warning);
   const state = stateDir(stack);
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
-  const command = opts.watchdogCommand;
-  const limits = new Map<string, number | undefined>();
-  const functions = built.map((b): LocalFunction => {
-    const tmpDir = join(state, 'run', b.fn.name);
-    mkdirSync(tmpDir, { recursive: true });
-    const settings = settingsOf(stack, b);
-    limits.set(b.fn.name, settings.maxInflight > 0 ? settings.maxInflight : undefined);
-    const supervisor = new Supervisor({
-      name: b.fn.name, cwd: b.folder, command, log: opts.log, output: opts.output,
-      env: async () => watchdogEnv({
-        base: opts.env, dockerfile: b.dockerEnv, stack: b.fn.environment, tmpDir,
-        upstreamPort: settings.mode === 'http' ? await freePort() : undefined,
-      }),
-      onReady: (url) => stackResolver.set(b.fn.name, url),
-    });
-    return { name: b.fn.name, built: b, supervisor, upstream: () => stackResolver.resolve(b.fn.name) };
+  const functions = localFunctions(built, {
+    stack, env: opts.env, log: opts.log, output: opts.output, watchdogCommand: opts.watchdogCommand,
+    onReady: (name, url) => stackResolver.set(name, url),
   });
-  const stopFunctions = (): Promise<unknown> => Promise.all(functions.map((f) => f.supervisor.stop(WATCHDOG_STOP_GRACE_MS)));
+  const limits = new Map(functions.map((fn) => [fn.name, fn.settings.maxInflight > 0 ? fn.settings.maxInflight : undefined]));
+  const stopFunctions = (): Promise<unknown> => Promise.all(functions.map((fn) => fn.supervisor.stop(WATCHDOG_STOP_GRACE_MS)));
 
   let parts: AsyncRouterParts | undefined;
   let router: RouterServer | undefined;
   try {
-    await Promise.all(functions.map((f) => f.supervisor.start()));
+    await Promise.all(functions.map((fn) => fn.supervisor.start()));
     const resolver = createResolver(config, [stackResolver]);
     const routerLog = opts.log.child({ component: 'router' });
     parts = await buildAsyncRouter(config, resolver, routerLog, { worker: true, functionLimit: (name) => limits.get(name) });
@@ -111,26 +86,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   }
 }
 
-/** A function's Dockerfile ENV and stack environment as its watchdog will read them; a bad value stops `up` before anything starts. */
-function settingsOf(stack: Stack, built: BuiltFunction): FunctionSettings {
-  try {
-    return functionSettings({ ...built.dockerEnv, ...built.fn.environment });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new StackError(stack.file, err.problems.map((problem) => `functions.${built.fn.name}: ${problem}`));
-  }
-}
-
 /** What `up` prints once everything listens: the URLs and a curl line to try. */
-export function summary(s: LocalStack): string {
-  const width = Math.max(...s.functions.map((f) => f.name.length));
-  const lines = [`whippet up: ${s.functions.length} function${s.functions.length === 1 ? '' : 's'} from ${shown(s.stack.file)}, router ${s.url}`];
-  for (const f of s.functions) {
-    lines.push(`  ${f.name.padEnd(width)}  ${s.url}/function/${f.name}  (${f.built.fn.lang}, watchdog ${f.upstream()?.host ?? 'down'}, pid ${f.supervisor.pid})`);
+export function summary(local: LocalStack): string {
+  const { url } = local;
+  const width = Math.max(...local.functions.map((fn) => fn.name.length));
+  const lines = [`whippet up: ${local.functions.length} function${local.functions.length === 1 ? '' : 's'} from ${shown(local.stack.file)}, router ${url}`];
+  for (const fn of local.functions) {
+    lines.push(`  ${fn.name.padEnd(width)}  ${url}/function/${fn.name}  (${templateLabel(fn.built.template)}, watchdog ${fn.upstream()?.host ?? 'down'}, pid ${fn.supervisor.pid})`);
   }
-  lines.push(`  async: ${s.url}/async-function/<name>   calls: ${s.url}/system/calls   queue: ${s.queue.replace(/^sqlite:(.*)$/, (_, p: string) => `sqlite:${shown(p)}`)}`);
-  const first = s.functions[0]!.name;
-  lines.push('try:', `  curl -d 'hello' ${s.url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${s.url}`);
+  const queue = local.queue.replace(/^sqlite:(.*)$/, (_, path: string) => `sqlite:${shown(path)}`);
+  lines.push(`  async: ${url}/async-function/<name>   calls: ${url}/system/calls   queue: ${queue}`);
+  const first = local.functions[0]!.name;
+  lines.push('try:', `  curl -d 'hello' ${url}/function/${first}`, `  echo hello | whippet invoke ${first} --gateway ${url}`);
   lines.push('Ctrl-C stops everything; accepted async calls stay queued for the next `whippet up`.');
   return `${lines.join('\n')}\n`;
 }

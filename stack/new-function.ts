@@ -8,14 +8,14 @@ import { parse as parseYaml } from 'yaml';
 import { addFunction } from './add-function.js';
 import { shown } from './build-folder.js';
 import { NewFunctionError } from './errors.js';
-import { FUNCTION_NAME } from './stack-file.js';
-import { listTemplates, templateDir } from './templates.js';
+import { DEFAULT_STACK_FILES, FUNCTION_NAME } from './stack-file.js';
+import { findTemplate, knownTemplates } from './templates.js';
 
 export interface NewFunctionArgs {
   readonly name: string;
   readonly lang: string;
-  /** The stack file, relative to cwd. */
-  readonly stack: string;
+  /** The stack file, relative to cwd; default: stack.yaml when there is one, else stack.yml (created when missing). */
+  readonly stack?: string;
   /** The handler folder, relative to cwd (default ./<name>). */
   readonly handler?: string;
 }
@@ -23,9 +23,10 @@ export interface NewFunctionArgs {
 /** Create the function; returns what to print. Throws NewFunctionError or StackError before writing anything. */
 export function createFunction(args: NewFunctionArgs, cwd: string = process.cwd()): string {
   if (!FUNCTION_NAME.test(args.name)) throw new NewFunctionError(`invalid function name ${JSON.stringify(args.name)}: use letters, digits, - and _, starting with a letter or digit`);
-  const template = templateDir(args.lang);
-  if (template === undefined) throw new NewFunctionError(`unknown template ${JSON.stringify(args.lang)}; installed: ${listTemplates().join(', ')}`);
-  const stackFile = resolve(cwd, args.stack);
+  const stackFile = resolve(cwd, args.stack ?? DEFAULT_STACK_FILES.find((name) => existsSync(join(cwd, name))) ?? 'stack.yml');
+  // The project's own template/<lang>/ beside the stack file first, as `up` and `build` will use it.
+  const template = findTemplate(args.lang, dirname(stackFile))?.dir;
+  if (template === undefined) throw new NewFunctionError(`unknown template ${JSON.stringify(args.lang)}; installed: ${knownTemplates(dirname(stackFile)).join(', ')}`);
   const handlerDir = resolve(cwd, args.handler ?? args.name);
   if (existsSync(handlerDir) && readdirSync(handlerDir).length > 0) throw new NewFunctionError(`${shown(handlerDir, cwd)} already exists and is not empty; pick another name or --handler`);
   const rel = relative(dirname(stackFile), handlerDir).split(sep).join('/');
@@ -35,7 +36,8 @@ export function createFunction(args: NewFunctionArgs, cwd: string = process.cwd(
   cpSync(join(template, 'function'), handlerDir, { recursive: true });
   writeFileSync(stackFile, updated);
   const files = readdirSync(handlerDir).sort().join(', ');
-  const welcome = (parseYaml(readFileSync(join(template, 'template.yml'), 'utf8')) as { welcome_message?: string } | null)?.welcome_message?.trim();
+  const manifest = join(template, 'template.yml');
+  const welcome = existsSync(manifest) ? (parseYaml(readFileSync(manifest, 'utf8')) as { welcome_message?: string } | null)?.welcome_message?.trim() : undefined;
   const stackArg = shown(stackFile, cwd);
   return [
     `Created ${shown(handlerDir, cwd)}/ from the ${args.lang} template: ${files}`,

@@ -14,21 +14,25 @@ export interface WatchdogEnvParts {
   readonly stack: Readonly<Record<string, string>>;
   /** A folder of this watchdog's own for TMPDIR (its lock file must not be another watchdog's). */
   readonly tmpDir: string;
-  /** For `mode=http`: the free port its process should listen on. */
+  /** For `mode=http` when nobody set upstream_url: the free port `up` picked for its process. */
   readonly upstreamPort?: number;
 }
 
 /**
  * base < local defaults (own TMPDIR, metrics off: the default 8081 would clash) < Dockerfile ENV <
- * stack environment < what `up` must control (an ephemeral port; in http mode, the upstream port).
+ * stack environment < what `up` must control (an ephemeral port; in http mode, the upstream port it picked).
  */
 export function watchdogEnv(parts: WatchdogEnvParts): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parts.base)) if (v !== undefined) env[k] = v;
+  for (const [key, value] of Object.entries(parts.base)) if (value !== undefined) env[key] = value;
   Object.assign(env, { TMPDIR: parts.tmpDir, metrics_port: '0' }, parts.dockerfile, parts.stack);
   env['port'] = '0';
   if (parts.upstreamPort !== undefined) {
+    // The watchdog proxies to upstream_url; the process learns its port from http_port (OpenFaaS's
+    // node templates) or PORT (the common convention of web frameworks).
     env['upstream_url'] = `http://127.0.0.1:${parts.upstreamPort}`;
+    env['http_port'] = String(parts.upstreamPort);
+    env['PORT'] = String(parts.upstreamPort);
     delete env['http_upstream_url'];
   }
   return env;

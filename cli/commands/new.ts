@@ -7,17 +7,15 @@ import { LocalStackError } from '../../stack/errors.js';
 import { createFunction, type NewFunctionArgs } from '../../stack/new-function.js';
 import { listTemplates } from '../../stack/templates.js';
 
-interface NewArgs extends NewFunctionArgs { stack: string }
-
-export const command: CommandModule<object, NewArgs> = {
+export const command: CommandModule<object, NewFunctionArgs> = {
   command: 'new <name>',
   describe: 'scaffold a function from a template and add it to a stack file',
   builder: (y: Argv) => y
     .positional('name', { type: 'string', demandOption: true, describe: 'function name (letters, digits, - and _)' })
     .option('lang', { alias: 'l', type: 'string', demandOption: true, describe: `template: ${safeTemplates()}` })
-    .option('stack', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'stack file to add the function to (created when missing)' })
+    .option('stack', { alias: 'f', type: 'string', describe: 'stack file to add the function to (created when missing)', defaultDescription: 'stack.yaml, else stack.yml' })
     .option('handler', { type: 'string', describe: 'folder for the function\'s code', defaultDescription: './<name>' })
-    .example('$0 new hello --lang python3', 'creates ./hello/ and adds hello to ./stack.yml') as Argv<NewArgs>,
+    .example('$0 new hello --lang python3', 'creates ./hello/ and adds hello to ./stack.yml') as Argv<NewFunctionArgs>,
   handler: (argv) => {
     try {
       process.stdout.write(createFunction(argv));

@@ -29,7 +29,7 @@ export const command: CommandModule<object, UpArgs> = {
   command: 'up [stack]',
   describe: 'build and run a stack file locally: one watchdog per function, the router and its worker',
   builder: (y: Argv) => usage.keep(y)
-    .positional('stack', { type: 'string', describe: 'the stack file (default: stack.yml)' })
+    .positional('stack', { type: 'string', describe: 'the stack file (default: stack.yaml, else stack.yml)' })
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file (same as the positional, as faas-cli spells it)' })
     .option('port', { alias: 'p', type: 'string', default: '8080', describe: 'router port (0 = a free one, printed)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log lines of up, the router and the watchdogs (stderr)' })
@@ -48,7 +48,7 @@ export const command: CommandModule<object, UpArgs> = {
     let stack: LocalStack;
     try {
       stack = await startLocalStack({
-        stackFile: argv.stack ?? argv.file ?? 'stack.yml', port: parsePort(argv.port), env, log,
+        stackFile: argv.stack ?? argv.file, port: parsePort(argv.port), env, log,
         output: (line) => { process.stderr.write(`${line}\n`); },
         watchdogCommand: [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'],
       });
