@@ -44,12 +44,15 @@ export interface LocalFunctionOptions {
   readonly onReady: (name: string, url: URL) => void;
 }
 
-/** The functions of a stack, ready to start; throws StackError when a setting would stop a watchdog. */
+/** The functions of a stack, ready to start; throws StackError listing every setting that would stop a watchdog. */
 export function localFunctions(built: readonly BuiltFunction[], opts: LocalFunctionOptions): Array<LocalFunction & { readonly settings: FunctionSettings }> {
-  const upstreams = planUpstreams(opts.stack, built, opts.log);
+  const problems: string[] = [];
+  const settingsByName = new Map(built.map((fn) => [fn.fn.name, settingsOf(fn, problems)]));
+  const upstreams = planUpstreams(built, settingsByName, opts.log, problems);
+  if (problems.length > 0) throw new StackError(shown(opts.stack.file), problems);
   return built.map((fn) => {
     const name = fn.fn.name;
-    const settings = settingsOf(opts.stack, fn);
+    const settings = settingsByName.get(name)!;
     const upstream = upstreams.get(name)!;
     const tmpDir = join(stateDir(opts.stack), 'run', name);
     mkdirSync(tmpDir, { recursive: true });
@@ -69,12 +72,13 @@ export function localFunctions(built: readonly BuiltFunction[], opts: LocalFunct
   });
 }
 
-function planUpstreams(stack: Stack, built: readonly BuiltFunction[], log: Logger): Map<string, Upstream> {
+function planUpstreams(built: readonly BuiltFunction[], settingsByName: ReadonlyMap<string, FunctionSettings | undefined>, log: Logger, problems: string[]): Map<string, Upstream> {
   const plans = new Map<string, Upstream>();
   const owners = new Map<string, string>();
   for (const fn of built) {
     const name = fn.fn.name;
-    const settings = settingsOf(stack, fn);
+    const settings = settingsByName.get(name);
+    if (settings === undefined) continue;
     if (settings.mode !== 'http') { plans.set(name, { kind: 'none' }); continue; }
     const fromStack = setsUpstream(fn.fn.environment);
     const fromDockerfile = fn.template.source === 'project' && setsUpstream(fn.dockerEnv);
@@ -83,7 +87,8 @@ function planUpstreams(stack: Stack, built: readonly BuiltFunction[], log: Logge
     const from = fromStack ? 'the stack' : 'its Dockerfile';
     const owner = owners.get(url.host);
     if (owner !== undefined && fromStack) {
-      throw new StackError(stack.file, [`functions.${name}: upstream_url ${url.href} is also ${owner}'s; give each function its own port`]);
+      problems.push(`functions.${name}: upstream_url ${url.href} is also ${owner}'s; give each function its own port`);
+      continue;
     }
     if (owner !== undefined) {
       log.warn('upstream port taken; picking a free one', {
@@ -111,12 +116,13 @@ function waitingFor(settings: FunctionSettings, upstream: Upstream, env: Readonl
   return `${process} to accept connections at ${env['upstream_url']} (the port up picked, also in http_port and PORT)`;
 }
 
-/** A function's Dockerfile ENV and stack environment as its watchdog will read them; a bad value stops `up` before anything starts. */
-function settingsOf(stack: Stack, built: BuiltFunction): FunctionSettings {
+/** A function's Dockerfile ENV and stack environment as its watchdog will read them; undefined (and problems) when it would refuse them. */
+function settingsOf(built: BuiltFunction, problems: string[]): FunctionSettings | undefined {
   try {
     return functionSettings({ ...built.dockerEnv, ...built.fn.environment });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new StackError(stack.file, err.problems.map((problem) => `functions.${built.fn.name}: ${problem}`));
+    problems.push(...err.problems.map((problem) => `functions.${built.fn.name}: ${problem}`));
+    return undefined;
   }
 }

@@ -39,6 +39,8 @@ const TAIL_LINES = 20;
 const HEALTH_POLL_MS = 50;
 /** How often `up` says what a function that is not healthy yet is waiting for. */
 const WAITING_REPORT_MS = 3_000;
+/** How long a watchdog that exited before listening may take to deliver its last lines. */
+const OUTPUT_AFTER_EXIT_MS = 500;
 
 const spawnBackend = createChildProcessBackend();
 
@@ -92,13 +94,17 @@ export class Supervisor {
       }
       this.opts.output(tagLine(name, line));
     };
-    forwardLines(child.stdout, onLine);
-    forwardLines(child.stderr, onLine);
+    const outputEnded = Promise.all([forwardLines(child.stdout, onLine), forwardLines(child.stderr, onLine)]);
     let timer: NodeJS.Timeout | undefined;
     const listening = new Promise<number>((resolve, reject) => {
       onListening = (port) => { onListening = undefined; resolve(port); };
       timer = setTimeout(() => reject(new WatchdogStartError(name, `did not listen within ${startTimeoutMs} ms`, tail.join('\n'))), startTimeoutMs);
-      void child.exited.then((status) => reject(new WatchdogStartError(name, `exited with ${describeExit(status)} before listening`, tail.join('\n'))));
+      void child.exited.then(async (status) => {
+        // The exit can come before the last lines are read: they say why, so wait for them (briefly:
+        // a grandchild may hold the pipes open).
+        await Promise.race([outputEnded, new Promise((resolve) => setTimeout(resolve, OUTPUT_AFTER_EXIT_MS))]);
+        reject(new WatchdogStartError(name, `exited with ${describeExit(status)} before listening`, tail.join('\n')));
+      });
     });
     void child.exited.then((status) => this.exited(child, status, Date.now() - startedAt));
     try {
@@ -186,12 +192,15 @@ export class Supervisor {
   }
 }
 
-/** The watchdog's own line splitter (whole lines, long lines cut) with nothing added to each line. */
-function forwardLines(source: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+/** The watchdog's own line splitter (whole lines, long lines cut) with nothing added to each line; settles at the end. */
+function forwardLines(source: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
+  // LineLog formats each line for a log; without prefix and in text form that is the line plus '\n'.
   const lines = new LineLog({ format: 'text', prefix: false, write: (line) => onLine(line.slice(0, -1)) }, 'stderr');
   source.on('data', (chunk: Buffer) => lines.push(chunk));
-  source.on('end', () => lines.end());
-  source.on('error', () => {});
+  return new Promise((resolve) => {
+    source.on('end', () => { lines.end(); resolve(); });
+    source.on('error', () => resolve());
+  });
 }
 
 function describeExit(status: ExitStatus): string {

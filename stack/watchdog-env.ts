@@ -38,7 +38,7 @@ export function watchdogEnv(parts: WatchdogEnvParts): Record<string, string> {
   return env;
 }
 
-/** The settings `up` acts on itself, read by the watchdog's own option table (same names, aliases, rules). */
+/** The settings `up` acts on itself; the rest are checked but left to the watchdog. */
 export interface FunctionSettings {
   readonly mode: Mode;
   /** The per-function concurrency the worker keeps to: the watchdog's max_inflight (0 = unlimited). */
@@ -46,9 +46,13 @@ export interface FunctionSettings {
   readonly upstreamUrl: URL | undefined;
 }
 
-const SETTINGS_UP_READS = { mode: WATCHDOG_OPTIONS.mode, maxInflight: WATCHDOG_OPTIONS.maxInflight, upstreamUrl: WATCHDOG_OPTIONS.upstreamUrl };
-
-/** Parse a function's merged settings; throws ConfigError (every problem) as its watchdog would at start. */
+/**
+ * Parse a function's merged settings with the watchdog's own option table (same names, aliases and
+ * rules), so a value its watchdog would refuse stops `up` before anything starts; throws ConfigError
+ * listing every problem. upstream_url may still be missing in http mode: `up` picks it.
+ */
 export function functionSettings(env: Readonly<Record<string, string | undefined>>): FunctionSettings {
-  return loadOptions(SETTINGS_UP_READS, {}, env);
+  return loadOptions(WATCHDOG_OPTIONS, {}, env, (settings) => settings.mode === 'static' || settings.fprocess !== undefined ? [] : [
+    `fprocess: required when mode is ${settings.mode}; set it with ENV fprocess in the Dockerfile, fprocess: in template.yml, or fprocess: in the stack`,
+  ]);
 }

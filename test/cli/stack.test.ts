@@ -215,14 +215,18 @@ t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', a
   const set = watchdogEnv({ base: {}, dockerfile: { mode: 'http', upstream_url: 'http://127.0.0.1:5000' }, stack: {}, tmpDir: '/t' });
   t.equal(set['upstream_url'], 'http://127.0.0.1:5000', 'without a picked port the Dockerfile\'s stays');
   t.equal(set['http_port'], undefined);
-  t.equal(functionSettings({ mode: ' http ', upstream_url: 'http://127.0.0.1:3000' }).mode, 'http');
-  t.equal(functionSettings({}).mode, 'serializing');
-  t.equal(functionSettings({ max_inflight: '4' }).maxInflight, 4);
-  t.equal(functionSettings({}).maxInflight, 0);
-  t.equal(functionSettings({ http_upstream_url: 'http://127.0.0.1:5000' }).upstreamUrl?.port, '5000', 'the watchdog\'s alias counts');
-  const refused = (() => { try { functionSettings({ mode: 'fast', max_inflight: '-1' }); } catch (err) { return err as ConfigError; } })();
-  t.ok(refused instanceof ConfigError, 'bad settings are refused as the watchdog refuses them');
-  t.match(refused?.problems, [/^mode \(env mode\): expected one of/, /^max_inflight \(env max_inflight\): expected a whole number/]);
+  const fork = { fprocess: 'cat' };
+  t.equal(functionSettings({ ...fork, mode: ' http ', upstream_url: 'http://127.0.0.1:3000' }).mode, 'http');
+  t.equal(functionSettings(fork).mode, 'serializing');
+  t.equal(functionSettings({ ...fork, max_inflight: '4' }).maxInflight, 4);
+  t.equal(functionSettings(fork).maxInflight, 0);
+  t.equal(functionSettings({ ...fork, http_upstream_url: 'http://127.0.0.1:5000' }).upstreamUrl?.port, '5000', 'the watchdog\'s alias counts');
+  t.equal(functionSettings({ mode: 'static' }).mode, 'static', 'static mode needs no fprocess');
+  const refused = (error: () => unknown): readonly string[] | undefined => { try { error(); } catch (err) { if (err instanceof ConfigError) return err.problems; throw err; } return undefined; };
+  t.match(refused(() => functionSettings({ ...fork, mode: 'fast', max_inflight: '-1', exec_timeout: 'soon' })), [
+    /^mode \(env mode\): expected one of/, /^exec_timeout \(env exec_timeout\): expected a duration/, /^max_inflight \(env max_inflight\): expected a whole number/,
+  ], 'every value is checked by the watchdog\'s own table');
+  t.same(refused(() => functionSettings({ mode: 'streaming' })), ['fprocess: required when mode is streaming; set it with ENV fprocess in the Dockerfile, fprocess: in template.yml, or fprocess: in the stack']);
 });
 
 t.test('log lines: tagged, listening port found', async (t) => {

@@ -95,3 +95,29 @@ t.test('build without -f uses stack.yaml and names the project template', { time
   t.equal(readFileSync(join(dir, '.whippet/build/classic/function/handler.py'), 'utf8'), readFileSync(join(FIXTURE, 'classic/handler.py'), 'utf8'));
   t.equal(readFileSync(join(dir, '.whippet/build/classic/index.py'), 'utf8'), readFileSync(join(FIXTURE, 'template/python3/index.py'), 'utf8'), 'the project template, not whippet\'s python3');
 });
+
+t.test('up refuses, before starting anything, what the watchdog or faas-cli\'s rules would refuse', { timeout: 30_000 }, async (t) => {
+  const empty = await runWhippet(['up', '--port', '0'], { cwd: t.testdir() });
+  t.equal(empty.code, 1);
+  t.match(empty.stderr, /^whippet up: stack\.yaml or stack\.yml: no stack file in \S+: name one, or create stack\.yaml/);
+
+  const dir = t.testdir();
+  await project(dir);
+  writeFileSync(join(dir, 'stack.yaml'), [
+    'functions:',
+    '  classic: {lang: python3, handler: ./classic, environment: {exec_timeout: soon}}',
+    '  pinned: {lang: port-reader-http, handler: ./reader, environment: {upstream_url: "http://127.0.0.1:${PORT_A}"}}',
+    '  again: {lang: port-reader-http, handler: ./reader, environment: {upstream_url: "http://127.0.0.1:${PORT_A}"}}',
+    '',
+  ].join('\n'));
+  const bad = await runWhippet(['up', '--port', '0'], { cwd: dir, env: { PORT_A: '4444' } });
+  t.equal(bad.code, 1);
+  t.equal(bad.stderr, [
+    'whippet up: stack.yaml: ',
+    '  functions.classic: exec_timeout (env exec_timeout): expected a duration such as 30 (seconds), 500ms, 10s or 1m30s, got "soon"',
+    '  functions.again: upstream_url http://127.0.0.1:4444/ is also pinned\'s; give each function its own port',
+    '',
+  ].join('\n'), 'every problem at once, each naming the function');
+  const refused = bad;
+  t.notMatch(refused.stderr, /\[classic\]/, 'no watchdog was started');
+});
