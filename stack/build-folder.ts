@@ -16,7 +16,7 @@ export function stateDir(stack: Stack): string {
 }
 
 /** The build folder of one function. */
-export function buildFolder(stack: Stack, fn: StackFunction): string {
+function buildFolder(stack: Stack, fn: StackFunction): string {
   return join(stateDir(stack), 'build', fn.name);
 }
 

@@ -199,8 +199,8 @@ export function copySources(args: string): { flags: Record<string, string>; sour
   const words = args.trim().startsWith('[') ? (JSON.parse(args) as string[]) : args.trim().split(/\s+/);
   const flags: Record<string, string> = {};
   while (words.length > 0 && words[0]!.startsWith('--')) {
-    const [k, v = ''] = words.shift()!.slice(2).split('=', 2);
-    flags[k!] = v;
+    const [flag, value = ''] = words.shift()!.slice(2).split('=', 2);
+    flags[flag!] = value;
   }
   if (words.length < 2) throw new Error(`COPY ${args}: needs a source and a destination`);
   const dest = words.pop()!;

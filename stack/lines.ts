@@ -16,6 +16,6 @@ export function tagLine(name: string, line: string): string {
 
 /** The port of a `listening` log line (json or text format), or undefined. */
 export function listeningPort(line: string): number | undefined {
-  const m = /^\{.*"msg":"listening".*?"port":(\d+)/.exec(line) ?? /^\S+ info\s+listening .*?\bport=(\d+)/.exec(line);
-  return m === null ? undefined : Number(m[1]);
+  const match = /^\{.*"msg":"listening".*?"port":(\d+)/.exec(line) ?? /^\S+ info\s+listening .*?\bport=(\d+)/.exec(line);
+  return match === null ? undefined : Number(match[1]);
 }

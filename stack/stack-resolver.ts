@@ -16,7 +16,7 @@ export function createStackResolver(): StackResolver {
     list: () => list,
     set(name, url) {
       map.set(name, url);
-      list = Object.freeze([...map].map(([n, u]) => Object.freeze({ name: n, url: u })));
+      list = Object.freeze([...map].map(([entryName, entryUrl]) => Object.freeze({ name: entryName, url: entryUrl })));
     },
   };
 }

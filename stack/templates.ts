@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: the nearest folder above this module holding whippet's package.json. */
-export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'whippet') return dir;
@@ -16,7 +16,7 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
 }
 
 /** The folder holding one sub-folder per template. */
-export function templatesDir(): string {
+function templatesDir(): string {
   return join(packageRoot(), 'templates');
 }
 
@@ -45,7 +45,7 @@ export interface TemplateChoice {
 }
 
 /** The project's own templates: `template/<lang>/` folders with a Dockerfile beside the stack file. */
-export function projectTemplates(stackDir: string): string[] {
+function projectTemplates(stackDir: string): string[] {
   const dir = join(stackDir, 'template');
   return existsSync(dir) && statSync(dir).isDirectory() ? listTemplates(dir) : [];
 }
