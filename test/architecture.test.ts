@@ -1,4 +1,4 @@
-// Guards the dependency direction of docs/architecture.md: cli -> router -> watchdog -> common; the
+// Guards the dependency direction of docs/architecture.md: cli -> stack -> router -> watchdog -> common; the
 // watchdog ships in every image and may use only node builtins, yargs, prom-client, itself and common/;
 // common/ is the shared kernel and imports nothing of the project; nothing imports cli/ or test/.
 
@@ -53,7 +53,7 @@ t.test('common/ is a leaf: node builtins and itself only', async (t) => {
 });
 
 t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => {
-  for (const dir of ['common', 'watchdog', 'router', 'bench']) {
+  for (const dir of ['common', 'watchdog', 'router', 'stack', 'bench']) {
     for (const file of sources(dir)) {
       for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
         const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
@@ -63,6 +63,29 @@ t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => 
   }
 });
 
+// The local stack (`whippet up`) composes the other parts: it may use them all, and only the CLI uses it.
+const STACK_MAY_IMPORT = ['common/', 'watchdog/', 'router/', 'stack/'];
+
+/** Why `file` may not import `spec` under the stack rules, or undefined when it may. */
+function stackRuleViolation(file: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+  if (file.startsWith('stack/') && !STACK_MAY_IMPORT.some((dir) => target.startsWith(dir))) return `${file} imports ${spec}; stack/ may import ${STACK_MAY_IMPORT.join(', ')} only`;
+  if (!file.startsWith('stack/') && !file.startsWith('cli/') && target.startsWith('stack/')) return `${file} imports ${spec}; only cli/ may import stack/`;
+  return undefined;
+}
+
+t.test('stack/ imports common/, watchdog/ and router/; only cli/ imports stack/', async (t) => {
+  for (const dir of ['common', 'watchdog', 'router', 'stack', 'bench']) {
+    for (const file of sources(dir)) {
+      for (const spec of imports(file)) t.equal(stackRuleViolation(file, spec), undefined, `${file} → ${spec}`);
+    }
+  }
+  t.ok(sources('stack').length > 0, 'stack/ holds the local stack');
+  // The rule must be able to fail: two imports it has to refuse.
+  t.match(stackRuleViolation('stack/local-stack.ts', '../cli/run.js'), /stack\/ may import/);
+  t.match(stackRuleViolation('router/server.ts', '../stack/supervisor.js'), /only cli\/ may import stack\//);
+});
 
 t.test('the worker never imports the accept path, and the accept path never imports the worker', async (t) => {
   const rules: Array<[string, string[]]> = [

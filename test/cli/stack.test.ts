@@ -4,15 +4,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { addFunction } from '../../cli/stack/add-function.js';
-import { assemble, readDockerfileEnv } from '../../cli/stack/build-folder.js';
-import { lineSplitter, listeningPort, tagLine } from '../../cli/stack/lines.js';
-import { loadStack, parseStack, selectFunctions, StackError } from '../../cli/stack/stack-file.js';
-import { createStackResolver } from '../../cli/stack/stack-resolver.js';
-import { listTemplates, templateDir } from '../../cli/stack/templates.js';
-import { functionLimit, isHttpMode, watchdogEnv } from '../../cli/stack/watchdog-env.js';
+import { ConfigError } from '../../common/options.js';
+import { addFunction } from '../../stack/add-function.js';
+import { assemble, readDockerfileEnv } from '../../stack/build-folder.js';
+import { listeningPort, tagLine } from '../../stack/lines.js';
+import { StackError } from '../../stack/errors.js';
+import { expandVariables, findStackFile, loadStack, parseStack, selectFunctions } from '../../stack/stack-file.js';
+import { createStackResolver } from '../../stack/stack-resolver.js';
+import { findTemplate, knownTemplates, listTemplates, templateDir } from '../../stack/templates.js';
+import { functionSettings, watchdogEnv } from '../../stack/watchdog-env.js';
 import { invocation } from '../../cli/commands/invoke.js';
-import { createFunction } from '../../cli/commands/new.js';
+import { createFunction } from '../../stack/new-function.js';
 import { consoleSteps, matchesOutput } from './readme-blocks.js';
 
 const TEMPLATES = ['bash', 'node', 'node-http', 'python3'];
@@ -48,8 +50,8 @@ t.test('parseStack reports every problem, naming the function and key', async (t
     '  d: just a string',
   ].join('\n'), 's.yml', TEMPLATES)), [
     'functions.bad.name: invalid function name, expected letters, digits, - and _ (starting with a letter or digit)',
-    'functions.a.environmnet: unknown key (known: lang, handler, environment, image; ignored locally: labels, annotations, secrets, limits, requests, constraints, build_args, build_options, namespace, readonly_root_filesystem, skip_build)',
-    'functions.a.lang: unknown template "rust" (installed: bash, node, node-http, python3)',
+    'functions.a.environmnet: unknown key (known: lang, handler, environment, environment_file, fprocess, image; ignored locally: labels, annotations, secrets, limits, requests, constraints, build_args, build_options, namespace, readonly_root_filesystem, skip_build)',
+    'functions.a.lang: unknown template "rust" (known: bash, node, node-http, python3; a project\'s own go in template/<lang>/ beside the stack file)',
     'functions.b.lang: required, one of bash, node, node-http, python3',
     'functions.b.handler: required, the folder of the function\'s code relative to the stack file',
     'functions.c.environment.no-dash: not a valid variable name',
@@ -58,16 +60,91 @@ t.test('parseStack reports every problem, naming the function and key', async (t
     'functions.d: expected a map with lang and handler',
   ]);
   const err = (() => { try { parseStack('functions: {a: {lang: x, handler: y}}', 'my.yml', ['bash']); } catch (e) { return e as StackError; } })();
-  t.equal(err?.code, 'STACK_INVALID');
-  t.equal(err?.message, 'my.yml: functions.a.lang: unknown template "x" (installed: bash)');
+  t.equal(err?.code, 'STACK_ERR_INVALID');
+  t.equal(err?.status, 400);
+  t.equal(err?.message, 'my.yml: functions.a.lang: unknown template "x" (known: bash; a project\'s own go in template/<lang>/ beside the stack file)');
+});
+
+t.test('expandVariables: ${VAR} and ${VAR:-default} as faas-cli expands them, before the YAML is read', async (t) => {
+  const env = { TAG: '1.2', EMPTY: '', USER: 'ada' };
+  t.same(expandVariables('image: fn:${TAG}\nuser: ${USER}\nnone: "${NOPE}"\n', env), { text: 'image: fn:1.2\nuser: ada\nnone: ""\n', problems: [] });
+  t.equal(expandVariables('${EMPTY:-dflt} ${NOPE:-dflt} ${EMPTY-dflt} ${NOPE-dflt} ${TAG:-dflt}', env).text, 'dflt dflt  dflt 1.2', ':- for unset or empty, - for unset only');
+  t.equal(expandVariables("fprocess: sh -c 'echo $HOME $$ $${TAG}'", env).text, "fprocess: sh -c 'echo $HOME $$ ${TAG}'", 'bare $VAR stays for the function; $${ is a literal ${');
+  t.same(expandVariables('a: ${TAG\nb: ${1x}\nc: ${X:?must}\n', env).problems, [
+    'line 1: ${TAG has no closing }',
+    'line 2: ${1x}: expected ${VAR} or ${VAR:-default}',
+    'line 3: ${X:?must}: expected ${VAR} or ${VAR:-default}',
+  ]);
+  const stack = parseStack('functions:\n  ${NAME:-fn}:\n    lang: bash\n    handler: ./${DIR}\n    environment: {tag: "${TAG}"}\n', '/p/stack.yaml', TEMPLATES, { env: { DIR: 'src', TAG: '7' } });
+  t.same(stack.functions, [{ name: 'fn', lang: 'bash', handler: '/p/src', environment: { tag: '7' } }], 'the whole text is expanded: keys, paths, values');
+  t.same(problems(() => parseStack('functions:\n  a: {lang: bash, handler: ${H\n', 's.yml', TEMPLATES)), ['line 2: ${H has no closing }']);
+});
+
+t.test('environment_file and fprocess: files in order, then environment, then fprocess', async (t) => {
+  const files: Record<string, string> = {
+    '/p/common.yml': 'environment:\n  level: common\n  shared: from-common\n  n: 1\n',
+    '/p/env/plain.yaml': 'level: plain\nflag: true\n',
+    '/p/bad.yml': 'environment:\n  ok: 1\n  "no-dash": 2\n  list: [1]\n',
+    '/p/list.yml': '- a\n',
+  };
+  const readFile = (path: string): string => {
+    if (files[path] === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return files[path]!;
+  };
+  const text = [
+    'functions:',
+    '  a:',
+    '    lang: bash',
+    '    handler: ./a',
+    '    environment_file: [common.yml, env/plain.yaml]',
+    '    environment: {level: inline, fprocess: from-environment}',
+    `    fprocess: bash -c 'echo "a b"'`,
+  ].join('\n');
+  const [fn] = parseStack(text, '/p/stack.yml', TEMPLATES, { readFile }).functions;
+  t.same(fn?.environment, { level: 'inline', shared: 'from-common', n: '1', flag: 'true', fprocess: `bash -c 'echo "a b"'` });
+  t.equal(fn?.fprocess, `bash -c 'echo "a b"'`);
+  t.same(problems(() => parseStack([
+    'functions:',
+    '  a: {lang: bash, handler: ./a, environment_file: [missing.yml, bad.yml, list.yml]}',
+    '  b: {lang: bash, handler: ./b, environment_file: common.yml, fprocess: "python3 \'open"}',
+    '  c: {lang: bash, handler: ./c, fprocess: [1]}',
+  ].join('\n'), '/p/stack.yml', TEMPLATES, { readFile })), [
+    'functions.a.environment_file[0] (missing.yml): cannot read /p/missing.yml (ENOENT)',
+    'functions.a.environment_file[1] (bad.yml).no-dash: not a valid variable name',
+    'functions.a.environment_file[1] (bad.yml).list: expected a string, number or boolean, got [1]',
+    'functions.a.environment_file[2] (list.yml): expected an environment: map of NAME: value in /p/list.yml',
+    'functions.b.environment_file: expected a list of YAML file names, relative to the stack file',
+    `functions.b.fprocess: expected a closing ' quote, got "python3 'open"`,
+    'functions.c.fprocess: expected a command line, got [1]',
+  ]);
+});
+
+t.test('findStackFile: the one given, else stack.yaml, else stack.yml', async (t) => {
+  const dir = t.testdir({ both: { 'stack.yaml': '', 'stack.yml': '' }, yml: { 'stack.yml': '' }, none: {} });
+  t.equal(findStackFile('my.yml', join(dir, 'none')), 'my.yml');
+  t.equal(findStackFile(undefined, join(dir, 'both')), 'stack.yaml');
+  t.equal(findStackFile(undefined, join(dir, 'yml')), 'stack.yml');
+  t.throws(() => findStackFile(undefined, join(dir, 'none')), { code: 'STACK_ERR_INVALID', message: /^stack\.yaml or stack\.yml: no stack file in .*none: name one, or create stack\.yaml/ });
+});
+
+t.test("a project's template/<lang>/ comes before the built-in template of the same name", async (t) => {
+  const dir = t.testdir({
+    template: { python3: { Dockerfile: 'FROM x\n', 'template.yml': 'fprocess: python3 index.py\n' }, mine: { Dockerfile: 'FROM x\n' }, 'not-one': { 'README.md': '' } },
+  });
+  t.same(findTemplate('python3', dir), { lang: 'python3', dir: join(dir, 'template', 'python3'), source: 'project' });
+  t.same(findTemplate('bash', dir), { lang: 'bash', dir: templateDir('bash'), source: 'built-in' });
+  t.equal(findTemplate('not-one', dir), undefined, 'a folder without a Dockerfile is no template');
+  t.equal(findTemplate('../template/mine', dir), undefined);
+  t.same(knownTemplates(dir), ['bash', 'mine', 'node', 'node-http', 'python3']);
+  t.same(knownTemplates(join(dir, 'template', 'mine')), TEMPLATES, 'no template/ folder: the built-in ones');
 });
 
 t.test('loadStack checks handler folders; selectFunctions names unknown functions', async (t) => {
   const dir = t.testdir({ 'stack.yml': 'functions:\n  a: {lang: bash, handler: ./a}\n  b: {lang: bash, handler: ./b}\n', a: { 'handler.sh': 'cat\n' } });
-  t.same(problems(() => loadStack(join(dir, 'stack.yml'), TEMPLATES)), [`functions.b.handler: no such folder ${join(dir, 'b')}`]);
-  t.same(problems(() => loadStack(join(dir, 'none.yml'), TEMPLATES)), ['cannot read the stack file (ENOENT)']);
+  t.same(problems(() => loadStack(join(dir, 'stack.yml'), {})), [`functions.b.handler: no such folder ${join(dir, 'b')}`]);
+  t.same(problems(() => loadStack(join(dir, 'none.yml'), {})), ['cannot read the stack file (ENOENT)']);
   mkdirSync(join(dir, 'b'));
-  const stack = loadStack(join(dir, 'stack.yml'), TEMPLATES);
+  const stack = loadStack(join(dir, 'stack.yml'), {});
   t.same(selectFunctions(stack, []).map((f) => f.name), ['a', 'b']);
   t.same(selectFunctions(stack, ['b']).map((f) => f.name), ['b']);
   t.same(problems(() => selectFunctions(stack, ['zz'])), ['no function "zz" (the stack has a, b)']);
@@ -102,11 +179,12 @@ t.test('createFunction copies the skeleton and refuses what would overwrite', as
 
 t.test('assemble: template files + handler in function/, cleaned first, .whippet never copied into itself', async (t) => {
   const dir = t.testdir({ 'stack.yml': 'functions:\n  self: {lang: bash, handler: .}\n', 'handler.sh': 'cat\n', 'package.json': '{"dependencies":{"left-pad":"1"}}' });
-  const stack = loadStack(join(dir, 'stack.yml'), TEMPLATES);
+  const stack = loadStack(join(dir, 'stack.yml'), {});
   const fn = stack.functions[0]!;
   mkdirSync(join(dir, '.whippet', 'build', 'self', 'function'), { recursive: true });
   writeFileSync(join(dir, '.whippet', 'build', 'self', 'stale.txt'), 'old');
-  const built = assemble(stack, fn, templateDir('bash')!);
+  const built = assemble(stack, fn, {});
+  t.same(built.template, { lang: 'bash', dir: templateDir('bash'), source: 'built-in' });
   t.equal(built.folder, join(dir, '.whippet', 'build', 'self'));
   t.notOk(existsSync(join(built.folder, 'stale.txt')), 'the folder was emptied first');
   t.ok(existsSync(join(built.folder, 'index.sh')));
@@ -116,7 +194,9 @@ t.test('assemble: template files + handler in function/, cleaned first, .whippet
   t.equal(built.dockerEnv['fprocess'], 'bash index.sh');
   t.match(built.warnings, [/self: package.json lists dependencies but .* has no node_modules/]);
   writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a=$HOME\n');
-  t.throws(() => readDockerfileEnv(built.folder), { code: 'DOCKERFILE_INVALID', message: /Dockerfile: ENV a=\$HOME: bare values may not contain/ });
+  t.same(readDockerfileEnv(built.folder, { HOME: '/home/me' }), { a: '/home/me', fprocess: 'bash index.sh' }, '$HOME from the base environment; fprocess from template.yml when the Dockerfile sets none');
+  writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a="open\n');
+  t.throws(() => readDockerfileEnv(built.folder), { code: 'STACK_ERR_DOCKERFILE', message: /Dockerfile: ENV a="open: an unterminated double quote at column 8$/ });
 });
 
 t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', async (t) => {
@@ -129,21 +209,27 @@ t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', a
   t.same(env, { PATH: '/bin', exec_timeout: '30s', metrics_port: '0', TMPDIR: '/mine', mode: 'serializing', read_timeout: '5s', port: '0' });
   const http = watchdogEnv({ base: {}, dockerfile: { mode: 'http', upstream_url: 'http://127.0.0.1:3000' }, stack: { http_upstream_url: 'x' }, tmpDir: '/t', upstreamPort: 4321 });
   t.equal(http['upstream_url'], 'http://127.0.0.1:4321');
+  t.equal(http['http_port'], '4321', 'a port up picks is told to the process too');
+  t.equal(http['PORT'], '4321');
   t.equal(http['http_upstream_url'], undefined);
-  t.ok(isHttpMode({ mode: ' http ' }));
-  t.notOk(isHttpMode({}));
-  t.equal(functionLimit({ max_inflight: '4' }), 4);
-  t.equal(functionLimit({ max_inflight: '0' }), undefined);
-  t.equal(functionLimit({}), undefined);
+  const set = watchdogEnv({ base: {}, dockerfile: { mode: 'http', upstream_url: 'http://127.0.0.1:5000' }, stack: {}, tmpDir: '/t' });
+  t.equal(set['upstream_url'], 'http://127.0.0.1:5000', 'without a picked port the Dockerfile\'s stays');
+  t.equal(set['http_port'], undefined);
+  const fork = { fprocess: 'cat' };
+  t.equal(functionSettings({ ...fork, mode: ' http ', upstream_url: 'http://127.0.0.1:3000' }).mode, 'http');
+  t.equal(functionSettings(fork).mode, 'serializing');
+  t.equal(functionSettings({ ...fork, max_inflight: '4' }).maxInflight, 4);
+  t.equal(functionSettings(fork).maxInflight, 0);
+  t.equal(functionSettings({ ...fork, http_upstream_url: 'http://127.0.0.1:5000' }).upstreamUrl?.port, '5000', 'the watchdog\'s alias counts');
+  t.equal(functionSettings({ mode: 'static' }).mode, 'static', 'static mode needs no fprocess');
+  const refused = (error: () => unknown): readonly string[] | undefined => { try { error(); } catch (err) { if (err instanceof ConfigError) return err.problems; throw err; } return undefined; };
+  t.match(refused(() => functionSettings({ ...fork, mode: 'fast', max_inflight: '-1', exec_timeout: 'soon' })), [
+    /^mode \(env mode\): expected one of/, /^exec_timeout \(env exec_timeout\): expected a duration/, /^max_inflight \(env max_inflight\): expected a whole number/,
+  ], 'every value is checked by the watchdog\'s own table');
+  t.same(refused(() => functionSettings({ mode: 'streaming' })), ['fprocess: required when mode is streaming; set it with ENV fprocess in the Dockerfile, fprocess: in template.yml, or fprocess: in the stack']);
 });
 
-t.test('log lines: split, tagged, listening port found', async (t) => {
-  const lines: string[] = [];
-  const s = lineSplitter((l) => lines.push(l));
-  s.push('a\nb');
-  s.push('c\n\nd');
-  s.flush();
-  t.same(lines, ['a', 'bc', '', 'd']);
+t.test('log lines: tagged, listening port found', async (t) => {
   t.equal(tagLine('fn', '{"time":"t","msg":"x"}'), '{"function":"fn","time":"t","msg":"x"}');
   t.equal(tagLine('fn', '{not json'), '[fn] {not json');
   t.equal(tagLine('fn', 'plain'), '[fn] plain');

@@ -69,7 +69,7 @@ export async function startUp(t: Test, cwd: string, args: string[], env: Record<
   });
   const port = Number(/router http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)![1]);
   const watchdogs: Record<string, number> = {};
-  for (const m of stdout.matchAll(/^ {2}(\S+) +http:\/\/\S+ +\(\S+, watchdog \S+, pid (\d+)\)$/gm)) watchdogs[m[1]!] = Number(m[2]);
+  for (const line of stdout.matchAll(/^ {2}(\S+) +http:\/\/\S+ +\(.+?, watchdog \S+, pid (\d+)\)$/gm)) watchdogs[line[1]!] = Number(line[2]);
   for (const p of descendants(child.pid!)) started.add(p);
   return { child, pid: child.pid!, url: `http://127.0.0.1:${port}`, port, stdout: () => stdout, stderr: () => stderr, watchdogs, exited, stop };
 }

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse as parseYaml, stringify } from 'yaml';
-import { dockerfileEnv, parseDockerfile } from '../../cli/stack/dockerfile.js';
+import { dockerfileEnv, parseDockerfile } from '../../stack/dockerfile.js';
 import { runWhippet, startUp } from '../cli/up-process.js';
 
 const KEYS = ['fprocess', 'mode', 'read_timeout', 'write_timeout', 'exec_timeout', 'upstream_url', 'greeting'];

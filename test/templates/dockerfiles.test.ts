@@ -6,12 +6,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../../common/duration.js';
-import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, splitCommand, type Instruction } from './dockerfile.js';
+import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, type Instruction } from '../../stack/dockerfile.js';
+import { splitCommand } from '../../watchdog/command.js';
 import { REPO, TEMPLATES } from './support.js';
 
 const BASE = 'ghcr.io/whippet/whippet:latest';
 
-t.test('parser: continuations, comments, ENV forms, COPY flags, fprocess splitting', async (t) => {
+t.test('parser: continuations, comments, ENV forms, COPY flags', async (t) => {
   const ins = parseDockerfile('# c\nFROM x AS b\nRUN a \\\n  # inner comment\n  && b\n\nenv k=v\n');
   t.same(ins, [
     { keyword: 'FROM', args: 'x AS b', line: 2 },
@@ -20,14 +21,26 @@ t.test('parser: continuations, comments, ENV forms, COPY flags, fprocess splitti
   ]);
   t.throws(() => parseDockerfile('RUN a \\\n'), /ends inside a continued line/);
   t.same(parseEnvArgs('a=1 b="two words" c=\'$lit\' d="q\\"x" e='), [['a', '1'], ['b', 'two words'], ['c', '$lit'], ['d', 'q"x'], ['e', '']]);
-  t.throws(() => parseEnvArgs('fprocess node index.js'), /legacy/);
-  t.throws(() => parseEnvArgs('a=$HOME'), /may not contain/);
-  t.throws(() => parseEnvArgs('a="open'), /unterminated/);
-  t.throws(() => parseEnvArgs('a="x"y'), /blank after the closing quote/);
-  t.same(dockerfileEnv(parseDockerfile('FROM a\nENV x=1\nFROM b\nENV y=2 z=3\nENV y=4\n')), { y: '4', z: '3' });
+  t.same(parseEnvArgs('fprocess node index.js'), [['fprocess', 'node index.js']], 'the legacy form: the value is the rest of the line');
+  t.same(parseEnvArgs('NAME  "John  Doe" jr'), [['NAME', 'John  Doe jr']], 'legacy: quotes removed, blanks kept');
+  t.same(parseEnvArgs('PATH=$PATH:/home/app/.local/bin', { PATH: '/usr/bin:/bin' }), [['PATH', '/usr/bin:/bin:/home/app/.local/bin']]);
+  t.same(parseEnvArgs('a=${X} b=${U:-dflt} c=${X:+set} d=${U:+set} e="$X y" f=\'$X\' g=\\$X h=$ i=${E-unset} j=${E:-empty}', { X: 'x', E: '' }),
+    [['a', 'x'], ['b', 'dflt'], ['c', 'set'], ['d', ''], ['e', 'x y'], ['f', '$X'], ['g', '$X'], ['h', '$'], ['i', ''], ['j', 'empty']]);
+  t.throws(() => parseEnvArgs('a="open'), /^ENV a="open: an unterminated double quote at column 8$/);
+  t.throws(() => parseEnvArgs("a='open"), /an unterminated single quote/);
+  t.throws(() => parseEnvArgs('a=${X'), /an unterminated \$\{X/);
+  t.throws(() => parseEnvArgs('a=${X?}'), /only \$\{VAR:-word\} and \$\{VAR:\+word\} are read/);
+  t.throws(() => parseEnvArgs('a=1 b c'), /expected key=value \(the legacy "ENV key value" form holds one variable\)/);
+  t.throws(() => parseEnvArgs('lonely'), /ENV lonely has no value/);
+  t.throws(() => parseEnvArgs('1a=2'), /expected a variable name/);
+  // Only the final stage counts; each ENV expands with what came before it (within one instruction too),
+  // ARG defaults and the base environment; ENV wins over an ARG of the same name.
+  t.same(dockerfileEnv(parseDockerfile([
+    'FROM watchdog AS wd', 'ENV x=1', 'FROM python:3-alpine', 'ARG ADDON=pkg', 'ARG y=from-arg',
+    'ENV y=2 z=3', 'ENV y=4 w=$y', 'ENV PATH=$PATH:/home/app/.local/bin', 'ENV from_arg=$ADDON', 'ENV legacy_y $y and more',
+  ].join('\n')), { PATH: '/bin' }), { y: '4', z: '3', w: '2', PATH: '/bin:/home/app/.local/bin', from_arg: 'pkg', legacy_y: '4 and more' });
   t.same(copySources('--from=build --chown=app /src/dist ./dist/'), { flags: { from: 'build', chown: 'app' }, sources: ['/src/dist'], dest: './dist/' });
   t.same(copySources('["a b", "c"]'), { flags: {}, sources: ['a b'], dest: 'c' });
-  t.same(splitCommand(`python3 "my script.py" 'x y' z`), ['python3', 'my script.py', 'x y', 'z']);
 });
 
 const byKeyword = (ins: readonly Instruction[], k: string) => ins.filter((x) => x.keyword === k);

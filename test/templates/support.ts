@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dockerfileEnv, parseDockerfile, splitCommand } from './dockerfile.js';
+import { dockerfileEnv, parseDockerfile } from '../../stack/dockerfile.js';
+import { splitCommand } from '../../watchdog/command.js';
 
 /** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

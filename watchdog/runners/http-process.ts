@@ -11,7 +11,7 @@ import type { RunnerDeps } from './types.js';
 const MIN_RESTART_DELAY_MS = 100;
 const MAX_RESTART_DELAY_MS = 5000;
 /** A process that ran this long counts as healthy: the next failure restarts it at the first delay again. */
-const STABLE_RUN_MS = 10_000;
+export const STABLE_RUN_MS = 10_000;
 /** How often to try the upstream port until it accepts a connection. */
 const PROBE_INTERVAL_MS = 50;
 /** After SIGTERM, how long the process may take to exit before the group gets SIGKILL. */

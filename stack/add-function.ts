@@ -2,7 +2,7 @@
 // and formatting survive; a missing file is created with the OpenFaaS header.
 
 import { isMap, parseDocument } from 'yaml';
-import { StackError } from './stack-file.js';
+import { StackError } from './errors.js';
 
 const NEW_STACK = `# whippet stack file (OpenFaaS stack.yml form). \`whippet up\` runs it locally;
 # \`whippet build\` assembles .whippet/build/<name>/ for \`docker build\`.

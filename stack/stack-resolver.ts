@@ -1,7 +1,7 @@
 // The router's view of a local stack: function name → the URL of its watchdog right now. A restarted
 // watchdog listens on a new port, and the supervisor updates the entry, so the router follows it.
 
-import type { FunctionEntry, FunctionResolver } from '../../router/resolver.js';
+import type { FunctionEntry, FunctionResolver } from '../router/resolver.js';
 
 export interface StackResolver extends FunctionResolver {
   set(name: string, url: URL): void;
@@ -16,7 +16,7 @@ export function createStackResolver(): StackResolver {
     list: () => list,
     set(name, url) {
       map.set(name, url);
-      list = Object.freeze([...map].map(([n, u]) => Object.freeze({ name: n, url: u })));
+      list = Object.freeze([...map].map(([entryName, entryUrl]) => Object.freeze({ name: entryName, url: entryUrl })));
     },
   };
 }
