@@ -1,9 +1,13 @@
-// `whippet build`: .whippet/build/<name>/ = the template's files + the handler copied into function/.
-// The same folder is the `docker build` context and what `whippet up` runs, so both run the same thing.
+// `whippet build`: .whippet/build/<name>/ = the template's files + the handler copied into function/,
+// the `docker build` context. `whippet up` assembles the same files into .whippet/up/<name>/ (up-folder.ts)
+// and runs them there, so both run the same thing; the folders are separate so that a build while up runs
+// never pulls a folder out from under a running watchdog, and the dependencies up installs for a local
+// run never end up in an image's context. Either folder is filled under a fresh name beside it, then
+// renamed in place: nothing ever sees a half-copied folder.
 // The template is the project's own template/<lang>/ when there is one, else whippet's.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { dockerfileEnv, parseDockerfile } from './dockerfile.js';
 import { DockerfileError, StackError } from './errors.js';
@@ -15,7 +19,7 @@ export function stateDir(stack: Stack): string {
   return join(stack.dir, '.whippet');
 }
 
-/** The build folder of one function. */
+/** The build folder of one function (`whippet build`'s, the docker build context). */
 function buildFolder(stack: Stack, fn: StackFunction): string {
   return join(stateDir(stack), 'build', fn.name);
 }
@@ -26,27 +30,35 @@ export interface BuiltFunction {
   readonly template: TemplateChoice;
   /** The ENV of the folder's Dockerfile (final stage, later lines winning), fprocess from template.yml when it sets none. */
   readonly dockerEnv: Readonly<Record<string, string>>;
-  /** Things that work in the image but may not locally (dependencies not installed). */
-  readonly warnings: readonly string[];
+  /** up only: the folder its pip install went to, first on the watchdog's PYTHONPATH. */
+  readonly pythonPath?: string;
 }
 
 type Variables = Readonly<Record<string, string | undefined>>;
 
 /**
- * Assemble one function's build folder from a clean slate. `baseEnv` is what the Dockerfile's `$VAR`
- * reads beyond its own ENV lines (the environment the function will run in).
+ * Assemble one function's build folder: filled under a fresh name, then swapped in. `baseEnv` is what
+ * the Dockerfile's `$VAR` reads beyond its own ENV lines (the environment the function will run in).
  */
-export function assemble(stack: Stack, fn: StackFunction, baseEnv: Variables): BuiltFunction {
+export function assemble(stack: Stack, fn: StackFunction, baseEnv: Variables, folder: string = buildFolder(stack, fn)): BuiltFunction {
+  const template = templateOf(stack, fn);
+  replaceFolder(folder, (fresh) => copyFunction(stack, fn, template, fresh));
+  return { fn, folder, template, dockerEnv: readDockerfileEnv(folder, baseEnv) };
+}
+
+/** The template a function of a loaded stack runs with. */
+export function templateOf(stack: Stack, fn: StackFunction): TemplateChoice {
   const template = findTemplate(fn.lang, stack.dir);
   // loadStack checked every lang against the same folders; a template removed since is a new problem.
   if (template === undefined) throw new StackError(stack.file, [`functions.${fn.name}.lang: the template ${JSON.stringify(fn.lang)} is gone`]);
-  const templateDir = template.dir;
-  const folder = buildFolder(stack, fn);
+  return template;
+}
+
+/** The template's files (its function/ skeleton aside) and the handler as function/, into an empty `folder`. */
+export function copyFunction(stack: Stack, fn: StackFunction, template: TemplateChoice, folder: string): void {
   const state = stateDir(stack);
-  rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder, { recursive: true });
-  for (const entry of readdirSync(templateDir)) {
-    if (entry !== 'function') cpSync(join(templateDir, entry), join(folder, entry), { recursive: true });
+  for (const entry of readdirSync(template.dir)) {
+    if (entry !== 'function') cpSync(join(template.dir, entry), join(folder, entry), { recursive: true });
   }
   // A handler folder may contain the stack's own .whippet/ (handler: .): never copy it into itself.
   // Entry by entry, because cpSync refuses a destination inside its source even with a filter.
@@ -54,7 +66,27 @@ export function assemble(stack: Stack, fn: StackFunction, baseEnv: Variables): B
   for (const entry of readdirSync(fn.handler)) {
     if (resolve(fn.handler, entry) !== state) cpSync(join(fn.handler, entry), join(folder, 'function', entry), { recursive: true });
   }
-  return { fn, folder, template, dockerEnv: readDockerfileEnv(folder, baseEnv), warnings: dependencyWarnings(fn, join(folder, 'function')) };
+}
+
+/**
+ * Replace `target` by a folder `fill` makes under a fresh name beside it (same file system, so the
+ * renames are cheap). The old folder is renamed aside, the new one renamed in, then the old one removed:
+ * the path is missing for the moment between two renames, never half-filled. `fill` may take what it
+ * keeps from the old folder (up's installed dependencies) before it goes.
+ */
+export function replaceFolder(target: string, fill: (fresh: string, old: string | undefined) => void): void {
+  mkdirSync(dirname(target), { recursive: true });
+  const fresh = mkdtempSync(join(dirname(target), `.${basename(target)}.new-`));
+  try {
+    fill(fresh, existsSync(target) ? target : undefined);
+  } catch (err) {
+    rmSync(fresh, { recursive: true, force: true });
+    throw err;
+  }
+  const old = existsSync(target) ? fresh.replace(/\.new-([^/]*)$/, '.old-$1') : undefined;
+  if (old !== undefined) renameSync(target, old);
+  renameSync(fresh, target);
+  if (old !== undefined) rmSync(old, { recursive: true, force: true });
 }
 
 /**
@@ -84,39 +116,24 @@ function templateFprocess(file: string): string | undefined {
   }
 }
 
-function dependencyWarnings(fn: StackFunction, fnDir: string): string[] {
-  const out: string[] = [];
-  const manifest = join(fnDir, 'package.json');
-  if (existsSync(manifest)) {
-    const deps = (JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    if (Object.keys(deps).length > 0 && !existsSync(join(fnDir, 'node_modules'))) {
-      out.push(`${fn.name}: package.json lists dependencies but ${fn.handler} has no node_modules; run npm install there for local runs (the image installs them)`);
-    }
-  }
-  const requirements = join(fnDir, 'requirements.txt');
-  if (existsSync(requirements) && statSync(requirements).size > 0 && readFileSync(requirements, 'utf8').split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#'))) {
-    out.push(`${fn.name}: requirements.txt lists packages; local runs use the python3 on PATH, so pip install them there (the image installs them)`);
-  }
-  return out;
-}
-
 /** Path for messages: relative to the cwd when that is shorter. */
 export function shown(path: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, path);
   return rel === '' ? '.' : rel.startsWith('..') && rel.length > path.length ? path : rel;
 }
 
-/** `whippet build`: the named functions' folders (all when none); returns what to print and the warnings. */
-export function buildStack(file: string | undefined, names: readonly string[], env: Variables): { out: string; warnings: string[] } {
+/**
+ * `whippet build`: the named functions' folders (all when none); returns what to print. Dependencies
+ * are left to the image build (the template's Dockerfile installs them), so nothing is installed here.
+ */
+export function buildStack(file: string | undefined, names: readonly string[], env: Variables): string {
   const stack = loadStack(findStackFile(file), env);
   const lines: string[] = [];
-  const warnings: string[] = [];
   for (const fn of selectFunctions(stack, names)) {
     const built = assemble(stack, fn, env);
-    warnings.push(...built.warnings);
     lines.push(`${fn.name}: ${shown(built.folder)}/ (${templateLabel(built.template)})`, `  docker build -t ${fn.image ?? `${fn.name}:latest`} ${shown(built.folder)}`);
   }
-  return { out: `${lines.join('\n')}\n`, warnings };
+  return `${lines.join('\n')}\n`;
 }
 
 /** How `up` and `build` name a function's template: the lang, and the folder when it is the project's own. */

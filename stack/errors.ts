@@ -7,7 +7,9 @@ export type StackErrorCode =
   | 'STACK_ERR_INVALID'
   | 'STACK_ERR_DOCKERFILE'
   | 'STACK_ERR_WATCHDOG_START'
-  | 'STACK_ERR_NEW_REFUSED';
+  | 'STACK_ERR_NEW_REFUSED'
+  | 'STACK_ERR_BUSY'
+  | 'STACK_ERR_PORT_IN_USE';
 
 // The statuses say whose fault it is, as an HTTP client would read them: 400 for what the user wrote
 // (stack file, Dockerfile, arguments), 500 for a function that would not start.
@@ -48,3 +50,17 @@ export class NewFunctionError extends LocalStackError {
   }
 }
 
+
+/** Another `whippet up` owns this stack (its lock, .whippet/up.lock, names a live process). */
+export class StackBusyError extends LocalStackError {
+  constructor(readonly pid: number, url: string | undefined, lock: string) {
+    super('STACK_ERR_BUSY', `another whippet up (pid ${pid}${url === undefined ? '' : `, router ${url}`}) runs this stack; stop it first (Ctrl-C there, or kill ${pid}). Lock: ${lock}`, 409);
+  }
+}
+
+/** The router's port is taken; nothing was built or started. */
+export class PortInUseError extends LocalStackError {
+  constructor(readonly port: number, host: string, options?: ErrorOptions) {
+    super('STACK_ERR_PORT_IN_USE', `port ${port} on ${host} is in use (by another whippet up or another program); pick another with --port`, 409, options);
+  }
+}

@@ -1,15 +1,18 @@
-// `whippet up` without the printing: build every function, start one supervised watchdog each, then
-// the router with its in-process worker on the sqlite queue under .whippet/, all in this process.
-// Watchdogs first, so calls left in the queue by the last run find their functions when the worker starts.
+// `whippet up` without the printing: take the stack's lock and check the port (before anything is
+// touched), make every function's up folder, start one supervised watchdog each, then the router with its
+// in-process worker on the sqlite queue under .whippet/, all in this process. Watchdogs first, so calls
+// left in the queue by the last run find their functions when the worker starts.
 
 import { join } from 'node:path';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { startRouter, type RunningRouter } from '../router/main.js';
 import type { Logger } from '../common/log.js';
-import { assemble, shown, stateDir, templateLabel } from './build-folder.js';
+import { shown, stateDir, templateLabel } from './build-folder.js';
 import { localFunctions, type LocalFunction } from './local-function.js';
 import { findStackFile, loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
+import { prepareUpFolder } from './up-folder.js';
+import { acquireUpLock, checkPortFree, type UpLock } from './up-lock.js';
 
 export interface LocalStackOptions {
   /** The stack file; undefined: stack.yaml, else stack.yml, in the cwd. */
@@ -38,12 +41,24 @@ export interface LocalStack {
 }
 
 const WATCHDOG_STOP_GRACE_MS = 10_000;
+/** The router's interface under `up`. */
+const HOST = '127.0.0.1';
 
 /** Build and start everything; on a failure whatever started is stopped again before the error is thrown. */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const stack = loadStack(findStackFile(opts.stackFile), opts.env);
-  const built = stack.functions.map((fn) => assemble(stack, fn, opts.env));
-  for (const fn of built) for (const warning of fn.warnings) opts.log.warn(warning);
+  const lock = acquireUpLock(stack, opts.log);
+  try {
+    await checkPortFree(opts.port, HOST);
+    return await startLocked(stack, opts, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock): Promise<LocalStack> {
+  const built = stack.functions.map((fn) => prepareUpFolder(stack, fn, opts.env));
   const state = stateDir(stack);
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
@@ -58,16 +73,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     await Promise.all(functions.map((fn) => fn.supervisor.start()));
     const router: RunningRouter = await startRouter(config, {
-      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: '127.0.0.1',
+      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST,
     });
+    lock.listening(router.url);
     let stopped: Promise<void> | undefined;
     return {
       stack, url: router.url, port: router.port, queue: config.queue, functions,
       stop: () => (stopped ??= (async () => {
         await router.drain('SIGTERM');
         await stopFunctions();
+        lock.release();
       })()),
-      kill: () => { for (const f of functions) f.supervisor.killNow(); },
+      kill: () => { for (const f of functions) f.supervisor.killNow(); lock.release(); },
     };
   } catch (err) {
     await stopFunctions();

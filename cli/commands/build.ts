@@ -8,18 +8,18 @@ interface BuildArgs { file?: string; names?: string[] }
 
 export const command = {
   command: 'build [names..]',
-  describe: 'assemble the build folder (template + handler) of each function, for docker build and whippet up',
+  describe: 'assemble the build folder (template + handler) of each function: the docker build context',
   builder: (parser: Argv) => parser
     .positional('names', { type: 'string', array: true, describe: 'functions to build (default: all in the stack file)' })
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file', defaultDescription: 'stack.yaml, else stack.yml' })
-    .epilog('Each folder is .whippet/build/<name>/ beside the stack file, emptied first. The base image is\n'
-      + 'ghcr.io/whippet/whippet:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
+    .epilog('Each folder is .whippet/build/<name>/ beside the stack file, made afresh under another name and then\n'
+      + 'swapped in (a running `whippet up` runs from .whippet/up/ and is not disturbed). Dependencies are left to\n'
+      + 'the image build. The base image is ghcr.io/whippet/whippet:latest; pick another with\n'
+      + 'docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
 };
 
 /** A stack or Dockerfile it cannot use is a LocalStackError: one line, exit 1 (cli/errors.ts). */
 export function run(argv: BuildArgs): number {
-  const built = buildStack(argv.file, argv.names ?? [], process.env);
-  for (const warning of built.warnings) process.stderr.write(`warning: ${warning}\n`);
-  process.stdout.write(built.out);
+  process.stdout.write(buildStack(argv.file, argv.names ?? [], process.env));
   return 0;
 }

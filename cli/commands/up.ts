@@ -1,4 +1,5 @@
-// `whippet up [stack.yml]`: the local stack in one command. Builds each function's folder, runs one
+// `whippet up [stack.yml]`: the local stack in one command. Takes the stack's lock, checks the port,
+// makes each function's folder, runs one
 // supervised watchdog per function and the router (with its in-process worker) on --port, prints the
 // URLs, and on Ctrl-C/SIGTERM stops the router first (accepted async calls stay queued), then the functions.
 
@@ -31,8 +32,10 @@ export const command = {
     .option('port', { alias: 'p', type: 'string', default: '8080', describe: 'router port (0 = a free one, printed)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log lines of up, the router and the watchdogs (stderr)' })
     .epilog([
-      'Each function runs from .whippet/build/<name>/ (as `whippet build` makes it) with its Dockerfile\'s ENV',
-      'plus the stack\'s `environment` (later wins), on a free port; a watchdog that dies is restarted.',
+      'One up per stack: .whippet/up.lock names the up that runs it, and a second one exits 1, as does a taken',
+      '--port; both are checked before anything is built. Each function runs from .whippet/up/<name>/ (the files',
+      '`whippet build` puts in .whippet/build/<name>/, which build may remake while up runs) with its Dockerfile\'s',
+      'ENV plus the stack\'s `environment` (later wins), on a free port; a watchdog that dies is restarted.',
       'Router settings (upstream_timeout, max_inflight, retry_http_codes, ...) are read from the environment as',
       'for `whippet router`; the queue is sqlite:.whippet/queue.db beside the stack file unless `queue` is set.',
     ].join('\n')),

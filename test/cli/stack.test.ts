@@ -1,7 +1,7 @@
 // Unit tests of the stack machinery: parsing and validation, adding a function (comments kept), the
 // build folder, the watchdog environment's precedence, log-line tagging, invoke's URL, the README parser.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError } from '../../common/options.js';
@@ -177,7 +177,7 @@ t.test('createFunction copies the skeleton and refuses what would overwrite', as
   t.notOk(existsSync(join(dir, 'f3')), 'nothing was written for a refusal');
 });
 
-t.test('assemble: template files + handler in function/, cleaned first, .whippet never copied into itself', async (t) => {
+t.test('assemble: template files + handler in function/, made afresh, .whippet never copied into itself', async (t) => {
   const dir = t.testdir({ 'stack.yml': 'functions:\n  self: {lang: bash, handler: .}\n', 'handler.sh': 'cat\n', 'package.json': '{"dependencies":{"left-pad":"1"}}' });
   const stack = loadStack(join(dir, 'stack.yml'), {});
   const fn = stack.functions[0]!;
@@ -186,13 +186,14 @@ t.test('assemble: template files + handler in function/, cleaned first, .whippet
   const built = assemble(stack, fn, {});
   t.same(built.template, { lang: 'bash', dir: templateDir('bash'), source: 'built-in' });
   t.equal(built.folder, join(dir, '.whippet', 'build', 'self'));
-  t.notOk(existsSync(join(built.folder, 'stale.txt')), 'the folder was emptied first');
+  t.notOk(existsSync(join(built.folder, 'stale.txt')), 'the old folder was replaced');
+  t.same(readdirSync(join(dir, '.whippet', 'build')), ['self'], 'nothing left beside it (the fresh folder was renamed in, the old one removed)');
   t.ok(existsSync(join(built.folder, 'index.sh')));
   t.equal(readFileSync(join(built.folder, 'function', 'handler.sh'), 'utf8'), 'cat\n');
   t.notOk(existsSync(join(built.folder, 'function', '.whippet')), 'the stack\'s own .whippet is not copied');
   t.same(built.dockerEnv, readDockerfileEnv(templateDir('bash')!));
   t.equal(built.dockerEnv['fprocess'], 'bash index.sh');
-  t.match(built.warnings, [/self: package.json lists dependencies but .* has no node_modules/]);
+  t.notOk(existsSync(join(built.folder, 'function', 'node_modules')), 'build installs no dependencies: the image build does');
   writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a=$HOME\n');
   t.same(readDockerfileEnv(built.folder, { HOME: '/home/me' }), { a: '/home/me', fprocess: 'bash index.sh' }, '$HOME from the base environment; fprocess from template.yml when the Dockerfile sets none');
   writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a="open\n');

@@ -41,7 +41,7 @@ t.test('new + up + invoke for every template, with the Dockerfile ENV and the st
   const up = await startUp(t, dir, ['stack.yml']);
   for (const lang of Object.keys(HANDLERS)) {
     const name = `fn-${lang}`;
-    const folder = join(dir, '.whippet', 'build', name);
+    const folder = join(dir, '.whippet', 'up', name);
     const docker = dockerfileEnv(parseDockerfile(readFileSync(join(folder, 'Dockerfile'), 'utf8')));
     t.equal(readFileSync(join(folder, 'function', HANDLERS[lang]!.file), 'utf8'), HANDLERS[lang]!.code, `${name}: the handler is in the build folder`);
     const res = await runWhippet(['invoke', name, '--gateway', up.url], { input: 'ignored' });
