@@ -6,7 +6,7 @@
 // renamed in place: nothing ever sees a half-copied folder.
 // The template is the project's own template/<lang>/ when there is one, else whippet's.
 
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { dockerfileEnv, parseDockerfile } from './dockerfile.js';
@@ -75,14 +75,26 @@ export function copyFunction(stack: Stack, fn: StackFunction, template: Template
  * keeps from the old folder (up's installed dependencies) before it goes.
  */
 export function replaceFolder(target: string, fill: (fresh: string, old: string | undefined) => void): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const fresh = mkdtempSync(join(dirname(target), `.${basename(target)}.new-`));
+  const fresh = freshFolderFor(target);
   try {
     fill(fresh, existsSync(target) ? target : undefined);
   } catch (err) {
     rmSync(fresh, { recursive: true, force: true });
     throw err;
   }
+  swapIn(fresh, target);
+}
+
+/** An empty folder beside `target` (same file system) to fill and then swapIn. */
+export function freshFolderFor(target: string): string {
+  mkdirSync(dirname(target), { recursive: true });
+  const fresh = mkdtempSync(join(dirname(target), `.${basename(target)}.new-`));
+  chmodSync(fresh, 0o755); // mkdtemp's 0700 would be the folder's mode for good
+  return fresh;
+}
+
+/** Put `fresh` (from freshFolderFor) where `target` is: old one renamed aside, new one in, old one removed. */
+export function swapIn(fresh: string, target: string): void {
   const old = existsSync(target) ? fresh.replace(/\.new-([^/]*)$/, '.old-$1') : undefined;
   if (old !== undefined) renameSync(target, old);
   renameSync(fresh, target);

@@ -61,7 +61,7 @@ export function localFunctions(built: readonly BuiltFunction[], opts: LocalFunct
     const supervisor = new Supervisor({
       name, cwd: fn.folder, command: opts.watchdogCommand, log: opts.log, output: opts.output,
       env: async () => watchdogEnv({
-        base: opts.env, dockerfile: fn.dockerEnv, stack: fn.fn.environment, tmpDir,
+        base: opts.env, dockerfile: fn.dockerEnv, stack: fn.fn.environment, tmpDir, pythonPath: fn.pythonPath,
         // A fresh port at each start: the last process may still hold the old one for a moment.
         upstreamPort: upstream.kind === 'picked' ? await freePort() : undefined,
       }),

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { startRouter, type RunningRouter } from '../router/main.js';
 import type { Logger } from '../common/log.js';
-import { shown, stateDir, templateLabel } from './build-folder.js';
+import { shown, stateDir, templateLabel, type BuiltFunction } from './build-folder.js';
+import type { InstallContext } from './dependencies.js';
 import { localFunctions, type LocalFunction } from './local-function.js';
 import { findStackFile, loadStack, type Stack } from './stack-file.js';
 import { createStackResolver } from './stack-resolver.js';
@@ -58,7 +59,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 }
 
 async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock): Promise<LocalStack> {
-  const built = stack.functions.map((fn) => prepareUpFolder(stack, fn, opts.env));
+  // One after another: installs share the machine and the network.
+  const built: BuiltFunction[] = [];
+  const installs: InstallContext = { stack, env: opts.env, log: opts.log };
+  for (const fn of stack.functions) built.push(await prepareUpFolder(installs, fn));
   const state = stateDir(stack);
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);

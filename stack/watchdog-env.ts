@@ -16,17 +16,25 @@ export interface WatchdogEnvParts {
   readonly tmpDir: string;
   /** For `mode=http` when nobody set upstream_url: the free port `up` picked for its process. */
   readonly upstreamPort?: number;
+  /** Where up's pip install went: first on PYTHONPATH, before any the Dockerfile or the stack sets. */
+  readonly pythonPath?: string | undefined;
 }
 
 /**
  * base < local defaults (own TMPDIR, metrics off: the default 8081 would clash) < Dockerfile ENV <
- * stack environment < what `up` must control (an ephemeral port; in http mode, the upstream port it picked).
+ * stack environment < what `up` must control (an ephemeral port; in http mode, the upstream port it picked;
+ * its pip install folder in front of PYTHONPATH).
  */
 export function watchdogEnv(parts: WatchdogEnvParts): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parts.base)) if (value !== undefined) env[key] = value;
   Object.assign(env, { TMPDIR: parts.tmpDir, metrics_port: '0' }, parts.dockerfile, parts.stack);
   env['port'] = '0';
+  if (parts.pythonPath !== undefined) {
+    // As an image's `pip install --target` folder with `ENV PYTHONPATH=$PYTHONPATH:<folder>`, but first:
+    // a path the Dockerfile names inside the image does not exist here.
+    env['PYTHONPATH'] = env['PYTHONPATH'] === undefined || env['PYTHONPATH'] === '' ? parts.pythonPath : `${parts.pythonPath}:${env['PYTHONPATH']}`;
+  }
   if (parts.upstreamPort !== undefined) {
     // The watchdog proxies to upstream_url; the process learns its port from http_port (OpenFaaS's
     // node templates) or PORT (the common convention of web frameworks).

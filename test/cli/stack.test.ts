@@ -200,6 +200,15 @@ t.test('assemble: template files + handler in function/, made afresh, .whippet n
   t.throws(() => readDockerfileEnv(built.folder), { code: 'STACK_ERR_DOCKERFILE', message: /Dockerfile: ENV a="open: an unterminated double quote at column 8$/ });
 });
 
+t.test('watchdogEnv: up\'s pip folder goes first on PYTHONPATH, before the Dockerfile\'s and the stack\'s', async (t) => {
+  const env = (dockerfile: Record<string, string>, stack: Record<string, string> = {}): string | undefined =>
+    watchdogEnv({ base: { PYTHONPATH: '/base' }, dockerfile, stack, tmpDir: '/t', pythonPath: '/p/.whippet/deps/f/python' })['PYTHONPATH'];
+  t.equal(env({}), '/p/.whippet/deps/f/python:/base');
+  t.equal(env({ PYTHONPATH: ':/home/app/python' }), '/p/.whippet/deps/f/python::/home/app/python', 'an image path kept after it (it may exist here too)');
+  t.equal(env({ PYTHONPATH: '/img' }, { PYTHONPATH: '' }), '/p/.whippet/deps/f/python', 'an empty one set in the stack: only up\'s');
+  t.equal(watchdogEnv({ base: { PYTHONPATH: '/base' }, dockerfile: {}, stack: {}, tmpDir: '/t' })['PYTHONPATH'], '/base', 'no pip folder: left alone');
+});
+
 t.test('watchdogEnv: base < defaults < Dockerfile < stack < what up controls', async (t) => {
   const env = watchdogEnv({
     base: { PATH: '/bin', exec_timeout: '1s', metrics_port: '9', unset: undefined },
