@@ -1,0 +1,81 @@
+// watch() for the jetstream queue: a KV watch on the records bucket (new values only, no initial
+// snapshot), running only while somebody watches. Every router, worker and machine writes the same
+// bucket, so every change is seen. KV keeps only the new value: the previous status comes from what
+// this watcher saw last of the key (null for a call that looks freshly accepted).
+
+import { KvWatchInclude } from '@nats-io/kv';
+import type { NatsLink } from './jetstream-link.js';
+import { decodeEnvelope } from './jetstream-envelope.js';
+import type { CallChange } from './queue.js';
+import type { CallStatus } from './record.js';
+
+/** Keys whose last status is remembered; beyond it the oldest are forgotten. */
+const REMEMBERED = 10_000;
+/** Wait between tries while NATS is away or the watch could not be opened. */
+const RETRY_MS = 1_000;
+
+/** The watchers of one jetstream queue: one KV watch while there is at least one. */
+export class JetStreamWatch {
+  private readonly subscribers = new Set<(change: CallChange) => void>();
+  private readonly last = new Map<string, CallStatus>();
+  private stopWatch: (() => void) | null = null;
+  private running = false;
+  /** Settles once the current run's first KV watch is open (or its first try failed: it keeps trying). */
+  private opened: Promise<void> = Promise.resolve();
+
+  constructor(private readonly link: NatsLink) {}
+
+  /** Start following changes; resolves with the unsubscribe once the KV watch is open. */
+  async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
+    this.subscribers.add(onChange);
+    if (!this.running) {
+      this.running = true;
+      this.opened = new Promise((resolve) => { void this.run(resolve); });
+    }
+    await this.opened;
+    return () => {
+      this.subscribers.delete(onChange);
+      if (this.subscribers.size === 0) { this.running = false; this.stopWatch?.(); }
+    };
+  }
+
+  private async run(opened: () => void): Promise<void> {
+    while (this.running && !this.link.closed) {
+      const conn = this.link.conn;
+      try {
+        if (conn === null) throw new Error('not connected yet');
+        const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+        this.stopWatch = () => watch.stop();
+        if (!this.running) watch.stop();
+        opened();
+        for await (const entry of watch) {
+          if (entry.operation !== 'PUT') continue;
+          this.emit(decodeEnvelope(entry.value, false).record);
+        }
+      } catch {
+        opened(); // NATS away or the watch failed: the caller goes on, this loop tries again below
+      } finally {
+        this.stopWatch = null;
+      }
+      if (this.running && !this.link.closed) await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+    }
+    this.running = false;
+  }
+
+  private emit(record: CallChange['record'] & object): void {
+    const known = this.last.get(record.id);
+    const fresh = record.status === 'queued' && record.round === 0 && record.attempts.length === 0;
+    const previous = known ?? (fresh ? null : record.status);
+    this.last.delete(record.id);
+    this.last.set(record.id, record.status);
+    if (this.last.size > REMEMBERED) this.last.delete(this.last.keys().next().value!);
+    const change: CallChange = { id: record.id, functionName: record.functionName, status: record.status, previous, record };
+    for (const fn of this.subscribers) {
+      try {
+        fn(change);
+      } catch {
+        // one watcher's bug must not stop the others
+      }
+    }
+  }
+}
