@@ -22,6 +22,9 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_CALL_NOT_FOUND'
   | 'ROUTER_ERR_CALL_STATE'
   | 'ROUTER_ERR_BAD_QUERY'
+  // The dashboard (router/ui/errors.ts).
+  | 'ROUTER_ERR_CROSS_SITE'
+  | 'ROUTER_ERR_UI_NOT_BUILT'
   | 'ROUTER_ERR_INTERNAL';
 
 /** Base class: `code` is stable and documented, `status` is the HTTP mapping. */

@@ -17,6 +17,7 @@ import type { FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
 import { handleSystemFunctions, sendJson } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
+import type { UiMount } from './ui/dashboard.js';
 
 /** The async half plugs in here: it answers /async-function/* and reports whether its queue is reachable. */
 export interface AsyncHook {
@@ -39,6 +40,8 @@ export interface RouterDeps {
   readonly credentials?: BasicCredentials;
   readonly async?: AsyncHook;
   readonly systemRoutes?: SystemRoutes;
+  /** The dashboard at /ui/ (router/ui/dashboard.ts), behind the same auth as /system. */
+  readonly ui?: UiMount;
 }
 
 export type RouterServerConfig = Pick<RouterConfig,
@@ -66,6 +69,7 @@ export function createRouter(config: RouterServerConfig, deps: RouterDeps): Rout
   const credentials = deps.credentials ?? (config.basicAuth ? loadBasicAuth(config.secretMountPath) : undefined);
   const systemCtx = { resolver: deps.resolver, stats, functionNamespace: config.functionNamespace };
   const log = deps.log;
+  const ui = deps.ui?.({ resolver: deps.resolver, stats, metrics });
 
   const invokeSync = (req: IncomingMessage, res: ServerResponse, match: InvocationRoute): void => {
     const upstream = deps.resolver.resolve(match.name);
@@ -109,6 +113,10 @@ export function createRouter(config: RouterServerConfig, deps: RouterDeps): Rout
         if (deps.async === undefined) throw new AsyncDisabledError();
         return deps.async.handle(req, res, match);
       case 'system': return handleSystem(req, res, match.path, match.query);
+      case 'ui':
+        if (credentials !== undefined && !checkBasicAuth(req.headers.authorization, credentials)) throw new UnauthorizedError();
+        if (ui === undefined) throw new NotFoundError('/ui');
+        return ui.handle(req, res, match.path, match.query);
       case 'healthz': {
         onlyGet(req);
         const queueOk = deps.async === undefined ? undefined : await deps.async.healthy().catch(() => false);
@@ -162,6 +170,7 @@ export function createRouter(config: RouterServerConfig, deps: RouterDeps): Rout
     }),
     async close(graceMs = 0) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      ui?.close(); // live views would otherwise hold the close until graceMs
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), graceMs);
       try {

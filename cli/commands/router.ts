@@ -10,6 +10,7 @@ import { ASYNC_ROUTER_OPTIONS } from '../../router/async/options.js';
 import { ROUTER_OPTIONS, loadRouterConfig, type RouterConfig } from '../../router/config.js';
 import { createResolver, type FunctionResolver } from '../../router/resolver.js';
 import { createRouter, type RouterDeps } from '../../router/server.js';
+import { createDashboard } from '../../router/ui/dashboard.js';
 import type { Logger } from '../../common/log.js';
 import { setExitCode } from '../run.js';
 
@@ -18,7 +19,7 @@ import { setExitCode } from '../run.js';
  * async_worker=false, an in-process worker. The pool and registry it returns are shared with the router.
  */
 async function buildAsync(config: RouterConfig, resolver: FunctionResolver, log: Logger, argv: Record<string, unknown>):
-  Promise<Pick<RouterDeps, 'async' | 'systemRoutes' | 'metrics' | 'dispatcher'> & { drain?: () => Promise<void>; close?: () => Promise<void> }> {
+  Promise<Pick<RouterDeps, 'async' | 'systemRoutes' | 'metrics' | 'dispatcher' | 'ui'> & { drain?: () => Promise<void>; close?: () => Promise<void> }> {
   const { asyncWorker } = loadOptions(ASYNC_ROUTER_OPTIONS, argv, process.env);
   let parts: AsyncRouterParts;
   try {
@@ -29,6 +30,7 @@ async function buildAsync(config: RouterConfig, resolver: FunctionResolver, log:
   }
   return {
     async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher,
+    ui: createDashboard({ queue: parts.queue }),
     drain: () => parts.stopWorker(config.writeTimeoutMs), close: () => parts.close(),
   };
 }

@@ -9,6 +9,8 @@ import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/buil
 import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
 import { createResolver } from '../../router/resolver.js';
 import { createRouter, type RouterServer } from '../../router/server.js';
+import { createDashboard } from '../../router/ui/dashboard.js';
+import { createLogRing } from '../../router/ui/log-ring.js';
 import type { Logger } from '../../common/log.js';
 import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
 import { freePort } from '../../common/free-port.js';
@@ -64,13 +66,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const stackResolver = createStackResolver();
   const command = opts.watchdogCommand ?? [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'];
   const limits = new Map<string, number | undefined>();
+  const logs = createLogRing(); // the dashboard's live tail of each function
   const functions = built.map((b): LocalFunction => {
     const tmpDir = join(state, 'run', b.fn.name);
     mkdirSync(tmpDir, { recursive: true });
     const settings = { ...b.dockerEnv, ...b.fn.environment };
     limits.set(b.fn.name, functionLimit(settings));
     const supervisor = new Supervisor({
-      name: b.fn.name, cwd: b.folder, command, log: opts.log, output: opts.output,
+      name: b.fn.name, cwd: b.folder, command, log: opts.log, output: (line) => { logs.add(b.fn.name, line); opts.output(line); },
       env: async () => watchdogEnv({
         base: opts.env, dockerfile: b.dockerEnv, stack: b.fn.environment, tmpDir,
         upstreamPort: isHttpMode(settings) ? await freePort() : undefined,
@@ -88,7 +91,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const resolver = createResolver(config, [stackResolver]);
     const routerLog = opts.log.child({ component: 'router' });
     parts = await buildAsyncRouter(config, resolver, routerLog, { worker: true, functionLimit: (name) => limits.get(name) });
-    router = createRouter(config, { resolver, log: routerLog, async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher });
+    router = createRouter(config, { resolver, log: routerLog, async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher, ui: createDashboard({ queue: parts.queue, logs }) });
     const { port, url } = await router.listen(config.port, '127.0.0.1');
     routerLog.info('listening', { port, url, queue: config.queue, functions: functions.map((f) => f.name).join(',') });
     let stopped: Promise<void> | undefined;
