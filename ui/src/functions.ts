@@ -10,7 +10,7 @@ import { InvokePanel } from './invoke.js';
 export interface FunctionRow {
   name: string; upstream: string; health: string; replicas: number | null; inflight: number; invocationCount: number;
   lastStatus: number | null; lastSeen: string | null;
-  window: { seconds: number; invocations: number; errorRate: number | null; p50Ms: number | null; p99Ms: number | null } | null;
+  window: { total: number; seconds: number; invocations: number; errorRate: number | null; p50Ms: number | null; p99Ms: number | null } | null;
 }
 
 export function FunctionsPage({ selected }: { selected: string | null }) {
@@ -27,7 +27,7 @@ export function FunctionsPage({ selected }: { selected: string | null }) {
     ${rows === null ? html`<p>Loading…</p>` : rows.length === 0 ? html`<p>No functions known to this router.</p>` : html`
       <div class="scroll">
         <table class="functions">
-          <caption>Last ${minutes === undefined ? '5 minutes' : duration(minutes * 1000)}: calls through this router</caption>
+          <caption>Invocations: since the router started (sync calls and async attempts); recent, errors, p50 and p99: the last ${minutes === undefined ? '5 minutes' : duration(minutes * 1000)}</caption>
           <thead><tr>
             <th scope="col">Function</th><th scope="col">Health</th><th scope="col">Replicas</th><th scope="col">In flight</th>
             <th scope="col">Invocations</th><th scope="col">Recent</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th>
@@ -38,7 +38,7 @@ export function FunctionsPage({ selected }: { selected: string | null }) {
               <td><span class=${`badge health-${r.health}`}>${r.health}</span></td>
               <td>${r.replicas ?? '—'}</td>
               <td>${r.inflight}</td>
-              <td>${r.invocationCount}</td>
+              <td>${r.window?.total ?? r.invocationCount}</td>
               <td>${r.window?.invocations ?? 0}</td>
               <td>${percent(r.window?.errorRate)}</td>
               <td>${duration(r.window?.p50Ms)}</td>

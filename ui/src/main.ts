@@ -64,4 +64,6 @@ function page(route: Route) {
   }
 }
 
-render(html`<${App} />`, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the "Loading…" placeholder
+render(html`<${App} />`, root);

@@ -25,7 +25,7 @@ export function QueuePage() {
   const x = samples.map((s) => s.at / 1000);
   return html`
     <h1>Queue <span class="muted">(${info.queue})</span></h1>
-    <p class="summary" aria-live="polite">${last === undefined ? 'Waiting for the first sample…'
+    <p class="summary" aria-live="polite" data-samples=${samples.length}>${last === undefined ? 'Waiting for the first sample…'
       : `${last.queued} queued · ${last.running} running · ${last.deadLetters} dead letters`}</p>
     <${Chart} title="Depth" data=${[x, samples.map((s) => s.queued), samples.map((s) => s.running), samples.map((s) => s.deadLetters)]}
       series=${[['queued', '#2f6fdf'], ['running', '#e09b16'], ['dead letters', '#c93a3a']]} />
