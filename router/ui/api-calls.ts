@@ -65,8 +65,9 @@ async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: Re
     else send(stream, c);
   }));
   const send = (s: EventStream, c: CallChange): void => {
-    // A call that leaves the filtered statuses is still sent, marked, so the page can drop it.
-    s.send('call', { ...viewCall(c.record!, false), matches: statuses === null || statuses.has(c.status) });
+    // The record as it is now (changes between two reads arrive as one state). A call that left the
+    // filtered statuses is still sent, marked, so the page can drop it.
+    s.send('call', { ...viewCall(c.record!, false), matches: statuses === null || statuses.has(c.record!.status) });
   };
   let records;
   try {

@@ -6,6 +6,8 @@ import type { RouterMetrics } from '../metrics.js';
 
 /** What the functions page shows of the last minutes. */
 export interface FunctionWindow {
+  /** Every invocation since the router started (sync and async attempts), whatever the window. */
+  readonly total: number;
   readonly seconds: number;
   readonly invocations: number;
   /** Share of completed calls that answered 5xx or failed to answer (0..1); null without calls. */
@@ -83,7 +85,7 @@ function windowOf(now: Counts, before: Counts | undefined, seconds: number): Fun
   const bounds = [...now.buckets.keys()].sort((a, b) => a - b);
   const cumulative = bounds.map((le) => (now.buckets.get(le) ?? 0) - (before?.buckets.get(le) ?? 0));
   return {
-    seconds: Math.round(seconds), invocations,
+    total: now.count, seconds: Math.round(seconds), invocations,
     errorRate: invocations > 0 ? errors / invocations : null,
     p50Ms: quantileMs(0.5, bounds, cumulative), p99Ms: quantileMs(0.99, bounds, cumulative),
   };
