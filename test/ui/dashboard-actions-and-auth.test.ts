@@ -1,6 +1,6 @@
 // The dashboard's actions and guards against a real `whippet router` in a real Chromium: a call queued
 // for a stopped function (nothing listens on its port; it waits for a retry) is cancelled from its page;
-// the action endpoint refuses requests that did not come from the page (no header, a foreign Origin or
+// a failed call is retried from its page; the action endpoint refuses requests that did not come from the page (no header, a foreign Origin or
 // Sec-Fetch-Site); with basic_auth on, the page and its API are refused without credentials and work
 // with them. A router without logs says so.
 
@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
-import { deadPort, startRouter } from '../helpers/start-router.js';
+import { deadPort, startRouter, startUpstream } from '../helpers/start-router.js';
 import { SHOTS, launch, openPage, requireBrowser } from './browser.js';
 
 async function waitRecord(url: string, id: string, ok: (r: { status: string; attempts: unknown[] }) => boolean): Promise<void> {
@@ -26,8 +26,9 @@ if (requireBrowser(t)) {
 
   t.test('a call queued for a stopped function is cancelled from its page; foreign requests are refused', async (t) => {
     const dir = t.testdir();
+    const refuses = await startUpstream(t, (_req, res) => { res.writeHead(400); res.end('no thanks'); });
     const router = await startRouter(t, {
-      functions: `stopped=http://127.0.0.1:${await deadPort()}`, queue: `sqlite:${join(dir, 'queue.db')}`,
+      functions: `stopped=http://127.0.0.1:${await deadPort()},refuses=${refuses.url}`, queue: `sqlite:${join(dir, 'queue.db')}`,
       // The first attempt fails (connection refused) and the retry waits long: the call stays queued.
       initial_retry_wait: '60s', max_retry_wait: '60s',
     });
@@ -60,6 +61,19 @@ if (requireBrowser(t)) {
     await waitRecord(router.url, callId, (r) => r.status === 'cancelled');
     t.pass('the record says cancelled');
     t.ok(await page.locator('button', { hasText: 'Cancel' }).isDisabled(), 'cancel is off once cancelled');
+
+    // A 400 is final: the call is a dead letter at once, and Retry sends it round again.
+    const failing = await request(`${router.url}/async-function/refuses`, { method: 'POST', body: 'x' });
+    const failedId = (await failing.body.json() as { callId: string }).callId;
+    await waitRecord(router.url, failedId, (r) => r.status === 'failed');
+    await page.goto(`${router.url}/ui/#/calls/${failedId}`);
+    await page.locator('[data-testid="status"]', { hasText: 'failed' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'call-failed.png'), fullPage: true });
+    await page.click('button:has-text("Retry")');
+    await page.locator('.timeline li', { hasText: 'round 1' }).waitFor();
+    t.pass('the retried round ran and is on the timeline');
+    await waitRecord(router.url, failedId, (r) => r.status === 'failed' && r.attempts.length === 2);
+    t.equal(refuses.requests.length, 2, 'the function was invoked again');
 
     await page.goto(`${router.url}/ui/#/logs`);
     await page.locator('main p', { hasText: 'whippet up' }).waitFor();
