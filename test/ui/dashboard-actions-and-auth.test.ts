@@ -1,7 +1,7 @@
 // The dashboard's actions and guards against a real `whippet router` in a real Chromium: a call queued
 // for a stopped function (nothing listens on its port; it waits for a retry) is cancelled from its page;
-// a failed call is retried from its page; the action endpoint refuses requests that did not come from the page (no header, a foreign Origin or
-// Sec-Fetch-Site); with basic_auth on, the page and its API are refused without credentials and work
+// a failed call is retried from its page; the action endpoint refuses requests that did not come from
+// the page (no header, a foreign Origin or Sec-Fetch-Site); with basic_auth on, the page and its API are refused without credentials and work
 // with them. A router without logs says so.
 
 import { writeFileSync } from 'node:fs';
