@@ -81,8 +81,14 @@ if (requireBrowser(t)) {
     await page.goto(`${ui}#/queue`);
     await page.locator('.summary', { hasText: 'queued' }).waitFor();
     t.equal(await page.locator('.chart canvas').count(), 2, 'two charts');
-    await request(`${up.url}/async-function/fail`, { method: 'POST', body: 'x' }).then((r) => r.body.dump());
-    await page.waitForFunction(() => Number(document.querySelector('.summary')?.getAttribute('data-samples')) >= 3); // lines, not dots
+    const samples = (n: number) => page.waitForFunction((n) => Number(document.querySelector('.summary')?.getAttribute('data-samples')) >= n, n);
+    await samples(1);
+    // Some traffic for the charts: echo calls succeed, the fail calls are retried.
+    for (const fn of ['echo', 'echo', 'echo', 'fail', 'echo', 'fail']) {
+      await request(`${up.url}/async-function/${fn}`, { method: 'POST', body: 'x' }).then((r) => r.body.dump());
+    }
+    await samples(4);
+    t.match(await page.locator('.summary').textContent(), /\d+ queued · \d+ running · \d+ dead letters/);
     await page.screenshot({ path: join(SHOTS, 'queue.png'), fullPage: true });
 
     await page.goto(`${ui}#/logs/echo`);
