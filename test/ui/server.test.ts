@@ -13,6 +13,7 @@ import { createRouter } from '../../router/server.js';
 import { createDashboard, type DashboardOptions } from '../../router/ui/dashboard.js';
 import { quantileMs } from '../../router/ui/function-sampler.js';
 import { createLogRing } from '../../router/ui/log-ring.js';
+import { loadAssets } from '../../router/ui/assets.js';
 import { createQueueSampler } from '../../router/ui/queue-sampler.js';
 import { makeCall } from '../queue/contract-helpers.js';
 import { startUpstream } from '../helpers/start-router.js';
@@ -81,6 +82,17 @@ t.test('/ui routes: match, redirect, page with CSP, 404 and 405', async (t) => {
   await post.body.dump();
   const info = await request(`${url}/ui/api/info`);
   t.same(await info.body.json(), { queue: null, logs: false, queueSampleMs: null });
+});
+
+t.test('a router whose page was not built says how to build it', async (t) => {
+  const { url } = await dashboard(t, { assets: loadAssets(t.testdir()) });
+  const res = await request(`${url}/ui/`);
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['x-router-error'], 'ROUTER_ERR_UI_NOT_BUILT');
+  t.match(await res.body.text(), /npm run build/);
+  const api = await request(`${url}/ui/api/functions`);
+  t.equal(api.statusCode, 200, 'the API works without the page');
+  await api.body.dump();
 });
 
 t.test('functions: counts, error rate and p50/p99 from the router histogram', async (t) => {
