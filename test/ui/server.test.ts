@@ -6,7 +6,8 @@ import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { createLogger } from '../../common/log.js';
-import { createQueue } from '../../router/queue/index.js';
+import { createQueue, type Queue } from '../../router/queue/index.js';
+import { requireNats, startNats } from '../helpers/nats-server.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { matchRoute } from '../../router/routes.js';
 import { createRouter } from '../../router/server.js';
@@ -116,9 +117,7 @@ t.test('functions: counts, error rate and p50/p99 from the router histogram', as
   t.equal(quantileMs(0.5, [0.1, Infinity], [0, 0]), null, 'no observations: no quantile');
 });
 
-t.test('calls: snapshot, then live changes fed by queue.watch, filtered; the page can act', async (t) => {
-  const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`);
-  t.teardown(() => queue.close());
+async function callsStream(t: Test, queue: Queue): Promise<void> {
   const before = makeCall({ functionName: 'a' });
   await queue.enqueue(before);
   const { url } = await dashboard(t, { queue });
@@ -153,6 +152,20 @@ t.test('calls: snapshot, then live changes fed by queue.watch, filtered; the pag
   const missing = await request(`${url}/ui/api/calls/no-such-call`);
   t.equal(missing.statusCode, 404);
   await missing.body.dump();
+}
+
+t.test('calls (sqlite): snapshot, then live changes fed by queue.watch, filtered; the page can act', async (t) => {
+  const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`);
+  t.teardown(() => queue.close());
+  await callsStream(t, queue);
+});
+
+t.test('calls (jetstream): the same through a KV watch', async (t) => {
+  if (!requireNats(t)) return;
+  const node = await startNats(t);
+  const queue = await createQueue(node.url, { name: 'ui' });
+  t.teardown(() => queue.close());
+  await callsStream(t, queue);
 });
 
 t.test('queue samples count accepts, completions, retries and dead letters', async (t) => {
