@@ -222,6 +222,16 @@ t.test('log ring: bounded per function, followed live; a closing router ends liv
   t.same(events[0]!.data.map((l: { line: string }) => l.line), ['line 3', 'line 4', 'line 5']);
   t.equal(events[1]!.data.line, 'line 6');
 
+  // A live view is idle by design: write_timeout (1 s here) must not cut it.
+  const patient = createRouter({ ...base, writeTimeoutMs: 1_000 }, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
+  const patientUrl = (await patient.listen(0, '127.0.0.1')).url;
+  t.teardown(() => patient.close());
+  const late = await readEvents(`${patientUrl}/ui/api/logs/stream?function=f`, (ev) => {
+    if (ev.length === 1) setTimeout(() => ring.add('f', 'after write_timeout'), 1_500); // waiting is the point here
+    return ev.some((e) => e.event === 'line' && e.data.line === 'after write_timeout');
+  });
+  t.equal(late.events.at(-1)!.data.line, 'after write_timeout', 'the stream outlived write_timeout');
+
   let opened!: () => void;
   const isOpen = new Promise<void>((resolve) => { opened = resolve; });
   const open = readEvents(`${url}/ui/api/logs/stream?function=f`, () => { opened(); return false; });
