@@ -8,7 +8,7 @@ import { viewCall } from '../async/call-view.js';
 import { CALL_ID_PATTERN } from '../async/call-id.js';
 import { CallNotFoundRouterError, queueToRouterError } from '../async/errors.js';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
-import type { CallChange, CallStatus, Queue } from '../queue/index.js';
+import type { CallChange, CallRecord, CallStatus, Queue } from '../queue/index.js';
 import { checkSameOrigin } from './csrf.js';
 import { sendUiJson } from './respond.js';
 import { openEventStream, type EventStream } from './sse.js';
@@ -69,7 +69,7 @@ async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: Re
     // filtered statuses is still sent, marked, so the page can drop it.
     s.send('call', { ...viewCall(c.record!, false), matches: statuses === null || statuses.has(c.record!.status) });
   };
-  let records;
+  let records: CallRecord[];
   try {
     records = await guard(() => queue.list({ limit: 100, ...filter }));
   } catch (err) {
