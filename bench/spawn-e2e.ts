@@ -1,4 +1,4 @@
-// Issue 7's end-to-end check: the watchdog with fprocess=cat under 8 connections and a 33-byte POST, per spawn
+// End-to-end: the watchdog with fprocess=cat under 8 connections and a 33-byte POST, per spawn
 // backend and mode, beside the naive node:http + child_process server. Servers are interleaved round by round
 // (fresh process each time) so that load from other work on the shared 2 cores hits every server alike.
 
@@ -48,9 +48,9 @@ const NAIVE: Server = { label: 'naive (node:http + child_process)', args: [`${DI
 
 const ALL_SERVERS: Server[] = [
   NAIVE,
-  watchdog('serializing', 'posix_spawn'),
+  watchdog('serializing', 'native'),
   watchdog('serializing', 'child_process'),
-  watchdog('streaming', 'posix_spawn'),
+  watchdog('streaming', 'native'),
   watchdog('streaming', 'child_process'),
 ];
 /**
@@ -66,7 +66,7 @@ function ceiling(): Server | string {
 }
 const CEILING = ceiling();
 
-// WHIPPET_BENCH_ONLY=posix_spawn keeps the naive baseline plus the servers whose label contains the text.
+// WHIPPET_BENCH_ONLY=native keeps the naive baseline plus the servers whose label contains the text.
 const only = process.env.WHIPPET_BENCH_ONLY;
 const SERVERS = [
   ...(only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only))),
@@ -151,7 +151,7 @@ async function compare(servers: readonly Server[], base: Record<string, string>)
 export async function benchSpawnEndToEnd(): Promise<string> {
   const shell = benchEnv();
   const imageTable = await compare(SERVERS, IMAGE_ENV);
-  const shellTable = await compare(SERVERS.filter((s) => s === NAIVE || s === CEILING || s.label.includes('posix_spawn')), shell);
+  const shellTable = await compare(SERVERS.filter((s) => s === NAIVE || s === CEILING || s.label.includes('native')), shell);
   const generatorText = wrk
     ? `\`wrk -t${WRK_THREADS} -c${CONNECTIONS}\` (C, little CPU of its own)`
     : 'bench/load.ts (undici, in the benchmark process: wrk is not installed, or WHIPPET_BENCH_LOAD=undici)';
@@ -181,7 +181,7 @@ export async function benchSpawnEndToEnd(): Promise<string> {
     imageTable,
     '',
     `In this shell's environment (LANG=${shell.LANG ?? 'unset'}${shell.LANG ? ': every `cat` loads that locale at start' : ''}), ` +
-      'the same servers on the posix_spawn path:',
+      'the same servers on the native path:',
     '',
     shellTable,
     '',

@@ -1,12 +1,12 @@
-// Spawn micro-benchmark: `cat` per spawn (write 33 bytes, read them back, wait for exit), posix_spawn addon
+// Spawn micro-benchmark: `cat` per spawn (write 33 bytes, read them back, wait for exit), native addon
 // vs child_process, sequential and 8 in flight, with this process small and then grown to ~500 MB RSS
-// (fork() copies page tables, so its cost grows with the parent; posix_spawn's should not).
+// (fork() copies page tables, so its cost grows with the parent; the addon's vfork-style spawn should not).
 
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { createChildProcessBackend } from '../watchdog/spawn/child-process.js';
 import { benchSpawnEndToEnd } from './spawn-e2e.js';
-import { loadPosixSpawn } from '../watchdog/spawn/posix-spawn.js';
+import { loadNativeBackend } from '../watchdog/spawn/native.js';
 import type { SpawnBackend } from '../watchdog/spawn/types.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, the body of the issue's load test
@@ -87,11 +87,11 @@ export async function benchSpawnCost(): Promise<string> {
   let note = '';
   try {
     backends.unshift(
-      { label: 'posix_spawn (pool thread)', backend: await loadPosixSpawn() },
-      { label: 'posix_spawn (loop thread)', backend: await loadPosixSpawn({ offLoop: false }) },
+      { label: 'native (pool thread)', backend: await loadNativeBackend() },
+      { label: 'native (loop thread)', backend: await loadNativeBackend({ offLoop: false }) },
     );
   } catch (err) {
-    note = `\n> posix_spawn backend unavailable: ${(err as Error).message}\n`;
+    note = `\n> native backend unavailable: ${(err as Error).message}\n`;
   }
   const rows: Row[] = [];
   for (const big of [false, true]) {

@@ -1,20 +1,22 @@
-// Command table and dispatch for the `whippet` CLI: wrong arguments print what was wrong and the usage, exit 2.
-// yargs costs ~200 ms and ~13 MB to import here, so the long-running commands (watchdog, router, worker)
-// parse their flags with node:util's parseArgs and load yargs only for --help or a usage error.
+// Command table and dispatch for the `whippet` CLI: each command resolves to its exit code, and the one
+// mapping in errors.ts turns what it throws into one (wrong arguments: what was wrong and the usage, exit 2).
+// yargs costs ~200 ms and ~13 MB to import here, so a command with a fast path (the watchdog, which every
+// function image starts) parses its flags with node:util's parseArgs and loads yargs only for --help or a
+// usage error.
 
 import { parseArgs } from 'node:util';
 import type { Argv, CommandModule } from 'yargs';
-import { flagName, type OptionTable } from '../common/options.js';
+import { exitCodeFor } from './errors.js';
+import type { FastPath } from './fast-path.js';
 
-/** A yargs-free start for a command: the flags it accepts and a runner that resolves to the exit code. */
-export interface FastPath {
-  readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  run(flags: Readonly<Record<string, unknown>>): Promise<number>;
-}
-
-/** What each command module exports: a yargs command whose handler calls setExitCode, and maybe a fast path. */
+/** What each command module exports: its yargs declaration, the work, and maybe a yargs-free start. */
 export interface WhippetCommand {
-  readonly command: CommandModule<object, any>;
+  /** Name, description and options; the handler is run() below, wrapped here. */
+  readonly command: Omit<CommandModule<object, any>, 'handler'>;
+  /** Do the command's work; resolves with the exit code. Throws UsageError for wrong arguments yargs cannot see. */
+  run(argv: Record<string, any>): Promise<number> | number;
+  /** How errors are prefixed: `whippet <name>` unless the command says otherwise. */
+  readonly errorPrefix?: string;
   readonly fast?: FastPath;
 }
 
@@ -29,33 +31,6 @@ const COMMANDS: Readonly<Record<string, { describe: string; load: () => Promise<
   build: { describe: 'assemble the build folder (template + handler) of each function', load: () => import('./commands/build.js') },
 };
 
-/** Set by a command handler: the process exit code once the command is done. */
-let commandExitCode = 0;
-export function setExitCode(code: number): void { commandExitCode = code; }
-
-/** parseArgs declarations for an option table: every setting is a string flag, aliases included. */
-export function fastOptions(table: OptionTable, booleans: readonly string[] = []): FastPath['options'] {
-  const out: NonNullable<FastPath['options']> = {};
-  for (const spec of Object.values(table)) {
-    for (const env of spec.env) out[flagName(env)] = { type: 'string', multiple: true };
-  }
-  for (const b of booleans) out[b] = { type: 'boolean' };
-  return out;
-}
-
-/** Fold alias flags onto the canonical flag name, as yargs does, so loadOptions sees one key. */
-export function foldAliases(table: OptionTable, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...values };
-  for (const spec of Object.values(table)) {
-    const [canonical, ...aliases] = spec.env.map(flagName);
-    for (const a of aliases) {
-      if (out[a] !== undefined && out[canonical!] === undefined) out[canonical!] = out[a];
-      delete out[a];
-    }
-  }
-  return out;
-}
-
 /** Run the CLI with `args` (no node/script prefix); resolves to the process exit code. */
 export async function runCli(args: readonly string[], scriptName = 'whippet'): Promise<number> {
   const name = args[0];
@@ -64,17 +39,46 @@ export async function runCli(args: readonly string[], scriptName = 'whippet'): P
   let loaded: WhippetCommand | undefined;
   if (spec !== undefined && !wantsHelp) {
     loaded = await spec.load();
-    if (loaded.fast !== undefined) {
+    const fast = loaded.fast;
+    if (fast !== undefined) {
       let flags: Record<string, unknown> | undefined;
       try {
-        flags = parseArgs({ args: args.slice(1), options: loaded.fast.options, strict: true, allowPositionals: false }).values;
+        flags = parseArgs({ args: args.slice(1), options: fast.options, strict: true, allowPositionals: false }).values;
       } catch {
         flags = undefined; // yargs below reports the problem with the usage text
       }
-      if (flags !== undefined) return loaded.fast.run(flags);
+      // No usage to show on this path: a command's UsageError needs yargs' text, and the fast commands throw none.
+      if (flags !== undefined) return runCommand(loaded, name!, fast.flags?.(flags) ?? flags, () => {});
     }
   }
   return runYargs(args, scriptName, name, loaded);
+}
+
+/** Run a command; any error it throws becomes its exit code through the one mapping. */
+async function runCommand(command: WhippetCommand, name: string, argv: Record<string, unknown>, showUsage: () => void): Promise<number> {
+  try {
+    return await command.run(argv);
+  } catch (err) {
+    return exitCodeFor(err, {
+      prefix: command.errorPrefix ?? `whippet ${name}`, showUsage, write: (text) => { process.stderr.write(text); },
+    });
+  }
+}
+
+/** The command's yargs module with its handler: run() through the mapping, the exit code kept in `result`. */
+function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }): CommandModule<object, any> {
+  let commandParser: Argv | undefined;
+  const builder = command.command.builder;
+  return {
+    ...command.command,
+    builder: (parser: Argv) => {
+      commandParser = parser;
+      return typeof builder === 'function' ? builder(parser) : parser.options(builder ?? {});
+    },
+    handler: async (argv) => {
+      result.exitCode = await runCommand(command, name, argv, () => commandParser?.showHelp('error'));
+    },
+  } as CommandModule<object, any>;
 }
 
 async function runYargs(args: readonly string[], scriptName: string, name: string | undefined, loaded?: WhippetCommand): Promise<number> {
@@ -95,20 +99,19 @@ async function runYargs(args: readonly string[], scriptName: string, name: strin
     if (err && err.name !== 'YError') throw err;
     usageError = msg ?? err?.message;
   });
+  const result = { exitCode: 0 };
   for (const [cmd, spec] of Object.entries(COMMANDS)) {
     if (cmd === name) {
-      const mod = loaded ?? await spec.load();
-      parser = parser.command(mod.command);
+      parser = parser.command(withHandler(loaded ?? await spec.load(), cmd, result));
     } else {
       parser = parser.command(cmd, spec.describe);
     }
   }
-  commandExitCode = 0;
   await parser.parseAsync();
   if (usageError !== undefined) {
     parser.showHelp('error');
     process.stderr.write(`\n${usageError}\n`);
     return 2;
   }
-  return commandExitCode;
+  return result.exitCode;
 }

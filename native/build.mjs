@@ -1,6 +1,6 @@
-// Compiles the posix_spawn addon (native/build/Release/whippet_spawn.node) with node-gyp.
+// Compiles the native spawn addon (native/build/Release/whippet_spawn.node) with node-gyp.
 // Runs as the package's install script, so it must never fail `npm install` / `npm ci`: on any problem it
-// prints a warning and exits 0, and the watchdog falls back to child_process (loadPosixSpawn() says why).
+// prints a warning and exits 0, and the watchdog falls back to child_process (loadNativeBackend() says why).
 // WHIPPET_SKIP_NATIVE=1 skips the compile; `npm run build:native` runs it on demand.
 
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function warn(reason) {
-  console.warn(`whippet: posix_spawn addon not built (${reason}); the watchdog will use child_process.`);
+  console.warn(`whippet: native addon not built (${reason}); the watchdog will use child_process.`);
   process.exit(0);
 }
 
@@ -36,4 +36,4 @@ if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/nod
 const result = spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit', timeout: 300_000 });
 if (result.error) warn(result.error.message);
 if (result.status !== 0) warn(`node-gyp exited with ${result.status ?? result.signal}`);
-console.log('whippet: posix_spawn addon built: native/build/Release/whippet_spawn.node');
+console.log('whippet: native addon built: native/build/Release/whippet_spawn.node');

@@ -5,9 +5,10 @@
 // Here the child runs on a buffer of the calling thread's stack, the kernel hands back a pidfd (CLONE_PIDFD:
 // no pidfd_open), and on x86_64 clone3 with CLONE_CLEAR_SIGHAND resets the handlers in the kernel.
 //
-// Tiers, chosen once per process by what the kernel (and a seccomp filter: Docker's default profile answers
-// ENOSYS to clone3) accepts: clone3 + CLONE_CLEAR_SIGHAND (x86_64, Linux 5.5+), else clone + CLONE_PIDFD
-// (Linux 5.2+, the child resets every signal itself), else -1 and the caller uses posix_spawn.
+// Methods, best first, each used when the caller's cap allows it and the kernel (and a seccomp filter: Docker's
+// default profile answers ENOSYS to clone3) accepts it, learnt once per process: clone3 + CLONE_CLEAR_SIGHAND
+// (x86_64, Linux 5.5+), else clone + CLONE_PIDFD (Linux 5.2+, the child resets every signal itself), else -1
+// and the caller uses glibc's posix_spawn.
 
 #include <errno.h>
 #include <sched.h>
@@ -15,11 +16,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "whippet.h"
+#include "whippet_clone.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -44,6 +46,8 @@ typedef struct exec_args {
   char **argv, **envp;
   const char *cwd;
   int fds[3];  // become the child's 0, 1, 2 (all above 2, so dup2 always clears CLOEXEC)
+  int die_with_parent;
+  pid_t parent;  // our pid, for the child's check after PR_SET_PDEATHSIG
   int reset_all;  // clone: every handler is still ours; clone3: only ignored signals need resetting
   uint64_t ignored;  // bit (sig - 1) for signals the parent ignores (ignored dispositions survive exec)
   int err;  // written by the child (shared memory) when its setup or exec failed
@@ -64,6 +68,14 @@ static int child_main(void *p) {
     if (a->reset_all || (a->ignored & (1ULL << (sig - 1)))) set_default(sig);
   }
   uint64_t none = 0;
+  // PDEATHSIG fires when the THREAD that made the child exits, not the process: the caller makes such children
+  // on the loop (main) thread, whose end is the process's end. If we died between the clone and the prctl, the
+  // signal will never come: we were already reparented, so getppid() is no longer us; end here then. (The exec
+  // of a set-user-ID or file-capability program clears the setting; a function process is not one.)
+  if (a->die_with_parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto fail;
+    if (getppid() != a->parent) syscall(SYS_exit_group, 127);
+  }
   if (setpgid(0, 0) != 0) goto fail;
   for (int i = 0; i < 3; i++)
     if (dup2(a->fds[i], i) < 0) goto fail;
@@ -107,9 +119,14 @@ __asm__(
     ".size whippet_clone3, .-whippet_clone3\n");
 #endif
 
-enum { TIER_UNKNOWN, TIER_CLONE3, TIER_CLONE, TIER_NONE };
-static int tier = TIER_UNKNOWN;  // racy but benign: every thread that looks computes the same answer
+// The best method this kernel allows; only ever lowered, when a method is refused as a whole.
+#if defined(__x86_64__)
+static int allowed = METHOD_CLONE3;
+#else
+static int allowed = METHOD_CLONE;
+#endif
 static uint64_t ignored_signals;
+static int ignored_read;  // racy but benign: every thread that looks computes the same answer
 
 // The signals this process ignores, read once: Node ignores SIGPIPE and SIGXFSZ at start-up and nothing in the
 // watchdog ignores others later; those two are reset whatever the reading says.
@@ -124,10 +141,10 @@ static uint64_t read_ignored(void) {
   return set;
 }
 
-// One clone of the current tier; returns the pid, or -errno.
+// One clone by method `t`; returns the pid, or -errno.
 static long clone_once(int t, exec_args *a, int *pidfd, char *stack) {
 #if defined(__x86_64__)
-  if (t == TIER_CLONE3) {
+  if (t == METHOD_CLONE3) {
     struct clone_args_v0 ca;
     memset(&ca, 0, sizeof ca);
     ca.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLEAR_SIGHAND;
@@ -149,36 +166,30 @@ static long clone_once(int t, exec_args *a, int *pidfd, char *stack) {
   return saved;
 }
 
-// The best tier allowed by WHIPPET_CLONE (clone3 | clone | off; for tests and troubleshooting), read once.
-static int first_tier(void) {
-  ignored_signals = read_ignored();
-  const char *cap = getenv("WHIPPET_CLONE");
-#if defined(__x86_64__)
-  int best = TIER_CLONE3;
-#else
-  int best = TIER_CLONE;
-#endif
-  if (cap != NULL && strcmp(cap, "clone") == 0) return TIER_CLONE;
-  if (cap != NULL && strcmp(cap, "off") == 0) return TIER_NONE;
-  return best;
-}
+static int weaker(int a, int b) { return a > b ? a : b; }
 
-int clone_exec(const char *path, char **argv, char **envp, const char *cwd, const int fds[3], pid_t *pid, int *pidfd) {
+int clone_exec(const char *path, char **argv, char **envp, const child_setup *setup, spawn_method cap, pid_t *pid,
+               int *pidfd) {
   char stack[CHILD_STACK] __attribute__((aligned(64)));
-  exec_args a = {.path = path, .argv = argv, .envp = envp, .cwd = cwd, .fds = {fds[0], fds[1], fds[2]}};
-  int t = __atomic_load_n(&tier, __ATOMIC_ACQUIRE);
-  if (t == TIER_UNKNOWN) t = first_tier();
+  exec_args a = {.path = path, .argv = argv, .envp = envp, .cwd = setup->cwd,
+                 .fds = {setup->fds[0], setup->fds[1], setup->fds[2]},
+                 .die_with_parent = setup->die_with_parent, .parent = getpid()};
+  if (!__atomic_load_n(&ignored_read, __ATOMIC_ACQUIRE)) {
+    ignored_signals = read_ignored();
+    __atomic_store_n(&ignored_read, 1, __ATOMIC_RELEASE);
+  }
   a.ignored = ignored_signals;
+  int t = weaker(__atomic_load_n(&allowed, __ATOMIC_ACQUIRE), (int)cap);
   long r = -1;
-  while (t != TIER_NONE) {
+  while (t != METHOD_POSIX_SPAWN) {
     *pidfd = -1;
     a.err = 0;
     r = clone_once(t, &a, pidfd, stack);
     if (r != -ENOSYS && r != -EINVAL && r != -EPERM) break;
-    t = t == TIER_CLONE3 ? TIER_CLONE : TIER_NONE;  // refused as a whole (old kernel, seccomp): for good
+    t++;  // refused as a whole (old kernel, seccomp): for good
+    __atomic_store_n(&allowed, weaker(__atomic_load_n(&allowed, __ATOMIC_ACQUIRE), t), __ATOMIC_RELEASE);
   }
-  __atomic_store_n(&tier, t, __ATOMIC_RELEASE);
-  if (t == TIER_NONE) return -1;
+  if (t == METHOD_POSIX_SPAWN) return -1;
   if (r < 0) return (int)-r;  // EAGAIN, ENOMEM: no child
   if (a.err != 0) {  // the child could not exec: it has exited with 127; reap it
     while (waitpid((pid_t)r, NULL, 0) < 0 && errno == EINTR) {}
@@ -190,17 +201,20 @@ int clone_exec(const char *path, char **argv, char **envp, const char *cwd, cons
   return 0;
 }
 
-const char *clone_method(void) {
-  if (__atomic_load_n(&tier, __ATOMIC_ACQUIRE) == TIER_UNKNOWN) {
-    // A child that cannot exec (empty path: ENOENT) settles the tier without running anything.
-    char *argv[] = {"", NULL}, *envp[] = {NULL};
-    int fds[3] = {0, 1, 2}, pidfd = -1;
-    pid_t pid;
-    clone_exec("", argv, envp, NULL, fds, &pid, &pidfd);
-  }
-  switch (__atomic_load_n(&tier, __ATOMIC_ACQUIRE)) {
-    case TIER_CLONE3: return "clone3";
-    case TIER_CLONE: return "clone";
+spawn_method clone_method(spawn_method cap) {
+  // A child that cannot exec (empty path: ENOENT) settles what this kernel allows without running anything.
+  char *argv[] = {"", NULL}, *envp[] = {NULL};
+  child_setup setup = {.cwd = NULL, .fds = {0, 1, 2}};
+  int pidfd = -1;
+  pid_t pid;
+  if (cap != METHOD_POSIX_SPAWN) clone_exec("", argv, envp, &setup, cap, &pid, &pidfd);
+  return (spawn_method)weaker(__atomic_load_n(&allowed, __ATOMIC_ACQUIRE), (int)cap);
+}
+
+const char *method_name(spawn_method method) {
+  switch (method) {
+    case METHOD_CLONE3: return "clone3";
+    case METHOD_CLONE: return "clone";
     default: return "posix_spawn";
   }
 }

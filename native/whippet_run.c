@@ -1,9 +1,9 @@
-// whippet_run: one function invocation driven from C. The child is spawned (posix_spawn, own process group),
+// whippet_run: one function invocation driven from C. The child is spawned (whippet_spawn.c, own process group),
 // its pipes are read and written here through libuv poll handles, and JS hears about it through a handful of
 // events instead of three net.Socket streams: in buffered mode a whole serializing request is one spawn, one
 // stdin write and one callback with the exit status and the output.
 //
-// Exports (added to whippet_spawn's):
+// Exports (registered by whippet_addon.c):
 //   init(dispatch)  dispatch(type, a, b, c) is called with the run's handle object as `this`:
 //     EV_ERROR (1, errno)                     the spawn failed (only when spawned off the loop)
 //     EV_DATA  (2, stream 1|2, Buffer)        output of an emitted stream
@@ -18,6 +18,7 @@
 // EV_DONE is never dropped: when the buffered output cannot be handed over (out of memory, or larger than a
 // Buffer may be), it comes with an errno (a number) in place of the Buffer.
 // lingerMs >= 0 also bounds an emitted, uncombined stderr: it is cut (EV_END) lingerMs after the exit.
+// The linger clock of an emitted output stops while it is paused and starts over on resume.
 // After exit the group gets SIGKILL before the child is reaped (its pid, hence its pgid, cannot be reused yet).
 
 #include <errno.h>
@@ -28,10 +29,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "whippet.h"
+#include "whippet_run.h"
 
 enum { EV_ERROR = 1, EV_DATA = 2, EV_END = 3, EV_DRAIN = 4, EV_DONE = 5 };
-enum { F_OFF_LOOP = 1, F_EMIT = 2, F_COMBINE = 4 };
 
 #define READ_CHUNK 65536
 #define STDIN_HIGH_WATER 65536
@@ -379,7 +379,7 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
     c->linger.data = c;
     c->linger_init = 1;
     c->pending++;
-    uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
+    if (!(c->paused && (c->flags & F_EMIT))) uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
   }
 }
 
@@ -388,8 +388,10 @@ static void on_exit_(uv_poll_t *h, int status, int events) {
 // Pool thread or loop thread; touches no JS.
 static void spawn_call(call *c) {
   // Combined output: one pipe for stdout and stderr, so the response has them in the order they were written.
-  c->err = spawn_with_pidfd(c->file, c->argv_block->vec, c->envp, c->cwd, c->fds, (c->flags & F_COMBINE) != 0,
-                            &c->pid, &c->pidfd);
+  spawn_request req = {.file = c->file, .argv = c->argv_block->vec, .envp = c->envp, .cwd = c->cwd,
+                       .merge_stderr = (c->flags & F_COMBINE) != 0,
+                       .die_with_parent = (c->flags & F_DIE_WITH_PARENT) != 0, .cap = cap_of(c->flags)};
+  c->err = spawn_with_pidfd(&req, c->fds, &c->pid, &c->pidfd);
   if (c->err != 0) return;
   // The loop writes stdin before it polls it, so that end must not block. The output ends need nothing here:
   // uv_poll_init makes its fd non-blocking, and they are only read once polled. A fresh pipe has no other
@@ -510,7 +512,7 @@ static napi_value number(napi_env env, double v) {
   return r;
 }
 
-static napi_value js_init(napi_env env, napi_callback_info info) {
+napi_value js_init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value fn;
   instance *inst;
@@ -523,7 +525,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value js_prepare(napi_env env, napi_callback_info info) {
+napi_value js_prepare(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], result;
   uint32_t count;
@@ -547,7 +549,7 @@ static napi_value js_prepare(napi_env env, napi_callback_info info) {
 }
 
 // run(file, argvBlock, envBlock, extra, extraCount, cwd, flags, lingerMs, handle)
-static napi_value js_run(napi_env env, napi_callback_info info) {
+napi_value js_run(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value args[9];
   instance *inst;
@@ -628,7 +630,7 @@ fail:
   goto nomem;
 }
 
-static napi_value js_write(napi_env env, napi_callback_info info) {
+napi_value js_write(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
   instance *inst;
@@ -678,7 +680,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
-static napi_value js_end(napi_env env, napi_callback_info info) {
+napi_value js_end(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value id;
   instance *inst;
@@ -697,6 +699,9 @@ static void set_paused(call *c, int paused) {
   if (c->spawning || !(c->flags & F_EMIT)) return;
   if (c->out_fd >= 0) paused ? uv_poll_stop(&c->out_poll) : uv_poll_start(&c->out_poll, UV_READABLE, on_out);
   if (c->err_fd >= 0) paused ? uv_poll_stop(&c->err_poll) : uv_poll_start(&c->err_poll, UV_READABLE, on_err);
+  // The linger bounds an escaped holder of the pipes, not a slow client: its clock stops while the output is
+  // held back (what is left in the pipe would be cut unread) and starts over once it flows again.
+  if (c->linger_init) paused ? uv_timer_stop(&c->linger) : uv_timer_start(&c->linger, on_linger, (uint64_t)c->linger_ms, 0);
 }
 
 static napi_value pause_or_resume(napi_env env, napi_callback_info info, int paused) {
@@ -709,10 +714,10 @@ static napi_value pause_or_resume(napi_env env, napi_callback_info info, int pau
   return NULL;
 }
 
-static napi_value js_pause(napi_env env, napi_callback_info info) { return pause_or_resume(env, info, 1); }
-static napi_value js_resume(napi_env env, napi_callback_info info) { return pause_or_resume(env, info, 0); }
+napi_value js_pause(napi_env env, napi_callback_info info) { return pause_or_resume(env, info, 1); }
+napi_value js_resume(napi_env env, napi_callback_info info) { return pause_or_resume(env, info, 0); }
 
-static napi_value js_kill(napi_env env, napi_callback_info info) {
+napi_value js_kill(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value id;
   instance *inst;
@@ -750,26 +755,4 @@ void run_cleanup(instance *inst) {
     // The env is going away with its references; nothing may call into it any more.
     inst->dispatch = NULL;
   }
-}
-
-napi_status run_init(napi_env env, napi_value exports, instance *inst) {
-  static const struct { const char *name; napi_callback cb; } fns[] = {
-      {"init", js_init}, {"prepare", js_prepare}, {"run", js_run},       {"write", js_write},
-      {"end", js_end},   {"pause", js_pause},     {"resume", js_resume}, {"kill", js_kill},
-  };
-  napi_status st;
-  napi_value fn, flags, v;
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    if ((st = napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, inst, &fn)) != napi_ok) return st;
-    if ((st = napi_set_named_property(env, exports, fns[i].name, fn)) != napi_ok) return st;
-  }
-  static const struct { const char *name; int value; } consts[] = {
-      {"OFF_LOOP", F_OFF_LOOP}, {"EMIT", F_EMIT}, {"COMBINE", F_COMBINE},
-  };
-  if ((st = napi_create_object(env, &flags)) != napi_ok) return st;
-  for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++) {
-    if ((st = napi_create_int32(env, consts[i].value, &v)) != napi_ok) return st;
-    if ((st = napi_set_named_property(env, flags, consts[i].name, v)) != napi_ok) return st;
-  }
-  return napi_set_named_property(env, exports, "runFlags", flags);
 }

@@ -1,19 +1,5 @@
-// whippet_spawn: spawn children with posix_spawn (vfork semantics: the Node process is never copied)
-// and reap them with a pidfd watched by a libuv poll handle, so libuv's own children are never touched.
-//
-// Exports:
-//   spawn(file, argv, argc, envp, envc, cwd, onExit) -> [pid, stdinFd, stdoutFd, stderrFd] | errno
-//   spawn(file, argv, argc, envp, envc, cwd, onExit, onSpawn) -> undefined; onSpawn(result) later, with the
-//     same result, after the spawn ran on a libuv pool thread (the event loop is not blocked meanwhile).
-//     argv / envp are NUL-separated strings (argv includes argv[0]); cwd is a string or null.
-//     onExit(code, signal) is called once, from the event loop, after the child has been reaped:
-//     code >= 0 and signal 0 for a normal exit, code -1 and signal > 0 when a signal ended it.
-//     Before the child is reaped its whole process group gets SIGKILL (its pid, hence its pgid, cannot be reused
-//     yet), so nothing needs to signal the group after onExit.
-//     A file that is executable but no binary and has no #! line (ENOEXEC) is run by /bin/sh, as execvp does.
-//   killGroup(pgid, signal) -> 0 | errno   (kill(-pgid, signal), without a JS exception for ESRCH)
-//   probe() -> 0 | errno   (checks that pidfd_open works here: old kernels and some seccomp filters lack it)
-//   method() -> 'clone3' | 'clone' | 'posix_spawn'   (how children are made here: whippet_clone.c)
+// whippet_spawn: one spawn as execvp would make it (see whippet_spawn.h). Children come from clone_exec
+// (whippet_clone.c) and, where the kernel refuses every clone method, from glibc's posix_spawn.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,69 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "whippet.h"
+#include "whippet_spawn.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 
-typedef struct child {
-  uv_poll_t poll;  // first member: the handle pointer is the child pointer
-  napi_env env;
-  instance *inst;
-  napi_ref on_exit;
-  pid_t pid;
-  int pidfd;
-  struct child *prev, *next;
-} child;
-
 static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-
-static void unlink_child(child *c) {
-  if (c->prev) c->prev->next = c->next;
-  else c->inst->children = c->next;
-  if (c->next) c->next->prev = c->prev;
-  c->prev = c->next = NULL;
-}
-
-static void on_poll_closed(uv_handle_t *handle) {
-  child *c = (child *)handle;
-  close(c->pidfd);
-  free(c);
-}
-
-static void call_on_exit(child *c, int code, int sig) {
-  napi_env env = c->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[2], result;
-  if (napi_get_reference_value(env, c->on_exit, &cb) == napi_ok && cb != NULL &&
-      napi_get_global(env, &recv) == napi_ok && napi_create_int32(env, code, &argv[0]) == napi_ok &&
-      napi_create_int32(env, sig, &argv[1]) == napi_ok) {
-    // make_callback (not call_function): runs the microtask queue, so the JS promise settles now.
-    if (napi_make_callback(env, c->inst->async_context, recv, cb, 2, argv, &result) == napi_pending_exception) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    }
-  }
-  napi_close_handle_scope(env, scope);
-}
-
-static void on_pidfd_readable(uv_poll_t *handle, int status, int events) {
-  (void)events;
-  child *c = (child *)handle;
-  int code, sig;
-  if (!reap_child(c->pid, status, &code, &sig)) return;  // not yet waitable; poll again
-  // rc != 0 (ECHILD: somebody else reaped it) reports code -1 / signal 0, which JS maps to null / null.
-  uv_poll_stop(handle);
-  unlink_child(c);
-  // Close first: the pidfd then goes in this loop iteration's close phase, whatever the callback does.
-  // c stays valid until on_poll_closed runs.
-  uv_close((uv_handle_t *)handle, on_poll_closed);
-  call_on_exit(c, code, sig);
-  napi_delete_reference(c->env, c->on_exit);
-}
 
 int reap_child(pid_t pid, int poll_status, int *code, int *sig) {
   siginfo_t info;
@@ -114,30 +44,6 @@ int reap_child(pid_t pid, int poll_status, int *code, int *sig) {
   return 1;
 }
 
-// Copies a JS string into a malloc'ed buffer and splits it on NUL into a NULL-terminated vector.
-char **split_vector(napi_env env, napi_value str, uint32_t count, char **buffer) {
-  size_t len;
-  *buffer = NULL;
-  if (napi_get_value_string_utf8(env, str, NULL, 0, &len) != napi_ok) return NULL;
-  char *buf = malloc(len + 1);
-  char **vec = malloc((count + 1) * sizeof(char *));
-  if (buf == NULL || vec == NULL) goto fail;
-  if (napi_get_value_string_utf8(env, str, buf, len + 1, &len) != napi_ok) goto fail;
-  char *p = buf, *end = buf + len;
-  for (uint32_t i = 0; i < count; i++) {
-    if (p > end) goto fail;
-    vec[i] = p;
-    p += strlen(p) + 1;
-  }
-  vec[count] = NULL;
-  *buffer = buf;
-  return vec;
-fail:
-  free(buf);
-  free(vec);
-  return NULL;
-}
-
 static const char *find_path(char **envp) {
   for (char **e = envp; *e != NULL; e++)
     if (strncmp(*e, "PATH=", 5) == 0) return *e + 5;
@@ -146,8 +52,8 @@ static const char *find_path(char **envp) {
 
 // One spawn: the pipes and options, and posix_spawn's attributes, made only when clone_exec cannot be used.
 typedef struct spawn_ctx {
-  int child[3];  // the pipe ends that become the child's stdin, stdout, stderr
-  const char *cwd;
+  child_setup setup;  // the pipe ends that become the child's stdin, stdout, stderr; cwd
+  spawn_method cap;
   int *pidfd;  // set by clone_exec; -1 after posix_spawn (the caller opens one)
   int posix_ready;
   posix_spawn_file_actions_t fa;
@@ -174,17 +80,17 @@ static int posix_setup(spawn_ctx *s) {
       (err = posix_spawnattr_setpgroup(&s->attr, 0)) != 0 ||
       (err = posix_spawnattr_setsigmask(&s->attr, &none)) != 0 ||
       (err = posix_spawnattr_setsigdefault(&s->attr, &all)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[0], 0)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[1], 1)) != 0 ||
-      (err = posix_spawn_file_actions_adddup2(&s->fa, s->child[2], 2)) != 0 ||
-      (s->cwd != NULL && (err = posix_spawn_file_actions_addchdir_np(&s->fa, s->cwd)) != 0)) {
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->setup.fds[0], 0)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->setup.fds[1], 1)) != 0 ||
+      (err = posix_spawn_file_actions_adddup2(&s->fa, s->setup.fds[2], 2)) != 0 ||
+      (s->setup.cwd != NULL && (err = posix_spawn_file_actions_addchdir_np(&s->fa, s->setup.cwd)) != 0)) {
     return err;
   }
   return 0;
 }
 
 static int exec_path(spawn_ctx *s, pid_t *pid, const char *path, char **argv, char **envp) {
-  int err = clone_exec(path, argv, envp, s->cwd, s->child, pid, s->pidfd);
+  int err = clone_exec(path, argv, envp, &s->setup, s->cap, pid, s->pidfd);
   if (err != -1) return err;
   if (!s->posix_ready && (err = posix_setup(s)) != 0) return err;
   return posix_spawn(pid, path, &s->fa, &s->attr, argv, envp);
@@ -224,7 +130,7 @@ static int spawn_search(spawn_ctx *s, pid_t *pid, const char *file, char **argv,
       candidate[dlen] = '/';
       memcpy(candidate + dlen + 1, file, flen + 1);
       // access() saves a wasted vfork per missing PATH entry; relative entries depend on cwd, so just try them.
-      int relative = candidate[0] != '/' && s->cwd != NULL;
+      int relative = candidate[0] != '/' && s->setup.cwd != NULL;
       if (relative || access(candidate, X_OK) == 0) {
         int err = spawn_one(s, pid, candidate, argv, envp);
         if (err == 0) return 0;
@@ -269,13 +175,14 @@ static void close_all(int *fds, int n) {
 // Returns 0 and sets *out_pid (and *pidfd when clone_exec made one; else -1), or an errno. fds: [in_r, in_w,
 // out_r, out_w, err_r, err_w]; with merge_stderr the child's stderr is its stdout pipe too (as `2>&1`, and as
 // Go's os/exec does when Stdout == Stderr), and err_r/err_w stay -1.
-static int do_spawn(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
-                    pid_t *out_pid, int *pidfd) {
+static int do_spawn(const spawn_request *req, int fds[6], pid_t *out_pid, int *pidfd) {
   *pidfd = -1;
-  int err = make_pipes(fds, merge_stderr);
+  int err = make_pipes(fds, req->merge_stderr);
   if (err != 0) return err;
-  spawn_ctx s = {.child = {fds[0], fds[3], merge_stderr ? fds[3] : fds[5]}, .cwd = cwd, .pidfd = pidfd};
-  err = spawn_search(&s, out_pid, file, argv, envp);
+  spawn_ctx s = {.setup = {.cwd = req->cwd, .fds = {fds[0], fds[3], req->merge_stderr ? fds[3] : fds[5]},
+                           .die_with_parent = req->die_with_parent},
+                 .cap = req->cap, .pidfd = pidfd};
+  err = spawn_search(&s, out_pid, req->file, req->argv, req->envp);
   if (s.posix_ready) {
     posix_spawn_file_actions_destroy(&s.fa);
     posix_spawnattr_destroy(&s.attr);
@@ -283,45 +190,8 @@ static int do_spawn(const char *file, char **argv, char **envp, const char *cwd,
   return err;
 }
 
-// One spawn request: parsed on the main thread, run on the main thread or a libuv pool thread.
-typedef struct job {
-  instance *inst;
-  char *file, *cwd, *argv_buf, *env_buf;
-  char **argv, **envp;
-  int fds[6];  // [in_r, in_w, out_r, out_w, err_r, err_w]
-  pid_t pid;
-  int pidfd;
-  int err;
-  napi_ref on_exit, on_spawn;
-  napi_async_work work;
-} job;
-
-static void job_free(napi_env env, job *j) {
-  if (j->on_exit) napi_delete_reference(env, j->on_exit);
-  if (j->on_spawn) napi_delete_reference(env, j->on_spawn);
-  free(j->file);
-  free(j->cwd);
-  free(j->argv_buf);
-  free(j->argv);
-  free(j->env_buf);
-  free(j->envp);
-  free(j);
-}
-
-char *copy_string(napi_env env, napi_value v) {
-  size_t len;
-  char *s;
-  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || (s = malloc(len + 1)) == NULL) return NULL;
-  if (napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
-    free(s);
-    return NULL;
-  }
-  return s;
-}
-
-int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd, int fds[6], int merge_stderr,
-                     pid_t *pid, int *pidfd) {
-  int err = do_spawn(file, argv, envp, cwd, fds, merge_stderr, pid, pidfd);
+int spawn_with_pidfd(const spawn_request *req, int fds[6], pid_t *pid, int *pidfd) {
+  int err = do_spawn(req, fds, pid, pidfd);
   close_all((int[]){fds[0], fds[3], fds[5]}, 3);  // child-side ends belong to the child now
   fds[0] = fds[3] = fds[5] = -1;
   if (err == 0 && *pidfd < 0 && (*pidfd = pidfd_open_(*pid)) < 0) {
@@ -334,209 +204,9 @@ int spawn_with_pidfd(const char *file, char **argv, char **envp, const char *cwd
   return err;
 }
 
-// Touches no JS, so it may run on a pool thread. On success the job owns pid, pidfd and the parent-side fds.
-static void job_run(job *j) { j->err = spawn_with_pidfd(j->file, j->argv, j->envp, j->cwd, j->fds, 0, &j->pid, &j->pidfd); }
-
-// The errno as a JS number, after clearing whatever exception a failed napi call left; NULL only if even that
-// fails.
-static napi_value errno_value(napi_env env, int err) {
-  bool pending = false;
-  napi_value result;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &result);
-  return napi_create_int32(env, err, &result) == napi_ok ? result : NULL;
-}
-
-// Main thread: start watching the child; returns [pid, stdinFd, stdoutFd, stderrFd] or the errno as a number.
-static napi_value job_finish(napi_env env, job *j) {
-  napi_value result, v;
-  uv_loop_t *loop;
-  child *c = NULL;
-  if (j->err == 0) {
-    if ((c = calloc(1, sizeof(child))) == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok ||
-        uv_poll_init(loop, &c->poll, j->pidfd) != 0) {
-      free(c);
-      close(j->pidfd);
-      kill(j->pid, SIGKILL);
-      while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR) {}
-      close_all(j->fds, 6);
-      j->err = ENOMEM;
-    }
-  }
-  if (j->err != 0) return errno_value(env, j->err);
-  c->env = env;
-  c->inst = j->inst;
-  c->pid = j->pid;
-  c->pidfd = j->pidfd;
-  c->on_exit = j->on_exit;  // the child owns the reference now
-  j->on_exit = NULL;
-  uv_poll_start(&c->poll, UV_READABLE, on_pidfd_readable);
-  c->next = j->inst->children;
-  if (c->next) c->next->prev = c;
-  j->inst->children = c;
-
-  int out[4] = {j->pid, j->fds[1], j->fds[2], j->fds[4]};
-  int ok = napi_create_array_with_length(env, 4, &result) == napi_ok;
-  for (uint32_t i = 0; ok && i < 4; i++) {
-    ok = napi_create_int32(env, out[i], &v) == napi_ok && napi_set_element(env, result, i, v) == napi_ok;
-  }
-  if (ok) return result;
-  // JS will never learn the fds or the pid: end the child (the poll handle reaps it and calls onExit) and
-  // close our ends; the caller gets an errno instead.
-  kill(-j->pid, SIGKILL);
-  close_all(j->fds, 6);
-  for (int i = 0; i < 6; i++) j->fds[i] = -1;
-  return errno_value(env, ENOMEM);
-}
-
-static void work_execute(napi_env env, void *data) {
-  (void)env;
-  job_run(data);
-}
-
-static void work_complete(napi_env env, napi_status status, void *data) {
-  job *j = data;
-  napi_value cb, recv, result;
-  if (status != napi_ok) j->err = ECANCELED;  // cannot happen: nothing cancels the work
-  result = job_finish(env, j);
-  if (result == NULL) result = errno_value(env, ENOMEM);  // the JS promise must settle, whatever failed
-  if (result != NULL && napi_get_reference_value(env, j->on_spawn, &cb) == napi_ok &&
-      napi_get_global(env, &recv) == napi_ok &&
-      napi_call_function(env, recv, cb, 1, &result, NULL) == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-  }
-  napi_delete_async_work(env, j->work);
-  job_free(env, j);
-}
-
-static napi_value js_spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value args[8];
-  instance *inst;
-  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, (void **)&inst));
-  if (argc < 7) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, argc, envp, envc, cwd, onExit[, onSpawn])");
-    return NULL;
-  }
-  uint32_t nargv, nenv;
-  napi_valuetype cwd_type, on_spawn_type = napi_undefined;
-  CHECK(napi_get_value_uint32(env, args[2], &nargv));
-  CHECK(napi_get_value_uint32(env, args[4], &nenv));
-  CHECK(napi_typeof(env, args[5], &cwd_type));
-  if (argc > 7) CHECK(napi_typeof(env, args[7], &on_spawn_type));
-
-  job *j = calloc(1, sizeof(job));
-  if (j == NULL) {
-    napi_throw_error(env, "ENOMEM", "spawn: out of memory");
-    return NULL;
-  }
-  j->inst = inst;
-  j->pidfd = -1;
-  for (int i = 0; i < 6; i++) j->fds[i] = -1;
-  j->argv = split_vector(env, args[1], nargv, &j->argv_buf);
-  j->envp = split_vector(env, args[3], nenv, &j->env_buf);
-  j->file = copy_string(env, args[0]);
-  if (cwd_type == napi_string) j->cwd = copy_string(env, args[5]);
-  if (j->argv == NULL || j->envp == NULL || j->file == NULL || (cwd_type == napi_string && j->cwd == NULL) ||
-      napi_create_reference(env, args[6], 1, &j->on_exit) != napi_ok) {
-    job_free(env, j);
-    napi_throw_error(env, "ENOMEM", "spawn: cannot copy arguments");
-    return NULL;
-  }
-
-  if (on_spawn_type != napi_function) {  // synchronous: the event loop waits for the child's exec
-    job_run(j);
-    napi_value result = job_finish(env, j);
-    job_free(env, j);
-    return result;
-  }
-  // On a pool thread: vfork suspends only that thread until the child has exec'd.
-  napi_value name;
-  if (napi_create_reference(env, args[7], 1, &j->on_spawn) != napi_ok ||
-      napi_create_string_utf8(env, "whippet:spawn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, work_execute, work_complete, j, &j->work) != napi_ok ||
-      napi_queue_async_work(env, j->work) != napi_ok) {
-    job_free(env, j);
-    napi_throw_error(env, "ENOMEM", "spawn: cannot queue the spawn");
-    return NULL;
-  }
-  return NULL;
-}
-
-// kill(-pgid, sig) returning the errno instead of throwing: the runners signal a group after every exit,
-// and a throw-and-catch of ESRCH per request (process.kill) costs an Error with a stack trace.
-static napi_value js_kill_group(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2], result;
-  int32_t pgid, sig;
-  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
-  CHECK(napi_get_value_int32(env, args[0], &pgid));
-  CHECK(napi_get_value_int32(env, args[1], &sig));
-  int err = pgid > 0 && kill(-pgid, sig) != 0 ? errno : (pgid > 0 ? 0 : EINVAL);
-  CHECK(napi_create_int32(env, err, &result));
-  return result;
-}
-
-static napi_value js_probe(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result;
+int pidfd_probe(void) {
   int fd = pidfd_open_(getpid());
   int err = fd < 0 ? errno : 0;
   if (fd >= 0) close(fd);
-  CHECK(napi_create_int32(env, err, &result));
-  return result;
-}
-
-static napi_value js_method(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result;
-  CHECK(napi_create_string_utf8(env, clone_method(), NAPI_AUTO_LENGTH, &result));
-  return result;
-}
-
-static void cleanup(void *arg) {
-  instance *inst = arg;
-  run_cleanup(inst);
-  // Worker teardown or process exit: stop watching; the children keep running, as with child_process.
-  while (inst->children != NULL) {
-    child *c = inst->children;
-    unlink_child(c);
-    uv_poll_stop(&c->poll);
-    napi_delete_reference(c->env, c->on_exit);
-    uv_close((uv_handle_t *)&c->poll, on_poll_closed);
-  }
-}
-
-// Not safe while runs or spawns are live in a worker being torn down: cleanup() closes their handles, but the
-// close callbacks, queued pool work (work_done) and calls still referencing `inst` may run after this frees it.
-// The watchdog loads the addon only on the main thread, where teardown is process exit.
-static void finalize_instance(napi_env env, void *data, void *hint) {
-  (void)hint;
-  instance *inst = data;
-  napi_async_destroy(env, inst->async_context);
-  free(inst->slots);
-  free(inst->gens);
-  free(inst->read_buf);
-  free(inst);
-}
-
-NAPI_MODULE_INIT() {
-  instance *inst = calloc(1, sizeof(instance));
-  napi_value name, fn;
-  if (inst == NULL) return NULL;
-  CHECK(napi_create_string_utf8(env, "whippet:spawn", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &inst->async_context));
-  CHECK(napi_set_instance_data(env, inst, finalize_instance, NULL));
-  CHECK(napi_add_env_cleanup_hook(env, cleanup, inst));
-  CHECK(napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, js_spawn, inst, &fn));
-  CHECK(napi_set_named_property(env, exports, "spawn", fn));
-  CHECK(napi_create_function(env, "killGroup", NAPI_AUTO_LENGTH, js_kill_group, inst, &fn));
-  CHECK(napi_set_named_property(env, exports, "killGroup", fn));
-  CHECK(napi_create_function(env, "probe", NAPI_AUTO_LENGTH, js_probe, inst, &fn));
-  CHECK(napi_set_named_property(env, exports, "probe", fn));
-  CHECK(napi_create_function(env, "method", NAPI_AUTO_LENGTH, js_method, inst, &fn));
-  CHECK(napi_set_named_property(env, exports, "method", fn));
-  CHECK(run_init(env, exports, inst));
-  return exports;
+  return err;
 }

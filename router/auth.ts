@@ -12,7 +12,7 @@ export interface BasicCredentials {
 }
 
 /** Read basic-auth-user and basic-auth-password under `dir`; a missing or empty file stops the start. */
-export function loadBasicAuth(dir: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): BasicCredentials {
+export function loadBasicAuth(dir: string, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): BasicCredentials {
   const problems: string[] = [];
   const read = (file: string): string => {
     const path = join(dir, file);
@@ -32,7 +32,7 @@ export function loadBasicAuth(dir: string, readFile: (path: string) => string = 
 }
 
 // Hashing first makes both sides the same length, so timingSafeEqual never short-circuits on length.
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** True when `authorization` carries exactly these Basic credentials. */
 export function checkBasicAuth(authorization: string | undefined, creds: BasicCredentials): boolean {

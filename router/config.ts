@@ -1,5 +1,5 @@
-// The router's (and queue-worker's) settings: one table drives env names, flags, defaults, parsing
-// and --help. The async settings live here too so the router and `whippet worker` read one table.
+// The router's settings: one table drives env names, flags, defaults, parsing and --help. The worker's
+// rows live here too, so `whippet worker` (router/worker/options.ts) declares its subset of this table.
 
 import { isIP } from 'node:net';
 import { parseDuration } from '../common/duration.js';
@@ -17,16 +17,16 @@ export function parseLongDurationMs(raw: string): number {
 
 /** `408,429,500` → [408, 429, 500]; each must be an HTTP status code. */
 export function parseStatusList(raw: string): readonly number[] {
-  const codes = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const c of codes) {
-    if (!/^[1-5]\d\d$/.test(c)) throw new Error(`expected comma-separated HTTP status codes, got ${JSON.stringify(raw)}`);
+  const codes = raw.split(',').map((code) => code.trim()).filter((code) => code !== '');
+  for (const code of codes) {
+    if (!/^[1-5]\d\d$/.test(code)) throw new Error(`expected comma-separated HTTP status codes, got ${JSON.stringify(raw)}`);
   }
   return Object.freeze(codes.map(Number));
 }
 
 /** `example.com,*.example.org,10.0.0.0/8` → the list; each entry a host name, a `*.` suffix, an IP or a CIDR. */
 export function parseHostList(raw: string): readonly string[] {
-  const entries = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const entries = raw.split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
   for (const e of entries) {
     const [addr, bits, extra] = e.split('/');
     const cidrOk = bits !== undefined && extra === undefined && isIP(addr!) !== 0 && /^\d+$/.test(bits)
@@ -80,20 +80,24 @@ export const ROUTER_OPTIONS = {
   callbackSecret: { env: ['callback_secret'], describe: 'HMAC-SHA256 key for X-Callback-Signature', parse: parseNonEmpty },
   basicAuth: { env: ['basic_auth'], describe: '/system/* requires Basic credentials', default: 'false', boolean: true, parse: parseBoolean },
   secretMountPath: { env: ['secret_mount_path'], describe: 'folder holding basic-auth-user and basic-auth-password', default: '/run/secrets', parse: parseNonEmpty },
+  asyncWorker: {
+    env: ['async_worker'], boolean: true, default: 'true', parse: parseBoolean,
+    describe: 'run the queue-worker inside the router; false: only accept async calls (run `whippet worker` beside it)',
+  },
   logFormat: { env: ['log_format'], describe: 'log lines: text for people, json for machines', default: 'text', parse: parseOneOf(['text', 'json'] as const) },
 } as const satisfies Record<string, OptionSpec<unknown>>;
 
 export type RouterConfig = Options<typeof ROUTER_OPTIONS>;
 
 /** Cross-field rules, pure so they are unit-tested. */
-export function checkRouterConfig(c: RouterConfig): string[] {
+function checkRouterConfig(config: RouterConfig): string[] {
   const problems: string[] = [];
-  if (c.maxRetryWaitMs < c.initialRetryWaitMs) {
-    problems.push(`max_retry_wait (${c.maxRetryWaitMs}ms) must not be below initial_retry_wait (${c.initialRetryWaitMs}ms)`);
+  if (config.maxRetryWaitMs < config.initialRetryWaitMs) {
+    problems.push(`max_retry_wait (${config.maxRetryWaitMs}ms) must not be below initial_retry_wait (${config.initialRetryWaitMs}ms)`);
   }
   // The connection is cut after write_timeout without progress; a slow function must get its 504 first.
-  if (c.upstreamTimeoutMs > c.writeTimeoutMs) {
-    problems.push(`upstream_timeout (${c.upstreamTimeoutMs}ms) must not exceed write_timeout (${c.writeTimeoutMs}ms)`);
+  if (config.upstreamTimeoutMs > config.writeTimeoutMs) {
+    problems.push(`upstream_timeout (${config.upstreamTimeoutMs}ms) must not exceed write_timeout (${config.writeTimeoutMs}ms)`);
   }
   return problems;
 }

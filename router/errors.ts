@@ -1,7 +1,10 @@
 // The router's error catalogue: each failure is a class with a stable `code` and an HTTP `status`.
-// `sendError` is the one place that turns any error into a response the router made itself.
+// `sendError` is the one place that turns any error into a response the router made itself; queue
+// errors carry their own code and status and are answered as they are.
 
 import type { ServerResponse } from 'node:http';
+import { WhippetError } from '../common/errors.js';
+import { QueueError } from './queue/index.js';
 
 export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_NAME'
@@ -18,21 +21,23 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'
   | 'ROUTER_ERR_BAD_CALL_ID'
   | 'ROUTER_ERR_BODY_TOO_LARGE'
-  | 'ROUTER_ERR_QUEUE_UNAVAILABLE'
-  | 'ROUTER_ERR_CALL_NOT_FOUND'
-  | 'ROUTER_ERR_CALL_STATE'
   | 'ROUTER_ERR_BAD_QUERY'
   // The dashboard (router/ui/errors.ts).
   | 'ROUTER_ERR_CROSS_SITE'
   | 'ROUTER_ERR_UI_NOT_BUILT'
   | 'ROUTER_ERR_INTERNAL';
 
-/** Base class: `code` is stable and documented, `status` is the HTTP mapping. */
-export class RouterError extends Error {
-  constructor(readonly code: RouterErrorCode, message: string, readonly status: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
+/** Base of the router's errors, the async accept path's included. */
+export class RouterError extends WhippetError {
+  declare readonly code: RouterErrorCode;
+  constructor(code: RouterErrorCode, message: string, status: number, options?: ErrorOptions) {
+    super(code, message, status, options);
   }
+}
+
+/** An error whose code and status are the answer: the router's own, or the queue's. */
+export function isKnownError(err: unknown): err is WhippetError | QueueError {
+  return err instanceof WhippetError || err instanceof QueueError;
 }
 
 /** The path is not a route of the router (404). */
@@ -99,7 +104,7 @@ export const INTERNAL_HEADER = 'X-OpenFaaS-Internal';
  * connection is cut instead: a half-sent response must not look complete.
  */
 export function sendError(res: ServerResponse, err: unknown, extraHeaders: Readonly<Record<string, string>> = {}): void {
-  const known = err instanceof RouterError ? err : new RouterError('ROUTER_ERR_INTERNAL', 'internal error', 500);
+  const known = isKnownError(err) ? err : new RouterError('ROUTER_ERR_INTERNAL', 'internal error', 500);
   if (res.headersSent) {
     res.destroy(err instanceof Error ? err : undefined);
     return;

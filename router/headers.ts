@@ -51,7 +51,7 @@ export function unixNanos(): string {
 }
 
 /** The client address without the IPv4-mapped prefix, for X-Forwarded-For. */
-export function clientAddress(remote: string | undefined): string {
+function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return '';
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }

@@ -1,7 +1,8 @@
 // Prometheus metrics under the OpenFaaS gateway's names and labels, so existing dashboards work.
 // The registry is exported through `RouterMetrics` so the queue and worker add theirs to it.
 
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Queue } from './queue/index.js';
 
 export interface RouterMetrics {
   readonly registry: Registry;
@@ -35,4 +36,20 @@ export function createRouterMetrics(options: { defaults?: boolean } = {}): Route
       registers: [registry],
     }),
   };
+}
+
+/** queue_depth{function_name,status}: asked from the queue at every scrape (rows with 0 are left out). */
+export function registerQueueDepth(registry: Registry, queue: Queue): void {
+  new Gauge({
+    name: 'queue_depth',
+    help: 'Async calls in the queue by function and status (final statuses count records still kept)',
+    labelNames: ['function_name', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      // A scrape must not fail because the queue is away: /healthz says that.
+      const rows = await queue.depth().catch(() => []);
+      for (const row of rows) this.set({ function_name: row.functionName, status: row.status }, row.count);
+    },
+  });
 }

@@ -29,9 +29,8 @@ export interface ForwardOutcome {
   readonly clientAborted?: boolean;
 }
 
-class ClientGoneError extends Error {
-  readonly code = 'ROUTER_CLIENT_GONE';
-}
+/** The abort reason when the client closes first; never answered, only recorded. */
+class ClientGoneError extends Error {}
 
 /** Proxy `req` to the call's upstream and write the answer to `res`; `done` runs exactly once. */
 export function forward(
@@ -46,84 +45,104 @@ export function forward(
     callId: call.callId, startTime: call.startTime, remoteAddress: req.socket.remoteAddress,
     host: req.headers.host, proto: 'http',
   });
-  const te = req.headers['transfer-encoding'];
-  const cl = req.headers['content-length'];
-  const hasBody = te !== undefined || (cl !== undefined && cl !== '0');
-
-  let controller: Dispatcher.DispatchController | undefined;
-  let abortReason: Error | undefined;
-  let finished = false;
-  let status = 0;
-  let trailerAnnounced = false;
-  const seconds = (): number => (performance.now() - call.startedAt) / 1000;
-  const abort = (reason: Error): void => {
-    abortReason ??= reason;
-    controller?.abort(abortReason);
-  };
-  const timer = setTimeout(() => abort(new DeadlineError('upstream_timeout')), call.timeoutMs);
-  const onClientClose = (): void => { if (!finished) abort(new ClientGoneError('client closed the connection')); };
-  res.once('close', onClientClose);
-
-  const finish = (outcome: ForwardOutcome): void => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    res.off('close', onClientClose);
-    done(outcome);
-  };
-  const fail = (err: Error): void => {
-    if (err instanceof ClientGoneError || res.destroyed) {
-      finish({ status, seconds: seconds(), clientAborted: true });
-      return;
-    }
-    const error = classifyUpstreamError(err, call.functionName, call.timeoutMs);
-    if (!res.headersSent) status = error.status;
-    sendError(res, error, { 'X-Call-Id': call.callId, 'X-Start-Time': call.startTime });
-    finish({ status, seconds: seconds(), error });
-  };
-
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(ctl) {
-      controller = ctl;
-      if (abortReason !== undefined) ctl.abort(abortReason);
-    },
-    onResponseStart(ctl, statusCode, upstreamHeaders, statusMessage) {
-      if (statusCode < 200) return;
-      status = statusCode;
-      trailerAnnounced = upstreamHeaders['trailer'] !== undefined;
-      const out = responseHeadersForClient(upstreamHeaders, trailerAnnounced);
-      out['x-call-id'] = call.callId;
-      out['x-start-time'] ??= call.startTime;
-      out['x-duration-seconds'] ??= seconds().toFixed(6);
-      try {
-        res.writeHead(statusCode, statusMessage || undefined, out);
-      } catch (err) {
-        ctl.abort(err as Error);
-      }
-    },
-    onResponseData(ctl, chunk) {
-      if (!res.write(chunk)) {
-        ctl.pause();
-        res.once('drain', () => ctl.resume());
-      }
-    },
-    onResponseEnd(_ctl, trailers) {
-      if (trailerAnnounced && Object.keys(trailers).length > 0) {
-        res.addTrailers(responseHeadersForClient(trailers, false) as Record<string, string>);
-      }
-      res.end();
-      finish({ status, seconds: seconds() });
-    },
-    onResponseError(_ctl, err) {
-      fail(abortReason ?? err);
-    },
-  };
-
+  const transferEncoding = req.headers['transfer-encoding'];
+  const contentLength = req.headers['content-length'];
+  const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
   dispatcher.dispatch({
     origin: call.upstream.origin,
     path: upstreamPath(call.upstream, call.path, call.query),
     method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
     headers,
     body: hasBody ? req : null,
-  }, handler);
+  }, new ProxiedCall(res, call, done));
+}
+
+/**
+ * undici's handler for one call: writes the function's answer to the client as it arrives. The first of
+ * upstream_timeout, a client that leaves, or an upstream failure aborts it, and the reason is kept once.
+ */
+class ProxiedCall implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortReason: Error | undefined;
+  private finished = false;
+  private status = 0;
+  private trailerAnnounced = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onClientClose = (): void => { if (!this.finished) this.abort(new ClientGoneError('client closed the connection')); };
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly call: ForwardCall,
+    private readonly done: (outcome: ForwardOutcome) => void,
+  ) {
+    this.timer = setTimeout(() => this.abort(new DeadlineError('upstream_timeout')), call.timeoutMs);
+    res.once('close', this.onClientClose);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason !== undefined) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[]>, statusMessage?: string): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.trailerAnnounced = upstreamHeaders['trailer'] !== undefined;
+    const out = responseHeadersForClient(upstreamHeaders, this.trailerAnnounced);
+    out['x-call-id'] = this.call.callId;
+    out['x-start-time'] ??= this.call.startTime;
+    out['x-duration-seconds'] ??= this.seconds().toFixed(6);
+    try {
+      this.res.writeHead(statusCode, statusMessage || undefined, out);
+    } catch (err) {
+      controller.abort(err as Error);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[]>): void {
+    if (this.trailerAnnounced && Object.keys(trailers).length > 0) {
+      this.res.addTrailers(responseHeadersForClient(trailers, false) as Record<string, string>);
+    }
+    this.res.end();
+    this.finish({ status: this.status, seconds: this.seconds() });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(this.abortReason ?? err);
+  }
+
+  private seconds(): number {
+    return (performance.now() - this.call.startedAt) / 1000;
+  }
+
+  private abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(this.abortReason);
+  }
+
+  private fail(err: Error): void {
+    if (err instanceof ClientGoneError || this.res.destroyed) {
+      this.finish({ status: this.status, seconds: this.seconds(), clientAborted: true });
+      return;
+    }
+    const error = classifyUpstreamError(err, this.call.functionName, this.call.timeoutMs);
+    if (!this.res.headersSent) this.status = error.status;
+    sendError(this.res, error, { 'X-Call-Id': this.call.callId, 'X-Start-Time': this.call.startTime });
+    this.finish({ status: this.status, seconds: this.seconds(), error });
+  }
+
+  private finish(outcome: ForwardOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.res.off('close', this.onClientClose);
+    this.done(outcome);
+  }
 }

@@ -71,7 +71,7 @@ export function chainResolvers(resolvers: readonly FunctionResolver[]): Function
     },
     list() {
       const seen = new Map<string, FunctionEntry>();
-      for (const r of resolvers) for (const e of r.list()) if (!seen.has(e.name)) seen.set(e.name, e);
+      for (const resolver of resolvers) for (const entry of resolver.list()) if (!seen.has(entry.name)) seen.set(entry.name, entry);
       return [...seen.values()];
     },
   };
@@ -81,7 +81,7 @@ export function chainResolvers(resolvers: readonly FunctionResolver[]): Function
  * Parse the `functions` option: `name=url,name2=url2`, or else the path of a YAML/JSON file holding
  * `name: url` (optionally under a top-level `functions:` key). Throws ConfigError naming each problem.
  */
-export function parseFunctionMap(value: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Map<string, URL> {
+export function parseFunctionMap(value: string, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): Map<string, URL> {
   const problems: string[] = [];
   const pairs: Array<[string, unknown]> = [];
   if (value.includes('=')) {

@@ -1,23 +1,21 @@
-// createRouter: the HTTP front of the router. Routes are matched once (routes.ts); sync calls are
-// proxied (proxy.ts); /async-function and extra /system routes are delegated to optional hooks.
+// The HTTP front of the router. Routes are matched once (routes.ts); sync calls are proxied
+// (sync-invoker.ts); /async-function and extra /system routes are delegated to optional hooks.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../common/log.js';
 import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js';
 import type { RouterConfig } from './config.js';
-import { AsyncDisabledError, FunctionNotFoundError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, sendError } from './errors.js';
+import { AsyncDisabledError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
-import { unixNanos } from './headers.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
-import { forward, type ForwardOutcome } from './proxy.js';
 import type { FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
-import { handleSystemFunctions, sendJson } from './system.js';
+import { SyncInvoker } from './sync-invoker.js';
+import { handleSystemFunctions, sendJson, type SystemContext } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
-import type { UiMount } from './ui/dashboard.js';
+import type { UiMount, UiRoutes } from './ui/dashboard.js';
 
 /** The async half plugs in here: it answers /async-function/* and reports whether its queue is reachable. */
 export interface AsyncHook {
@@ -30,10 +28,11 @@ export interface SystemRoutes {
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean>;
 }
 
-export interface RouterDeps {
+export interface RouterServerDeps {
   readonly resolver: FunctionResolver;
   readonly log: Logger;
   readonly metrics?: RouterMetrics;
+  /** A pool given here belongs to the caller, who closes it; without one the server makes and closes its own. */
   readonly dispatcher?: Dispatcher;
   readonly stats?: FunctionStats;
   /** Defaults to the files under secret_mount_path when basic_auth is on. */
@@ -47,138 +46,129 @@ export interface RouterDeps {
 export type RouterServerConfig = Pick<RouterConfig,
   'readTimeoutMs' | 'writeTimeoutMs' | 'upstreamTimeoutMs' | 'basicAuth' | 'secretMountPath' | 'functionNamespace'>;
 
-export interface RouterServer {
-  readonly server: Server;
-  readonly metrics: RouterMetrics;
-  readonly dispatcher: Dispatcher;
-  readonly stats: FunctionStats;
-  /** Start listening; resolves with the bound port. */
-  listen(port: number, host?: string): Promise<{ port: number; url: string }>;
-  /** Stop accepting, wait up to `graceMs` for in-flight calls, then cut the rest and close the pools. */
-  close(graceMs?: number): Promise<void>;
-}
-
 // Node's default is 300 s; a client that takes longer than a minute to send its headers is not a client.
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
 
-/** Build the router (not listening yet). */
-export function createRouter(config: RouterServerConfig, deps: RouterDeps): RouterServer {
-  const metrics = deps.metrics ?? createRouterMetrics();
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs });
-  const stats = deps.stats ?? createFunctionStats();
-  const credentials = deps.credentials ?? (config.basicAuth ? loadBasicAuth(config.secretMountPath) : undefined);
-  const systemCtx = { resolver: deps.resolver, stats, functionNamespace: config.functionNamespace };
-  const log = deps.log;
-  const ui = deps.ui?.({ resolver: deps.resolver, stats, metrics });
+/** Requests Node's parser refuses (raw spaces, bad header bytes) still get a reason, marked as the router's. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) { socket.destroy(); return; }
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const body = timeout ? 'request not received within read_timeout\n' : `malformed request (${err.code ?? 'parse error'})\n`;
+  socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n${INTERNAL_HEADER}: router\r\n`
+    + `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
 
-  const invokeSync = (req: IncomingMessage, res: ServerResponse, match: InvocationRoute): void => {
-    const upstream = deps.resolver.resolve(match.name);
-    if (upstream === undefined) throw new FunctionNotFoundError(match.name);
-    const given = req.headers['x-call-id'];
-    const callId = typeof given === 'string' && given !== '' ? given : randomUUID();
-    const name = match.name;
-    metrics.invocationStarted.inc({ function_name: name });
-    stats.started(name);
-    forward(req, res, {
-      functionName: name, upstream, path: match.path, query: match.query, callId,
-      startTime: unixNanos(), startedAt: performance.now(), timeoutMs: config.upstreamTimeoutMs,
-    }, dispatcher, (outcome: ForwardOutcome) => {
-      const code = outcome.status === 0 ? 'aborted' : String(outcome.status);
-      metrics.invocationTotal.inc({ function_name: name, code });
-      metrics.functionSeconds.observe({ function_name: name, code }, outcome.seconds);
-      const health = outcome.error === undefined ? 'healthy' : outcome.error.status === 504 ? 'timeout' : 'unreachable';
-      stats.completed(name, outcome.status, outcome.clientAborted && outcome.error === undefined ? stats.get(name)?.health ?? 'unknown' : health);
-      if (outcome.error !== undefined) log.warn('upstream failed', { function: name, callId, code: outcome.error.code, reason: outcome.error.message });
-      else if (outcome.clientAborted) log.info('client left before the response ended', { function: name, callId });
+/** The router's server, not listening yet. */
+export class RouterServer {
+  readonly server: Server;
+  readonly metrics: RouterMetrics;
+  readonly stats: FunctionStats;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly credentials: BasicCredentials | undefined;
+  private readonly sync: SyncInvoker;
+  private readonly system: SystemContext;
+  private readonly ui: UiRoutes | undefined;
+
+  constructor(config: RouterServerConfig, private readonly deps: RouterServerDeps) {
+    this.metrics = deps.metrics ?? createRouterMetrics();
+    this.stats = deps.stats ?? createFunctionStats();
+    this.ownsDispatcher = deps.dispatcher === undefined;
+    this.dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs });
+    this.credentials = deps.credentials ?? (config.basicAuth ? loadBasicAuth(config.secretMountPath) : undefined);
+    this.sync = new SyncInvoker(config.upstreamTimeoutMs, {
+      resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
     });
-  };
+    this.system = { resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace };
+    this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics });
+    this.server = createServer({
+      requestTimeout: config.readTimeoutMs,
+      headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
+    }, (req, res) => this.onRequest(req, res));
+    this.server.on('clientError', onClientError);
+    // write_timeout: a client connection with no progress for this long is closed (see config check).
+    this.server.timeout = config.writeTimeoutMs;
+  }
 
-  const handleSystem = async (req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> => {
-    if (credentials !== undefined && !checkBasicAuth(req.headers.authorization, credentials)) throw new UnauthorizedError();
-    if (handleSystemFunctions(req, res, path, systemCtx)) return;
-    if (deps.systemRoutes !== undefined && await deps.systemRoutes.handle(req, res, path, query)) return;
-    throw new NotFoundError(`/system${path}`);
-  };
+  /** Start listening; resolves with the bound port. */
+  listen(port: number, host = '0.0.0.0'): Promise<{ port: number; url: string }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as AddressInfo;
+        resolve({ port: address.port, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}` });
+      });
+    });
+  }
 
-  const onlyGet = (req: IncomingMessage): void => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', ['GET', 'HEAD']);
-  };
-
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const match = matchRoute(req.url ?? '/');
-    if (match instanceof RouterError) throw match;
-    switch (match.kind) {
-      case 'function': return invokeSync(req, res, match);
-      case 'async':
-        if (deps.async === undefined) throw new AsyncDisabledError();
-        return deps.async.handle(req, res, match);
-      case 'system': return handleSystem(req, res, match.path, match.query);
-      case 'ui':
-        if (credentials !== undefined && !checkBasicAuth(req.headers.authorization, credentials)) throw new UnauthorizedError();
-        if (ui === undefined) throw new NotFoundError('/ui');
-        return ui.handle(req, res, match.path, match.query);
-      case 'healthz': {
-        onlyGet(req);
-        const queueOk = deps.async === undefined ? undefined : await deps.async.healthy().catch(() => false);
-        return sendJson(res, queueOk === false ? 503 : 200, { status: queueOk === false ? 'unhealthy' : 'ok', queue: queueOk });
-      }
-      case 'metrics': {
-        onlyGet(req);
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
-        res.end(req.method === 'HEAD' ? undefined : text);
-        return;
-      }
+  /** Stop accepting, wait up to `graceMs` for in-flight calls, then cut the rest (and close the pool if it is ours). */
+  async close(graceMs = 0): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.ui?.close(); // live views would otherwise hold the close until graceMs
+    this.server.closeIdleConnections();
+    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(force);
     }
-  };
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
 
-  const server = createServer({
-    requestTimeout: config.readTimeoutMs,
-    headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
-  }, (req, res) => {
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const failed = (err: unknown): void => {
-      if (!(err instanceof RouterError)) log.error('request failed', { url: req.url, err: err as Error });
+      if (!isKnownError(err)) this.deps.log.error('request failed', { url: req.url, err: err as Error });
       sendError(res, err);
     };
     try {
-      const pending = route(req, res);
+      const pending = this.route(req, res);
       if (pending !== undefined) pending.catch(failed);
     } catch (err) {
       failed(err);
     }
-  });
-  // Requests Node's parser refuses (raw spaces, bad header bytes) still get a reason, marked as the router's.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) { socket.destroy(); return; }
-    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const body = timeout ? 'request not received within read_timeout\n' : `malformed request (${err.code ?? 'parse error'})\n`;
-    socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n${INTERNAL_HEADER}: router\r\n`
-      + `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  });
-  // write_timeout: a client connection with no progress for this long is closed (see config check).
-  server.timeout = config.writeTimeoutMs;
+  }
 
-  return {
-    server, metrics, dispatcher, stats,
-    listen: (port, host = '0.0.0.0') => new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const addr = server.address() as AddressInfo;
-        resolve({ port: addr.port, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}` });
-      });
-    }),
-    async close(graceMs = 0) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      ui?.close(); // live views would otherwise hold the close until graceMs
-      server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), graceMs);
-      try {
-        await closed;
-      } finally {
-        clearTimeout(force);
-      }
-      await dispatcher.close();
-    },
-  };
+  private route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+    const match = matchRoute(req.url ?? '/');
+    if (match instanceof RouterError) throw match;
+    switch (match.kind) {
+      case 'function': return this.sync.invoke(req, res, match);
+      case 'async':
+        if (this.deps.async === undefined) throw new AsyncDisabledError();
+        return this.deps.async.handle(req, res, match);
+      case 'system': return this.handleSystem(req, res, match.path, match.query);
+      case 'ui':
+        if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
+        if (this.ui === undefined) throw new NotFoundError('/ui');
+        return this.ui.handle(req, res, match.path, match.query);
+      case 'healthz': return this.handleHealth(req, res);
+      case 'metrics': return this.handleMetrics(req, res);
+    }
+  }
+
+  private async handleSystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
+    if (handleSystemFunctions(req, res, path, this.system)) return;
+    if (this.deps.systemRoutes !== undefined && await this.deps.systemRoutes.handle(req, res, path, query)) return;
+    throw new NotFoundError(`/system${path}`);
+  }
+
+  private async handleHealth(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    onlyGet(req);
+    const queueOk = this.deps.async === undefined ? undefined : await this.deps.async.healthy().catch(() => false);
+    sendJson(res, queueOk === false ? 503 : 200, { status: queueOk === false ? 'unhealthy' : 'ok', queue: queueOk });
+  }
+
+  private async handleMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    onlyGet(req);
+    const { registry } = this.metrics;
+    const text = await registry.metrics();
+    res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+}
+
+function onlyGet(req: IncomingMessage): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', ['GET', 'HEAD']);
 }

@@ -64,6 +64,21 @@ t.test('nothing but cli/ imports cli/, and nothing imports test/', async (t) => 
 });
 
 
+t.test('the worker never imports the accept path, and the accept path never imports the worker', async (t) => {
+  const rules: Array<[string, string[]]> = [
+    ['router/worker', ['router/async/', 'router/server.ts', 'router/main.ts', 'router/proxy.ts', 'router/sync-invoker.ts']],
+    ['router/async', ['router/worker/', 'router/main.ts']],
+  ];
+  for (const [dir, forbidden] of rules) {
+    for (const file of sources(dir)) {
+      for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
+        const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts');
+        t.notOk(forbidden.some((f) => target.startsWith(f)), `${file} must not import ${spec}`);
+      }
+    }
+  }
+});
+
 t.test('every watchdog behaviour file also runs on the child_process spawn path', async (t) => {
   const e2e = join(ROOT, 'test/e2e');
   const wrappers = new Set(readdirSync(join(e2e, 'on-child-process')));

@@ -24,6 +24,18 @@ export function headerEnvName(name: string): string | undefined {
   return ENV_NAME.test(key) ? `Http_${key}` : undefined;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A header value as the handler must see it. Node reads header bytes as latin1 (one char a byte); both spawn
+ * paths encode env strings as UTF-8, so é (C3 A9) would arrive as C3 83 C2 A9. Decoding the bytes as UTF-8
+ * gives the string whose UTF-8 is those very bytes. Bytes that are not UTF-8 cannot cross an environment made
+ * of strings at all: each bad sequence becomes U+FFFD, as in Node's own process.env.
+ */
+export function headerValue(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
 /** What the env builder needs from a request (node's IncomingMessage fits). */
 export interface CgiRequest {
   readonly method?: string | undefined;
@@ -56,14 +68,14 @@ export function requestVariables(req: CgiRequest): Record<string, string> {
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     const key = cachedEnvName(raw[i]!);
-    if (key !== undefined) env[key] = raw[i + 1]!;
+    if (key !== undefined) env[key] = headerValue(raw[i + 1]!);
   }
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   env.Http_Method = req.method ?? 'GET';
   env.Http_Path = q === -1 ? url : url.slice(0, q);
   env.Http_Query = q === -1 ? '' : url.slice(q + 1);
-  env.Http_Host = req.headers.host ?? '';
+  env.Http_Host = headerValue(req.headers.host ?? '');
   // As the classic watchdog: -1 for a chunked body, 0 when there is no body.
   env.Http_ContentLength = req.headers['content-length'] ?? (req.headers['transfer-encoding'] !== undefined ? '-1' : '0');
   return env;

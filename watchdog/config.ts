@@ -3,14 +3,22 @@
 
 import { splitCommand } from './command.js';
 import {
-  loadOptions, parseBoolean, parseDurationMs, parseNonEmpty, parseNonNegativeInt, parseOneOf, parsePort,
+  loadOptions, parseBoolean, parseBytes, parseDurationMs, parseNonEmpty, parseNonNegativeInt, parseOneOf, parsePort,
   parsePositiveDurationMs, type OptionSpec,
 } from '../common/options.js';
 
 export const MODES = ['serializing', 'streaming', 'http', 'static'] as const;
 export type Mode = (typeof MODES)[number];
-export const SPAWN_BACKENDS = ['auto', 'posix_spawn', 'child_process'] as const;
-export type SpawnBackendChoice = (typeof SPAWN_BACKENDS)[number];
+/** `posix_spawn` is the native backend's former name, still accepted. */
+export const SPAWN_BACKENDS = ['auto', 'native', 'child_process', 'posix_spawn'] as const;
+export type SpawnBackendChoice = Exclude<(typeof SPAWN_BACKENDS)[number], 'posix_spawn'>;
+export const SPAWN_METHODS = ['auto', 'clone3', 'clone', 'posix_spawn'] as const;
+export type SpawnMethodChoice = (typeof SPAWN_METHODS)[number];
+
+function parseSpawnBackend(raw: string): SpawnBackendChoice {
+  const choice = parseOneOf(SPAWN_BACKENDS)(raw);
+  return choice === 'posix_spawn' ? 'native' : choice;
+}
 
 /** Upper bound of the computed healthcheck_interval default: long enough for a load balancer to notice. */
 const MAX_DEFAULT_HEALTHCHECK_INTERVAL_MS = 5000;
@@ -45,9 +53,11 @@ export const WATCHDOG_OPTIONS = {
   upstreamUrl: { env: ['upstream_url', 'http_upstream_url'], describe: 'http mode: where the process listens', defaultDescription: 'required in http mode', parse: parseUpstreamUrl },
   bufferHttp: bool('buffer_http', 'http mode: buffer the request and send Content-Length instead of chunked', 'false'),
   marshalRequest: bool('marshal_request', 'stdin gets {"header":{…},"body":{"raw":base64}} (classic watchdog)', 'false'),
+  maxRequestBodyBytes: { env: ['max_request_body'], describe: 'largest body when the whole body is held or re-encoded (marshal_request, buffer_http); over it: 413 (0 = no limit). Streamed bodies have no limit', default: '64MiB', parse: parseBytes },
   staticPath: { env: ['static_path'], describe: 'static mode: folder to serve', default: '/home/app/public', parse: parseNonEmpty },
   metricsPort: { env: ['metrics_port'], describe: 'Prometheus /metrics port (0 = off)', default: '8081', parse: parsePort },
-  spawnBackend: { env: ['spawn_backend'], describe: 'how handlers are forked: auto (posix_spawn when built, else child_process) | posix_spawn | child_process', default: 'auto', parse: parseOneOf(SPAWN_BACKENDS) },
+  spawnBackend: { env: ['spawn_backend'], describe: 'how handlers are forked: auto (native when the addon loads, else child_process) | native (alias posix_spawn) | child_process', default: 'auto', parse: parseSpawnBackend },
+  spawnMethod: { env: ['spawn_method'], describe: 'native backend: the best way it may make children: auto (clone3 on x86_64, else clone; each falls back when the kernel or seccomp refuses it) | clone3 | clone | posix_spawn (glibc)', default: 'auto', parse: parseOneOf(SPAWN_METHODS) },
 } as const satisfies Record<string, OptionSpec<unknown>>;
 
 /** The resolved, frozen watchdog configuration. */
@@ -73,10 +83,13 @@ export interface WatchdogConfig {
   readonly upstreamUrl: URL | undefined;
   readonly bufferHttp: boolean;
   readonly marshalRequest: boolean;
+  /** With marshal_request or buffer_http; 0 = no limit. */
+  readonly maxRequestBodyBytes: number;
   readonly staticPath: string;
   /** 0 = no metrics server. */
   readonly metricsPort: number;
   readonly spawnBackend: SpawnBackendChoice;
+  readonly spawnMethod: SpawnMethodChoice;
 }
 
 /** Resolve flags > env > defaults; throws ConfigError naming every bad variable, its rule and its value. */

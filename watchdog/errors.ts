@@ -10,6 +10,7 @@ export type WatchdogErrorCode =
   | 'WD_ERR_OVERLOADED'
   | 'WD_ERR_UPSTREAM'
   | 'WD_ERR_BAD_REQUEST'
+  | 'WD_ERR_BODY_TOO_LARGE'
   | 'WD_ERR_NOT_FOUND'
   | 'WD_ERR_METHOD'
   | 'WD_ERR_INTERNAL';
@@ -52,6 +53,13 @@ export class UpstreamError extends WatchdogError {
 
 export class BadRequestError extends WatchdogError {
   constructor(message: string) { super('WD_ERR_BAD_REQUEST', message, 400); }
+}
+
+/** A body that would be held or re-encoded whole (marshal_request, buffer_http) is over max_request_body. */
+export class BodyTooLargeError extends WatchdogError {
+  constructor(readonly limit: number) {
+    super('WD_ERR_BODY_TOO_LARGE', `request body is larger than max_request_body (${limit} bytes)`, 413);
+  }
 }
 
 export class NotFoundError extends WatchdogError {

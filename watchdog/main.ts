@@ -12,7 +12,7 @@ import { NO_METRICS, startMetrics, type Metrics } from './metrics.js';
 import { createRunner, needsSpawn } from './runners/index.js';
 import type { Runner } from './runners/types.js';
 import { WatchdogServer } from './server.js';
-import { selectSpawnBackend } from './spawn/select.js';
+import { nativeLoader, selectSpawnBackend } from './spawn/select.js';
 
 export interface WatchdogDeps {
   /** The watchdog's environment: every child inherits it. */
@@ -33,7 +33,7 @@ export interface RunningWatchdog {
 export async function startWatchdog(config: WatchdogConfig, deps: WatchdogDeps): Promise<RunningWatchdog> {
   const { log } = deps;
   const output: FunctionLogOptions = { format: config.logFormat, prefix: config.prefixLogs, write: deps.writeOutput };
-  const backend = needsSpawn(config.mode) ? await selectSpawnBackend(config.spawnBackend, log) : undefined;
+  const backend = needsSpawn(config.mode) ? await selectSpawnBackend(config.spawnBackend, log, nativeLoader(config.spawnMethod)) : undefined;
   log.info('starting', {
     mode: config.mode,
     fprocess: config.fprocess.join(' ') || undefined,
@@ -44,6 +44,7 @@ export async function startWatchdog(config: WatchdogConfig, deps: WatchdogDeps):
     execTimeout: formatDuration(config.execTimeoutMs),
     healthcheckInterval: formatDuration(config.healthcheckIntervalMs),
     maxInflight: config.maxInflight,
+    maxRequestBody: config.marshalRequest || config.bufferHttp ? config.maxRequestBodyBytes : undefined,
   });
   if (config.execTimeoutMs === 0 || config.execTimeoutMs > config.writeTimeoutMs) {
     log.warn('write_timeout cuts the response before exec_timeout would', { execTimeout: formatDuration(config.execTimeoutMs) });

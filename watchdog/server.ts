@@ -4,7 +4,7 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { WatchdogConfig } from './config.js';
-import { INTERNAL_HEADER, OverloadedError, toResponse } from './errors.js';
+import { INTERNAL_HEADER, OverloadedError, WatchdogError, toResponse } from './errors.js';
 import type { LockFile } from './lock.js';
 import type { Logger } from '../common/log.js';
 import type { Metrics } from './metrics.js';
@@ -21,9 +21,18 @@ export interface ServerDeps {
 const OWNER = Symbol('watchdog');
 const STARTED = Symbol('startedAt');
 const WRITE_TIMER = Symbol('writeTimer');
-type TrackedResponse = ServerResponse & { [OWNER]: WatchdogServer; [STARTED]: number; [WRITE_TIMER]: NodeJS.Timeout };
+const TIMED_OUT = Symbol('timedOut');
+type TrackedResponse = ServerResponse & {
+  [OWNER]: WatchdogServer; [STARTED]: number; [WRITE_TIMER]: NodeJS.Timeout; [TIMED_OUT]?: true;
+};
+
+/** Logged and counted for a response cut by write_timeout: the time ran out, as with exec_timeout. */
+const WRITE_TIMEOUT_STATUS = 504;
+/** Logged and counted when the client closed before the response was out (nginx's "client closed request"). */
+const CLIENT_CLOSED_STATUS = 499;
 
 function onWriteTimeout(res: TrackedResponse): void {
+  res[TIMED_OUT] = true;
   res[OWNER].log.warn('write_timeout exceeded, closing the connection', { path: res.req.url });
   res.destroy();
 }
@@ -86,7 +95,7 @@ export class WatchdogServer {
 
   private healthy(): boolean {
     const { lock } = this.deps;
-    return this.accepting && this.deps.runner.ready() && (lock === undefined || lock.present());
+    return this.accepting && this.deps.runner.ready() && (lock === undefined || lock.healthy());
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -107,16 +116,33 @@ export class WatchdogServer {
     tracked[STARTED] = startedAt;
     tracked[WRITE_TIMER] = setTimeout(onWriteTimeout, this.config.writeTimeoutMs, tracked);
     res.once('close', onResponseClose);
-    this.deps.runner.handle(req, res, startedAt);
+    try {
+      this.deps.runner.handle(req, res, startedAt);
+    } catch (err) {
+      // Runners never throw by contract; if one does, this request fails, not the process.
+      this.deps.log.error('request failed', { err, path: url });
+      toResponse(res, err, startedAt);
+    }
   };
 
   /** Bookkeeping once a function response is over (sent or cut). */
   finished(res: TrackedResponse): void {
     this.inflight--;
     const seconds = (performance.now() - res[STARTED]) / 1000;
-    const status = res.writableFinished ? res.statusCode : 499;
+    // A cut response is logged and counted as what happened to it, not as the status its head carried.
+    let status = res.statusCode;
+    let cut: string | undefined;
+    if (!res.writableFinished) {
+      const err = (res as { errored?: unknown }).errored; // toResponse cut it (the head was out) with this error
+      if (res[TIMED_OUT]) [status, cut] = [WRITE_TIMEOUT_STATUS, 'write_timeout'];
+      else if (err instanceof WatchdogError) [status, cut] = [err.status, err.code];
+      else [status, cut] = [CLIENT_CLOSED_STATUS, 'client_closed'];
+    }
     this.deps.metrics.requestFinished(res.req.method ?? 'GET', status, seconds);
-    this.deps.log.info('request', { method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)) });
+    this.deps.log.info('request', {
+      method: res.req.method, path: res.req.url, status, seconds: Number(seconds.toFixed(6)),
+      cut, sentStatus: cut !== undefined && res.headersSent ? res.statusCode : undefined,
+    });
     if (this.inflight === 0) this.onIdle?.();
   }
 

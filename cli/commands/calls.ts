@@ -2,10 +2,11 @@
 // The router is found with --gateway (env OPENFAAS_URL, as faas-cli does); Basic credentials come from
 // --user/--password or OPENFAAS_USER/OPENFAAS_PASSWORD. Exit 0 on success, 1 when the router says no.
 
-import type { Argv, CommandModule } from 'yargs';
-import { setExitCode } from '../run.js';
+import type { Argv } from 'yargs';
+import { RouterUnreachableError, UsageError } from '../errors.js';
 
 interface CallsArgs {
+  action: 'list' | 'show' | 'retry' | 'cancel';
   gateway?: string; user?: string; password?: string; json?: boolean;
   function?: string; status?: string; limit?: number; id?: string;
 }
@@ -21,64 +22,72 @@ async function call(args: CallsArgs, method: string, path: string): Promise<{ st
   const password = args.password ?? process.env['OPENFAAS_PASSWORD'];
   const headers: Record<string, string> = {};
   if (user !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
-  const res = await fetch(`${gateway}${path}`, { method, headers, signal: AbortSignal.timeout(30_000) });
-  return { status: res.status, body: await res.text() };
+  try {
+    const res = await fetch(`${gateway}${path}`, { method, headers, signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    throw new RouterUnreachableError(`${(err as Error).message}${cause === undefined ? '' : ` (${cause.message})`}`, { cause: err });
+  }
 }
 
 function table(rows: Row[]): string {
   const when = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
   const lines = [['CALL ID', 'FUNCTION', 'STATUS', 'ATTEMPTS', 'LAST CODE', 'CALLBACK', 'ACCEPTED', 'FINISHED']];
-  for (const r of rows) {
-    lines.push([r.id, r.functionName, r.status, String(r.attempts.length), String(r.lastStatusCode ?? '-'),
-      r.callback.state === 'none' ? '-' : `${r.callback.state} (${r.callback.attempts})`, when(r.acceptedAt), when(r.finishedAt)]);
+  for (const row of rows) {
+    lines.push([row.id, row.functionName, row.status, String(row.attempts.length), String(row.lastStatusCode ?? '-'),
+      row.callback.state === 'none' ? '-' : `${row.callback.state} (${row.callback.attempts})`, when(row.acceptedAt), when(row.finishedAt)]);
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
+  return lines.map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
 
-async function run(args: CallsArgs, method: string, path: string, render: (body: string) => string): Promise<void> {
-  try {
-    const res = await call(args, method, path);
-    if (res.status >= 400) {
-      process.stderr.write(`whippet calls: ${res.status} ${res.body.trim()}\n`);
-      setExitCode(1);
-      return;
-    }
-    process.stdout.write(`${args.json === true ? res.body.trim() : render(res.body)}\n`);
-  } catch (err) {
-    process.stderr.write(`whippet calls: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ''}\n`);
-    setExitCode(1);
+async function request(args: CallsArgs, method: string, path: string, render: (body: string) => string): Promise<number> {
+  const res = await call(args, method, path);
+  if (res.status >= 400) {
+    process.stderr.write(`whippet calls: ${res.status} ${res.body.trim()}\n`);
+    return 1;
   }
+  process.stdout.write(`${args.json === true ? res.body.trim() : render(res.body)}\n`);
+  return 0;
 }
 
 const pretty = (body: string): string => JSON.stringify(JSON.parse(body), null, 2);
-const idPath = (id: string | undefined): string => `/system/calls/${encodeURIComponent(id ?? '')}`;
+const idPath = (id: string): string => `/system/calls/${encodeURIComponent(id)}`;
 
-export const command: CommandModule<object, CallsArgs> = {
-  command: 'calls',
+const ACTIONS = ['list', 'show', 'retry', 'cancel'] as const;
+
+// One command with the action as a positional, so its run() is the one handler and returns the exit code.
+export const command = {
+  command: 'calls <action> [id]',
   describe: 'list, show, retry or cancel async calls (the /system/calls API)',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
+    .positional('action', { choices: ACTIONS, describe: 'list: calls, newest first; show: one call (attempts, result, callback); retry: send a failed or expired call round again; cancel: cancel a queued call' })
+    .positional('id', { type: 'string', describe: 'the call (show, retry, cancel)' })
     .option('gateway', { type: 'string', describe: 'router URL', defaultDescription: 'env OPENFAAS_URL, else http://127.0.0.1:8080' })
     .option('user', { type: 'string', describe: 'Basic auth user', defaultDescription: 'env OPENFAAS_USER' })
     .option('password', { type: 'string', describe: 'Basic auth password', defaultDescription: 'env OPENFAAS_PASSWORD' })
     .option('json', { type: 'boolean', describe: 'print the raw JSON' })
-    .command('list', 'calls, newest first', (c) => c
-      .option('function', { type: 'string', describe: 'only this function' })
-      .option('status', { type: 'string', describe: 'queued, running, succeeded, failed, expired, cancelled (comma-separated)' })
-      .option('limit', { type: 'number', describe: '1..1000', default: 100 }), async (a) => {
-      const q = new URLSearchParams();
-      if (a.function !== undefined) q.set('function', a.function);
-      if (a.status !== undefined) q.set('status', a.status);
-      if (a.limit !== undefined) q.set('limit', String(a.limit));
-      await run(a, 'GET', `/system/calls?${q}`, (body) => table(JSON.parse(body) as Row[]));
-    })
-    .command('show <id>', 'one call: attempts, result, callback', (c) => c.positional('id', { type: 'string' }),
-      async (a) => run(a, 'GET', idPath(a.id), pretty))
-    .command('retry <id>', 'send a failed or expired call round again', (c) => c.positional('id', { type: 'string' }),
-      async (a) => run(a, 'POST', `${idPath(a.id)}/retry`, (body) => `queued again: ${(JSON.parse(body) as Row).id}`))
-    .command('cancel <id>', 'cancel a queued call', (c) => c.positional('id', { type: 'string' }),
-      async (a) => run(a, 'DELETE', idPath(a.id), (body) => `cancelled: ${(JSON.parse(body) as Row).id}`))
-    .demandCommand(1, 'name an action: list, show, retry or cancel')
+    .option('function', { type: 'string', describe: 'list: only this function' })
+    .option('status', { type: 'string', describe: 'list: queued, running, succeeded, failed, expired, cancelled (comma-separated)' })
+    .option('limit', { type: 'number', describe: 'list: 1..1000', default: 100 })
+    .example('$0 calls list --status failed', 'failed calls, newest first')
+    .example('$0 calls show <id>', 'one call')
     .strict(),
-  handler: () => { /* the sub-commands do the work */ },
 };
+
+export async function run(args: CallsArgs): Promise<number> {
+  if (args.action === 'list') {
+    const query = new URLSearchParams();
+    if (args.function !== undefined) query.set('function', args.function);
+    if (args.status !== undefined) query.set('status', args.status);
+    if (args.limit !== undefined) query.set('limit', String(args.limit));
+    return request(args, 'GET', `/system/calls?${query}`, (body) => table(JSON.parse(body) as Row[]));
+  }
+  if (args.id === undefined) throw new UsageError(`calls ${args.action} needs a call id`);
+  switch (args.action) {
+    case 'show': return request(args, 'GET', idPath(args.id), pretty);
+    case 'retry': return request(args, 'POST', `${idPath(args.id)}/retry`, (body) => `queued again: ${(JSON.parse(body) as Row).id}`);
+    case 'cancel': return request(args, 'DELETE', idPath(args.id), (body) => `cancelled: ${(JSON.parse(body) as Row).id}`);
+  }
+}

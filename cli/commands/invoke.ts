@@ -4,40 +4,27 @@
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Argv, CommandModule } from 'yargs';
-import { setExitCode } from '../run.js';
-import { usageReporter } from '../stack/usage.js';
+import type { Argv } from 'yargs';
+import { RouterUnreachableError, UsageError } from '../errors.js';
 
 interface InvokeArgs {
   name: string; async: boolean; callback?: string; header?: string[]; method: string;
   query?: string[]; gateway: string;
 }
 
-/** A wrong argument found after parsing (a header without `=`): usage and exit code 2. */
-class InvokeArgsError extends Error {
-  readonly code = 'INVOKE_BAD_ARGS';
-}
-
-/** The router could not be reached. */
-class InvokeError extends Error {
-  readonly code = 'INVOKE_FAILED';
-}
-
-const usage = usageReporter();
-
 /** The URL and headers of one invocation; pure, so it is unit-tested. */
 export function invocation(args: Pick<InvokeArgs, 'name' | 'async' | 'callback' | 'header' | 'query' | 'gateway'>): { url: URL; headers: Record<string, string> } {
   const base = args.gateway.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(base) || !URL.canParse(base)) throw new InvokeArgsError(`--gateway: expected an http(s) URL, got ${JSON.stringify(args.gateway)}`);
+  if (!/^https?:\/\//.test(base) || !URL.canParse(base)) throw new UsageError(`--gateway: expected an http(s) URL, got ${JSON.stringify(args.gateway)}`);
   const url = new URL(`${base}/${args.async ? 'async-function' : 'function'}/${encodeURIComponent(args.name)}`);
-  const query = (args.query ?? []).map((q) => q.replace(/^\?/, '')).filter((q) => q !== '').join('&');
+  const query = (args.query ?? []).map((pair) => pair.replace(/^\?/, '')).filter((pair) => pair !== '').join('&');
   if (query !== '') url.search = query;
-  if (args.callback !== undefined && !args.async) throw new InvokeArgsError('--callback needs --async (a sync call answers directly)');
+  if (args.callback !== undefined && !args.async) throw new UsageError('--callback needs --async (a sync call answers directly)');
   const headers: Record<string, string> = {};
-  for (const h of args.header ?? []) {
-    const eq = h.indexOf('=');
-    if (eq <= 0) throw new InvokeArgsError(`--header: expected name=value, got ${JSON.stringify(h)}`);
-    headers[h.slice(0, eq).trim()] = h.slice(eq + 1);
+  for (const header of args.header ?? []) {
+    const eq = header.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--header: expected name=value, got ${JSON.stringify(header)}`);
+    headers[header.slice(0, eq).trim()] = header.slice(eq + 1);
   }
   if (args.callback !== undefined) headers['X-Callback-Url'] = args.callback;
   return { url, headers };
@@ -60,7 +47,8 @@ function send(url: URL, method: string, headers: Record<string, string>, body: B
   });
 }
 
-async function invoke(args: InvokeArgs): Promise<number> {
+/** Call the function; resolves with the exit code. */
+export async function run(args: InvokeArgs): Promise<number> {
   const { url, headers } = invocation(args);
   const method = args.method.toUpperCase();
   const body = await readStdin();
@@ -69,7 +57,7 @@ async function invoke(args: InvokeArgs): Promise<number> {
     res = await send(url, method, headers, body);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new InvokeError(`cannot reach the router at ${args.gateway} (${code}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`);
+    throw new RouterUnreachableError(`cannot reach the router at ${args.gateway} (${code}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`, { cause: err });
   }
   const status = res.statusCode ?? 0;
   if (args.async && status === 202) {
@@ -87,10 +75,10 @@ async function invoke(args: InvokeArgs): Promise<number> {
   return 1;
 }
 
-export const command: CommandModule<object, InvokeArgs> = {
+export const command = {
   command: 'invoke <name>',
   describe: 'call a function through the router, stdin as the body, the response on stdout',
-  builder: (y: Argv) => usage.keep(y)
+  builder: (parser: Argv) => parser
     .positional('name', { type: 'string', demandOption: true, describe: 'the function' })
     .option('async', { alias: 'a', type: 'boolean', default: false, describe: 'queue the call (/async-function/<name>) and print its call id' })
     .option('callback', { type: 'string', describe: 'with --async: POST the result to this URL (X-Callback-Url)' })
@@ -101,14 +89,4 @@ export const command: CommandModule<object, InvokeArgs> = {
     .example('echo hi | $0 invoke echo', 'sync call; prints hi')
     .example('echo hi | $0 invoke echo --async --callback http://127.0.0.1:8080/function/receiver', 'prints the call id')
     .epilog('stdin is the body (none when stdin is a terminal). A non-2xx answer: its body on stdout, the status on stderr, exit code 1.') as Argv<InvokeArgs>,
-  handler: async (argv) => {
-    try {
-      setExitCode(await invoke(argv));
-    } catch (err) {
-      if (err instanceof InvokeArgsError) { usage.fail(err.message); return; }
-      if (!(err instanceof InvokeError)) throw err;
-      process.stderr.write(`whippet invoke: ${err.message}\n`);
-      setExitCode(1);
-    }
-  },
 };

@@ -3,9 +3,9 @@
 
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { parse as parseYaml } from 'yaml';
-import { setExitCode } from '../run.js';
+import { RefusedError } from '../errors.js';
 import { addFunction } from '../stack/add-function.js';
 import { shown } from '../stack/build-folder.js';
 import { FUNCTION_NAME, StackError } from '../stack/stack-file.js';
@@ -13,19 +13,14 @@ import { listTemplates, templateDir } from '../stack/templates.js';
 
 interface NewArgs { name: string; lang: string; stack: string; handler?: string }
 
-/** A `new` that cannot go ahead; nothing was written. */
-class NewError extends Error {
-  readonly code = 'NEW_REFUSED';
-}
-
-/** Create the function; returns what to print. Throws NewError or StackError before writing anything. */
+/** Create the function; returns what to print. Throws RefusedError or StackError before writing anything. */
 export function createFunction(args: NewArgs, cwd: string = process.cwd()): string {
-  if (!FUNCTION_NAME.test(args.name)) throw new NewError(`invalid function name ${JSON.stringify(args.name)}: use letters, digits, - and _, starting with a letter or digit`);
+  if (!FUNCTION_NAME.test(args.name)) throw new RefusedError(`invalid function name ${JSON.stringify(args.name)}: use letters, digits, - and _, starting with a letter or digit`);
   const template = templateDir(args.lang);
-  if (template === undefined) throw new NewError(`unknown template ${JSON.stringify(args.lang)}; installed: ${listTemplates().join(', ')}`);
+  if (template === undefined) throw new RefusedError(`unknown template ${JSON.stringify(args.lang)}; installed: ${listTemplates().join(', ')}`);
   const stackFile = resolve(cwd, args.stack);
   const handlerDir = resolve(cwd, args.handler ?? args.name);
-  if (existsSync(handlerDir) && readdirSync(handlerDir).length > 0) throw new NewError(`${shown(handlerDir, cwd)} already exists and is not empty; pick another name or --handler`);
+  if (existsSync(handlerDir) && readdirSync(handlerDir).length > 0) throw new RefusedError(`${shown(handlerDir, cwd)} already exists and is not empty; pick another name or --handler`);
   const rel = relative(dirname(stackFile), handlerDir).split(sep).join('/');
   const handlerRef = rel.startsWith('..') ? rel : `./${rel}`;
   const existing = existsSync(stackFile) ? readFileSync(stackFile, 'utf8') : undefined;
@@ -49,25 +44,26 @@ export function createFunction(args: NewArgs, cwd: string = process.cwd()): stri
   ].join('\n');
 }
 
-export const command: CommandModule<object, NewArgs> = {
+export const command = {
   command: 'new <name>',
   describe: 'scaffold a function from a template and add it to a stack file',
-  builder: (y: Argv) => y
+  builder: (parser: Argv) => parser
     .positional('name', { type: 'string', demandOption: true, describe: 'function name (letters, digits, - and _)' })
     .option('lang', { alias: 'l', type: 'string', demandOption: true, describe: `template: ${safeTemplates()}` })
     .option('stack', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'stack file to add the function to (created when missing)' })
     .option('handler', { type: 'string', describe: 'folder for the function\'s code', defaultDescription: './<name>' })
     .example('$0 new hello --lang python3', 'creates ./hello/ and adds hello to ./stack.yml') as Argv<NewArgs>,
-  handler: (argv) => {
-    try {
-      process.stdout.write(createFunction(argv));
-    } catch (err) {
-      if (!(err instanceof NewError) && !(err instanceof StackError)) throw err;
-      process.stderr.write(`whippet new: ${err.message}\n`);
-      setExitCode(1);
-    }
-  },
 };
+
+export function run(argv: NewArgs): number {
+  try {
+    process.stdout.write(createFunction(argv));
+  } catch (err) {
+    if (err instanceof StackError) throw new RefusedError(err.message, { cause: err });
+    throw err;
+  }
+  return 0;
+}
 
 function safeTemplates(): string {
   try {

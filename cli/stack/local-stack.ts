@@ -5,11 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAsyncRouter, type AsyncRouterParts } from '../../router/async/build.js';
 import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
-import { createResolver } from '../../router/resolver.js';
-import { createRouter, type RouterServer } from '../../router/server.js';
-import { createDashboard } from '../../router/ui/dashboard.js';
+import { startRouter, type RunningRouter } from '../../router/main.js';
 import { createLogRing } from '../../router/ui/log-ring.js';
 import type { Logger } from '../../common/log.js';
 import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
@@ -62,7 +59,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   for (const b of built) for (const w of b.warnings) opts.log.warn(w);
   const state = stateDir(stack);
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
-  const config: RouterConfig = loadRouterConfig({ port: String(opts.port), ...queueFlag }, opts.env);
+  const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
   const command = opts.watchdogCommand ?? [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'];
   const limits = new Map<string, number | undefined>();
@@ -84,30 +81,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   });
   const stopFunctions = (): Promise<unknown> => Promise.all(functions.map((f) => f.supervisor.stop(WATCHDOG_STOP_GRACE_MS)));
 
-  let parts: AsyncRouterParts | undefined;
-  let router: RouterServer | undefined;
   try {
     await Promise.all(functions.map((f) => f.supervisor.start()));
-    const resolver = createResolver(config, [stackResolver]);
-    const routerLog = opts.log.child({ component: 'router' });
-    parts = await buildAsyncRouter(config, resolver, routerLog, { worker: true, functionLimit: (name) => limits.get(name) });
-    router = createRouter(config, { resolver, log: routerLog, async: parts.async, systemRoutes: parts.systemRoutes, metrics: parts.metrics, dispatcher: parts.dispatcher, ui: createDashboard({ queue: parts.queue, logs }) });
-    const { port, url } = await router.listen(config.port, '127.0.0.1');
-    routerLog.info('listening', { port, url, queue: config.queue, functions: functions.map((f) => f.name).join(',') });
+    const router: RunningRouter = await startRouter(config, {
+      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: '127.0.0.1', logs,
+    });
     let stopped: Promise<void> | undefined;
-    const ready = { router, parts };
     return {
-      stack, url, port, queue: config.queue, functions,
+      stack, url: router.url, port: router.port, queue: config.queue, functions,
       stop: () => (stopped ??= (async () => {
-        await Promise.all([ready.router.close(config.writeTimeoutMs), ready.parts.stopWorker(config.writeTimeoutMs)]);
-        await ready.parts.close();
+        await router.drain('SIGTERM');
         await stopFunctions();
       })()),
       kill: () => { for (const f of functions) f.supervisor.killNow(); },
     };
   } catch (err) {
-    await router?.close(0);
-    await parts?.close(0);
     await stopFunctions();
     throw err;
   }

@@ -6,11 +6,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MethodNotAllowedError } from '../errors.js';
-import { CALL_STATUSES, type CallStatus, type Queue } from '../queue/index.js';
+import { CALL_STATUSES, CallNotFoundError, type CallStatus, type Queue } from '../queue/index.js';
 import type { SystemRoutes } from '../server.js';
 import { sendJson } from '../system.js';
 import { CALL_ID_PATTERN } from './call-id.js';
-import { BadQueryError, CallNotFoundRouterError, queueToRouterError } from './errors.js';
+import { BadQueryError } from './errors.js';
 import { viewCall } from './call-view.js';
 
 /** Parse ?function=&status=a,b&limit= into a list filter; BadQueryError names what is wrong. */
@@ -24,8 +24,8 @@ export function parseCallsQuery(query: string): { functionName?: string; status?
   if (fn !== null && fn !== '') out.functionName = fn;
   const status = params.get('status');
   if (status !== null && status !== '') {
-    const list = status.split(',').map((s) => s.trim());
-    const bad = list.find((s) => !(CALL_STATUSES as readonly string[]).includes(s));
+    const list = status.split(',').map((word) => word.trim());
+    const bad = list.find((word) => !(CALL_STATUSES as readonly string[]).includes(word));
     if (bad !== undefined) throw new BadQueryError(`unknown status ${JSON.stringify(bad)}: use ${CALL_STATUSES.join(', ')}`);
     out.status = list as CallStatus[];
   }
@@ -37,43 +37,36 @@ export function parseCallsQuery(query: string): { functionName?: string; status?
   return out;
 }
 
-/** The SystemRoutes hook for createRouter. */
+/** The SystemRoutes hook the router server mounts under /system. */
 export function createCallsApi(queue: Queue): SystemRoutes {
-  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw queueToRouterError(err);
-    }
-  };
   return {
     async handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
       const method = req.method ?? '';
       if (path === '/calls' || path === '/calls/') {
         if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
         const filter = parseCallsQuery(query);
-        const records = await guard(() => queue.list(filter));
-        sendJson(res, 200, records.map((r) => viewCall(r, false)));
+        const records = await queue.list(filter);
+        sendJson(res, 200, records.map((record) => viewCall(record, false)));
         return true;
       }
-      const m = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);
-      if (m === null) return false;
-      const id = decodeURIComponent(m[1]!);
-      if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundRouterError(id);
-      if (m[2] !== undefined) {
+      const callPath = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);
+      if (callPath === null) return false;
+      const id = decodeURIComponent(callPath[1]!);
+      if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundError(id);
+      if (callPath[2] !== undefined) {
         if (method !== 'POST') throw new MethodNotAllowedError(method, ['POST']);
-        const record = await guard(() => queue.redrive(id));
+        const record = await queue.redrive(id);
         sendJson(res, 202, viewCall(record, false));
         return true;
       }
       if (method === 'DELETE') {
-        const record = await guard(() => queue.cancel(id));
+        const record = await queue.cancel(id);
         sendJson(res, 200, viewCall(record, false));
         return true;
       }
       if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD', 'DELETE']);
-      const record = await guard(() => queue.get(id));
-      if (record === null) throw new CallNotFoundRouterError(id);
+      const record = await queue.get(id);
+      if (record === null) throw new CallNotFoundError(id);
       sendJson(res, 200, viewCall(record, true));
       return true;
     },

@@ -1,8 +1,8 @@
-// Failures of the async half, each a RouterError with a stable code, so the router's one sendError
-// answers them like any other. Queue errors are mapped here too (queueToRouterError).
+// Failures of the async accept path, each a RouterError with a stable code, so the router's one
+// sendError answers them like any other. The queue's own errors need no copy here: they carry their
+// code and status and sendError answers them as they are.
 
 import { RouterError } from '../errors.js';
-import { CallNotFoundError, CallStateError, CallTooLargeError, QueueError } from '../queue/index.js';
 
 /** X-Callback-Url is not an absolute http(s) URL (400). */
 export class BadCallbackUrlError extends RouterError {
@@ -32,37 +32,7 @@ export class BodyTooLargeError extends RouterError {
   }
 }
 
-/** The queue could not take or answer the call right now (503); the reason is the queue's. */
-export class QueueUnavailableRouterError extends RouterError {
-  constructor(reason: string, options?: ErrorOptions) {
-    super('ROUTER_ERR_QUEUE_UNAVAILABLE', `the async queue is unavailable: ${reason}`, 503, options);
-  }
-}
-
-/** /system/calls/{id} names no call (404). */
-export class CallNotFoundRouterError extends RouterError {
-  constructor(readonly callId: string) { super('ROUTER_ERR_CALL_NOT_FOUND', `no call ${callId}`, 404); }
-}
-
-/** The call is not in a state that allows the operation, e.g. cancelling a running call (409). */
-export class CallStateRouterError extends RouterError {
-  constructor(message: string) { super('ROUTER_ERR_CALL_STATE', message, 409); }
-}
-
 /** A query parameter of /system/calls is not understood (400). */
 export class BadQueryError extends RouterError {
   constructor(message: string) { super('ROUTER_ERR_BAD_QUERY', message, 400); }
-}
-
-/** Turn a queue failure into the router error to answer with; anything unknown is rethrown as is. */
-export function queueToRouterError(err: unknown): unknown {
-  if (err instanceof RouterError) return err;
-  if (err instanceof CallNotFoundError) return new CallNotFoundRouterError(err.callId);
-  if (err instanceof CallStateError) return new CallStateRouterError(err.message);
-  if (err instanceof CallTooLargeError) return new BodyTooLargeError(err.limit);
-  if (err instanceof QueueError) return new QueueUnavailableRouterError(err.message.replace(/^the queue is unavailable: /, ''), { cause: err });
-  const code = (err as { code?: unknown }).code;
-  // A locked or vanished sqlite file surfaces as SQLITE_* errors: the queue is away, not a bug of ours.
-  if (typeof code === 'string' && code.startsWith('SQLITE_')) return new QueueUnavailableRouterError(code, { cause: err });
-  return err;
 }

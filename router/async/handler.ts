@@ -8,17 +8,16 @@ import type { RouterConfig } from '../config.js';
 import { FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';
 import type { RouterMetrics } from '../metrics.js';
-import type { Queue } from '../queue/index.js';
+import { queueMaxBodyBytes, type Queue } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
 import type { AsyncHook } from '../server.js';
 import type { InvocationRoute } from '../routes.js';
 import { readLimitedBody } from './body.js';
 import { callIdFrom } from './call-id.js';
 import { checkCallbackUrl, compileAllowList } from './callback-url.js';
-import { queueToRouterError } from './errors.js';
 
 /** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
-export const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 export interface AsyncHandlerDeps {
   readonly queue: Queue;
@@ -30,7 +29,7 @@ export interface AsyncHandlerDeps {
 
 export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'>;
 
-/** The AsyncHook createRouter mounts at /async-function/. */
+/** The AsyncHook the router server mounts at /async-function/. */
 export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandlerDeps): AsyncHook {
   const allow = config.callbackAllow === undefined ? undefined : compileAllowList(config.callbackAllow);
   const { queue, resolver, log, metrics } = deps;
@@ -46,7 +45,8 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
       const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow);
       let body: Buffer;
       try {
-        body = await readLimitedBody(req, config.maxAsyncBodyBytes);
+        // Read per request: NATS tells its max_payload only once connected, which may be after the start.
+        body = await readLimitedBody(req, Math.min(config.maxAsyncBodyBytes, queueMaxBodyBytes(queue) ?? Infinity));
       } catch (err) {
         // The rest of an oversized body is never read: close the connection after the 413.
         res.setHeader('Connection', 'close');
@@ -63,9 +63,8 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
           id, functionName: match.name, method, path: match.path, query: match.query, headers, body, callbackUrl,
         }));
       } catch (err) {
-        const mapped = queueToRouterError(err);
         log.warn('async call not queued', { function: match.name, callId: id, reason: (err as Error).message });
-        throw mapped;
+        throw err;
       }
       metrics?.invocationStarted.inc({ function_name: match.name });
       metrics?.invocationTotal.inc({ function_name: match.name, code: '202' });

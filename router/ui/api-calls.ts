@@ -6,20 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCallsQuery } from '../async/calls-api.js';
 import { viewCall } from '../async/call-view.js';
 import { CALL_ID_PATTERN } from '../async/call-id.js';
-import { CallNotFoundRouterError, queueToRouterError } from '../async/errors.js';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
-import type { CallChange, CallRecord, CallStatus, Queue } from '../queue/index.js';
+import { CallNotFoundError, type CallChange, type CallRecord, type CallStatus, type Queue } from '../queue/index.js';
 import { checkSameOrigin } from './csrf.js';
 import { sendUiJson } from './respond.js';
 import { openEventStream, type EventStream } from './sse.js';
-
-const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-  try {
-    return await fn();
-  } catch (err) {
-    throw queueToRouterError(err);
-  }
-};
 
 /** Answer /ui/api/calls…; `streams` collects open event streams so the router's close can end them. */
 export async function handleCalls(req: IncomingMessage, res: ServerResponse, path: string, query: string,
@@ -28,7 +19,7 @@ export async function handleCalls(req: IncomingMessage, res: ServerResponse, pat
   const read = (): void => { if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']); };
   if (path === '/api/calls') {
     read();
-    const records = await guard(() => queue.list({ limit: 100, ...parseCallsQuery(query) }));
+    const records = await queue.list({ limit: 100, ...parseCallsQuery(query) });
     return sendUiJson(res, 200, records.map((r) => viewCall(r, false)));
   }
   if (path === '/api/calls/stream') {
@@ -38,16 +29,16 @@ export async function handleCalls(req: IncomingMessage, res: ServerResponse, pat
   const m = /^\/api\/calls\/([^/]+)(?:\/(cancel|retry))?$/.exec(path);
   if (m === null) throw new NotFoundError(`/ui${path}`);
   const id = decodeURIComponent(m[1]!);
-  if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundRouterError(id);
+  if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundError(id);
   if (m[2] !== undefined) {
     if (method !== 'POST') throw new MethodNotAllowedError(method, ['POST']);
     checkSameOrigin(req);
-    const record = await guard(() => (m[2] === 'cancel' ? queue.cancel(id) : queue.redrive(id)));
+    const record = await (m[2] === 'cancel' ? queue.cancel(id) : queue.redrive(id));
     return sendUiJson(res, 200, viewCall(record, false));
   }
   read();
-  const record = await guard(() => queue.get(id));
-  if (record === null) throw new CallNotFoundRouterError(id);
+  const record = await queue.get(id);
+  if (record === null) throw new CallNotFoundError(id);
   sendUiJson(res, 200, viewCall(record, true));
 }
 
@@ -59,11 +50,11 @@ async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: Re
   // Subscribe before the snapshot: a change that lands in between is sent twice, never lost.
   const pending: CallChange[] = [];
   let stream: EventStream | null = null;
-  const unwatch = await guard(() => queue.watch((c) => {
+  const unwatch = await queue.watch((c) => {
     if (!wanted(c)) return;
     if (stream === null) pending.push(c);
     else send(stream, c);
-  }));
+  });
   const send = (s: EventStream, c: CallChange): void => {
     // The record as it is now (changes between two reads arrive as one state). A call that left the
     // filtered statuses is still sent, marked, so the page can drop it.
@@ -71,7 +62,7 @@ async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: Re
   };
   let records: CallRecord[];
   try {
-    records = await guard(() => queue.list({ limit: 100, ...filter }));
+    records = await queue.list({ limit: 100, ...filter });
   } catch (err) {
     unwatch();
     throw err;

@@ -1,11 +1,9 @@
 // How long to wait before the next try: exponential with full jitter inside [initial, cap], and a
 // function's own Retry-After when it sends one. Pure; the random source and the clock are injected.
 
-/** The retry policy's timing settings (ms). */
-export interface BackoffSettings {
-  readonly initialRetryWaitMs: number;
-  readonly maxRetryWaitMs: number;
-}
+import type { WorkerConfig } from './options.js';
+
+type BackoffConfig = Pick<WorkerConfig, 'initialRetryWaitMs' | 'maxRetryWaitMs'>;
 
 // A Retry-After beyond a day is a misconfigured function, not a plan; max_event_age is 6 h by default.
 export const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -15,11 +13,11 @@ export const MAX_RETRY_AFTER_MS = 86_400_000;
  * [initial, min(max, initial * 2^retry)], so waits spread out (no thundering herd after an outage)
  * yet never drop below initial_retry_wait or exceed max_retry_wait.
  */
-export function backoffMs(retry: number, s: BackoffSettings, random: () => number = Math.random): number {
+export function backoffMs(retry: number, config: BackoffConfig, random: () => number = Math.random): number {
   const n = Math.max(1, Math.floor(retry));
   // 2^n overflows to Infinity for large n; min() keeps that harmless.
-  const cap = Math.min(s.maxRetryWaitMs, s.initialRetryWaitMs * 2 ** n);
-  const low = Math.min(s.initialRetryWaitMs, cap);
+  const cap = Math.min(config.maxRetryWaitMs, config.initialRetryWaitMs * 2 ** n);
+  const low = Math.min(config.initialRetryWaitMs, cap);
   return Math.round(low + random() * (cap - low));
 }
 
@@ -37,6 +35,6 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 }
 
 /** The delay before the next try: Retry-After wins; otherwise the jittered backoff. */
-export function nextDelayMs(retry: number, retryAfter: string | string[] | undefined, s: BackoffSettings, now: number, random?: () => number): number {
-  return parseRetryAfter(retryAfter, now) ?? backoffMs(retry, s, random);
+export function nextDelayMs(retry: number, retryAfter: string | string[] | undefined, config: BackoffConfig, now: number, random?: () => number): number {
+  return parseRetryAfter(retryAfter, now) ?? backoffMs(retry, config, random);
 }

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { CallHeaders, CallRecord } from '../queue/index.js';
+import type { WorkerConfig } from './options.js';
 import { attemptsThisRound, type RetryPolicy } from './policy.js';
 
 /** Function response headers that describe the old hop or body framing, not the content. */
@@ -12,18 +13,13 @@ const NOT_FORWARDED = new Set([
   'proxy-authenticate', 'proxy-connection', 'date',
 ]);
 
-export interface CallbackSettings {
-  readonly maxRetryAttempts: number;
-  readonly callbackSecret?: string | undefined;
-}
-
 /** HMAC-SHA256 of the body with the secret, as `sha256=<hex>`. */
 export function signBody(body: Uint8Array, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /** The callback's headers for a final record: the function's own, then the contract's on top. */
-export function callbackHeaders(record: CallRecord, body: Uint8Array, s: CallbackSettings): Record<string, string | string[]> {
+export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pick<WorkerConfig, 'maxRetryAttempts'> & Partial<Pick<WorkerConfig, 'callbackSecret'>>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const own: CallHeaders = record.result?.headers ?? {};
   for (const [name, value] of Object.entries(own)) if (!NOT_FORWARDED.has(name.toLowerCase())) out[name.toLowerCase()] = value;
@@ -36,10 +32,10 @@ export function callbackHeaders(record: CallRecord, body: Uint8Array, s: Callbac
   out['x-function-name'] = record.functionName;
   out['x-duration-seconds'] = seconds.toFixed(6);
   out['x-retry'] = String(Math.max(0, attemptsThisRound(record) - 1));
-  out['x-retry-max'] = String(Math.max(0, s.maxRetryAttempts - 1));
+  out['x-retry-max'] = String(Math.max(0, config.maxRetryAttempts - 1));
   out['user-agent'] = 'whippet-queue-worker';
   out['content-type'] ??= 'application/octet-stream';
-  if (s.callbackSecret !== undefined) out['x-callback-signature'] = signBody(body, s.callbackSecret);
+  if (config.callbackSecret !== undefined) out['x-callback-signature'] = signBody(body, config.callbackSecret);
   return out;
 }
 
@@ -64,8 +60,8 @@ export async function postCallback(
     await res.body.dump();
     return { statusCode: res.statusCode, error: res.statusCode < 300 ? null : `callback answered ${res.statusCode}` };
   } catch (err) {
-    const e = err as { code?: string; message?: string; name?: string };
-    const reason = deadline.aborted ? `no answer within ${options.timeoutMs}ms` : e.code ?? e.message ?? 'connection failed';
+    const failure = err as { code?: string; message?: string };
+    const reason = deadline.aborted ? `no answer within ${options.timeoutMs}ms` : failure.code ?? failure.message ?? 'connection failed';
     return { statusCode: null, error: reason };
   }
 }

@@ -1,7 +1,7 @@
 // Keep a lease alive while a call runs: ack_wait is a heartbeat, not a deadline, so a call that runs
 // longer than ack_wait is never handed to a second worker.
 
-import type { Lease } from '../queue/index.js';
+import { CallStateError, LeaseLostError, type Lease } from '../queue/index.js';
 
 // Three beats per ack_wait: one slow write (a busy sqlite file, a NATS round trip) still leaves two.
 const BEATS_PER_ACK_WAIT = 3;
@@ -14,9 +14,8 @@ export function startHeartbeat(lease: Lease, ackWaitMs: number, onLost: (err: un
     if (stopped || inFlight) return;
     inFlight = true;
     lease.working().catch((err: unknown) => {
-      const code = (err as { code?: string }).code;
       // A locked database or a NATS hiccup is worth the next beat; a lost lease is final.
-      if (!stopped && (code === 'ERR_LEASE_LOST' || code === 'ERR_CALL_STATE')) onLost(err);
+      if (!stopped && (err instanceof LeaseLostError || err instanceof CallStateError)) onLost(err);
     }).finally(() => { inFlight = false; });
   }, Math.max(10, Math.floor(ackWaitMs / BEATS_PER_ACK_WAIT)));
   return {

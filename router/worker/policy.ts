@@ -1,12 +1,10 @@
 // What one attempt's outcome means for the call: done (succeeded / failed) or try again. Pure.
 
 import type { CallRecord } from '../queue/index.js';
+import type { WorkerConfig } from './options.js';
 
-export interface RetryPolicy {
-  readonly retryHttpCodes: readonly number[];
-  /** Attempts per round before the call is dead-lettered. */
-  readonly maxRetryAttempts: number;
-}
+/** max_retry_attempts counts attempts per round; a call past it is dead-lettered. */
+export type RetryPolicy = Pick<WorkerConfig, 'retryHttpCodes' | 'maxRetryAttempts'>;
 
 /** One attempt's outcome: the function's status, or a transport failure (status null). */
 export interface AttemptResult {
@@ -32,5 +30,5 @@ export function decide(result: AttemptResult, attemptsThisRound: number, policy:
 
 /** Attempts made in the call's current round (a redrive starts a new round). */
 export function attemptsThisRound(record: CallRecord): number {
-  return record.attempts.filter((a) => a.round === record.round).length;
+  return record.attempts.filter((attempt) => attempt.round === record.round).length;
 }

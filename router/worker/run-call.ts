@@ -7,26 +7,26 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from '../../common/log.js';
 import { invoke } from '../invoker.js';
 import type { RouterMetrics } from '../metrics.js';
-import { CallExpiredError, isFinal, type CallRecord, type Lease } from '../queue/index.js';
+import {
+  CallExpiredError, CallStateError, LeaseLostError, QueueClosedError, isFinal, type CallRecord, type Lease,
+} from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
-import type { WorkerMetrics } from '../async/metrics.js';
-import { backoffMs, nextDelayMs, type BackoffSettings } from './backoff.js';
+import { backoffMs, nextDelayMs } from './backoff.js';
 import { callbackHeaders, callbackState, postCallback } from './callback.js';
 import { startHeartbeat } from './heartbeat.js';
-import { attemptsThisRound, decide, type RetryPolicy } from './policy.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { WorkerConfig } from './options.js';
+import { attemptsThisRound, decide } from './policy.js';
 
-/** The worker settings one call needs (DESIGN "Queue-worker contract"). */
-export interface CallSettings extends BackoffSettings, RetryPolicy {
-  readonly ackWaitMs: number;
-  readonly upstreamTimeoutMs: number;
-  readonly callbackSecret?: string | undefined;
-}
+/** The settings one call reads (DESIGN "Queue-worker contract"). */
+export type CallConfig = Pick<WorkerConfig,
+  'ackWaitMs' | 'upstreamTimeoutMs' | 'retryHttpCodes' | 'maxRetryAttempts' | 'initialRetryWaitMs' | 'maxRetryWaitMs' | 'callbackSecret'>;
 
 export interface CallDeps {
   readonly resolver: FunctionResolver;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
-  readonly settings: CallSettings;
+  readonly config: CallConfig;
   readonly metrics?: WorkerMetrics | undefined;
   /** The worker's invocations count in gateway_* too, as OpenFaaS' worker re-entering /function does. */
   readonly gatewayMetrics?: RouterMetrics | undefined;
@@ -43,7 +43,7 @@ export interface CallControl {
 export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): Promise<void> {
   const log = deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
   const lost = new AbortController();
-  const hb = startHeartbeat(lease, deps.settings.ackWaitMs, (err) => {
+  const heartbeat = startHeartbeat(lease, deps.config.ackWaitMs, (err) => {
     log.warn('lease lost while working; another worker has the call', { reason: (err as Error).message });
     lost.abort(err);
   });
@@ -60,12 +60,11 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): P
     await settle(lease, lease.record, body, deps, signal);
   } catch (err) {
     if (gone()) return;
-    const code = (err as { code?: string }).code;
     // A lost lease or a call cancelled meanwhile: someone else owns the outcome now.
-    if (code === 'ERR_LEASE_LOST' || code === 'ERR_CALL_STATE' || code === 'ERR_QUEUE_CLOSED') log.info('call left to others', { reason: (err as Error).message });
+    if (err instanceof LeaseLostError || err instanceof CallStateError || err instanceof QueueClosedError) log.info('call left to others', { reason: err.message });
     else log.warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
   } finally {
-    hb.stop();
+    heartbeat.stop();
   }
 }
 
@@ -78,7 +77,7 @@ async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }
 }
 
 async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: Uint8Array | undefined }> {
-  const { settings: s, metrics } = deps;
+  const { config, metrics } = deps;
   const name = lease.request.functionName;
   try {
     await lease.beginAttempt();
@@ -93,18 +92,19 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
     : await invoke({ functionName: name, upstream, callId: lease.request.id }, {
       method: lease.request.method, path: lease.request.path, query: lease.request.query, headers: lease.request.headers,
       body: Buffer.from(lease.request.body.buffer, lease.request.body.byteOffset, lease.request.body.byteLength),
-    }, { dispatcher: deps.dispatcher, timeoutMs: s.upstreamTimeoutMs, signal });
+    }, { dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal });
   const code = res.ok ? String(res.status) : res.kind;
   metrics?.invocations.inc({ function_name: name, status: code });
-  deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: res.ok ? code : res.kind === 'timeout' ? '504' : '502' });
-  deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: res.ok ? code : res.kind === 'timeout' ? '504' : '502' }, res.durationMs / 1000);
+  const gatewayCode = res.ok ? code : res.kind === 'timeout' ? '504' : '502';
+  deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: gatewayCode });
+  deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: gatewayCode }, res.durationMs / 1000);
   if (gone()) return 'released';
   const statusCode = res.ok ? res.status : null;
   await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
   const tries = attemptsThisRound(lease.record);
-  const decision = decide({ statusCode }, tries, s);
+  const decision = decide({ statusCode }, tries, config);
   if (decision.kind === 'retry') {
-    const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, s, (deps.now ?? Date.now)());
+    const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
     await lease.nak(delay);
     metrics?.retries.inc({ function_name: name });
     deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
@@ -125,17 +125,17 @@ async function settle(lease: Lease, record: CallRecord, body: Uint8Array | undef
     await lease.ack();
     return;
   }
-  const s = deps.settings;
+  const { config } = deps;
   const name = record.functionName;
   const payload = body ?? record.result?.body ?? new Uint8Array(0);
-  const result = await postCallback(record.callbackUrl, callbackHeaders(record, payload, s), payload, {
-    dispatcher: deps.dispatcher, timeoutMs: s.upstreamTimeoutMs, signal,
+  const result = await postCallback(record.callbackUrl, callbackHeaders(record, payload, config), payload, {
+    dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
   });
   const tries = record.callback.attempts + 1;
-  const state = callbackState(result, tries, s);
+  const state = callbackState(result, tries, config);
   await lease.callbackAttempt({ state, statusCode: result.statusCode, error: result.error });
   if (state === 'pending') {
-    const delay = backoffMs(tries, s);
+    const delay = backoffMs(tries, config);
     await lease.nak(delay);
     deps.metrics?.callbackRetries.inc({ function_name: name });
     deps.log.info('callback will be retried', { callId: record.id, function: name, reason: result.error, attempt: tries, delayMs: delay });

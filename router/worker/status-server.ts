@@ -17,7 +17,7 @@ export async function startStatusServer(port: number, queue: Queue, registry: Re
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.setHeader('Allow', 'GET, HEAD'); send(405, 'text/plain', 'method not allowed\n'); return; }
     if (path === '/healthz') {
       queue.health().then(
-        (h) => send(h.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', queue: h })}\n`),
+        (health) => send(health.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: health.ok ? 'ok' : 'unhealthy', queue: health })}\n`),
         (err: Error) => send(503, 'application/json', `${JSON.stringify({ status: 'unhealthy', error: err.message })}\n`),
       );
       return;

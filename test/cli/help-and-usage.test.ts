@@ -63,7 +63,7 @@ t.test('refusals that are not usage errors exit 1 with a message', async (t) => 
 t.test('watchdog --help says which spawn path spawn_backend=auto takes on this machine', async (t) => {
   const help = await runWhippet(['watchdog', '--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${expectedSpawnMethod(undefined)}).`);
-  const capped = await runWhippet(['watchdog', '--help'], { env: { WHIPPET_CLONE: 'off' } });
-  t.match(capped.stdout, `Spawn path here with spawn_backend=auto: posix_spawn (${expectedSpawnMethod('off')}).`, 'WHIPPET_CLONE=off: glibc posix_spawn');
+  t.match(help.stdout, `Spawn path here with spawn_backend=auto: native (${expectedSpawnMethod(undefined)}).`);
+  const capped = await runWhippet(['watchdog', '--help'], { env: { spawn_method: 'posix_spawn' } });
+  t.match(capped.stdout, `Spawn path here with spawn_backend=auto: native (${expectedSpawnMethod('posix_spawn')}).`, 'spawn_method=posix_spawn: glibc posix_spawn');
 });

@@ -1,4 +1,4 @@
-// Issue 4, item 1: POST /async-function/echo with X-Callback-Url answers 202 with X-Call-Id before the
+// POST /async-function/echo with X-Callback-Url answers 202 with X-Call-Id before the
 // function runs (the function is blocked on a file the test creates only after the 202); the callback
 // carries the function's body and the contract headers, signed with callback_secret.
 import t from 'tap';

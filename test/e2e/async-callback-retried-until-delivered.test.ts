@@ -1,4 +1,4 @@
-// Issue 4, item 8: the callback receiver is down for the first attempts; the callback is retried (with
+// The callback receiver is down for the first attempts; the callback is retried (with
 // its own backoff) until it is delivered, the record counts the attempts, and the function is not
 // invoked again.
 import t from 'tap';

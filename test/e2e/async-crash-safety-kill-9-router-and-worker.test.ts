@@ -1,4 +1,4 @@
-// Issue 4, item 5: crash safety. 2,000 async calls are posted by 32 clients; the router is killed with
+// Crash safety. 2,000 async calls are posted by 32 clients; the router is killed with
 // SIGKILL while it accepts them and restarted (clients re-post what did not get a 202, with the same
 // X-Call-Id, so nothing is queued twice); then a separate worker process is killed with SIGKILL while it
 // works them off and restarted. Every call that got a 202 must reach the function and have its callback

@@ -1,4 +1,4 @@
-// Issue 4, item 2: an async PUT to /async-function/echo/a/b?q=1 with a custom header reaches the function
+// An async PUT to /async-function/echo/a/b?q=1 with a custom header reaches the function
 // as PUT with Http_Path=/a/b, Http_Query=q=1, the header intact and the body on stdin.
 import t from 'tap';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 4, item 4: a call that runs 3 s with ack_wait=1s is invoked exactly once: the worker extends its
+// A call that runs 3 s with ack_wait=1s is invoked exactly once: the worker extends its
 // lease while the call runs, so neither it nor a second worker on the same queue picks it up again.
 import t from 'tap';
 import { join } from 'node:path';

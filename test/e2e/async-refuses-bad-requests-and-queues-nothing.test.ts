@@ -1,4 +1,4 @@
-// Issue 4, item 7: unknown function, bad callback URL (or a host outside callback_allow), a bad
+// Unknown function, bad callback URL (or a host outside callback_allow), a bad
 // X-Call-Id, an oversized body (announced or streamed) and GET/HEAD each get their status, and nothing
 // is queued: the depth stays 0 and /system/calls stays empty.
 import t from 'tap';

@@ -1,8 +1,9 @@
-// Issue 4, item 3: retries with backoff, Retry-After, dead letters, /system/calls/{id}/retry, and
+// Retries with backoff, Retry-After, dead letters, /system/calls/{id}/retry, and
 // max_event_age, against a real http-mode watchdog whose function answers by script (per call id).
 import t from 'tap';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { CallStateError } from '../../router/queue/index.js';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
 import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, startWorkerProcess, waitForCall } from '../async/support.js';
@@ -69,7 +70,7 @@ t.test('retry policy on one router', async (t) => {
     await twice.body.dump();
     const nope = await request(`${router.url}/system/calls/flaky-1/retry`, { method: 'POST' });
     t.equal(nope.statusCode, 409, 'a succeeded call cannot be retried');
-    t.equal(nope.headers['x-router-error'], 'ROUTER_ERR_CALL_STATE');
+    t.equal(nope.headers['x-router-error'], new CallStateError('flaky-1', 'succeeded', 'redrive').code, 'the queue\'s own code');
     await nope.body.dump();
   });
 

@@ -1,4 +1,4 @@
-// Issue 4, item 6: a client-chosen X-Call-Id is an idempotency key: posted twice (one after the other,
+// A client-chosen X-Call-Id is an idempotency key: posted twice (one after the other,
 // and twice at the same moment), the call is queued and invoked once.
 import t from 'tap';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 3, item 5: with basic_auth, /system/* needs the credentials from secret_mount_path;
+// With basic_auth, /system/* needs the credentials from secret_mount_path;
 // invocations stay open.
 import t from 'tap';
 import { request } from 'undici';

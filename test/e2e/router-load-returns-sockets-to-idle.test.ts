@@ -1,4 +1,4 @@
-// Issue 3, item 7: 2,000 requests over 50 concurrent connections all succeed, and afterwards the
+// 2,000 requests over 50 concurrent connections all succeed, and afterwards the
 // router's open sockets go back to what it had when idle (client and upstream keep-alives close).
 import t from 'tap';
 import { Pool } from 'undici';

@@ -1,4 +1,4 @@
-// Issue 3, item 6: after 10 calls /metrics has the OpenFaaS gateway metrics with function_name and code.
+// After 10 calls /metrics has the OpenFaaS gateway metrics with function_name and code.
 import t from 'tap';
 import { request } from 'undici';
 import { startRouter, startWatchdog } from '../helpers/start-router.js';

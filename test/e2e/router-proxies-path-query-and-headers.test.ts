@@ -1,4 +1,4 @@
-// Issue 3, item 1: GET and POST through the router reach a real watchdog with the path suffix,
+// GET and POST through the router reach a real watchdog with the path suffix,
 // the raw query and the headers; the response carries X-Call-Id and the function's own headers.
 import t from 'tap';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-// Issue 3, item 2: an unknown function is a 404; names and paths that could mean something else
+// An unknown function is a 404; names and paths that could mean something else
 // (encoded slashes, dot segments, spaces) are refused with a reason and never reach an upstream.
 import t from 'tap';
 import { request } from 'undici';

@@ -1,4 +1,4 @@
-// Issue 3, item 4: 200 MB POSTed through the router to a streaming-mode echo (cat) comes back byte
+// 200 MB POSTed through the router to a streaming-mode echo (cat) comes back byte
 // for byte, and the router's peak RSS stays under 150 MB: bodies stream, they are never buffered.
 // The router runs uninstrumented (no coverage loader) so the number is the production process's.
 import t from 'tap';

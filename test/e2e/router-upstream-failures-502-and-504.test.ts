@@ -1,4 +1,4 @@
-// Issue 3, item 3: an upstream that is not listening gives 502; one slower than upstream_timeout=1s
+// An upstream that is not listening gives 502; one slower than upstream_timeout=1s
 // gives 504 within 1.5 s; both marked X-OpenFaaS-Internal: router.
 import t from 'tap';
 import { request } from 'undici';

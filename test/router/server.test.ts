@@ -1,17 +1,17 @@
-// createRouter in-process against node:http upstreams: headers, errors, system API, hooks.
+// RouterServer in-process against node:http upstreams: headers, errors, system API, hooks.
 import t from 'tap';
 import { request } from 'undici';
 import { createLogger } from '../../common/log.js';
-import { createRouter, type RouterDeps } from '../../router/server.js';
+import { RouterServer, type RouterServerDeps } from '../../router/server.js';
 import { createStaticResolver, type FunctionResolver } from '../../router/resolver.js';
 import { deadPort, startUpstream } from '../helpers/start-router.js';
 
 const quiet = createLogger({ write: () => {} });
 const base = { readTimeoutMs: 10_000, writeTimeoutMs: 10_000, upstreamTimeoutMs: 5_000, basicAuth: false, secretMountPath: '/nonexistent', functionNamespace: '' };
 
-async function router(t: { teardown(fn: () => unknown): void }, fns: Record<string, string>, config: Partial<typeof base> = {}, deps: Partial<RouterDeps> = {}) {
+async function router(t: { teardown(fn: () => unknown): void }, fns: Record<string, string>, config: Partial<typeof base> = {}, deps: Partial<RouterServerDeps> = {}) {
   const resolver: FunctionResolver = createStaticResolver(Object.entries(fns).map(([k, v]) => [k, new URL(v)] as const));
-  const r = createRouter({ ...base, ...config }, { resolver, log: quiet, ...deps });
+  const r = new RouterServer({ ...base, ...config }, { resolver, log: quiet, ...deps });
   const { url } = await r.listen(0, '127.0.0.1');
   t.teardown(() => r.close());
   return { r, url };

@@ -1,12 +1,12 @@
-// Both spawn paths (posix_spawn addon, child_process) must behave identically: one table, same checks.
+// Both spawn paths (the native addon, child_process) must behave identically: one table, same checks.
 
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnedProcess } from '../../watchdog/spawn/types.js';
-import { loadPosixSpawn } from '../../watchdog/spawn/posix-spawn.js';
-import { baseEnv, collect, expectedSpawnMethod, groupMembers, loadBackends, procStat, waitUntil } from './backends.js';
+import { loadNativeBackend } from '../../watchdog/spawn/native.js';
+import { baseEnv, collect, expectedSpawnMethod, groupMembers, loadBackends, methodUnderTest, procStat, waitUntil } from './backends.js';
 
 const backends = await loadBackends(true);
 
@@ -17,9 +17,8 @@ for (const { name, label, backend, error } of backends) {
       return;
     }
     t.equal(backend.name, name);
-    if (name === 'posix_spawn') {
-      // WHIPPET_CLONE caps the tier (the twins in on-clone/ and on-posix-spawn/).
-      const method = expectedSpawnMethod(process.env.WHIPPET_CLONE);
+    if (name === 'native') {
+      const method = expectedSpawnMethod(methodUnderTest);
       t.equal(backend.method, method, `children are made with ${method}`);
     }
     const running = new Set<SpawnedProcess>();
@@ -114,7 +113,7 @@ for (const { name, label, backend, error } of backends) {
     });
 
     t.test('a writer whose reader is gone ends instead of blocking', async (t) => {
-      // posix_spawn uses pipes (SIGPIPE, like the Go watchdogs); child_process uses socketpairs (ECONNRESET, exit 1).
+      // native uses pipes (SIGPIPE, like the Go watchdogs); child_process uses socketpairs (ECONNRESET, exit 1).
       const p = await spawn('yes', []);
       p.stdin.end();
       p.stdout.once('data', () => p.stdout.destroy());
@@ -189,8 +188,8 @@ for (const { name, label, backend, error } of backends) {
   });
 }
 
-t.test('loadPosixSpawn rejects with the reason when the addon cannot be loaded', async (t) => {
+t.test('loadNativeBackend rejects with the reason when the addon cannot be loaded', async (t) => {
   const dir = t.testdir({ 'broken.node': 'not an ELF file' });
-  await t.rejects(loadPosixSpawn({ addonPath: join(dir, 'missing.node') }), { message: /failed to load/ });
-  await t.rejects(loadPosixSpawn({ addonPath: join(dir, 'broken.node') }), { message: /broken\.node failed to load/ });
+  await t.rejects(loadNativeBackend({ addonPath: join(dir, 'missing.node') }), { message: /failed to load/ });
+  await t.rejects(loadNativeBackend({ addonPath: join(dir, 'broken.node') }), { message: /broken\.node failed to load/ });
 });

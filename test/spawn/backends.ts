@@ -1,9 +1,10 @@
 // Loads every spawn backend the behaviour tests run against, plus small helpers for reading /proc.
 
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { loadPosixSpawn } from '../../watchdog/spawn/posix-spawn.js';
+import type { SpawnMethodChoice } from '../../watchdog/config.js';
+import { createChildProcessBackend } from '../../watchdog/spawn/child-process.js';
+import { loadNativeBackend } from '../../watchdog/spawn/native.js';
 import type { SpawnBackend } from '../../watchdog/spawn/types.js';
 
 export interface LoadedBackend {
@@ -15,43 +16,26 @@ export interface LoadedBackend {
   readonly error?: string;
 }
 
-const isBackend = (v: unknown): v is SpawnBackend =>
-  typeof v === 'object' && v !== null && typeof (v as SpawnBackend).spawn === 'function' &&
-  (v as SpawnBackend).name === 'child_process';
+/** The native backend's method cap under test: WHIPPET_SPAWN_METHOD (set by the twins in method-clone/ and method-posix-spawn/). */
+export const methodUnderTest = (process.env.WHIPPET_SPAWN_METHOD ?? 'auto') as SpawnMethodChoice;
 
-/** The child_process backend is written separately; find whatever it exports that is a SpawnBackend. */
-async function loadChildProcess(): Promise<LoadedBackend> {
-  const file = fileURLToPath(new URL('../../watchdog/spawn/child-process.ts', import.meta.url));
-  const none = (error: string): LoadedBackend => ({ name: 'child_process', label: 'child_process', error });
-  if (!existsSync(file)) return none('watchdog/spawn/child-process.ts does not exist yet');
-  const mod = (await import('../../watchdog/spawn/child-process.js' as string)) as Record<string, unknown>;
-  for (const value of Object.values(mod)) {
-    if (isBackend(value)) return { name: 'child_process', label: 'child_process', backend: value };
-    if (typeof value === 'function' && value.length === 0) {
-      const made: unknown = await (value as () => unknown)();
-      if (isBackend(made)) return { name: 'child_process', label: 'child_process', backend: made };
-    }
-  }
-  return none('child-process.ts exports no SpawnBackend');
-}
-
-/** The posix_spawn backend (spawning on a pool thread, the default), optionally its loop-thread variant too. */
+/** The native backend (spawning on a pool thread, the default), optionally its loop-thread variant too, and child_process. */
 export async function loadBackends(variants = false): Promise<LoadedBackend[]> {
-  const posix = (offLoop: boolean, label: string): Promise<LoadedBackend> =>
-    loadPosixSpawn({ offLoop }).then(
-      (backend): LoadedBackend => ({ name: 'posix_spawn', label, backend }),
-      (err: Error): LoadedBackend => ({ name: 'posix_spawn', label, error: err.message }),
+  const native = (offLoop: boolean, label: string): Promise<LoadedBackend> =>
+    loadNativeBackend({ offLoop, method: methodUnderTest }).then(
+      (backend): LoadedBackend => ({ name: 'native', label, backend }),
+      (err: Error): LoadedBackend => ({ name: 'native', label, error: err.message }),
     );
   return [
-    await posix(true, 'posix_spawn'),
-    ...(variants ? [await posix(false, 'posix_spawn on the loop thread')] : []),
-    await loadChildProcess(),
+    await native(true, 'native'),
+    ...(variants ? [await native(false, 'native on the loop thread')] : []),
+    { name: 'child_process', label: 'child_process', backend: createChildProcessBackend() },
   ];
 }
 
-/** How the addon should make children under `cap` (WHIPPET_CLONE): x86_64 gets clone3, other machines clone. */
+/** How the addon should make children under `cap` (spawn_method): x86_64 gets clone3, other machines clone. */
 export function expectedSpawnMethod(cap: string | undefined): string {
-  if (cap === 'off') return 'posix_spawn';
+  if (cap === 'posix_spawn') return 'posix_spawn';
   return cap === 'clone' || process.arch !== 'x64' ? 'clone' : 'clone3';
 }
 

@@ -1,5 +1,5 @@
 // combine_output on the run path: stdout and stderr both reach the output, complete, on both backends. On
-// posix_spawn they share one pipe (as `2>&1`, and as Go's os/exec does for the Go watchdogs), so the output
+// native they share one pipe (as `2>&1`, and as Go's os/exec does for the Go watchdogs), so the output
 // keeps the order in which the handler wrote; child_process has two pipes and only keeps each stream's order.
 
 import t from 'tap';
@@ -44,7 +44,7 @@ for (const { name, backend, error } of await loadBackends()) {
       const fd2 = lines.find((l) => l.startsWith('fd2 '))?.slice(4);
       const body = lines.filter((l) => !l.startsWith('fd'));
       t.same([...body].sort(), [...expected].sort(), `${output}: every line of both streams, once`);
-      if (name === 'posix_spawn') {
+      if (name === 'native') {
         t.match(fd1, /^pipe:\[\d+\]$/, `${output}: stdout is a pipe`);
         t.equal(fd2, fd1, `${output}: stderr is the stdout pipe`);
         t.same(body, expected, `${output}: the lines in the order they were written`);

@@ -7,14 +7,14 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-// posix_spawn gets the issue's 20,000; child_process forks the whole process per spawn, so it gets 4,000 (fewer
+// native gets 20,000; child_process forks the whole process per spawn, so it gets 4,000 (fewer
 // are still warming up: RSS rose ~5-15 MB over 1,000 and is flat over 4,000). The addon's two fallback tiers
-// (WHIPPET_CLONE, native/whippet_clone.c) get the same 20,000 (over fewer, RSS is still warming up: +10-18 MB over 10,000).
+// (spawn_method, native/whippet_clone.c) get the same 20,000 (over fewer, RSS is still warming up: +10-18 MB over 10,000).
 const RUNS = [
-  { label: 'posix_spawn', backend: 'posix_spawn', count: 20_000, env: {} },
-  { label: 'posix_spawn, clone(2) tier', backend: 'posix_spawn', count: 20_000, env: { WHIPPET_CLONE: 'clone' } },
-  { label: 'posix_spawn, glibc posix_spawn tier', backend: 'posix_spawn', count: 20_000, env: { WHIPPET_CLONE: 'off' } },
-  { label: 'child_process', backend: 'child_process', count: 4_000, env: {} },
+  { label: 'native', backend: 'native', method: 'auto', count: 20_000 },
+  { label: 'native, capped at clone(2)', backend: 'native', method: 'clone', count: 20_000 },
+  { label: 'native, capped at glibc posix_spawn', backend: 'native', method: 'posix_spawn', count: 20_000 },
+  { label: 'child_process', backend: 'child_process', method: 'auto', count: 4_000 },
 ] as const;
 const FIXTURE = fileURLToPath(new URL('./fixtures/spawn-many.mjs', import.meta.url));
 // Bounded by count, not by time: a run takes 9-11 s where a spawn costs ~0.5 ms and 60-85 s where the host makes
@@ -27,12 +27,12 @@ interface Report {
   fdsBefore: number; fdsAfter: number; zombies: number[];
 }
 
-for (const { label, backend: name, count, env: extra } of RUNS) {
+for (const { label, backend: name, method, count } of RUNS) {
   t.test(label, async (t) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+    const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_OPTIONS; // no coverage loader in the measured process
     delete env.NODE_EXTRA_CA_CERTS;
-    const { stdout } = await promisify(execFile)(process.execPath, [FIXTURE, name, String(count)], { env, timeout: RUN_TIMEOUT_MS });
+    const { stdout } = await promisify(execFile)(process.execPath, [FIXTURE, name, String(count), method], { env, timeout: RUN_TIMEOUT_MS });
     const r = JSON.parse(stdout) as Report;
     t.equal(r.backend, name, `the ${name} backend ran`);
     t.comment(`${label}: ${count} spawns in ${r.seconds.toFixed(1)} s (${(count / r.seconds).toFixed(0)}/s), RSS after ` +

@@ -10,7 +10,7 @@ import { createQueue, type Queue } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { matchRoute } from '../../router/routes.js';
-import { createRouter } from '../../router/server.js';
+import { RouterServer } from '../../router/server.js';
 import { createDashboard, type DashboardOptions } from '../../router/ui/dashboard.js';
 import { quantileMs } from '../../router/ui/function-sampler.js';
 import { createLogRing } from '../../router/ui/log-ring.js';
@@ -24,7 +24,7 @@ const base = { readTimeoutMs: 10_000, writeTimeoutMs: 10_000, upstreamTimeoutMs:
 
 async function dashboard(t: Test, options: DashboardOptions, fns: Record<string, string> = {}) {
   const resolver = createStaticResolver(Object.entries(fns).map(([k, v]) => [k, new URL(v)] as const));
-  const router = createRouter(base, { resolver, log: quiet, ui: createDashboard(options) });
+  const router = new RouterServer(base, { resolver, log: quiet, ui: createDashboard(options) });
   const { url } = await router.listen(0, '127.0.0.1');
   t.teardown(() => router.close());
   return { router, url };
@@ -213,7 +213,7 @@ t.test('log ring: bounded per function, followed live; a closing router ends liv
   t.same(ring.lines('f').map((l) => l.line), ['line 3', 'line 4', 'line 5']);
   t.same(ring.functions(), ['f']);
   // Closed by the test itself (a second close would close the upstream pool twice).
-  const router = createRouter(base, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
+  const router = new RouterServer(base, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
   const { url } = await router.listen(0, '127.0.0.1');
   const { events } = await readEvents(`${url}/ui/api/logs/stream?function=f`, (ev) => {
     if (ev.length === 1) ring.add('f', 'line 6'); // the backlog arrived: the tail follows
@@ -223,7 +223,7 @@ t.test('log ring: bounded per function, followed live; a closing router ends liv
   t.equal(events[1]!.data.line, 'line 6');
 
   // A live view is idle by design: write_timeout (1 s here) must not cut it.
-  const patient = createRouter({ ...base, writeTimeoutMs: 1_000 }, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
+  const patient = new RouterServer({ ...base, writeTimeoutMs: 1_000 }, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
   const patientUrl = (await patient.listen(0, '127.0.0.1')).url;
   t.teardown(() => patient.close());
   const late = await readEvents(`${patientUrl}/ui/api/logs/stream?function=f`, (ev) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { baseEnv, canonicalHeaderName, headerEnvName, requestEnv } from '../../watchdog/cgi-env.js';
+import { baseEnv, canonicalHeaderName, headerEnvName, headerValue, requestEnv, requestVariables } from '../../watchdog/cgi-env.js';
 
 t.test('header names take Go canonical form, - becomes _', async (t) => {
   t.equal(canonicalHeaderName('x-call-id'), 'X-Call-Id');
@@ -41,4 +41,15 @@ t.test('headers cannot override the request variables', async (t) => {
 
 t.test('baseEnv drops undefined values', async (t) => {
   t.same(baseEnv({ A: '1', B: undefined }), { A: '1' });
+});
+
+t.test('header values keep their bytes: UTF-8 as sent, other bytes as U+FFFD', async (t) => {
+  const latin1 = (bytes: number[]) => Buffer.from(bytes).toString('latin1'); // how node:http hands values over
+  t.equal(headerValue('plain ascii'), 'plain ascii');
+  t.same(Buffer.from(headerValue(latin1([0xc3, 0xa9]))), Buffer.from([0xc3, 0xa9]), 'é stays 2 bytes');
+  t.same(Buffer.from(headerValue(latin1([0xe6, 0x97, 0xa5]))), Buffer.from([0xe6, 0x97, 0xa5]), '日 stays 3 bytes');
+  t.equal(headerValue(latin1([0x61, 0xff, 0x62])), 'a\ufffdb');
+  const env = requestVariables({ method: 'GET', url: '/', rawHeaders: ['X-Name', latin1([0xc3, 0xa9]), 'Host', latin1([0xc3, 0xa9])], headers: { host: latin1([0xc3, 0xa9]) } });
+  t.equal(env.Http_X_Name, 'é');
+  t.equal(env.Http_Host, 'é');
 });

@@ -19,9 +19,19 @@ t.test('defaults follow the contract', async (t) => {
   t.equal(c.logFormat, 'text');
   t.equal(c.suppressLock, false);
   t.equal(c.marshalRequest, false);
+  t.equal(c.maxRequestBodyBytes, 64 * 1024 * 1024, 'max_request_body 64MiB');
   t.equal(c.metricsPort, 8081);
   t.equal(c.spawnBackend, 'auto');
+  t.equal(c.spawnMethod, 'auto');
   t.ok(Object.isFrozen(c));
+});
+
+t.test('spawn_backend: native, with posix_spawn as its former name; spawn_method caps how it makes children', async (t) => {
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_backend: 'native' }).spawnBackend, 'native');
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_backend: 'posix_spawn' }).spawnBackend, 'native');
+  t.equal(loadWatchdogConfig({ 'spawn-method': 'clone' }, { fprocess: 'cat', spawn_method: 'posix_spawn' }).spawnMethod, 'clone');
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', spawn_method: 'posix_spawn' }).spawnMethod, 'posix_spawn');
+  t.throws(() => loadWatchdogConfig({}, { fprocess: 'cat', spawn_method: 'vfork' }), { name: 'ConfigError', message: /spawn_method \(env spawn_method\): expected one of auto, clone3, clone, posix_spawn, got "vfork"/ });
 });
 
 t.test('flag beats env; function_process is an alias; healthcheck_interval follows a short write_timeout', async (t) => {
@@ -50,4 +60,12 @@ t.test('every problem is reported at once, naming variable and value', async (t)
     for (const re of [/exec_timeout.*"abc"/, /port.*"-1"/, /mode.*"bogus"/, /max_inflight.*"x"/, /combine_output.*"maybe"/]) t.match(text, re);
   }
   t.throws(() => loadWatchdogConfig({}, {}), { name: 'ConfigError', message: /fprocess.*required/ });
+});
+
+t.test('max_request_body takes sizes with units; 0 is no limit; nonsense names the setting', async (t) => {
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '512k' }).maxRequestBodyBytes, 512 * 1024);
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '2MiB' }).maxRequestBodyBytes, 2 * 1024 * 1024);
+  t.equal(loadWatchdogConfig({ 'max-request-body': '1g' }, { fprocess: 'cat' }).maxRequestBodyBytes, 1024 ** 3);
+  t.equal(loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: '0' }).maxRequestBodyBytes, 0);
+  t.throws(() => loadWatchdogConfig({}, { fprocess: 'cat', max_request_body: 'lots' }), { name: 'ConfigError', message: /max_request_body \(env max_request_body\): expected a size.*"lots"/ });
 });

@@ -49,15 +49,15 @@ t.test('hop-by-hop headers are not forwarded', async (t) => {
     { host: 'h', 'x-keep': 'y' });
 });
 
-t.test('spawn backend selection: explicit, auto with fallback, posix_spawn required', async (t) => {
+t.test('spawn backend selection: explicit, auto with fallback, native required', async (t) => {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l) });
   const failing = async () => { throw new Error('addon not built'); };
   t.equal((await selectSpawnBackend('child_process', log, failing)).name, 'child_process');
   t.equal((await selectSpawnBackend('auto', log, failing)).name, 'child_process');
-  t.match(lines.join(''), /posix_spawn unavailable, using child_process reason="addon not built"/);
-  await t.rejects(selectSpawnBackend('posix_spawn', log, failing), SpawnBackendError);
-  await t.rejects(selectSpawnBackend('posix_spawn', log, failing), { message: /spawn_backend=posix_spawn is unavailable: addon not built/ });
-  const fake = { name: 'posix_spawn' as const, spawn: async () => { throw new Error('unused'); } };
+  t.match(lines.join(''), /native spawn unavailable, using child_process reason="addon not built"/);
+  await t.rejects(selectSpawnBackend('native', log, failing), SpawnBackendError);
+  await t.rejects(selectSpawnBackend('native', log, failing), { message: /spawn_backend=native is unavailable: addon not built/ });
+  const fake = { name: 'native' as const, spawn: async () => { throw new Error('unused'); } };
   t.equal(await selectSpawnBackend('auto', log, async () => fake), fake);
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { callbackHeaders, callbackState, postCallback, signBody } from '../../router/worker/callback.js';
-import { withRequestApi } from '../../router/worker/dispatcher-api.js';
+import { withRequestApi } from '../../router/dispatcher-api.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';
 import { startUpstream, deadPort } from '../helpers/start-router.js';
 import type { CallRecord } from '../../router/queue/index.js';

@@ -6,14 +6,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants } from 'node:os';
 import { requestVariables } from '../cgi-env.js';
-import { ExecTimeoutError, SpawnError, toResponse } from '../errors.js';
+import { BodyTooLargeError, ExecTimeoutError, SpawnError, toResponse } from '../errors.js';
 import { LineLog } from '../function-log.js';
+import { MarshalEncoder, marshalHeader } from '../marshal.js';
 import type { ExitStatus, RunEvents, RunHandle } from '../spawn/types.js';
 import type { Runner, RunnerDeps } from './types.js';
 
 /**
- * After the handler exits, how long its pipes may stay open. Its process group is killed at exit, so only a
- * process that left the group (setsid) can hold them; the response must not wait on that.
+ * After the handler exits, how long its pipes may stay open (both fork modes). Its process group is killed at
+ * exit, so only a process that left the group (setsid) can hold them; the response must not wait on that.
+ * The backends stop this clock while emitted output is paused by a slow client.
  */
 export const OUTPUT_LINGER_MS = 1000;
 
@@ -52,6 +54,11 @@ export abstract class ForkCall implements RunEvents {
   private timer: NodeJS.Timeout | undefined;
   /** combine_output=false: stderr goes to the log line by line. */
   private stderrLog: LineLog | undefined;
+  /** marshal_request: the body goes in as base64 inside the envelope. */
+  private marshal: MarshalEncoder | undefined;
+  /** max_request_body when the body is re-encoded (marshal_request), else 0: a streamed body has no limit. */
+  private limit = 0;
+  private received = 0;
 
   constructor(
     protected readonly deps: RunnerDeps,
@@ -64,6 +71,11 @@ export abstract class ForkCall implements RunEvents {
   start(command: Command, output: 'buffer' | 'emit', lingerMs: number): void {
     const { deps, req, res } = this;
     const { config } = deps;
+    if (config.marshalRequest) {
+      this.limit = config.maxRequestBodyBytes;
+      // A declared length over the limit is refused before anything starts.
+      if (this.limit > 0 && Number(req.headers['content-length']) > this.limit) { this.refuseBody(); return; }
+    }
     if (!config.combineOutput) this.stderrLog = new LineLog(deps.output, 'stderr');
     try {
       this.run = deps.backend!.run({
@@ -76,19 +88,39 @@ export abstract class ForkCall implements RunEvents {
     }
     res.once('close', this.onClose);
     if (config.execTimeoutMs > 0) this.timer = setTimeout(onExecTimeout, config.execTimeoutMs, this);
-    if (config.marshalRequest) void marshalInto(req, this.run);
-    else {
-      req.on('data', this.onBody);
-      req.once('end', this.onBodyEnd);
+    if (config.marshalRequest) {
+      this.marshal = new MarshalEncoder(marshalHeader(req));
+      if (!this.run.write(this.marshal.head())) req.pause();
     }
+    req.on('data', this.onBody);
+    req.once('end', this.onBodyEnd);
   }
 
   private readonly onBody = (chunk: Buffer): void => {
+    if (this.limit > 0 && (this.received += chunk.length) > this.limit) { this.refuseBody(); return; }
     // A full stdin pipe pauses the body until the handler has read it (onDrain).
-    if (!this.run!.write(chunk)) this.req.pause();
+    if (!this.run!.write(this.marshal === undefined ? chunk : this.marshal.push(chunk))) this.req.pause();
   };
 
-  private readonly onBodyEnd = (): void => { this.run!.end(); };
+  /** The body is over max_request_body: 413 (or a cut, if output already went out), the rest read and dropped. */
+  private refuseBody(): void {
+    const { req } = this;
+    req.off('data', this.onBody);
+    req.off('end', this.onBodyEnd);
+    // Read the rest into nothing (read_timeout bounds it), so the 413 is not lost to a reset on close.
+    req.resume();
+    if (this.reason !== undefined) return;
+    this.reason = 'failed';
+    clearTimeout(this.timer);
+    this.run?.kill();
+    this.deps.log.warn('request body over max_request_body', { limit: this.limit, path: req.url });
+    toResponse(this.res, new BodyTooLargeError(this.limit), this.startedAt);
+  }
+
+  private readonly onBodyEnd = (): void => {
+    if (this.marshal !== undefined) this.run!.write(this.marshal.end());
+    this.run!.end();
+  };
 
   private readonly onClose = (): void => {
     if (!this.res.writableFinished) this.stop('aborted');
@@ -132,25 +164,6 @@ export abstract class ForkCall implements RunEvents {
   /** The handler exited and its awaited output ended. */
   protected abstract finished(status: ExitStatus, output: readonly Buffer[]): void;
   protected abstract timedOut(err: ExecTimeoutError): void;
-}
-
-/** The classic watchdog's marshal_request: {"header":{Name:[values]},"body":{"raw":base64}}. */
-async function marshalInto(req: IncomingMessage, run: RunHandle): Promise<void> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-  } catch {
-    run.end();
-    return;
-  }
-  const header: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(req.headersDistinct)) header[canonical(name)] = value ?? [];
-  run.write(Buffer.from(JSON.stringify({ header, body: { raw: Buffer.concat(chunks).toString('base64') } })));
-  run.end();
-}
-
-function canonical(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 /** The exit code the shell would report: the code, or 128 + signal number. */

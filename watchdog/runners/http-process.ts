@@ -37,7 +37,8 @@ export class UpstreamProcess {
   /** Start the process; rejects when it cannot be spawned at all. */
   async start(): Promise<void> {
     const [file, ...args] = this.deps.config.fprocess;
-    const proc = await this.deps.backend!.spawn({ file: file!, args, env: this.deps.env });
+    // dieWithParent: a watchdog killed with SIGKILL cannot stop the process itself (see SpawnOptions).
+    const proc = await this.deps.backend!.spawn({ file: file!, args, env: this.deps.env, dieWithParent: true });
     this.proc = proc;
     this.up = false;
     proc.stdin.on('error', () => {});

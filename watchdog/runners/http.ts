@@ -2,7 +2,7 @@
 // keep-alive node:http agent, streamed both ways. exec_timeout → 504; a refused connection → 502.
 
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, type ClientRequest } from 'node:http';
-import { ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
+import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
 import type { Runner, RunnerDeps } from './types.js';
 
@@ -63,6 +63,9 @@ class ProxyCall {
 
   run(): void {
     const { req, res, deps } = this;
+    const limit = deps.config.bufferHttp ? deps.config.maxRequestBodyBytes : 0;
+    // A declared length over the limit is refused before the upstream sees anything.
+    if (limit > 0 && Number(req.headers['content-length']) > limit) { this.refuseBody(limit); return; }
     const ms = deps.config.execTimeoutMs;
     if (ms > 0) this.timer = setTimeout(onExecTimeout, ms, this);
     res.once('close', this.onClose);
@@ -76,21 +79,45 @@ class ProxyCall {
     }, this.onResponse);
     this.upReq = upReq;
     upReq.on('error', this.onError);
-    if (deps.config.bufferHttp) void this.sendBuffered(upReq);
+    if (deps.config.bufferHttp) this.sendBuffered(upReq, limit);
     else req.pipe(upReq);
   }
 
-  private async sendBuffered(upReq: ClientRequest): Promise<void> {
+  /** buffer_http: the whole body, then one request with Content-Length. Chunks are sent as they are, never joined
+   * (a Buffer ends at 4 GiB); the body is refused past `limit` (0 = none). */
+  private sendBuffered(upReq: ClientRequest, limit: number): void {
+    const { req } = this;
     const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of this.req) chunks.push(chunk as Buffer);
-    } catch {
-      upReq.destroy();
-      return;
-    }
-    const body = Buffer.concat(chunks);
-    upReq.setHeader('Content-Length', body.length);
-    upReq.end(body);
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (limit > 0 && size > limit) {
+        req.off('data', onData).off('end', onEnd);
+        chunks.length = 0;
+        upReq.destroy();
+        this.refuseBody(limit);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      if (this.reason !== undefined) return;
+      upReq.setHeader('Content-Length', size);
+      for (const chunk of chunks) upReq.write(chunk);
+      upReq.end();
+    };
+    req.on('data', onData).once('end', onEnd);
+  }
+
+  /** The body is over max_request_body: 413, the rest of it read and dropped. */
+  private refuseBody(limit: number): void {
+    // Read the rest into nothing (read_timeout bounds it), so the 413 is not lost to a reset on close.
+    this.req.resume();
+    if (this.reason !== undefined) return;
+    this.reason = 'failed';
+    clearTimeout(this.timer);
+    this.deps.log.warn('request body over max_request_body', { limit, path: this.req.url });
+    toResponse(this.res, new BodyTooLargeError(limit), this.startedAt);
   }
 
   private readonly onResponse = (upRes: IncomingMessage): void => {

@@ -7,6 +7,24 @@ import type { ExitStatus } from '../spawn/types.js';
 import { ForkCall, ForkRunner, OUTPUT_LINGER_MS, describeExit, exitCode } from './fork.js';
 import type { Runner, RunnerDeps } from './types.js';
 
+/**
+ * write_debug logs at most this much of a response: enough to see what a handler answered; a whole output made
+ * into one string threw ERR_STRING_TOO_LONG past 512 MiB (and would flood the log long before).
+ */
+const DEBUG_BODY_BYTES = 4096;
+
+/** The first `max` bytes of the output as text, copying no more than that. */
+function outputPrefix(chunks: readonly Buffer[], max: number): string {
+  const parts: Buffer[] = [];
+  let left = max;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    parts.push(c.length <= left ? c : c.subarray(0, left));
+    left -= c.length;
+  }
+  return Buffer.concat(parts).toString();
+}
+
 /** serializing mode: the backend buffers the output (in C on the posix_spawn path). */
 export function serializingRunner(deps: RunnerDeps): Runner {
   return new ForkRunner(deps, SerializingCall, 'buffer', OUTPUT_LINGER_MS);
@@ -22,7 +40,13 @@ class SerializingCall extends ForkCall {
     const { res, deps } = this;
     let size = 0;
     for (const c of chunks) size += c.length;
-    if (deps.config.writeDebug) deps.log.info('function response', { body: Buffer.concat(chunks, size).toString() });
+    if (deps.config.writeDebug) {
+      const cut = size > DEBUG_BODY_BYTES;
+      deps.log.info('function response', {
+        bytes: size, body: outputPrefix(chunks, DEBUG_BODY_BYTES),
+        truncated: cut || undefined, shownBytes: cut ? DEBUG_BODY_BYTES : undefined,
+      });
+    }
     if (status.code === 0) {
       res.writeHead(200, {
         'Content-Type': deps.config.contentType ?? this.req.headers['content-type'] ?? 'application/octet-stream',

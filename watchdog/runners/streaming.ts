@@ -4,19 +4,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { durationSeconds, toResponse, type ExecTimeoutError } from '../errors.js';
 import type { ExitStatus } from '../spawn/types.js';
-import { ForkCall, ForkRunner, describeExit, exitCode } from './fork.js';
+import { ForkCall, ForkRunner, OUTPUT_LINGER_MS, describeExit, exitCode } from './fork.js';
 import type { Runner, RunnerDeps } from './types.js';
 
 const TRAILERS = 'X-Exit-Code, X-Duration-Seconds, X-Watchdog-Error';
 /** Exit code reported in the trailer when exec_timeout killed the group (128 + SIGKILL). */
 const KILLED_EXIT_CODE = 137;
-/** No linger bound here, unlike serializing: a slow client keeps the pipe paused on purpose; write_timeout and
- * client disconnects bound the wait. */
-const NO_LINGER = -1;
 
-/** streaming mode: output chunks are emitted as they come, with backpressure. */
+/**
+ * streaming mode: output chunks are emitted as they come, with backpressure. After the handler exits its
+ * output may linger as long as in serializing mode (an escaped daemon holding stdout cannot hold the
+ * response); the linger clock stops while a slow client holds the output back, so nothing is cut unread.
+ */
 export function streamingRunner(deps: RunnerDeps): Runner {
-  return new ForkRunner(deps, StreamingCall, 'emit', NO_LINGER);
+  return new ForkRunner(deps, StreamingCall, 'emit', OUTPUT_LINGER_MS);
 }
 
 class StreamingCall extends ForkCall {

@@ -2,6 +2,7 @@
 // group and killGroup reaches grandchildren. Costs a fork of the whole Node process per spawn.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { killGroupWhenParentDies } from './parent-death.js';
 import type { ExitStatus, SpawnBackend, SpawnedProcess, SpawnOptions } from './types.js';
 
 class ChildProcessSpawned implements SpawnedProcess {
@@ -41,6 +42,10 @@ function spawnChild(options: SpawnOptions): Promise<SpawnedProcess> {
   if (child.pid !== undefined) {
     // Errors after a successful start (EPIPE on stdin) are the runners' to handle on the streams.
     child.on('error', () => {});
+    if (options.dieWithParent) {
+      const watcher = killGroupWhenParentDies(child.pid);
+      child.once('exit', () => watcher.stop());
+    }
     return Promise.resolve(new ChildProcessSpawned(child));
   }
   // libuv reports a failed exec (ENOENT, EACCES) on the next tick through 'error'.

@@ -20,6 +20,8 @@ class StreamRun implements RunHandle {
   private waitingDrain = false;
   private paused = false;
   private readonly chunks: Buffer[] = [];
+  /** The linger clocks after the exit; stopped while the output is paused. */
+  private readonly lingers: Linger[] = [];
 
   constructor(private readonly o: RunOptions, private readonly events: RunEvents) {}
 
@@ -68,7 +70,7 @@ class StreamRun implements RunHandle {
   private async waitForExit(proc: SpawnedProcess): Promise<void> {
     const status = await proc.exited;
     this.exited = true;
-    // Whatever the handler left running in its group ends with it. (posix_spawn killed the group before it
+    // Whatever the handler left running in its group ends with it. (native killed the group before it
     // reaped the leader and makes this a no-op; child_process has no such hook, so this is the best it gets.)
     proc.killGroup('SIGKILL');
     if (this.killed) return;
@@ -76,9 +78,16 @@ class StreamRun implements RunHandle {
     if (this.waitingDrain) this.drained();
     const awaited = this.o.combine ? [proc.stdout, proc.stderr] : [proc.stdout];
     // An emitted stderr is not awaited, but an escaped grandchild holding it must not keep it open forever.
-    if (!this.o.combine) void settleOutput([proc.stderr], this.o.lingerMs);
-    await settleOutput(awaited, this.o.lingerMs);
+    if (!this.o.combine) void settleOutput([proc.stderr], this.linger());
+    await settleOutput(awaited, this.linger());
     if (!this.killed) this.events.onDone(status, this.chunks);
+  }
+
+  private linger(): Linger | undefined {
+    if (this.o.lingerMs < 0) return undefined;
+    const linger = new Linger(this.o.lingerMs, this.paused);
+    this.lingers.push(linger);
+    return linger;
   }
 
   write(chunk: Buffer): boolean {
@@ -115,12 +124,14 @@ class StreamRun implements RunHandle {
     this.paused = true;
     this.proc?.stdout.pause();
     this.proc?.stderr.pause();
+    for (const l of this.lingers) l.pause();
   }
 
   resume(): void {
     this.paused = false;
     this.proc?.stdout.resume();
     this.proc?.stderr.resume();
+    for (const l of this.lingers) l.resume();
   }
 
   kill(): number {
@@ -149,20 +160,39 @@ function ended(stream: NodeJS.ReadableStream & { readableEnded: boolean; destroy
   });
 }
 
-/** Wait for the streams to end, at most `lingerMs` (-1: no limit), then cut them. */
-async function settleOutput(streams: SpawnedProcess['stdout'][], lingerMs: number): Promise<void> {
-  if (lingerMs < 0) {
+/**
+ * How long the pipes may stay open after the exit. The clock bounds an escaped holder of the pipes, not a slow
+ * client: it stops while the output is paused (what is left in the pipe would be cut unread) and starts over
+ * once it flows again.
+ */
+class Linger {
+  private timer: NodeJS.Timeout | undefined;
+  private expire!: () => void;
+  readonly expired = new Promise<void>((resolve) => { this.expire = resolve; });
+  private over = false;
+  constructor(private readonly ms: number, paused: boolean) { if (!paused) this.resume(); }
+  pause(): void { clearTimeout(this.timer); }
+  resume(): void {
+    clearTimeout(this.timer);
+    if (!this.over) this.timer = setTimeout(this.expire, this.ms);
+  }
+  /** The streams settled: no clock any more. */
+  stop(): void {
+    this.over = true;
+    clearTimeout(this.timer);
+  }
+}
+
+/** Wait for the streams to end, at most as long as `linger` allows (undefined: no limit), then cut them. */
+async function settleOutput(streams: SpawnedProcess['stdout'][], linger: Linger | undefined): Promise<void> {
+  if (linger === undefined) {
     await Promise.all(streams.map(ended));
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      Promise.all(streams.map(ended)),
-      new Promise((resolve) => { timer = setTimeout(resolve, lingerMs); }),
-    ]);
+    await Promise.race([Promise.all(streams.map(ended)), linger.expired]);
   } finally {
-    clearTimeout(timer);
+    linger.stop();
     for (const s of streams) if (!s.readableEnded) s.destroy();
   }
 }

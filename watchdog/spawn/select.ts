@@ -1,14 +1,14 @@
-// Picks the spawn path once at start-up: posix_spawn (native addon, vfork cost) when asked or available,
-// child_process otherwise. The addon module is imported only here, and only when it may be used.
+// Picks the spawn path once at start-up: native (the addon, vfork cost) when asked or available,
+// child_process otherwise. The addon's module is imported only here, and only when it may be used.
 
 import type { Logger } from '../../common/log.js';
 import { createChildProcessBackend } from './child-process.js';
 import { withRun } from './run-streams.js';
 import type { RunBackend, SpawnBackend } from './types.js';
 
-import type { SpawnBackendChoice } from '../config.js';
+import type { SpawnBackendChoice, SpawnMethodChoice } from '../config.js';
 
-/** Raised when spawn_backend=posix_spawn was asked for but cannot be loaded. */
+/** Raised when spawn_backend=native was asked for but cannot be loaded. */
 export class SpawnBackendError extends Error {
   readonly code = 'WD_ERR_SPAWN_BACKEND';
   constructor(message: string, options?: ErrorOptions) {
@@ -17,30 +17,29 @@ export class SpawnBackendError extends Error {
   }
 }
 
-// A variable specifier: the module is built by another part of the tree and may be absent in a build.
-const POSIX_SPAWN_MODULE = './posix-spawn.js';
-
-async function loadPosixSpawn(): Promise<SpawnBackend> {
-  const mod = (await import(POSIX_SPAWN_MODULE)) as { loadPosixSpawn?: () => Promise<SpawnBackend> };
-  if (typeof mod.loadPosixSpawn !== 'function') throw new Error(`${POSIX_SPAWN_MODULE} does not export loadPosixSpawn`);
-  return mod.loadPosixSpawn();
+/** Loads the native backend capped at `method`, importing its module only when called. */
+export function nativeLoader(method: SpawnMethodChoice): () => Promise<SpawnBackend> {
+  return async () => {
+    const { loadNativeBackend } = await import('./native.js');
+    return loadNativeBackend({ method });
+  };
 }
 
-/** Resolve `choice` to a backend; `auto` falls back to child_process (logging why), `posix_spawn` throws. */
+/** Resolve `choice` to a backend; `auto` falls back to child_process (logging why), `native` throws. */
 export async function selectSpawnBackend(
   choice: SpawnBackendChoice,
   log: Logger,
-  load: () => Promise<SpawnBackend> = loadPosixSpawn,
+  load: () => Promise<SpawnBackend> = nativeLoader('auto'),
 ): Promise<RunBackend> {
   if (choice === 'child_process') return withRun(createChildProcessBackend());
   try {
     return withRun(await load());
   } catch (err) {
     const reason = (err as Error).message;
-    if (choice === 'posix_spawn') {
-      throw new SpawnBackendError(`spawn_backend=posix_spawn is unavailable: ${reason}`, { cause: err });
+    if (choice === 'native') {
+      throw new SpawnBackendError(`spawn_backend=native is unavailable: ${reason}`, { cause: err });
     }
-    log.info('posix_spawn unavailable, using child_process', { reason });
+    log.info('native spawn unavailable, using child_process', { reason });
     return withRun(createChildProcessBackend());
   }
 }

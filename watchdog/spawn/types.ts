@@ -1,4 +1,4 @@
-// The one interface both spawn paths implement: posix_spawn (native addon) and node:child_process.
+// The one interface both spawn paths implement: native (the addon in native/) and node:child_process.
 // The runners never touch child_process directly; they get a SpawnBackend chosen in spawn/select.ts.
 
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +11,11 @@ export interface SpawnOptions {
   /** The complete environment of the child (nothing is inherited implicitly). */
   readonly env: Readonly<Record<string, string>>;
   readonly cwd?: string;
+  /**
+   * The child (and its process group) dies with this process, however it ends, SIGKILL included: for a child
+   * that outlives a request (http mode's function process), which would otherwise keep running and hold its port.
+   */
+  readonly dieWithParent?: boolean;
 }
 
 export interface ExitStatus {
@@ -28,17 +33,17 @@ export interface SpawnedProcess {
   /** Settles once the child has exited and been reaped. Never rejects. */
   readonly exited: Promise<ExitStatus>;
   /**
-   * Send a signal to the whole process group (grandchildren too); ignores ESRCH. posix_spawn SIGKILLs the group
+   * Send a signal to the whole process group (grandchildren too); ignores ESRCH. native SIGKILLs the group
    * itself just before it reaps the child, and then makes this a no-op (the pgid may be reused after the reap).
    */
   killGroup(signal: NodeJS.Signals): void;
 }
 
-export type SpawnBackendName = 'posix_spawn' | 'child_process';
+export type SpawnBackendName = 'native' | 'child_process';
 
 export interface SpawnBackend {
   readonly name: SpawnBackendName;
-  /** How processes are made: for posix_spawn `clone3`, `clone` or `posix_spawn` (native/whippet_clone.c). */
+  /** How processes are made: for native `clone3`, `clone` or `posix_spawn` (native/whippet_clone.c). */
   readonly method?: string;
   /** Resolves once the child runs; rejects with an Error carrying `code` (ENOENT, EACCES…) when it cannot start. */
   spawn(options: SpawnOptions): Promise<SpawnedProcess>;

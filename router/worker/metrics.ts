@@ -1,8 +1,7 @@
-// Prometheus metrics of the async half, in the registry the router (or worker) already exposes:
-// queue_depth (read from the queue at scrape time) and the queue_worker_* counters.
+// The queue_worker_* counters, in the registry the worker's host already exposes (the router's, or the
+// standalone worker's own /metrics).
 
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Queue } from '../queue/index.js';
+import { Counter, type Registry } from 'prom-client';
 
 export interface WorkerMetrics {
   /** One per invocation attempt: status = the function's code, or `unreachable` / `timeout`. */
@@ -33,20 +32,4 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     callbacksFailed: counter('queue_worker_callbacks_failed_total', 'Callbacks given up on', ['function_name']),
     callbackRetries: counter('queue_worker_callback_retries_total', 'Callback attempts that failed and will be tried again', ['function_name']),
   };
-}
-
-/** queue_depth{function_name,status}: asked from the queue at every scrape (rows with 0 are left out). */
-export function registerQueueDepth(registry: Registry, queue: Queue): void {
-  new Gauge({
-    name: 'queue_depth',
-    help: 'Async calls in the queue by function and status (final statuses count records still kept)',
-    labelNames: ['function_name', 'status'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      // A scrape must not fail because the queue is away: /healthz says that.
-      const rows = await queue.depth().catch(() => []);
-      for (const r of rows) this.set({ function_name: r.functionName, status: r.status }, r.count);
-    },
-  });
 }

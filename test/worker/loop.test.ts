@@ -6,8 +6,8 @@ import { createLogger } from '../../common/log.js';
 import { createQueue, type NewCall, type Queue } from '../../router/queue/index.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';
-import { withRequestApi } from '../../router/worker/dispatcher-api.js';
-import { startWorker, type Worker } from '../../router/worker/worker.js';
+import { withRequestApi } from '../../router/dispatcher-api.js';
+import { WorkerLoop } from '../../router/worker/loop.js';
 import { startUpstream } from '../helpers/start-router.js';
 
 const log = createLogger({ level: 'error', write: () => {} });
@@ -16,16 +16,18 @@ function call(id: string, functionName: string, path = ''): NewCall {
   return { id, functionName, method: 'POST', path, query: '', headers: {}, body: Buffer.from(id), callbackUrl: null };
 }
 
-async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], o: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string } = {}) {
+async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string } = {}) {
   const up = await startUpstream(t, handler);
-  const file = o.file ?? join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: o.ackWaitMs ?? 5_000 });
+  const file = options.file ?? join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: options.ackWaitMs ?? 5_000 });
   const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 }));
   const resolver = createStaticResolver([['a', new URL(up.url)], ['b', new URL(up.url)]]);
-  const worker = startWorker({
-    queue, resolver, dispatcher, log, maxInflight: o.maxInflight ?? 16,
-    functionLimit: o.limit === undefined ? undefined : (name) => (name === 'a' ? o.limit : undefined),
-    settings: { ackWaitMs: o.ackWaitMs ?? 5_000, upstreamTimeoutMs: 10_000, retryHttpCodes: [503], maxRetryAttempts: 3, initialRetryWaitMs: 50, maxRetryWaitMs: 100 },
+  const worker = new WorkerLoop({
+    maxInflight: options.maxInflight ?? 16, ackWaitMs: options.ackWaitMs ?? 5_000, upstreamTimeoutMs: 10_000,
+    retryHttpCodes: [503], maxRetryAttempts: 3, initialRetryWaitMs: 50, maxRetryWaitMs: 100, callbackSecret: undefined,
+  }, {
+    queue, resolver, dispatcher, log,
+    functionLimit: options.limit === undefined ? undefined : (name) => (name === 'a' ? options.limit : undefined),
   });
   t.teardown(async () => { await worker.stop(0); await queue.close(); await dispatcher.close(); });
   return { up, queue, worker, file };

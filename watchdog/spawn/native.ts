@@ -1,6 +1,7 @@
-// The posix_spawn spawn path: a small N-API addon (native/whippet_spawn.c) spawns with vfork semantics,
-// so the cost does not grow with the Node heap, and reaps through a pidfd so libuv's children are untouched.
-// The parent-side pipe ends become net.Socket streams (libuv pipe handles: non-blocking, backpressure).
+// The native spawn path: a small N-API addon (native/, layered as whippet_addon.c says) makes children with
+// vfork semantics (clone3, clone, or glibc's posix_spawn), so the cost does not grow with the Node heap, and
+// reaps through a pidfd so libuv's children are untouched. Whole runs are driven in C (whippet_run.c); for
+// spawn(), the parent-side pipe ends become net.Socket streams (libuv pipe handles: non-blocking, backpressure).
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,12 +9,13 @@ import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
-import { withRun } from './run-streams.js';
+import { killGroupWhenParentDies } from './parent-death.js';
+import type { SpawnMethodChoice } from '../config.js';
 import type {
-  ExitStatus, RunBackend, RunEvents, RunHandle, RunOptions, SpawnBackend, SpawnedProcess, SpawnOptions,
+  ExitStatus, RunBackend, RunEvents, RunHandle, RunOptions, SpawnedProcess, SpawnOptions,
 } from './types.js';
 
-/** What native/whippet_spawn.c exports. */
+/** What the addon (native/whippet_addon.c) exports. */
 interface Addon {
   /**
    * argv/envp are NUL-joined. Without onSpawn: spawns now and returns the result. With onSpawn: spawns on a
@@ -26,6 +28,7 @@ interface Addon {
     envp: string,
     envc: number,
     cwd: string | null,
+    flags: number,
     onExit: (code: number, signal: number) => void,
     onSpawn?: (result: SpawnResult) => void,
   ): SpawnResult | undefined;
@@ -33,10 +36,10 @@ interface Addon {
   killGroup(pgid: number, signal: number): number;
   /** 0 when pidfd_open works here, else the errno. */
   probe(): number;
-  /** How children are made here: clone3, clone or posix_spawn (absent from addons built before it existed). */
-  method?(): string;
-  // The run path (native/whippet_run.c); absent from addons built before it existed.
-  init?(dispatch: (this: NativeRun, type: number, a: number, b: unknown, c: unknown) => void): void;
+  /** How children are made here under the flags' cap: clone3, clone or posix_spawn. */
+  method(flags: number): SpawnMethod;
+  // The run path (native/whippet_run.c).
+  init(dispatch: (this: NativeRun, type: number, a: number, b: unknown, c: unknown) => void): void;
   prepare(vector: string, count: number): Prepared;
   run(file: string, argv: Prepared, env: Prepared, extra: string, extraCount: number, cwd: string | null,
     flags: number, lingerMs: number, handle: NativeRun): number;
@@ -45,17 +48,24 @@ interface Addon {
   pause(id: number): void;
   resume(id: number): void;
   kill(id: number): number;
-  runFlags: { OFF_LOOP: number; EMIT: number; COMBINE: number };
+  flags: {
+    OFF_LOOP: number; EMIT: number; COMBINE: number; DIE_WITH_PARENT: number; CAP_CLONE: number; CAP_POSIX_SPAWN: number;
+  };
 }
+
+/** How the addon makes children, best first. */
+export type SpawnMethod = 'clone3' | 'clone' | 'posix_spawn';
 
 /** A NUL-separated vector copied into C once (argv, the base environment). */
 type Prepared = { readonly __prepared: unique symbol };
 
 type SpawnResult = [pid: number, stdinFd: number, stdoutFd: number, stderrFd: number] | number;
 
-export interface PosixSpawnOptions {
+export interface NativeOptions {
   /** Where the compiled addon is; by default native/build/Release/ under the package root. */
   readonly addonPath?: string;
+  /** The best method a spawn may use (spawn_method): auto takes the best this kernel allows. */
+  readonly method?: SpawnMethodChoice;
   /**
    * Spawn on a libuv pool thread (default) so the event loop keeps serving while the child execs;
    * false spawns on the loop thread (fewer hops, but the loop waits ~0.3-2 ms for every exec).
@@ -77,44 +87,52 @@ const signalNames = new Map<number, NodeJS.Signals>(
 
 /** The addon, checked for what this kernel must offer; throws with the reason when it cannot be used. */
 function loadAddon(addonPath?: string): Addon {
-  if (process.platform !== 'linux') throw new Error(`posix_spawn backend needs Linux (pidfd), not ${process.platform}`);
+  if (process.platform !== 'linux') throw new Error(`native spawn needs Linux (pidfd), not ${process.platform}`);
   const path = addonPath ?? candidates().find((p) => existsSync(p));
   if (path === undefined) {
-    throw new Error(`posix_spawn addon not built (${ADDON} missing; run \`npm run build:native\`)`);
+    throw new Error(`native addon not built (${ADDON} missing; run \`npm run build:native\`)`);
   }
   let addon: Addon;
   try {
     addon = createRequire(import.meta.url)(path) as Addon;
   } catch (err) {
-    throw new Error(`posix_spawn addon ${path} failed to load: ${(err as Error).message}`, { cause: err });
+    throw new Error(`native addon ${path} failed to load: ${(err as Error).message}`, { cause: err });
   }
   const probe = addon.probe();
-  if (probe !== 0) throw new Error(`posix_spawn backend unusable: pidfd_open failed with ${getSystemErrorName(-probe)}`);
+  if (probe !== 0) throw new Error(`native spawn unusable: pidfd_open failed with ${getSystemErrorName(-probe)}`);
   return addon;
 }
 
-/** How the addon makes children; an addon built before method() existed used glibc's posix_spawn. */
-const methodOf = (addon: Addon): string => addon.method?.() ?? 'posix_spawn';
+/** The flag bits that cap the method at `choice`. */
+function capFlags(addon: Addon, choice: SpawnMethodChoice): number {
+  if (choice === 'posix_spawn') return addon.flags.CAP_POSIX_SPAWN;
+  return choice === 'clone' ? addon.flags.CAP_CLONE : 0;
+}
 
-/** What `spawn_backend=auto` would use here, in words (for --help): `posix_spawn (clone3)`, or child_process and why. */
-export function describeSpawnPath(): string {
+/** What `spawn_backend=auto` would use here, in words (for --help): `native (clone3)`, or child_process and why. */
+export function describeSpawnPath(method: SpawnMethodChoice = 'auto'): string {
   try {
     const addon = loadAddon();
-    return `posix_spawn (${methodOf(addon)})`;
+    return `native (${addon.method(capFlags(addon, method))})`;
   } catch (err) {
     return `child_process (${(err as Error).message})`;
   }
 }
 
 /** Loads the addon; rejects with the reason when it is missing, unloadable or unusable on this kernel. */
-export async function loadPosixSpawn(options: PosixSpawnOptions = {}): Promise<RunBackend> {
-  const { addonPath, offLoop = true } = options;
+export async function loadNativeBackend(options: NativeOptions = {}): Promise<RunBackend> {
+  const { addonPath, offLoop = true, method: choice = 'auto' } = options;
   const addon = loadAddon(addonPath);
-  const backend: SpawnBackend = { name: 'posix_spawn', method: methodOf(addon), spawn: (spawnOptions) => spawnWith(addon, spawnOptions, offLoop) };
-  if (typeof addon.init !== 'function') return withRun(backend); // an addon built before the run path
+  const cap = capFlags(addon, choice);
+  const method = addon.method(cap);
   addon.init(dispatch);
-  const runner = new NativeRunner(addon, offLoop);
-  return { ...backend, run: (o, events) => runner.run(o, events) };
+  const runner = new NativeRunner(addon, offLoop, cap);
+  return {
+    name: 'native',
+    method,
+    spawn: (spawnOptions) => spawnWith(addon, spawnOptions, { offLoop, cap, method }),
+    run: (o, events) => runner.run(o, events),
+  };
 }
 
 const EV_ERROR = 1, EV_DATA = 2, EV_END = 3, EV_DRAIN = 4, EV_DONE = 5;
@@ -157,8 +175,8 @@ class NativeRunner {
   private readonly envs = new WeakMap<object, PreparedEnv>();
   private readonly flags: number;
 
-  constructor(private readonly addon: Addon, offLoop: boolean) {
-    this.flags = offLoop ? addon.runFlags.OFF_LOOP : 0;
+  constructor(private readonly addon: Addon, offLoop: boolean, cap: number) {
+    this.flags = (offLoop ? addon.flags.OFF_LOOP : 0) | cap;
   }
 
   run(o: RunOptions, events: RunEvents): RunHandle {
@@ -187,7 +205,7 @@ class NativeRunner {
       count++;
     }
     if (o.cwd?.includes('\0')) throw invalidArg(o.file, o.cwd);
-    const flags = this.flags | (o.output === 'emit' ? addon.runFlags.EMIT : 0) | (o.combine ? addon.runFlags.COMBINE : 0);
+    const flags = this.flags | (o.output === 'emit' ? addon.flags.EMIT : 0) | (o.combine ? addon.flags.COMBINE : 0);
     const id = addon.run(o.file, argv.block, base.block, extra, count, o.cwd ?? null, flags, o.lingerMs, handle);
     if (id < 0) {
       const err = spawnError(o.file, o.args, -id);
@@ -209,8 +227,10 @@ class NativeRunner {
   }
 }
 
-async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean): Promise<SpawnedProcess> {
-  const { file, args, env, cwd } = options;
+interface SpawnSettings { readonly offLoop: boolean; readonly cap: number; readonly method: SpawnMethod }
+
+async function spawnWith(addon: Addon, options: SpawnOptions, settings: SpawnSettings): Promise<SpawnedProcess> {
+  const { file, args, env, cwd, dieWithParent = false } = options;
   const argv = [file, ...args];
   const envp = Object.entries(env).map(([key, value]) => `${key}=${value}`);
   for (const s of [...argv, ...envp, cwd ?? '']) {
@@ -219,19 +239,29 @@ async function spawnWith(addon: Addon, options: SpawnOptions, offLoop: boolean):
   let stdin: Socket | undefined;
   let settle!: (status: ExitStatus) => void;
   let reaped = false;
+  let watcher: { stop(): void } | undefined;
   const exited = new Promise<ExitStatus>((resolve) => (settle = resolve));
   const onExit = (code: number, signal: number): void => {
     reaped = true;
+    watcher?.stop();
     // As child_process does: nobody is left to read stdin, so pending writes end now instead of hanging.
     stdin?.destroy();
     settle({ code: code >= 0 ? code : null, signal: signal > 0 ? (signalNames.get(signal) ?? null) : null });
   };
 
+  // dieWithParent: the clone methods set PR_SET_PDEATHSIG in the child. It fires when the THREAD that made the
+  // child exits, so such a child is made here, on the loop (main) thread, whose end is the process's end; a pool
+  // thread would do in practice (libuv never ends them early), but nothing promises that.
+  const offLoop = settings.offLoop && !dieWithParent;
+  const flags = settings.cap | (dieWithParent ? addon.flags.DIE_WITH_PARENT : 0);
   const call = (onSpawn?: (result: SpawnResult) => void): SpawnResult | undefined =>
-    addon.spawn(file, argv.join('\0'), argv.length, envp.join('\0'), envp.length, cwd ?? null, onExit, onSpawn);
+    addon.spawn(file, argv.join('\0'), argv.length, envp.join('\0'), envp.length, cwd ?? null, flags, onExit, onSpawn);
   const result = offLoop ? await new Promise<SpawnResult>((resolve) => call(resolve)) : call()!;
   if (typeof result === 'number') throw spawnError(file, args, result);
   const [pid, stdinFd, stdoutFd, stderrFd] = result;
+  // PDEATHSIG reaches only the child itself (and glibc's posix_spawn method cannot set it at all); what the
+  // child started in its group (a script's server) needs the group killed, which only the watcher does.
+  if (dieWithParent && !reaped) watcher = killGroupWhenParentDies(pid);
   stdin = new Socket({ fd: stdinFd, readable: false, writable: true });
   return {
     pid,

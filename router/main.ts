@@ -1,0 +1,90 @@
+// Wiring only: resolver → queue → pool and registry → in-process worker → accept path → server →
+// `listening`. The CLI (and `whippet up`) pass the config and hook signals to drain(); nothing here
+// reads process.env or process.argv.
+
+import type { Logger } from '../common/log.js';
+import { createCallsApi } from './async/calls-api.js';
+import { createAsyncHandler } from './async/handler.js';
+import type { RouterConfig } from './config.js';
+import { withRequestApi } from './dispatcher-api.js';
+import { createRouterMetrics, registerQueueDepth } from './metrics.js';
+import { openQueue } from './open-queue.js';
+import type { Queue } from './queue/index.js';
+import { createResolver, type FunctionResolver } from './resolver.js';
+import { RouterServer } from './server.js';
+import { createUpstreamDispatcher } from './upstream.js';
+import { createDashboard } from './ui/dashboard.js';
+import type { LogRing } from './ui/log-ring.js';
+import { startWorker, type RunningWorker } from './worker/main.js';
+import { workerConfigOf } from './worker/options.js';
+
+export interface RouterDeps {
+  readonly log: Logger;
+  /** Consulted before the config's `functions` and `function_url_template` (`whippet up`'s stack). */
+  readonly resolvers?: readonly FunctionResolver[];
+  /** Per-function concurrency of the in-process worker (a stack file's); undefined = max_inflight only. */
+  readonly functionLimit?: (functionName: string) => number | undefined;
+  /** Interface to listen on; all by default. */
+  readonly host?: string;
+  /** The functions' log lines for the dashboard's tail (`whippet up`); without it the dashboard says there are none. */
+  readonly logs?: LogRing;
+}
+
+export interface RunningRouter {
+  readonly port: number;
+  readonly url: string;
+  readonly queue: Queue;
+  /**
+   * The server drains while the in-process worker finishes its calls (both within write_timeout), then
+   * the queue closes (pending accepts are committed first) and the shared pool last. A second call
+   * returns the first drain.
+   */
+  drain(signal: 'SIGTERM' | 'SIGINT'): Promise<void>;
+}
+
+/** Start a router; rejects (having cleaned up) when it cannot start. */
+export async function startRouter(config: RouterConfig, deps: RouterDeps): Promise<RunningRouter> {
+  const { log } = deps;
+  const resolver = createResolver(config, deps.resolvers);
+  const queue = await openQueue(config, log);
+  const metrics = createRouterMetrics();
+  registerQueueDepth(metrics.registry, queue);
+  const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs }));
+  let worker: RunningWorker | undefined;
+  let server: RouterServer | undefined;
+  try {
+    if (config.asyncWorker) {
+      worker = await startWorker(workerConfigOf(config), {
+        log: log.child({ component: 'worker' }), resolver, functionLimit: deps.functionLimit, host: { queue, dispatcher, metrics },
+      });
+    }
+    log.info('async calls enabled', { queue: queue.backend, worker: config.asyncWorker, maxInflight: worker === undefined ? undefined : config.maxInflight });
+    server = new RouterServer(config, {
+      resolver, log, metrics, dispatcher,
+      async: createAsyncHandler(config, { queue, resolver, log, metrics }),
+      systemRoutes: createCallsApi(queue),
+      ui: createDashboard({ queue, logs: deps.logs }),
+    });
+    const { port, url } = await server.listen(config.port, deps.host);
+    log.info('listening', {
+      port, url, queue: config.queue, functions: resolver.list().map((fn) => fn.name).join(',') || undefined,
+      template: config.functionUrlTemplate, upstreamTimeoutMs: config.upstreamTimeoutMs,
+    });
+    const running = server;
+    let drained: Promise<void> | undefined;
+    const drain = async (signal: 'SIGTERM' | 'SIGINT'): Promise<void> => {
+      log.info('shutting down', { signal, graceMs: config.writeTimeoutMs });
+      await Promise.all([running.close(config.writeTimeoutMs), worker?.drain(signal)]);
+      await queue.close();
+      await dispatcher.close();
+      log.info('stopped');
+    };
+    return { port, url, queue, drain: (signal) => (drained ??= drain(signal)) };
+  } catch (err) {
+    await server?.close(0);
+    await worker?.drain('SIGINT');
+    await queue.close();
+    await dispatcher.close();
+    throw err;
+  }
+}

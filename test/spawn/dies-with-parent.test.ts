@@ -1,0 +1,86 @@
+// dieWithParent: a child spawned with it, and what it started in its group, die when the spawning process is
+// SIGKILLed (the native clone methods set PR_SET_PDEATHSIG in the child; a watcher, watchdog/spawn/parent-death.ts,
+// kills the group), and the watcher of a child that ended on its own goes too.
+
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { baseEnv, expectedSpawnMethod, loadBackends, procStat, waitUntil } from './backends.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/die-with-parent.mjs', import.meta.url));
+/** The kernel signals at once; the watcher needs its shell to wake up. */
+const BOUND_MS = 2000;
+
+const running = (pid: number): boolean => {
+  const stat = procStat(pid);
+  return stat !== undefined && stat[0] !== 'Z' && stat[0] !== 'X';
+};
+
+/** Live processes whose command line has `arg` among its arguments (the watcher gets the pgid as its $0). */
+const withArg = (arg: number): number[] =>
+  readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(String(arg)) && running(pid);
+    } catch {
+      return false;
+    }
+  });
+
+/** Starts the fixture; resolves with its process and what it printed. */
+async function startParent(t: Test, backend: string, method: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS; // a plain node process on dist/, no coverage loader
+  const parent = spawn(process.execPath, [FIXTURE, backend, method], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { parent.kill('SIGKILL'); });
+  const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
+  const printed = JSON.parse(line) as { pid: number; grandchild: number; method: string | null };
+  t.teardown(() => { for (const p of [printed.pid, printed.grandchild]) if (running(p)) process.kill(p, 'SIGKILL'); });
+  return { parent, ...printed };
+}
+
+const RUNS = [
+  { backend: 'native', method: 'auto' },
+  { backend: 'native', method: 'clone' },
+  { backend: 'native', method: 'posix_spawn' },
+  { backend: 'child_process', method: 'auto' },
+] as const;
+
+for (const { backend, method } of RUNS) {
+  t.test(`${backend}${backend === 'native' ? ` (spawn_method=${method})` : ''}: the child and its group die with its SIGKILLed parent`, async (t) => {
+    const { parent, pid, grandchild, method: used } = await startParent(t, backend, method);
+    if (backend === 'native') t.equal(used, expectedSpawnMethod(method), `children made with ${used}`);
+    t.ok(running(pid) && running(grandchild), `the shell (pid ${pid}) and its sleep (pid ${grandchild}) run`);
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    const started = Date.now();
+    t.ok(await waitUntil(() => !running(pid), BOUND_MS), `the shell is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+    t.ok(await waitUntil(() => !running(grandchild), BOUND_MS), `its sleep is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+  });
+}
+
+for (const method of ['auto', 'clone'] as const) {
+  t.test(`native (spawn_method=${method}): PR_SET_PDEATHSIG alone ends the child when its watcher is gone`, async (t) => {
+    const { parent, pid } = await startParent(t, 'native', method);
+    const watchers = withArg(pid);
+    t.equal(watchers.length, 1, 'one watcher');
+    for (const w of watchers) process.kill(w, 'SIGKILL');
+    t.ok(await waitUntil(() => withArg(pid).length === 0, BOUND_MS), 'the watcher is gone');
+    t.ok(running(pid), 'the child still runs');
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    t.ok(await waitUntil(() => !running(pid), BOUND_MS), 'the child is gone: the kernel killed it');
+  });
+}
+
+t.test('the watcher of a child that exits on its own ends with it', async (t) => {
+  for (const { label, backend } of await loadBackends()) {
+    if (backend === undefined) continue;
+    const p = await backend.spawn({ file: 'sh', args: ['-c', 'exit 3'], env: baseEnv, dieWithParent: true });
+    p.stdin.end();
+    t.same(await p.exited, { code: 3, signal: null }, `${label}: exited`);
+    t.ok(await waitUntil(() => withArg(p.pid).length === 0, BOUND_MS), `${label}: no watcher left for ${p.pid}`);
+  }
+});
