@@ -91,7 +91,8 @@ if (requireBrowser(t)) {
     t.match(await page.locator('.summary').textContent(), /\d+ queued · \d+ running · \d+ dead letters/);
     await page.screenshot({ path: join(SHOTS, 'queue.png'), fullPage: true });
 
-    await page.goto(`${ui}#/logs/echo`);
+    await page.goto(`${ui}#/functions`);
+    await page.click('a[aria-label="logs of echo"]'); // under up, each function row links its tail
     await page.locator('pre.logs', { hasText: '[echo]' }).waitFor();
     t.match(await page.locator('pre.logs').textContent(), /listening/, "the tail holds the watchdog's start");
     await request(`${up.url}/function/echo`, { method: 'POST', body: 'tail me' }).then((r) => r.body.dump());

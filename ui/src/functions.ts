@@ -2,7 +2,7 @@
 // refreshed every 2 s, with the invoke panel for the selected function.
 
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { API, getJson, useInterval } from './api.js';
 import { duration, percent } from './format.js';
 import { InvokePanel } from './invoke.js';
@@ -16,6 +16,8 @@ export interface FunctionRow {
 export function FunctionsPage({ selected }: { selected: string | null }) {
   const [rows, setRows] = useState<FunctionRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [logs, setLogs] = useState(false);
+  useEffect(() => { getJson<{ logs: boolean }>(`${API}/info`).then((i) => setLogs(i.logs), () => undefined); }, []);
   useInterval(() => {
     getJson<FunctionRow[]>(`${API}/functions`).then((r) => { setRows(r); setError(null); }, (e: Error) => setError(e.message));
   }, 2000);
@@ -30,7 +32,7 @@ export function FunctionsPage({ selected }: { selected: string | null }) {
           <caption>Invocations: since the router started (sync calls and async attempts); recent, errors, p50 and p99: the last ${minutes === undefined ? '5 minutes' : duration(minutes * 1000)}</caption>
           <thead><tr>
             <th scope="col">Function</th><th scope="col">Health</th><th scope="col">Replicas</th><th scope="col">In flight</th>
-            <th scope="col">Invocations</th><th scope="col">Recent</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th>
+            <th scope="col">Invocations</th><th scope="col">Recent</th><th scope="col">Errors</th><th scope="col">p50</th><th scope="col">p99</th>${logs && html`<th scope="col">Logs</th>`}
           </tr></thead>
           <tbody>${rows.map((r) => html`
             <tr key=${r.name} class=${r.name === current ? 'selected' : ''} data-function=${r.name}>
@@ -43,6 +45,7 @@ export function FunctionsPage({ selected }: { selected: string | null }) {
               <td>${percent(r.window?.errorRate)}</td>
               <td>${duration(r.window?.p50Ms)}</td>
               <td>${duration(r.window?.p99Ms)}</td>
+              ${logs && html`<td><a href=${`#/logs/${encodeURIComponent(r.name)}`} aria-label=${`logs of ${r.name}`}>tail</a></td>`}
             </tr>`)}
           </tbody>
         </table>
