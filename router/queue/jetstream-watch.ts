@@ -14,52 +14,60 @@ const REMEMBERED = 10_000;
 /** Wait between tries while NATS is away or the watch could not be opened. */
 const RETRY_MS = 1_000;
 
+/** One KV watch, kept open (reopened after a failure) until stopped. */
+interface Run {
+  /** Settles once the first KV watch is open, or its first try failed (the run keeps trying). */
+  readonly opened: Promise<void>;
+  stop(): void;
+}
+
 /** The watchers of one jetstream queue: one KV watch while there is at least one. */
 export class JetStreamWatch {
   private readonly subscribers = new Set<(change: CallChange) => void>();
   private readonly last = new Map<string, CallStatus>();
-  private stopWatch: (() => void) | null = null;
-  private running = false;
-  /** Settles once the current run's first KV watch is open (or its first try failed: it keeps trying). */
-  private opened: Promise<void> = Promise.resolve();
+  private run: Run | null = null;
 
   constructor(private readonly link: NatsLink) {}
 
   /** Start following changes; resolves with the unsubscribe once the KV watch is open. */
   async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
     this.subscribers.add(onChange);
-    if (!this.running) {
-      this.running = true;
-      this.opened = new Promise((resolve) => { void this.run(resolve); });
-    }
-    await this.opened;
+    this.run ??= this.start();
+    await this.run.opened;
     return () => {
       this.subscribers.delete(onChange);
-      if (this.subscribers.size === 0) { this.running = false; this.stopWatch?.(); }
+      if (this.subscribers.size === 0) { this.run?.stop(); this.run = null; }
     };
   }
 
-  private async run(opened: () => void): Promise<void> {
-    while (this.running && !this.link.closed) {
-      const conn = this.link.conn;
-      try {
-        if (conn === null) throw new Error('not connected yet');
-        const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
-        this.stopWatch = () => watch.stop();
-        if (!this.running) watch.stop();
-        opened();
-        for await (const entry of watch) {
-          if (entry.operation !== 'PUT') continue;
-          this.emit(decodeEnvelope(entry.value, false).record);
+  private start(): Run {
+    let stopped = false;
+    let stopWatch: (() => void) | null = null;
+    const opened = new Promise<void>((resolve) => {
+      void (async () => {
+        while (!stopped && !this.link.closed) {
+          try {
+            const conn = this.link.conn;
+            if (conn === null) throw new Error('not connected yet');
+            const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+            stopWatch = () => watch.stop();
+            if (stopped) watch.stop();
+            resolve();
+            for await (const entry of watch) {
+              if (stopped) break;
+              if (entry.operation === 'PUT') this.emit(decodeEnvelope(entry.value, false).record);
+            }
+          } catch {
+            resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again
+          } finally {
+            stopWatch = null;
+          }
+          if (!stopped && !this.link.closed) await new Promise((r) => setTimeout(r, RETRY_MS).unref());
         }
-      } catch {
-        opened(); // NATS away or the watch failed: the caller goes on, this loop tries again below
-      } finally {
-        this.stopWatch = null;
-      }
-      if (this.running && !this.link.closed) await new Promise((r) => setTimeout(r, RETRY_MS).unref());
-    }
-    this.running = false;
+        resolve();
+      })();
+    });
+    return { opened, stop: () => { stopped = true; stopWatch?.(); } };
   }
 
   private emit(record: CallChange['record'] & object): void {

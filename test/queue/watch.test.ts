@@ -97,6 +97,18 @@ function watchContract(t: Test, open: Open): void {
     await second.waitFor((c) => c.id === after.id); // the change was reported to whoever still watches
     t.notOk(first.changes.some((c) => c.id === after.id), 'nothing reaches an unsubscribed watcher');
   });
+
+  t.test('watching again after everyone left reports each change once', async (t) => {
+    const queue = await open(t);
+    (await recorder(queue)).stop(); // the last watcher leaves: the backend stops watching
+    const again = await recorder(queue);
+    t.teardown(again.stop);
+    const call = makeCall();
+    await queue.enqueue(call);
+    await queue.cancel(call.id);
+    await again.waitFor((c) => c.id === call.id && c.status === 'cancelled');
+    t.same(again.changes.filter((c) => c.id === call.id).map((c) => c.status), ['queued', 'cancelled'], 'no change twice');
+  });
 }
 
 t.test('sqlite', async (t) => {
