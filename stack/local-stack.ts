@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { startRouter, type RunningRouter } from '../router/main.js';
+import { createLogRing } from '../router/ui/log-ring.js';
 import type { Logger } from '../common/log.js';
 import { assemble, shown, stateDir, templateLabel } from './build-folder.js';
 import { localFunctions, type LocalFunction } from './local-function.js';
@@ -48,8 +49,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
+  const logs = createLogRing(); // the last lines of each function, for the dashboard's live tail
   const functions = localFunctions(built, {
-    stack, env: opts.env, log: opts.log, output: opts.output, watchdogCommand: opts.watchdogCommand,
+    stack, env: opts.env, log: opts.log, watchdogCommand: opts.watchdogCommand,
+    output: (line, name) => { logs.add(name, line); opts.output(line); },
     onReady: (name, url) => stackResolver.set(name, url),
   });
   const limits = new Map(functions.map((fn) => [fn.name, fn.settings.maxInflight > 0 ? fn.settings.maxInflight : undefined]));
@@ -58,7 +61,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   try {
     await Promise.all(functions.map((fn) => fn.supervisor.start()));
     const router: RunningRouter = await startRouter(config, {
-      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: '127.0.0.1',
+      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: '127.0.0.1', logs,
     });
     let stopped: Promise<void> | undefined;
     return {
