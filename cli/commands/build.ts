@@ -29,7 +29,7 @@ export const command: CommandModule<object, BuildArgs> = {
     .positional('names', { type: 'string', array: true, describe: 'functions to build (default: all in the stack file)' })
     .option('file', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'the stack file' })
     .epilog('Each folder is .whippet/build/<name>/ beside the stack file, emptied first. The base image is\n'
-      + 'ghcr.io/whippet/whippet:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
+      + 'ghcr.io/whippet/watchdog:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
   handler: (argv) => {
     try {
       const { out, warnings } = buildStack(argv.file, argv.names ?? []);
