@@ -8,7 +8,7 @@
 // The recipe: debootstrap --variant=minbase of Debian bookworm, plus this machine's own Node 20 and npm
 // under /usr/local as the official images have them (node, npm, npx; headers only in the build image),
 // plus this machine's CA bundle (an egress proxy that re-signs TLS is trusted inside the image as it is
-// outside). The build image adds the toolchain node:20-bookworm has for node-gyp (gcc, g++, make,
+// outside), plus the apt settings the official Debian images have (no package cache in layers). The build image adds the toolchain node:20-bookworm has for node-gyp (gcc, g++, make,
 // python3). Images and the debootstrap tarball are cached under WHIPPET_IMAGE_CACHE
 // (/var/cache/whippet-image), keyed by a hash of this file, the Node and npm versions and the CA bundle:
 // a second run with nothing changed takes a second.
@@ -96,6 +96,15 @@ function nodeTree(dir, host, withHeaders) {
   }
   // node-gyp takes the headers next to node instead of downloading them (nodejs.org is not reachable).
   if (withHeaders) npmrc.push('nodedir=/usr/local');
+  // As the official Debian images: apt keeps no package cache or .deb files in a layer (77 MB otherwise).
+  mkdirSync(join(root, 'etc/apt/apt.conf.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/apt/apt.conf.d/90whippet-image'), [
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
+    'Acquire::Languages "none";',
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb || true"; };',
+    '',
+  ].join('\n'));
   mkdirSync(join(root, 'usr/local/etc'), { recursive: true });
   writeFileSync(join(root, 'usr/local/etc/npmrc'), npmrc.map((l) => `${l}\n`).join(''));
   const tar = `${root}.tar`;

@@ -31,7 +31,7 @@ function composeTree(dir: string, compose = readFileSync(join(REPO, 'deploy', 'c
 }
 function composeConfig(dir: string) {
   return spawnSync('docker-compose', ['-f', 'deploy/compose.yaml', 'config'], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHIPPET_IMAGE: '', WATCHDOG_IMAGE: '' },
+    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHIPPET_IMAGE: '', WATCHDOG_IMAGE: '', NATS_IMAGE: '', WHIPPET_PORT: '' },
   });
 }
 
