@@ -7,9 +7,11 @@
 // (CI or REQUIRE_IMAGES set), where it fails. `npm run image:test` runs this file alone.
 
 import t, { type Test } from 'tap';
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../common/free-port.js';
 import { REPO, TEMPLATES } from '../templates/support.js';
 import { buildahArgs, call, has, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
 
@@ -35,7 +37,7 @@ const WHIPPET_IMAGE = 'ghcr.io/whippet/whippet:latest';
 interface FunctionSpec {
   lang: (typeof TEMPLATES)[number];
   handler: string;
-  call: { path: string; init?: RequestInit; want: RegExp };
+  call: { path: string; init?: RequestInit; status?: number; want: RegExp };
   /** A call that outlasts the exec_timeout this test bakes into the image's Dockerfile (bash only). */
   slow?: { path: string; execTimeoutMs: number };
   /** A call still in flight when SIGTERM arrives: the drain lets it finish. */
@@ -46,11 +48,21 @@ const FUNCTIONS: readonly FunctionSpec[] = [
     slow: { path: '/?seconds=6', execTimeoutMs: 2000 }, inFlight: { path: '/?seconds=1', want: /^slept 1s\n$/ } },
   { lang: 'node', handler: 'wordcount', call: { path: '/', init: { method: 'POST', body: 'one two\nthree\n' }, want: /^\{"lines":2,"words":3,"bytes":14\}\n$/ } },
   { lang: 'python3', handler: 'hello', call: { path: '/', init: { method: 'POST', body: '{"name":"Ada"}' }, want: /"message": ?"Hello, Ada!"/ } },
-  { lang: 'node-http', handler: 'receiver', call: { path: '/', init: { method: 'POST', body: 'callback body' }, want: /"stored":1/ } },
+  { lang: 'node-http', handler: 'receiver', call: { path: '/', init: { method: 'POST', body: 'callback body' }, status: 202, want: /"stored":1/ } },
 ];
 const imageOf = (lang: string) => `localhost/whippet-image-test/${lang}:latest`;
 
 interface Check { name: string; ok: boolean; detail: string }
+
+/** Polls `ready` every 250 ms until it is true or the time is up (the containers' state sends no events here). */
+async function until(timeoutMs: number, ready: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await ready().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(250);
+  }
+}
 
 /** Resolves once a handler process (a child of fwatchdog) runs in the container. */
 async function handlerRunning(name: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -108,7 +120,7 @@ async function checkFunctionImage(image: string, spec: FunctionSpec, env: NodeJS
     check('HEALTHCHECK command answers', health.status === 0, `podman healthcheck run: exit ${health.status} ${health.stdout.trim()} ${health.stderr.trim()}`);
 
     const answer = await call(url + spec.call.path, spec.call.init);
-    check('a call returns the handler output', answer.status === 200 && spec.call.want.test(answer.body), `${answer.status} ${JSON.stringify(answer.body.slice(0, 200))}`);
+    check('a call returns the handler output', answer.status === (spec.call.status ?? 200) && spec.call.want.test(answer.body), `${answer.status} ${JSON.stringify(answer.body.slice(0, 200))}`);
 
     if (spec.slow !== undefined) {
       const cut = await call(url + spec.slow.path);
@@ -162,17 +174,27 @@ function assertChecks(t: Test, checks: readonly Check[]): void {
   for (const c of checks) t.ok(c.ok, `${c.name} (${c.detail})`);
 }
 
-t.test('images: base, watchdog, whippet and one function image per template, run with podman', { skip }, async (t) => {
+/** `node scripts/local-base.mjs`: the --build-arg flags naming the (cached) local Node images. */
+function localBaseArgs(t: Test): string[] {
   const t0 = Date.now();
-  const base = must(process.execPath, [join(REPO, 'scripts', 'local-base.mjs')]).trim().split(/\s+/);
-  t.comment(`local Node base (${((Date.now() - t0) / 1000).toFixed(1)} s): ${base.join(' ')}`);
+  const args = must(process.execPath, [join(REPO, 'scripts', 'local-base.mjs')], { timeoutMs: 15 * 60_000 }).trim().split(/\s+/);
+  t.comment(`local Node base (${((Date.now() - t0) / 1000).toFixed(1)} s): ${args.join(' ')}`);
+  return args;
+}
 
-  t.ok(readFileSync(join(REPO, 'docs', 'images.md'), 'utf8').includes(BASE_LINES.join('\n')), 'docs/images.md shows the base image lines this test runs');
+/** The watchdog and whippet images, with the lines docs/images.md shows (buildah's layer cache makes a rebuild quick). */
+function buildBaseImages(t: Test, baseArgs: readonly string[]): void {
   for (const line of BASE_LINES) {
     const t1 = Date.now();
-    must('buildah', buildahArgs(line, base), { cwd: REPO, timeoutMs: 15 * 60_000 });
+    must('buildah', buildahArgs(line, baseArgs), { cwd: REPO, timeoutMs: 15 * 60_000 });
     t.comment(`built (${((Date.now() - t1) / 1000).toFixed(1)} s): ${line}`);
   }
+}
+
+t.test('images: base, watchdog, whippet and one function image per template, run with podman', { skip }, async (t) => {
+  const base = localBaseArgs(t);
+  t.ok(readFileSync(join(REPO, 'docs', 'images.md'), 'utf8').includes(BASE_LINES.join('\n')), 'docs/images.md shows the base image lines this test runs');
+  buildBaseImages(t, base);
 
   const podman = podmanEnvironment(WATCHDOG_IMAGE);
   if ('error' in podman) {
@@ -206,7 +228,7 @@ t.test('images: base, watchdog, whippet and one function image per template, run
 });
 
 t.test('a Dockerfile without the addon COPY gives a function image that fails the native spawn check', { skip }, async (t) => {
-  const base = must(process.execPath, [join(REPO, 'scripts', 'local-base.mjs')]).trim().split(/\s+/);
+  const base = localBaseArgs(t);
   const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
   const watchdogStage = dockerfile.indexOf('AS watchdog\n');
   const addonCopy = 'COPY --from=build /src/native/build ./native/build/\n';
@@ -230,4 +252,110 @@ t.test('a Dockerfile without the addon COPY gives a function image that fails th
   t.same(failed.map((c) => c.name), ['native spawn path'], 'exactly the native spawn check fails');
   t.match(failed[0]?.detail, /spawnBackend=child_process/);
   for (const image of [broken, 'localhost/whippet-image-test/broken-bash:latest']) sh('buildah', ['rmi', image]);
+});
+
+const composeSkip = skip || (onPath('podman-compose') ? false : 'podman-compose is not installed (apt-get install -y podman-compose)');
+
+t.test('compose: NATS, two routers, two workers and the examples under podman-compose; a killed router loses no accepted call', { skip: composeSkip }, async (t) => {
+  const base = localBaseArgs(t);
+  buildBaseImages(t, base);
+  const podman = podmanEnvironment(WATCHDOG_IMAGE);
+  if ('error' in podman) {
+    t.fail(podman.error);
+    return;
+  }
+
+  // nats:2.10-alpine cannot be pulled here: the same server from Debian (nats-server 2.9) with wget for
+  // the compose healthcheck, on the local Node base.
+  const natsVersion = /v(\d+\.\d+\.\d+)/.exec(must('nats-server', ['--version']))?.[1] ?? 'local';
+  const natsImage = `localhost/whippet-image-test/nats:${natsVersion}`;
+  const runtimeBase = base.find((a) => a.startsWith('NODE_RUNTIME_IMAGE='))!.split('=')[1]!;
+  const natsDir = t.testdir({ 'nats-server': readFileSync(must('sh', ['-c', 'command -v nats-server']).trim()) });
+  writeFileSync(join(natsDir, 'Containerfile'), `FROM ${runtimeBase}\n`
+    + 'RUN apt-get update && apt-get install -y --no-install-recommends wget && rm -rf /var/lib/apt/lists/*\n'
+    + 'COPY --chmod=0755 nats-server /usr/local/bin/nats-server\nENTRYPOINT ["nats-server"]\n');
+  must('buildah', buildahArgs(`docker build -f Containerfile -t ${natsImage} .`), { cwd: natsDir });
+
+  // The layout compose.yaml expects: deploy/compose.yaml, .whippet/build/<name>/ and .whippet/secrets/.
+  const dir = t.testdir();
+  cpSync(join(REPO, 'examples'), dir, { recursive: true });
+  cpSync(join(REPO, 'deploy', 'compose.yaml'), join(dir, 'deploy', 'compose.yaml'));
+  must(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'build', '-f', 'stack.yml'], { cwd: dir });
+  const password = randomBytes(18).toString('base64url');
+  mkdirSync(join(dir, '.whippet', 'secrets'), { recursive: true });
+  writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-user'), 'admin');
+  writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-password'), password);
+
+  const project = 'whippet-image-test';
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...podman.env, NATS_IMAGE: natsImage, WHIPPET_PORT: String(port),
+    // podman build (which podman-compose calls) as buildah runs here: chroot isolation, Docker format.
+    BUILDAH_ISOLATION: 'chroot', BUILDAH_FORMAT: 'docker',
+  };
+  delete env.WHIPPET_IMAGE;
+  delete env.WATCHDOG_IMAGE;
+  const compose = (...args: string[]) => sh('podman-compose', ['-p', project, '-f', 'deploy/compose.yaml', ...args], { cwd: dir, env, timeoutMs: 10 * 60_000 });
+  compose('down', '-v');
+  t.teardown(() => { compose('down', '-v'); });
+
+  const functions = ['echo', 'wordcount', 'hello', 'slow', 'fail', 'receiver'];
+  const built = compose('build', ...functions);
+  t.equal(built.status, 0, `podman-compose build ${functions.join(' ')}${built.status === 0 ? '' : `: ${(built.stderr + built.stdout).slice(-2000)}`}`);
+  const up = compose('up', '-d');
+  t.equal(up.status, 0, `podman-compose up -d${up.status === 0 ? '' : `: ${(up.stderr + up.stdout).slice(-2000)}`}`);
+  const router = `http://127.0.0.1:${port}`;
+  const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
+
+  // Up: the routers wait for NATS (restart until it answers), the functions for nothing.
+  const ready = await until(60_000, async () => (await call(`${router}/function/echo`, { method: 'POST', body: 'hi' }).catch(() => undefined))?.status === 200);
+  t.ok(ready, 'router1 answers /function/echo within 60 s');
+  if (!ready) {
+    t.comment(sh('podman', ['ps', '-a', '--format', '{{.Names}} {{.Status}}'], { env }).stdout);
+    return;
+  }
+  const echo = await call(`${router}/function/echo`, { method: 'POST', body: 'hi' });
+  t.same([echo.status, echo.body], [200, 'hi'], 'a sync call through router1 reaches the echo container');
+  t.equal((await call(`${router}/system/functions`)).status, 401, '/system/* without credentials: 401 (basic_auth on)');
+  t.equal((await call(`${router}/system/functions`, { headers: auth })).status, 200, 'with the generated credentials: 200');
+  const metadata = await call(`${router}/async-function/echo`, { method: 'POST', body: 'x', headers: { 'x-callback-url': 'http://169.254.169.254/latest/meta-data/' } });
+  t.equal(metadata.status, 400, `a callback to the metadata address is refused: ${metadata.body.trim()}`);
+
+  // An async call through router1 is run by a worker and its callback reaches the receiver container.
+  await call(`${router}/function/receiver`, { method: 'DELETE' });
+  const accepted = await fetch(`${router}/async-function/echo`, { method: 'POST', body: 'later', headers: { 'x-callback-url': 'http://receiver:8080/' } });
+  const callId = accepted.headers.get('x-call-id') ?? '';
+  t.equal(accepted.status, 202, `async call accepted (${callId})`);
+  const callbacks = async () => JSON.parse((await call(`${router}/function/receiver`)).body) as Array<{ callId: string; body: string; functionStatus: number }>;
+  const delivered = await until(60_000, async () => (await callbacks()).some((c) => c.callId === callId));
+  const callback = (await callbacks()).find((c) => c.callId === callId);
+  t.ok(delivered, 'its callback arrives');
+  t.same([callback?.functionStatus, callback?.body], [200, 'later'], 'with the function status and output');
+  const workerLogs = ['worker1', 'worker2'].map((w) => sh('podman', ['logs', `${project}_${w}_1`], { env }));
+  t.ok(workerLogs.some((l) => (l.stdout + l.stderr).includes(callId)), 'a worker ran it (routers run async_worker=false)');
+
+  // Load on router1, SIGKILL it mid-way, the rest to router2: every call answered 202 gets its callback.
+  await call(`${router}/function/receiver`, { method: 'DELETE' });
+  const router2 = `http://${must('podman', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', `${project}_router2_1`], { env }).trim()}:8080`;
+  const ids: string[] = [];
+  let refused = 0;
+  const send = async (target: string, i: number) => {
+    const res = await fetch(`${target}/async-function/echo`, { method: 'POST', body: `load ${i}`, headers: { 'x-callback-url': 'http://receiver:8080/' }, signal: AbortSignal.timeout(10_000) })
+      .catch(() => undefined);
+    if (res?.status === 202) ids.push(res.headers.get('x-call-id') ?? '');
+    else refused++;
+  };
+  const load: Promise<void>[] = [];
+  for (let i = 0; i < 30; i++) {
+    load.push(send(router, i));
+    if (i === 15) must('podman', ['kill', '--signal', 'KILL', `${project}_router1_1`], { env });
+  }
+  for (let i = 30; i < 40; i++) load.push(send(router2, i));
+  await Promise.all(load);
+  t.ok(ids.length >= 25, `${ids.length} of 40 calls accepted (${refused} refused or cut while router1 died)`);
+  const all = await until(90_000, async () => {
+    const seen = new Set((await fetch(`${router2}/function/receiver`).then((r) => r.json()) as Array<{ callId: string }>).map((c) => c.callId));
+    return ids.every((id) => seen.has(id));
+  });
+  t.ok(all, `every accepted call's callback arrived (${ids.length})`);
 });
