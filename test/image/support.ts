@@ -79,8 +79,10 @@ console.log(JSON.stringify(out));`;
 export async function waitForLog(container: string, env: NodeJS.ProcessEnv, pattern: RegExp, timeoutMs: number): Promise<string[]> {
   const child = spawn('podman', ['logs', '-f', container], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const timer = setTimeout(() => child.kill(), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; child.kill(); }, timeoutMs);
   try {
+    let ended = false;
     const found = await new Promise<boolean>((resolve) => {
       for (const stream of [child.stdout, child.stderr]) {
         createInterface({ input: stream }).on('line', (line) => {
@@ -88,9 +90,12 @@ export async function waitForLog(container: string, env: NodeJS.ProcessEnv, patt
           if (pattern.test(line)) resolve(true);
         });
       }
-      child.on('exit', () => resolve(false));
+      child.on('exit', () => { ended = !timedOut; resolve(false); });
     });
-    if (!found) throw new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`);
+    if (!found) {
+      const why = ended ? 'the container stopped first' : `not within ${timeoutMs} ms`;
+      throw new Error(`no log line matching ${pattern} (${why}):\n${lines.join('\n')}`);
+    }
     return lines;
   } finally {
     clearTimeout(timer);
