@@ -1,10 +1,12 @@
 // The images, built and run for real: the local Node base (scripts/local-base.mjs: no container registry
 // is reachable here), the watchdog and whippet images from the root Dockerfile with the lines
 // docs/images.md gives, one function image per template from a `whippet build` folder with the
-// `docker build` line it prints, each run with podman and checked from the outside. Also: a Dockerfile
-// missing one COPY gives an image that fails a check (the test can fail).
-// Needs root, buildah, podman and debootstrap; skips with the reason when they are missing, except in CI
-// (CI or REQUIRE_IMAGES set), where it fails. `npm run image:test` runs this file alone.
+// `docker build` line it prints, each run with podman and checked from the outside; a Dockerfile
+// missing one COPY gives an image that fails a check (the test can fail); deploy/compose.yaml started
+// with podman-compose. docs/images.md says how and why (chroot isolation, runc, a local NATS image).
+// Needs root, buildah, podman, runc and debootstrap (podman-compose for the compose part); skips with the
+// reason when they are missing, except in CI (CI or REQUIRE_IMAGES set), where it fails.
+// `npm run image:test` runs this file alone.
 
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../common/free-port.js';
 import { REPO, TEMPLATES } from '../templates/support.js';
-import { buildahArgs, call, has, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
+import { buildahArgs, call, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
 
 t.setTimeout(20 * 60_000);
 const execFileAsync = promisify(execFile);
@@ -258,7 +260,8 @@ t.test('a Dockerfile without the addon COPY gives a function image that fails th
   for (const image of [broken, 'localhost/whippet-image-test/broken-bash:latest']) sh('buildah', ['rmi', image]);
 });
 
-const composeSkip = skip || (onPath('podman-compose') ? false : 'podman-compose is not installed (apt-get install -y podman-compose)');
+const composeSkip = skip || (onPath('podman-compose') ? false : 'podman-compose is not installed (apt-get install -y podman-compose; .ci/run does it)');
+if (composeSkip && !skip && required) t.fail(`the compose test is required here (CI or REQUIRE_IMAGES is set) but cannot run: ${composeSkip}`);
 
 t.test('compose: NATS, two routers, two workers and the examples under podman-compose; a killed router loses no accepted call', { skip: composeSkip }, async (t) => {
   const base = localBaseArgs(t);

@@ -24,8 +24,6 @@ export function must(cmd: string, args: readonly string[], options: Parameters<t
   return res.stdout;
 }
 
-export const has = (cmd: string): boolean => sh(cmd, ['--version'], { timeoutMs: 30_000 }).status === 0;
-
 /**
  * `docker build …` as buildah runs it here: chroot isolation (the OCI runtime cannot make cgroups in
  * this sandbox), Docker image format (OCI drops HEALTHCHECK), layer cache on, never pull.
