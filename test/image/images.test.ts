@@ -283,12 +283,13 @@ t.test('compose: NATS, two routers, two workers and the examples under podman-co
     + 'COPY --chmod=0755 nats-server /usr/local/bin/nats-server\nENTRYPOINT ["nats-server"]\n');
   must('buildah', buildahArgs(`docker build -f Containerfile -t ${natsImage} .`), { cwd: natsDir });
 
-  // The layout compose.yaml expects: deploy/compose.yaml, .whippet/build/<name>/ and .whippet/secrets/.
+  // The layout compose.yaml expects, made as its header says: deploy/compose.yaml, the build folders of
+  // `whippet build -f examples/stack.yml` and .whippet/secrets/.
   // Not t.testdir(): that is gone before the teardown that needs the compose file for `down`.
   const dir = mkdtempSync(join(tmpdir(), 'whippet-compose-'));
-  cpSync(join(REPO, 'examples'), dir, { recursive: true });
+  cpSync(join(REPO, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes('/.whippet') });
   cpSync(join(REPO, 'deploy', 'compose.yaml'), join(dir, 'deploy', 'compose.yaml'));
-  must(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'build', '-f', 'stack.yml'], { cwd: dir });
+  must(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'build', '-f', 'examples/stack.yml'], { cwd: dir });
   const password = randomBytes(18).toString('base64url');
   mkdirSync(join(dir, '.whippet', 'secrets'), { recursive: true });
   writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-user'), 'admin');

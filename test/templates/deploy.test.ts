@@ -3,19 +3,19 @@
 
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { compileAllowList } from '../../router/async/callback-url.js';
 import { parseHostList } from '../../router/config.js';
-import { assembleBuildFolder, REPO } from './support.js';
+import { REPO } from './support.js';
 
 interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }
 const stack = parse(readFileSync(join(REPO, 'examples', 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> };
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 const composeSkip = hasCompose ? false : 'docker-compose is not installed (apt-get install -y docker-compose; .ci/run does it)';
 
-/** A copy of the repo layout compose expects: deploy/compose.yaml, ../Dockerfile, ../.whippet/build/<name>/. */
+/** A copy of the repo layout compose expects: deploy/compose.yaml, ../Dockerfile, ../examples/.whippet/build/<name>/ (where `whippet build -f examples/stack.yml` puts them), ../.whippet/secrets/. */
 function composeTree(dir: string, compose = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8')): string {
   mkdirSync(join(dir, 'deploy'));
   writeFileSync(join(dir, 'deploy', 'compose.yaml'), compose);
@@ -24,9 +24,10 @@ function composeTree(dir: string, compose = readFileSync(join(REPO, 'deploy', 'c
   mkdirSync(join(dir, '.whippet', 'secrets'), { recursive: true });
   writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-user'), 'admin');
   writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-password'), 'generated');
-  for (const [name, fn] of Object.entries(stack.functions)) {
-    assembleBuildFolder(fn.lang, join(dir, '.whippet', 'build', name), join(REPO, 'examples', fn.handler));
-  }
+  // The build folders as the compose file's header makes them: `whippet build -f examples/stack.yml`.
+  cpSync(join(REPO, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes('/.whippet') });
+  const built = spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'build', '-f', 'examples/stack.yml'], { cwd: dir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`whippet build failed: ${built.stderr}`);
   return dir;
 }
 function composeConfig(dir: string) {
@@ -72,7 +73,7 @@ t.test('compose.yaml validates with docker-compose config', { skip: composeSkip 
 
   for (const [name, fn] of Object.entries(stack.functions)) {
     const s = services[name]!;
-    t.equal(s.build.context, join(dir, '.whippet', 'build', name), `${name}: built from its build folder`);
+    t.equal(s.build.context, join(dir, 'examples', '.whippet', 'build', name), `${name}: built from the folder whippet build -f examples/stack.yml makes`);
     t.same(s.build.args, { WHIPPET_IMAGE: 'ghcr.io/whippet/watchdog:latest' }, `${name}: FROM the watchdog image`);
     const want = Object.fromEntries(Object.entries(fn.environment ?? {}).map(([k, v]) => [k, String(v)]));
     t.same(s.environment ?? {}, want, `${name}: the stack's environment`);
