@@ -13,7 +13,7 @@ export const command = {
     .positional('names', { type: 'string', array: true, describe: 'functions to build (default: all in the stack file)' })
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file', defaultDescription: 'stack.yaml, else stack.yml' })
     .epilog('Each folder is .whippet/build/<name>/ beside the stack file, emptied first. The base image is\n'
-      + 'ghcr.io/whippet/whippet:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
+      + 'ghcr.io/whippet/watchdog:latest; pick another with docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
 };
 
 /** A stack or Dockerfile it cannot use is a LocalStackError: one line, exit 1 (cli/errors.ts). */
