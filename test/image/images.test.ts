@@ -108,9 +108,9 @@ async function checkFunctionImage(image: string, spec: FunctionSpec, env: NodeJS
       // http mode starts one process and spawns nothing per request: the path the image offers is in --help.
       const help = sh('podman', ['exec', name, 'fwatchdog', '--help'], { env }).stdout;
       const path = /Spawn path here with spawn_backend=auto: (.*)\./.exec(help)?.[1] ?? 'not in --help';
-      check('native spawn path', path.startsWith('posix_spawn'), `fwatchdog --help: ${path}`);
+      check('native spawn path', path.startsWith('native'), `fwatchdog --help: ${path}`);
     } else {
-      check('native spawn path', /\bspawnBackend=posix_spawn\b/.test(starting), `start-up log: ${starting.replace(/^\S+ /, '')}`);
+      check('native spawn path', /\bspawnBackend=native\b/.test(starting), `start-up log: ${starting.replace(/^\S+ /, '')}`);
     }
 
     const procs = processes(name, env);
