@@ -15,6 +15,7 @@ const SECTIONS: Section[] = [
   { name: 'async', run: async () => (await import('./async.js')).benchAsync() },
   { name: 'queue', run: async () => (await import('./queue.js')).benchQueue() },
   { name: 'jetstream', run: async () => (await import('./jetstream.js')).benchJetStream() },
+  { name: 'dashboard', run: async () => (await import('./dashboard.js')).benchDashboard() },
 ];
 
 function machine(): string {

@@ -22,6 +22,9 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_CALL_ID'
   | 'ROUTER_ERR_BODY_TOO_LARGE'
   | 'ROUTER_ERR_BAD_QUERY'
+  // The dashboard (router/ui/errors.ts).
+  | 'ROUTER_ERR_CROSS_SITE'
+  | 'ROUTER_ERR_UI_NOT_BUILT'
   | 'ROUTER_ERR_INTERNAL';
 
 /** Base of the router's errors, the async accept path's included. */

@@ -13,6 +13,8 @@ import type { Queue } from './queue/index.js';
 import { createResolver, type FunctionResolver } from './resolver.js';
 import { RouterServer } from './server.js';
 import { createUpstreamDispatcher } from './upstream.js';
+import { createDashboard } from './ui/dashboard.js';
+import type { LogRing } from './ui/log-ring.js';
 import { startWorker, type RunningWorker } from './worker/main.js';
 import { workerConfigOf } from './worker/options.js';
 
@@ -24,6 +26,8 @@ export interface RouterDeps {
   readonly functionLimit?: (functionName: string) => number | undefined;
   /** Interface to listen on; all by default. */
   readonly host?: string;
+  /** The functions' log lines for the dashboard's tail (`whippet up`); without it the dashboard says there are none. */
+  readonly logs?: LogRing;
 }
 
 export interface RunningRouter {
@@ -59,6 +63,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
       resolver, log, metrics, dispatcher,
       async: createAsyncHandler(config, { queue, resolver, log, metrics }),
       systemRoutes: createCallsApi(queue),
+      ui: createDashboard({ queue, logs: deps.logs }),
     });
     const { port, url } = await server.listen(config.port, deps.host);
     log.info('listening', {

@@ -17,7 +17,7 @@ export interface InvocationRoute {
 
 export type RouteMatch =
   | InvocationRoute
-  | { readonly kind: 'system'; readonly path: string; readonly query: string }
+  | { readonly kind: 'system' | 'ui'; readonly path: string; readonly query: string }
   | { readonly kind: 'healthz' | 'metrics'; readonly query: string };
 
 const PREFIXES: ReadonlyArray<readonly ['function' | 'async', string]> = [
@@ -45,6 +45,7 @@ export function matchRoute(target: string): RouteMatch | RouterError {
   if (rawPath === '/system' || rawPath.startsWith('/system/')) {
     return { kind: 'system', path: rawPath.slice('/system'.length), query };
   }
+  if (rawPath === '/ui' || rawPath.startsWith('/ui/')) return { kind: 'ui', path: rawPath.slice('/ui'.length), query };
   if (rawPath === '/healthz') return { kind: 'healthz', query };
   if (rawPath === '/metrics') return { kind: 'metrics', query };
   return new NotFoundError(rawPath);

@@ -15,6 +15,7 @@ import { matchRoute, type InvocationRoute } from './routes.js';
 import { SyncInvoker } from './sync-invoker.js';
 import { handleSystemFunctions, sendJson, type SystemContext } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
+import type { UiMount, UiRoutes } from './ui/dashboard.js';
 
 /** The async half plugs in here: it answers /async-function/* and reports whether its queue is reachable. */
 export interface AsyncHook {
@@ -38,6 +39,8 @@ export interface RouterServerDeps {
   readonly credentials?: BasicCredentials;
   readonly async?: AsyncHook;
   readonly systemRoutes?: SystemRoutes;
+  /** The dashboard at /ui/ (router/ui/dashboard.ts), behind the same auth as /system. */
+  readonly ui?: UiMount;
 }
 
 export type RouterServerConfig = Pick<RouterConfig,
@@ -65,6 +68,7 @@ export class RouterServer {
   private readonly credentials: BasicCredentials | undefined;
   private readonly sync: SyncInvoker;
   private readonly system: SystemContext;
+  private readonly ui: UiRoutes | undefined;
 
   constructor(config: RouterServerConfig, private readonly deps: RouterServerDeps) {
     this.metrics = deps.metrics ?? createRouterMetrics();
@@ -76,6 +80,7 @@ export class RouterServer {
       resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
     });
     this.system = { resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace };
+    this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics });
     this.server = createServer({
       requestTimeout: config.readTimeoutMs,
       headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
@@ -100,6 +105,7 @@ export class RouterServer {
   /** Stop accepting, wait up to `graceMs` for in-flight calls, then cut the rest (and close the pool if it is ours). */
   async close(graceMs = 0): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.ui?.close(); // live views would otherwise hold the close until graceMs
     this.server.closeIdleConnections();
     const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
     try {
@@ -132,6 +138,10 @@ export class RouterServer {
         if (this.deps.async === undefined) throw new AsyncDisabledError();
         return this.deps.async.handle(req, res, match);
       case 'system': return this.handleSystem(req, res, match.path, match.query);
+      case 'ui':
+        if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
+        if (this.ui === undefined) throw new NotFoundError('/ui');
+        return this.ui.handle(req, res, match.path, match.query);
       case 'healthz': return this.handleHealth(req, res);
       case 'metrics': return this.handleMetrics(req, res);
     }

@@ -38,7 +38,8 @@ export interface LocalFunctionOptions {
   /** The environment `up` runs in: watchdogs inherit it. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: Logger;
-  readonly output: (line: string) => void;
+  /** Each tagged line a function's watchdog writes, with the function's name. */
+  readonly output: (line: string, name: string) => void;
   readonly watchdogCommand: readonly string[];
   /** Called each time a function's (re)started watchdog listens. */
   readonly onReady: (name: string, url: URL) => void;
@@ -59,7 +60,7 @@ export function localFunctions(built: readonly BuiltFunction[], opts: LocalFunct
     opts.log.info('function template', { function: name, template: templateLabel(fn.template), folder: shown(fn.folder) });
     let current: URL | undefined;
     const supervisor = new Supervisor({
-      name, cwd: fn.folder, command: opts.watchdogCommand, log: opts.log, output: opts.output,
+      name, cwd: fn.folder, command: opts.watchdogCommand, log: opts.log, output: (line) => opts.output(line, name),
       env: async () => watchdogEnv({
         base: opts.env, dockerfile: fn.dockerEnv, stack: fn.fn.environment, tmpDir, pythonPath: fn.pythonPath,
         // A fresh port at each start: the last process may still hold the old one for a moment.

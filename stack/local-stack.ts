@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { startRouter, type RunningRouter } from '../router/main.js';
+import { createLogRing } from '../router/ui/log-ring.js';
 import type { Logger } from '../common/log.js';
 import { shown, stateDir, templateLabel, type BuiltFunction } from './build-folder.js';
 import type { InstallContext } from './dependencies.js';
@@ -67,8 +68,10 @@ async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock):
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
+  const logs = createLogRing(); // the last lines of each function, for the dashboard's live tail
   const functions = localFunctions(built, {
-    stack, env: opts.env, log: opts.log, output: opts.output, watchdogCommand: opts.watchdogCommand,
+    stack, env: opts.env, log: opts.log, watchdogCommand: opts.watchdogCommand,
+    output: (line, name) => { logs.add(name, line); opts.output(line); },
     onReady: (name, url) => stackResolver.set(name, url),
   });
   const limits = new Map(functions.map((fn) => [fn.name, fn.settings.maxInflight > 0 ? fn.settings.maxInflight : undefined]));
@@ -77,7 +80,7 @@ async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock):
   try {
     await Promise.all(functions.map((fn) => fn.supervisor.start()));
     const router: RunningRouter = await startRouter(config, {
-      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST,
+      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST, logs,
     });
     lock.listening(router.url);
     let stopped: Promise<void> | undefined;

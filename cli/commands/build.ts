@@ -14,7 +14,7 @@ export const command = {
     .option('file', { alias: 'f', type: 'string', describe: 'the stack file', defaultDescription: 'stack.yaml, else stack.yml' })
     .epilog('Each folder is .whippet/build/<name>/ beside the stack file, made afresh under another name and then\n'
       + 'swapped in (a running `whippet up` runs from .whippet/up/ and is not disturbed). Dependencies are left to\n'
-      + 'the image build. The base image is ghcr.io/whippet/whippet:latest; pick another with\n'
+      + 'the image build. The base image is ghcr.io/whippet/watchdog:latest; pick another with\n'
       + 'docker build --build-arg WHIPPET_IMAGE=<image>.') as Argv<BuildArgs>,
 };
 

@@ -13,6 +13,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { CreateQueueOptions } from './index.js';
 import { CallTooLargeError, QueueUnavailableError } from './errors.js';
 import { NatsLink } from './jetstream-link.js';
+import { JetStreamWatch } from './jetstream-watch.js';
 import { encodeEnvelope, type Envelope } from './jetstream-envelope.js';
 import { JetStreamLease, type LeaseStore, type Versioned } from './jetstream-lease.js';
 import { callSubject, jetStreamNames, messageId, recordKey, type JetStreamNames } from './jetstream-names.js';
@@ -23,7 +24,7 @@ import {
 } from './jetstream-records.js';
 import { connectNats, ensureJetStream, type Conn, type SetupOptions } from './jetstream-setup.js';
 import {
-  resolveQueueOptions, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
+  resolveQueueOptions, type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
   type Queue, type QueueHealth, type ResolvedQueueOptions,
 } from './queue.js';
 import { isFinal, newRecord, type CallRecord, type NewCall } from './record.js';
@@ -61,6 +62,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
   private readonly closing = new AbortController();
   private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  private watcher: JetStreamWatch | undefined;
 
   constructor(private readonly servers: readonly string[], private readonly options: CreateQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -135,7 +137,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
           // Not accepted after all: take the record back so a retry with the same id is a new call. Only
           // at the revision created here: a retry that published since has claimed the record (see
           // duplicate()), or a worker holds it, and then the delete fails, as it must.
-          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see README */ });
+          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see docs/queues.md, "A lost enqueue midway" */ });
           throw err;
         }
         this.depthCache = null;
@@ -226,6 +228,10 @@ export class JetStreamQueue implements Queue, LeaseStore {
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
     }
+  }
+
+  watch(onChange: (change: CallChange) => void): Promise<() => void> {
+    return (this.watcher ??= new JetStreamWatch(this.link)).subscribe(onChange);
   }
 
   async close(): Promise<void> {

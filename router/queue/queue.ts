@@ -71,6 +71,18 @@ export interface QueueHealth {
   readonly detail?: string;
 }
 
+/** One change of a call record, as watch() reports it (from any process sharing the queue). */
+export interface CallChange {
+  readonly id: string;
+  readonly functionName: string;
+  /** The status this change left. */
+  readonly status: CallStatus;
+  /** The status before; null for a call just accepted. */
+  readonly previous: CallStatus | null;
+  /** The record as it is when the change is reported (without result body); null when already removed. */
+  readonly record: CallRecord | null;
+}
+
 /** A call handed to one worker until ack, nak, term, or ackWait passes without working(). */
 export interface Lease {
   /** The request as accepted, body included. */
@@ -120,6 +132,11 @@ export interface Queue {
   /** Remove final records past call_retention now; backends also do it by themselves. Returns the count. */
   sweep(): Promise<number>;
   health(): Promise<QueueHealth>;
+  /**
+   * Follow record changes (accepts, attempts, results, callbacks, cancels) from any process sharing the
+   * queue. Resolves with the unsubscribe once watching: every change stored after that is reported.
+   */
+  watch(onChange: (change: CallChange) => void): Promise<() => void>;
   /** Stop: pending next() calls resolve null; unsettled leases simply lapse. */
   close(): Promise<void>;
 }

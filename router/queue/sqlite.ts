@@ -15,7 +15,7 @@ import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, Qu
 import { GroupCommit } from './group-commit.js';
 import {
   listLimit, resolveQueueOptions,
-  type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
+  type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
   type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
 } from './queue.js';
 import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from './record.js';
@@ -24,6 +24,7 @@ import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
 import * as step from './transitions.js';
 import { Waiters } from './waiters.js';
+import { SqliteWatch } from './sqlite-watch.js';
 
 /** sqlite-only settings. */
 export interface SqliteQueueOptions extends QueueOptions {
@@ -54,6 +55,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  private watcher: SqliteWatch | undefined;
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -135,6 +137,10 @@ class SqliteQueue implements Queue, LeaseStore {
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
     }
+  }
+
+  watch(onChange: (change: CallChange) => void): Promise<() => void> {
+    return (this.watcher ??= new SqliteWatch(this.db)).subscribe(onChange);
   }
 
   async close(): Promise<void> {

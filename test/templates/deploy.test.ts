@@ -1,31 +1,38 @@
 // deploy/: the compose file validates with docker-compose (v1, as Debian ships it) against real build
 // folders, and the Kubernetes manifests hang together (selectors, services, DNS template, NATS cluster).
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { assembleBuildFolder, REPO } from './support.js';
+import { compileAllowList } from '../../router/async/callback-url.js';
+import { parseHostList } from '../../router/config.js';
+import { REPO } from './support.js';
 
 interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }
 const stack = parse(readFileSync(join(REPO, 'examples', 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> };
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 const composeSkip = hasCompose ? false : 'docker-compose is not installed (apt-get install -y docker-compose; .ci/run does it)';
 
-/** A copy of the repo layout compose expects: deploy/compose.yaml, ../Dockerfile, ../.whippet/build/<name>/. */
+/** A copy of the repo layout compose expects: deploy/compose.yaml, ../Dockerfile, ../examples/.whippet/build/<name>/ (where `whippet build -f examples/stack.yml` puts them), ../.whippet/secrets/. */
 function composeTree(dir: string, compose = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8')): string {
   mkdirSync(join(dir, 'deploy'));
   writeFileSync(join(dir, 'deploy', 'compose.yaml'), compose);
   copyFileSync(join(REPO, 'Dockerfile'), join(dir, 'Dockerfile'));
-  for (const [name, fn] of Object.entries(stack.functions)) {
-    assembleBuildFolder(fn.lang, join(dir, '.whippet', 'build', name), join(REPO, 'examples', fn.handler));
-  }
+  // The generated basic-auth files the compose file's header tells the user to make.
+  mkdirSync(join(dir, '.whippet', 'secrets'), { recursive: true });
+  writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-user'), 'admin');
+  writeFileSync(join(dir, '.whippet', 'secrets', 'basic-auth-password'), 'generated');
+  // The build folders as the compose file's header makes them: `whippet build -f examples/stack.yml`.
+  cpSync(join(REPO, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes('/.whippet') });
+  const built = spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'build', '-f', 'examples/stack.yml'], { cwd: dir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`whippet build failed: ${built.stderr}`);
   return dir;
 }
 function composeConfig(dir: string) {
   return spawnSync('docker-compose', ['-f', 'deploy/compose.yaml', 'config'], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHIPPET_IMAGE: '' },
+    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WHIPPET_IMAGE: '', WATCHDOG_IMAGE: '', NATS_IMAGE: '', WHIPPET_PORT: '' },
   });
 }
 
@@ -33,7 +40,7 @@ t.test('compose.yaml validates with docker-compose config', { skip: composeSkip 
   const dir = composeTree(t.testdir());
   const res = composeConfig(dir);
   t.equal(res.status, 0, res.stderr);
-  const cfg = parse(res.stdout) as { services: Record<string, Record<string, any>>; volumes: Record<string, unknown> };
+  const cfg = parse(res.stdout) as { services: Record<string, Record<string, any>>; volumes: Record<string, unknown>; secrets?: Record<string, { file: string }> };
   const services = cfg.services;
   t.same(Object.keys(services).sort(),
     ['nats', 'router1', 'router2', 'worker1', 'worker2', ...Object.keys(stack.functions)].sort());
@@ -51,16 +58,37 @@ t.test('compose.yaml validates with docker-compose config', { skip: composeSkip 
     t.same(s.depends_on, { nats: { condition: 'service_healthy' } });
   }
   t.equal(services.router1!.build.context, dir, 'the base image builds from the repo root');
+  for (const name of ['router1', 'router2']) {
+    const s = services[name]!;
+    t.match(s.environment, { async_worker: 'false', basic_auth: 'true', secret_mount_path: '/run/secrets' }, `${name}: basic auth on`);
+    t.same(s.secrets.map((x: { source: string }) => x.source).sort(), ['basic-auth-password', 'basic-auth-user'], `${name}: gets the basic-auth files`);
+    refusesMetadata(t, s.environment.callback_allow, name);
+  }
+  t.same(Object.keys(cfg.secrets ?? {}).sort(), ['basic-auth-password', 'basic-auth-user']);
+  for (const [name, secret] of Object.entries(cfg.secrets ?? {})) {
+    t.equal(secret.file, join(dir, '.whippet', 'secrets', name), `${name}: a generated file under .whippet/ (git-ignored)`);
+  }
+  for (const name of ['worker1', 'worker2']) t.notOk('basic_auth' in services[name]!.environment, `${name}: serves no /system routes`);
   t.same(services.router1!.ports.map((p: { published: number; target: number }) => [p.published, p.target]), [[8080, 8080]]);
 
   for (const [name, fn] of Object.entries(stack.functions)) {
     const s = services[name]!;
-    t.equal(s.build.context, join(dir, '.whippet', 'build', name), `${name}: built from its build folder`);
-    t.same(s.build.args, { WHIPPET_IMAGE: 'ghcr.io/whippet/whippet:latest' });
+    t.equal(s.build.context, join(dir, 'examples', '.whippet', 'build', name), `${name}: built from the folder whippet build -f examples/stack.yml makes`);
+    t.same(s.build.args, { WHIPPET_IMAGE: 'ghcr.io/whippet/watchdog:latest' }, `${name}: FROM the watchdog image`);
     const want = Object.fromEntries(Object.entries(fn.environment ?? {}).map(([k, v]) => [k, String(v)]));
     t.same(s.environment ?? {}, want, `${name}: the stack's environment`);
   }
 });
+
+/** callback_allow (as the router parses it) refuses link-local and cloud-metadata hosts and allows the example receiver. */
+function refusesMetadata(t: Test, value: string | undefined, where: string, allowed = 'receiver'): void {
+  t.type(value, 'string', `${where}: callback_allow is set`);
+  const allow = compileAllowList(parseHostList(value ?? ''));
+  for (const host of ['169.254.169.254', '169.254.170.2', '[fd00:ec2::254]', '[fe80::1]', '100.100.100.200', 'metadata.google.internal', '127.0.0.1', '10.0.0.1']) {
+    t.notOk(allow.allows(host), `${where}: callback_allow refuses ${host}`);
+  }
+  t.ok(allow.allows(allowed), `${where}: callback_allow allows ${allowed}`);
+}
 
 t.test('docker-compose config rejects a broken file (the check can fail)', { skip: composeSkip }, async (t) => {
   const broken = readFileSync(join(REPO, 'deploy', 'compose.yaml'), 'utf8').replace('  router2:\n', '  router2:\n    bogus_key: 1\n');
@@ -109,6 +137,16 @@ t.test('kubernetes: routers and workers reach NATS and find functions by DNS', a
     t.equal(env.function_namespace, 'whippet-fn');
   }
   t.ok(find('Service', 'nats') && find('Service', 'router'), 'services for NATS clients and the router');
+
+  const routerEnv = envOf(router);
+  t.equal(routerEnv.basic_auth, 'true', 'the router ships with basic auth on');
+  const pod = router?.spec.template.spec;
+  const secretVolume = pod.volumes.find((v: { secret?: { secretName: string } }) => v.secret?.secretName === 'basic-auth');
+  t.ok(secretVolume, 'the router mounts the Secret basic-auth (created by the user, see router.yaml)');
+  t.same(pod.containers[0].volumeMounts.filter((m: { name: string }) => m.name === secretVolume?.name).map((m: { mountPath: string }) => m.mountPath),
+    [routerEnv.secret_mount_path], 'at secret_mount_path');
+  t.notOk(docs.some((d) => d.kind === 'Secret'), 'no password ships in the manifests');
+  refusesMetadata(t, routerEnv.callback_allow, 'router', 'receiver.whippet-fn.svc.cluster.local');
 
   const fnDeployment = find('Deployment', 'echo');
   const fnService = find('Service', 'echo');

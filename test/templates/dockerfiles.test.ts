@@ -10,7 +10,7 @@ import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, type Instruc
 import { splitCommand } from '../../watchdog/command.js';
 import { REPO, TEMPLATES } from './support.js';
 
-const BASE = 'ghcr.io/whippet/whippet:latest';
+const BASE = 'ghcr.io/whippet/watchdog:latest';
 
 t.test('parser: continuations, comments, ENV forms, COPY flags', async (t) => {
   const ins = parseDockerfile('# c\nFROM x AS b\nRUN a \\\n  # inner comment\n  && b\n\nenv k=v\n');
@@ -93,32 +93,80 @@ for (const lang of TEMPLATES) {
   });
 }
 
-t.test('root Dockerfile: build stage, slim runtime, bins, non-root, fwatchdog', async (t) => {
+/** The instructions of each stage of a multi-stage Dockerfile, by stage name (global ARGs under ''). */
+function stages(ins: readonly Instruction[]): Map<string, Instruction[]> {
+  const out = new Map<string, Instruction[]>([['', []]]);
+  let current = out.get('')!;
+  for (const x of ins) {
+    if (x.keyword === 'FROM') {
+      const name = /\bAS\s+(\S+)$/i.exec(x.args)?.[1] ?? `#${out.size}`;
+      current = [];
+      out.set(name, current);
+    }
+    current.push(x);
+  }
+  return out;
+}
+
+t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image', async (t) => {
   const ins = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
-  t.same(byKeyword(ins, 'FROM').map((x) => x.args), ['node:20-bookworm AS build', 'node:20-bookworm-slim']);
+  const byStage = stages(ins);
+  t.same([...byStage.keys()], ['', 'build', 'watchdog-deps', 'runtime', 'watchdog', 'whippet'], 'stages in order; whippet is the default target');
+  t.same(byKeyword(byStage.get('')!, 'ARG').map((x) => x.args), ['NODE_BUILD_IMAGE=node:20-bookworm', 'NODE_RUNTIME_IMAGE=node:20-bookworm-slim'],
+    'the public Node images by default, replaceable with --build-arg');
+  t.same(byKeyword(ins, 'FROM').map((x) => x.args),
+    ['${NODE_BUILD_IMAGE} AS build', 'build AS watchdog-deps', '${NODE_RUNTIME_IMAGE} AS runtime', 'runtime AS watchdog', 'runtime AS whippet']);
   checkCopySources(t, ins, REPO);
-  const run = byKeyword(ins, 'RUN').map((x) => x.args).join(' && ');
-  for (const step of ['npm ci', 'npm run build', 'mkdir -p native/build', 'npm prune --omit=dev']) t.match(run, step);
-  const fromBuild = byKeyword(ins, 'COPY').map((x) => copySources(x.args)).filter((c) => c.flags.from === 'build');
-  t.same(fromBuild.flatMap((c) => c.sources).sort(),
-    ['/src/dist', '/src/native/build', '/src/node_modules', '/src/package.json', '/src/templates']);
+
+  const build = byStage.get('build')!;
+  const buildRun = byKeyword(build, 'RUN').map((x) => x.args).join(' && ');
+  for (const step of ['npm ci', 'npm run build', 'mkdir -p native/build', 'npm prune --omit=dev']) t.match(buildRun, step);
+  const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  const copiedDirs = byKeyword(build, 'COPY').flatMap((x) => copySources(x.args).sources).filter((src) => src.endsWith('/')).map((src) => src.slice(0, -1));
+  for (const dir of tsconfig.include) t.ok(copiedDirs.includes(dir), `the build stage copies ${dir}/, which tsconfig.build.json compiles`);
+  t.notOk(tsconfig.include.includes('bench'), 'bench/ is not in the build output');
+
+  const deps = byKeyword(byStage.get('watchdog-deps')!, 'RUN').map((x) => x.args).join(' ');
+  t.match(deps, /pkg\.dependencies = \{ yargs: pkg\.dependencies\.yargs, "prom-client": pkg\.dependencies\["prom-client"\] \}/,
+    'the watchdog image gets only yargs and prom-client');
+
+  const runtime = byStage.get('runtime')!;
+  const runtimeRun = byKeyword(runtime, 'RUN').map((x) => x.args).join(' && ');
+  t.match(runtimeRun, /apt-get install -y --no-install-recommends tini/);
+  t.match(runtimeRun, /useradd --uid 10001 --gid app .*--home-dir \/home\/app .* app/);
+  t.same(byKeyword(runtime, 'ENTRYPOINT').map((x) => JSON.parse(x.args)), [['/usr/bin/tini', '--']]);
+  t.same(byKeyword(runtime, 'EXPOSE').map((x) => x.args), ['8080']);
+
+  const copied = (stage: string) => byKeyword(byStage.get(stage)!, 'COPY').map((x) => copySources(x.args))
+    .flatMap((c) => c.sources.map((src) => `${c.flags.from ?? 'context'}:${src}`)).sort();
+  t.same(copied('watchdog'), [
+    'build:/src/dist/cli/commands/watchdog.js', 'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js',
+    'build:/src/dist/common', 'build:/src/dist/watchdog', 'build:/src/native/build',
+    'watchdog-deps:/watchdog/node_modules', 'watchdog-deps:/watchdog/package.json',
+  ], 'the watchdog image: common, watchdog, the fwatchdog entry, its two dependencies, the addon');
+  t.same(copied('whippet'), [
+    'build:/src/dist', 'build:/src/native/build', 'build:/src/node_modules', 'build:/src/package.json', 'context:templates/',
+  ]);
 
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const whippetRun = byKeyword(byStage.get('whippet')!, 'RUN').map((x) => x.args).join(' && ');
   for (const [bin, target] of Object.entries(pkg.bin)) {
-    t.match(run, `ln -s /opt/whippet/${target} /usr/local/bin/${bin}`, `${bin} -> ${target}`);
+    t.match(whippetRun, `ln -s /opt/whippet/${target} /usr/local/bin/${bin}`, `${bin} -> ${target}`);
     t.ok(existsSync(join(REPO, target.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), `${target} is compiled from a source that exists`);
   }
-  t.match(run, /useradd --uid 10001 --gid app .*--home-dir \/home\/app .* app/);
-  t.equal(lastUser(ins), 'app');
-  t.equal(byKeyword(ins, 'WORKDIR').at(-1)?.args, '/home/app');
-  t.same(byKeyword(ins, 'EXPOSE').map((x) => x.args), ['8080']);
-  t.same(JSON.parse(byKeyword(ins, 'CMD').at(-1)!.args), ['fwatchdog']);
+  t.match(byKeyword(byStage.get('watchdog')!, 'RUN').map((x) => x.args).join(' && '), `ln -s /opt/whippet/${pkg.bin.fwatchdog} /usr/local/bin/fwatchdog`);
+  for (const [stage, cmd] of [['watchdog', ['fwatchdog']], ['whippet', ['whippet', 'router']]] as const) {
+    const stageIns = byStage.get(stage)!;
+    t.equal(lastUser(stageIns), 'app', `${stage}: runs as app`);
+    t.equal(byKeyword(stageIns, 'WORKDIR').at(-1)?.args, '/home/app');
+    t.same(JSON.parse(byKeyword(stageIns, 'CMD').at(-1)!.args), cmd);
+  }
 });
 
 t.test('.dockerignore keeps host builds out and the sources in', async (t) => {
   const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   for (const p of ['node_modules', 'dist', 'native/build', '.git', '.whippet']) t.ok(ignored.includes(p), `ignores ${p}`);
-  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'cli', 'watchdog', 'router', 'templates', 'native']) {
+  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'common', 'cli', 'watchdog', 'router', 'templates', 'native']) {
     t.notOk(ignored.some((i) => i === p || p.startsWith(`${i}/`)), `keeps ${p}`);
   }
 });

@@ -1,0 +1,89 @@
+// watch() for the jetstream queue: a KV watch on the records bucket (new values only, no initial
+// snapshot), running only while somebody watches. Every router, worker and machine writes the same
+// bucket, so every change is seen. KV keeps only the new value: the previous status comes from what
+// this watcher saw last of the key (null for a call that looks freshly accepted).
+
+import { KvWatchInclude } from '@nats-io/kv';
+import type { NatsLink } from './jetstream-link.js';
+import { decodeEnvelope } from './jetstream-envelope.js';
+import type { CallChange } from './queue.js';
+import type { CallStatus } from './record.js';
+
+/** Keys whose last status is remembered; beyond it the oldest are forgotten. */
+const REMEMBERED = 10_000;
+/** Wait between tries while NATS is away or the watch could not be opened. */
+const RETRY_MS = 1_000;
+
+/** One KV watch, kept open (reopened after a failure) until stopped. */
+interface Run {
+  /** Settles once the first KV watch is open, or its first try failed (the run keeps trying). */
+  readonly opened: Promise<void>;
+  stop(): void;
+}
+
+/** The watchers of one jetstream queue: one KV watch while there is at least one. */
+export class JetStreamWatch {
+  private readonly subscribers = new Set<(change: CallChange) => void>();
+  private readonly last = new Map<string, CallStatus>();
+  private run: Run | null = null;
+
+  constructor(private readonly link: NatsLink) {}
+
+  /** Start following changes; resolves with the unsubscribe once the KV watch is open. */
+  async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
+    this.subscribers.add(onChange);
+    this.run ??= this.start();
+    await this.run.opened;
+    return () => {
+      this.subscribers.delete(onChange);
+      if (this.subscribers.size === 0) { this.run?.stop(); this.run = null; }
+    };
+  }
+
+  private start(): Run {
+    let stopped = false;
+    let stopWatch: (() => void) | null = null;
+    const opened = new Promise<void>((resolve) => {
+      void (async () => {
+        while (!stopped && !this.link.closed) {
+          try {
+            const conn = this.link.conn;
+            if (conn === null) throw new Error('not connected yet');
+            const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+            stopWatch = () => watch.stop();
+            if (stopped) watch.stop();
+            resolve();
+            for await (const entry of watch) {
+              if (stopped) break;
+              if (entry.operation === 'PUT') this.emit(decodeEnvelope(entry.value, false).record);
+            }
+          } catch {
+            resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again
+          } finally {
+            stopWatch = null;
+          }
+          if (!stopped && !this.link.closed) await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+        }
+        resolve();
+      })();
+    });
+    return { opened, stop: () => { stopped = true; stopWatch?.(); } };
+  }
+
+  private emit(record: CallChange['record'] & object): void {
+    const known = this.last.get(record.id);
+    const fresh = record.status === 'queued' && record.round === 0 && record.attempts.length === 0;
+    const previous = known ?? (fresh ? null : record.status);
+    this.last.delete(record.id);
+    this.last.set(record.id, record.status);
+    if (this.last.size > REMEMBERED) this.last.delete(this.last.keys().next().value!);
+    const change: CallChange = { id: record.id, functionName: record.functionName, status: record.status, previous, record };
+    for (const fn of this.subscribers) {
+      try {
+        fn(change);
+      } catch {
+        // one watcher's bug must not stop the others
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+// Cross-site request protection for the dashboard's actions (cancel, retry). The browser sends Basic
+// credentials with any request to the router, also one a foreign page makes, so credentials prove
+// nothing about where a request came from. A custom header does: a foreign page cannot set one without
+// a CORS preflight, which the router never grants. Fetch metadata and Origin, when the browser sends
+// them, must also name this very origin.
+
+import type { IncomingMessage } from 'node:http';
+import { CrossSiteError } from './errors.js';
+
+/** The header the dashboard page sends with every action. */
+export const ACTION_HEADER = 'x-whippet-ui';
+
+/** Throw CrossSiteError unless `req` is a same-origin request of the dashboard page. */
+export function checkSameOrigin(req: IncomingMessage): void {
+  if (req.headers[ACTION_HEADER] !== '1') throw new CrossSiteError(`the ${ACTION_HEADER} header is missing`);
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') throw new CrossSiteError(`Sec-Fetch-Site is ${site}`);
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new CrossSiteError('the Origin header is not a URL');
+  }
+  if (host !== req.headers.host) throw new CrossSiteError(`Origin ${origin} is not this router`);
+}
