@@ -85,6 +85,18 @@ export function replaceFolder(target: string, fill: (fresh: string, old: string 
   swapIn(fresh, target);
 }
 
+/**
+ * Remove what an interrupted replace left beside `target` (its `.new-` and `.old-` folders). Only for a
+ * folder no one else fills at the same time: up's, under the stack's lock.
+ */
+export function removeLeftovers(target: string): void {
+  if (!existsSync(dirname(target))) return;
+  const prefix = `.${basename(target)}.`;
+  for (const entry of readdirSync(dirname(target))) {
+    if (entry.startsWith(prefix) && /^\.(new|old)-[^.]+$/.test(entry.slice(prefix.length - 1))) rmSync(join(dirname(target), entry), { recursive: true, force: true });
+  }
+}
+
 /** An empty folder beside `target` (same file system) to fill and then swapIn. */
 export function freshFolderFor(target: string): string {
   mkdirSync(dirname(target), { recursive: true });

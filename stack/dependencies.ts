@@ -83,7 +83,7 @@ export async function installNpm(ctx: InstallContext, fn: StackFunction, templat
  */
 export async function installPip(ctx: InstallContext, fn: StackFunction, template: TemplateChoice): Promise<string | undefined> {
   const files = [join(template.dir, 'requirements.txt'), join(fn.handler, 'requirements.txt')].filter(namesPackages);
-  const target = join(stateDir(ctx.stack), 'deps', fn.name, 'python');
+  const target = pipTarget(ctx.stack, fn);
   const stamp = `${target}.installed`;
   const existing = existsSync(target) ? target : undefined;
   if (files.length === 0) return existing;
@@ -123,6 +123,11 @@ export function carryOverInstalls(old: string, fresh: string): void {
     const to = join(fresh, sub, 'node_modules');
     if (existsSync(join(from, NPM_STAMP)) && !existsSync(to) && existsSync(join(fresh, sub))) renameSync(from, to);
   }
+}
+
+/** Where a function's pip packages go: kept between runs, outside the up folder that is made afresh. */
+export function pipTarget(stack: Stack, fn: StackFunction): string {
+  return join(stateDir(stack), 'deps', fn.name, 'python');
 }
 
 function listsDependencies(manifest: string): boolean {

@@ -6,8 +6,8 @@
 // from the last run's folder, so an unchanged package.json costs nothing.
 
 import { join } from 'node:path';
-import { copyFunction, readDockerfileEnv, replaceFolder, stateDir, templateOf, type BuiltFunction } from './build-folder.js';
-import { carryOverInstalls, installNpm, installPip, type InstallContext } from './dependencies.js';
+import { copyFunction, readDockerfileEnv, removeLeftovers, replaceFolder, stateDir, templateOf, type BuiltFunction } from './build-folder.js';
+import { carryOverInstalls, installNpm, installPip, pipTarget, type InstallContext } from './dependencies.js';
 import type { Stack, StackFunction } from './stack-file.js';
 
 /** The folder `up` runs `fn` from. */
@@ -20,6 +20,8 @@ export async function prepareUpFolder(ctx: InstallContext, fn: StackFunction): P
   const { stack } = ctx;
   const template = templateOf(stack, fn);
   const folder = upFolder(stack, fn);
+  removeLeftovers(folder);
+  removeLeftovers(pipTarget(stack, fn));
   replaceFolder(folder, (fresh, old) => {
     copyFunction(stack, fn, template, fresh);
     if (old !== undefined) carryOverInstalls(old, fresh);

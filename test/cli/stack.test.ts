@@ -7,6 +7,8 @@ import t from 'tap';
 import { ConfigError } from '../../common/options.js';
 import { addFunction } from '../../stack/add-function.js';
 import { assemble, readDockerfileEnv } from '../../stack/build-folder.js';
+import { prepareUpFolder } from '../../stack/up-folder.js';
+import { createLogger } from '../../common/log.js';
 import { listeningPort, tagLine } from '../../stack/lines.js';
 import { StackError } from '../../stack/errors.js';
 import { expandVariables, findStackFile, loadStack, parseStack, selectFunctions } from '../../stack/stack-file.js';
@@ -198,6 +200,26 @@ t.test('assemble: template files + handler in function/, made afresh, .whippet n
   t.same(readDockerfileEnv(built.folder, { HOME: '/home/me' }), { a: '/home/me', fprocess: 'bash index.sh' }, '$HOME from the base environment; fprocess from template.yml when the Dockerfile sets none');
   writeFileSync(join(built.folder, 'Dockerfile'), 'FROM x\nENV a="open\n');
   t.throws(() => readDockerfileEnv(built.folder), { code: 'STACK_ERR_DOCKERFILE', message: /Dockerfile: ENV a="open: an unterminated double quote at column 8$/ });
+});
+
+t.test('up folder: made afresh beside build\'s, an interrupted run\'s leftovers removed, installs carried over only when up made them', async (t) => {
+  const dir = t.testdir({ 'stack.yml': 'functions:\n  self: {lang: bash, handler: ./h}\n', h: { 'handler.sh': 'cat\n' } });
+  const stack = loadStack(join(dir, 'stack.yml'), {});
+  const fn = stack.functions[0]!;
+  const up = join(dir, '.whippet', 'up');
+  for (const left of ['.self.new-abc123', '.self.old-xyz789', '.selfish.new-keep01']) mkdirSync(join(up, left), { recursive: true });
+  mkdirSync(join(up, 'self', 'function', 'node_modules', 'made-by-up'), { recursive: true });
+  writeFileSync(join(up, 'self', 'function', 'node_modules', '.whippet-installed'), 'hash');
+  mkdirSync(join(up, 'self', 'node_modules'), { recursive: true }); // no stamp: not up's
+  const log = createLogger({ format: 'text', write: () => undefined }, { component: 'up' });
+  const built = await prepareUpFolder({ stack, env: {}, log }, fn);
+  t.equal(built.folder, join(up, 'self'));
+  t.same(readdirSync(up).sort(), ['.selfish.new-keep01', 'self'], 'self\'s leftovers removed, another function\'s kept');
+  t.ok(existsSync(join(built.folder, 'function', 'node_modules', 'made-by-up')), 'a node_modules up installed is carried over');
+  t.notOk(existsSync(join(built.folder, 'node_modules')), 'one up did not make is not');
+  t.equal(readFileSync(join(built.folder, 'function', 'handler.sh'), 'utf8'), 'cat\n');
+  t.equal(built.pythonPath, undefined, 'no requirements: no pip folder');
+  t.notOk(existsSync(join(dir, '.whippet', 'build')), 'build\'s folder is not touched');
 });
 
 t.test('watchdogEnv: up\'s pip folder goes first on PYTHONPATH, before the Dockerfile\'s and the stack\'s', async (t) => {
