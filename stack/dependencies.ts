@@ -11,8 +11,10 @@
 //
 // Each install runs again only when its dependency files changed (a sha256 stamp written after a
 // success). Where it fails (no index reachable, no pip, a package that does not exist) up warns with
-// the exact command to run and starts anyway. pip is bounded (--timeout 5 --retries 0); once the
-// index did not answer, later pip installs of the same up are not tried.
+// the exact command to run and starts anyway. pip is bounded (--timeout 5 --retries 0): an index that
+// does not answer costs pip's start and at most 5 s per connection, not its default 15 s × 5 retries.
+// (With no retries pip reports an unreachable index as "no matching distribution", so up cannot tell
+// it from a misspelt package and does not try to; each function's attempt is bounded instead.)
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,8 +32,6 @@ export interface InstallContext {
   readonly stack: Stack;
   readonly env: Variables;
   readonly log: Logger;
-  /** Set once pip could not reach its index: the next pip installs are not tried. */
-  indexUnreachable?: string;
 }
 
 const NPM_FLAGS = ['--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier'];
@@ -42,7 +42,6 @@ const NPM_STAMP = '.whippet-installed';
 const PIP_BOUNDS = ['--timeout', '5', '--retries', '0', '--disable-pip-version-check', '--no-input'];
 /** Whatever happens, an install that takes longer than this is stopped (and reported). */
 const INSTALL_LIMIT_MS = 5 * 60_000;
-const UNREACHABLE = /NewConnectionError|ConnectTimeout|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Network is unreachable|ProxyError/;
 
 /** Install the npm dependencies of a function's up folder (`folder`), each folder's only when changed. */
 export async function installNpm(ctx: InstallContext, fn: StackFunction, template: TemplateChoice, folder: string): Promise<void> {
@@ -93,19 +92,15 @@ export async function installPip(ctx: InstallContext, fn: StackFunction, templat
     ctx.log.info('dependencies up to date', { function: fn.name, files: files.map((file) => shown(file)).join(' ') });
     return existing;
   }
-  let ran: RunResult = { ok: false, reason: `not tried: the package index did not answer a moment ago (${ctx.indexUnreachable})`, tookMs: 0, output: '' };
-  if (ctx.indexUnreachable === undefined) {
-    // Into a fresh folder, swapped in on success: a failure leaves what was there (an earlier install,
-    // or one the user made with the command below).
-    const fresh = freshFolderFor(target);
-    ran = await run(ctx, fn.name, ['python3', '-m', 'pip', 'install', '--upgrade', '--target', fresh, ...PIP_BOUNDS, ...files.flatMap((file) => ['-r', file])], ctx.stack.dir, forUser);
-    if (ran.ok) {
-      swapIn(fresh, target);
-      writeFileSync(stamp, hash);
-    } else {
-      rmSync(fresh, { recursive: true, force: true });
-      if (UNREACHABLE.test(ran.output)) ctx.indexUnreachable = ran.reason;
-    }
+  // Into a fresh folder, swapped in on success: a failure leaves what was there (an earlier install,
+  // or one the user made with the command below).
+  const fresh = freshFolderFor(target);
+  const ran = await run(ctx, fn.name, ['python3', '-m', 'pip', 'install', '--upgrade', '--target', fresh, ...PIP_BOUNDS, ...files.flatMap((file) => ['-r', file])], ctx.stack.dir, forUser);
+  if (ran.ok) {
+    swapIn(fresh, target);
+    writeFileSync(stamp, hash);
+  } else {
+    rmSync(fresh, { recursive: true, force: true });
   }
   if (!ran.ok) {
     ctx.log.warn('dependencies not installed', {
