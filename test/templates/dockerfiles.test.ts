@@ -140,7 +140,8 @@ t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image',
   const copied = (stage: string) => byKeyword(byStage.get(stage)!, 'COPY').map((x) => copySources(x.args))
     .flatMap((c) => c.sources.map((src) => `${c.flags.from ?? 'context'}:${src}`)).sort();
   t.same(copied('watchdog'), [
-    'build:/src/dist/cli/commands/watchdog.js', 'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js',
+    'build:/src/dist/cli/commands/watchdog.js', 'build:/src/dist/cli/errors.js', 'build:/src/dist/cli/fast-path.js',
+    'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js', 'build:/src/dist/cli/serve.js',
     'build:/src/dist/common', 'build:/src/dist/watchdog', 'build:/src/native/build',
     'watchdog-deps:/watchdog/node_modules', 'watchdog-deps:/watchdog/package.json',
   ], 'the watchdog image: common, watchdog, the fwatchdog entry, its two dependencies, the addon');
