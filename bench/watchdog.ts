@@ -1,91 +1,137 @@
-// The watchdog's start-up time and its idle and loaded RSS, per spawn backend (fprocess=cat, serializing).
-// Throughput side by side with the naive server is bench/spawn-e2e.ts.
+// The watchdog's start-up time and its idle and loaded RSS: per spawn backend (fprocess=cat, serializing) and in
+// http mode (a node:http echo as the function). Throughput side by side with the naive server is
+// bench/spawn-e2e.ts.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { runLoad, type LoadResult } from './load.js';
-import { benchEnv, startServer, stopServer, type Started } from './server-process.js';
+import { freePort } from '../common/free-port.js';
+import { runLoad } from './load.js';
+import { benchEnv, stopServer } from './server-process.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const CLI = `${DIST}cli/main.js`;
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const CONNECTIONS = 8;
-const STARTUP_RUNS = 5;
-const RSS_REQUESTS = 10_000;
+const STARTUP_RUNS = 9;
+/** RSS is read after this many requests in total, on one fresh process. */
+const CHECKPOINTS = [10_000, 100_000];
+const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))}).listen(+process.argv[1],'127.0.0.1')`;
 
-function startWatchdog(backend: string): Promise<Started> {
-  return startServer([CLI, 'watchdog'], benchEnv({ fprocess: 'cat', port: '0', metrics_port: '0', spawn_backend: backend }));
+interface Case { readonly name: string; readonly env: Record<string, string> }
+
+async function httpCase(): Promise<Case> {
+  const upstream = await freePort();
+  return {
+    name: 'http mode (node:http echo)',
+    env: { mode: 'http', fprocess: `node -e "${ECHO}" ${upstream}`, upstream_url: `http://127.0.0.1:${upstream}` },
+  };
 }
 
-const stop = (s: Started): Promise<void> => stopServer(s.proc, 'SIGINT');
+const BACKENDS: readonly Case[] = [
+  { name: 'serializing, posix_spawn', env: { fprocess: 'cat', spawn_backend: 'posix_spawn' } },
+  { name: 'serializing, child_process', env: { fprocess: 'cat', spawn_backend: 'child_process' } },
+];
+
+interface Running { readonly proc: ChildProcess; readonly port: number; readonly startMs: number }
+
+/** Spawn the watchdog with `env` on a free port; resolves at its first `/_/health` 200 (polled every ms). */
+async function start(env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const startedAt = performance.now();
+  const proc = spawn(process.execPath, [CLI, 'watchdog'], { env: benchEnv({ port: String(port), ...env }), stdio: 'ignore' });
+  try {
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`exited (${proc.exitCode ?? proc.signalCode}) before answering`);
+      if (performance.now() - startedAt > 20_000) throw new Error('no /_/health 200 within 20 s');
+      const res = await request(`http://127.0.0.1:${port}/_/health`, { reset: true }).catch(() => undefined);
+      await res?.body.dump();
+      if (res?.statusCode === 200) return { proc, port, startMs: performance.now() - startedAt };
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  } catch (err) {
+    await stopServer(proc);
+    throw err;
+  }
+}
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** Milliseconds from spawning the watchdog process to its first /_/health 200. */
-async function startupMs(backend: string): Promise<number> {
-  const startedAt = performance.now();
-  const s = await startWatchdog(backend);
-  for (;;) {
-    const res = await request(`http://127.0.0.1:${s.port}/_/health`).catch(() => undefined);
-    await res?.body.dump();
-    if (res?.statusCode === 200) break;
-  }
-  const ms = performance.now() - startedAt;
-  await stop(s);
-  return ms;
-}
-
-/** Exactly `requests` POSTs (bench/load.ts counts them; wrk runs for a time). */
-function load(port: number, requests: number): Promise<LoadResult> {
-  return runLoad({ url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS, requests });
-}
-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (n: number, d = 1): string => n.toFixed(d);
 
+/** Median, min and max start-up of `runs` fresh watchdogs. */
+async function startup(env: Record<string, string>): Promise<string> {
+  const runs: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const r = await start(env).catch(() => undefined);
+    runs.push(r?.startMs ?? NaN);
+    if (r) await stopServer(r.proc);
+  }
+  return `${f(median(runs))} | ${f(Math.min(...runs))} – ${f(Math.max(...runs))}`;
+}
+
+/** Idle RSS, then RSS after each checkpoint of requests (8 connections, a 33-byte POST), and the peak. */
+async function memory(c: Case, metrics: boolean): Promise<string> {
+  let r: Running;
+  const env = { ...c.env, metrics_port: metrics ? String(await freePort()) : '0' };
+  try { r = await start(env); } catch (err) { return `| ${c.name} | ${metrics ? 'on' : 'off'} | unavailable: ${(err as Error).message.split('\n')[0]} |`; }
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const cells = [f(rssMb(r.proc.pid!))];
+    let done = 0;
+    let errors = 0;
+    for (const target of CHECKPOINTS) {
+      const n = await runLoad({
+        url: `http://127.0.0.1:${r.port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' },
+        connections: CONNECTIONS, requests: target - done,
+      });
+      done += n.requests;
+      errors += n.errors;
+      cells.push(`${f(rssMb(r.proc.pid!))}${done < target ? ` (${done.toLocaleString('en')} requests)` : ''}`);
+    }
+    return `| ${c.name} | ${metrics ? 'on' : 'off'} | ${cells.join(' | ')} | ${f(rssMb(r.proc.pid!, 'VmHWM'))} | ${errors} |`;
+  } finally {
+    await stopServer(r.proc, 'SIGINT');
+  }
+}
+
 /** Run the watchdog benchmark; returns a Markdown section. */
 export async function benchWatchdog(): Promise<string> {
-  const backends = ['posix_spawn', 'child_process'];
-  const memory: string[] = [];
-  for (const backend of backends) {
-    let s: Started;
-    try { s = await startWatchdog(backend); } catch (err) { memory.push(`| ${backend} | unavailable: ${(err as Error).message.split('\n')[0]} | | |`); continue; }
-    try {
-      await new Promise((r) => setTimeout(r, 500));
-      const idle = rssMb(s.proc.pid!);
-      const n = await load(s.port, RSS_REQUESTS);
-      memory.push(`| ${backend} | ${f(idle)} | ${f(rssMb(s.proc.pid!))} (${n.requests} requests, ${n.errors} errors) | ${f(rssMb(s.proc.pid!, 'VmHWM'))} |`);
-    } finally {
-      await stop(s);
-    }
-  }
-  const startup: string[] = [];
-  for (const backend of backends) {
-    const runs: number[] = [];
-    for (let i = 0; i < STARTUP_RUNS; i++) runs.push(await startupMs(backend).catch(() => NaN));
-    startup.push(`| ${backend} | ${f(median(runs))} | ${f(Math.min(...runs))} – ${f(Math.max(...runs))} |`);
-  }
+  const http = await httpCase();
+  const startupRows = [
+    `| serializing, posix_spawn | on (default) | ${await startup({ ...BACKENDS[0]!.env, metrics_port: String(await freePort()) })} |`,
+    `| serializing, posix_spawn | off | ${await startup({ ...BACKENDS[0]!.env, metrics_port: '0' })} |`,
+    `| serializing, child_process | off | ${await startup({ ...BACKENDS[1]!.env, metrics_port: '0' })} |`,
+  ];
+  const memoryRows = [
+    await memory(BACKENDS[0]!, true),
+    await memory(BACKENDS[0]!, false),
+    await memory(BACKENDS[1]!, false),
+    await memory(http, true),
+  ];
+  const after = CHECKPOINTS.map((n) => `after ${n.toLocaleString('en')}`);
   return [
-    '## Watchdog: start-up and memory (`fprocess=cat`, serializing)',
+    '## Watchdog: start-up and memory',
     '',
     'Throughput side by side with the naive server is under "End to end" below.',
     '',
-    `Start-up: process spawn → first \`/_/health\` 200 (median of ${STARTUP_RUNS}, metrics off, NODE_EXTRA_CA_CERTS unset).`,
+    `Start-up: process spawn → first \`/_/health\` 200, polled every millisecond (median of ${STARTUP_RUNS}; NODE_EXTRA_CA_CERTS unset).`,
     '',
-    '| spawn backend | median ms | range ms |',
-    '|---|---|---|',
-    ...startup,
-    '',
-    `Memory of the watchdog process (MB): idle after start, and after ${RSS_REQUESTS.toLocaleString('en')} requests ` +
-      `(${CONNECTIONS} connections, a ${Buffer.byteLength(BODY)}-byte POST) on a fresh process.`,
-    '',
-    '| spawn backend | idle RSS | RSS after 10,000 requests | peak (VmHWM) |',
+    '| case | metrics | median ms | range ms |',
     '|---|---|---|---|',
-    ...memory,
+    ...startupRows,
+    '',
+    `Memory of the watchdog process (VmRSS, MB): idle 0.5 s after start, then after ${CHECKPOINTS.map((n) => n.toLocaleString('en')).join(' and ')} ` +
+      `requests in total on the same process (${CONNECTIONS} connections, a ${Buffer.byteLength(BODY)}-byte POST; a count in brackets: the run hit its time cap).`,
+    '',
+    `| case | metrics | idle | ${after.join(' | ')} | peak (VmHWM) | errors |`,
+    `|---|---|---|${after.map(() => '---|').join('')}---|---|`,
+    ...memoryRows,
     '',
   ].join('\n');
 }

@@ -45,13 +45,41 @@ export async function run(flags: Readonly<Record<string, unknown>>): Promise<num
     import('../../watchdog/main.js'),
     import('../serve.js'),
   ]);
-  const log = createLogger({ format: config.logFormat, level: config.logLevel }, { component: 'watchdog' });
+  const stderr = batchedStderr();
+  const log = createLogger({ format: config.logFormat, level: config.logLevel, write: stderr }, { component: 'watchdog' });
   let running;
   try {
-    running = await startWatchdog(config, { env: process.env, log, writeOutput: (line) => { process.stderr.write(line); } });
+    running = await startWatchdog(config, { env: process.env, log, writeOutput: stderr });
   } catch (err) {
     log.error('cannot start', { err, code: (err as NodeJS.ErrnoException).code });
     return 1;
   }
   return serve(running, { log, secondSignal: 'wait' });
+}
+
+/** Flush when this much is pending, without waiting for the event loop's turn. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
+/**
+ * Log lines and function output to stderr, written once per event-loop turn instead of once per line: under
+ * load a turn finishes several requests, and a write to stderr (a pipe or a file: synchronous) cost about a
+ * tenth of the http mode's CPU per request. Order is kept (one buffer for both); what is pending is written at
+ * exit, however the process exits.
+ */
+function batchedStderr(): (line: string) => void {
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    process.stderr.write(text);
+  };
+  process.once('exit', flush);
+  return (line) => {
+    pending += line;
+    if (pending.length >= MAX_PENDING_CHARS) flush();
+    else if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
 }

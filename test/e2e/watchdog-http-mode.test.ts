@@ -1,5 +1,6 @@
 // Item 8: http mode proxies to a long-running Node upstream (keep-alive), restarts it when it dies, and
 // answers 504 when it is slower than exec_timeout.
+import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
@@ -50,6 +51,46 @@ t.test('buffer_http sends Content-Length to the upstream', async (t) => {
   t.equal(seen.body, 'abcd');
   t.equal(seen.headers['content-length'], '4');
   t.notOk(seen.headers['transfer-encoding']);
+});
+
+const MIB = 1024 * 1024;
+/** 1 MiB in 64 KiB pieces, each piece a different letter, so a lost or reordered piece shows. */
+const pieces = (): string[] => Array.from({ length: 16 }, (_, i) => String.fromCharCode(97 + i).repeat(MIB / 16));
+
+t.test('bodies: a chunked upload streams through, a GET has none, Expect: 100-continue is answered by the watchdog', async (t) => {
+  const wd = await startHttpWatchdog(t);
+  const up = await request(`${wd.url}/`, { method: 'POST', body: Readable.from(pieces()) });
+  const seen = (await up.body.json()) as { headers: Record<string, string>; body: string };
+  t.equal(seen.body, pieces().join(''), 'every piece, in order');
+  t.equal(seen.headers['transfer-encoding'], 'chunked', 'streamed on, not buffered');
+  const get = await request(`${wd.url}/x`);
+  const seenGet = (await get.body.json()) as { method: string; headers: Record<string, string>; body: string };
+  t.equal(seenGet.method, 'GET');
+  t.equal(seenGet.body, '');
+  t.notOk(seenGet.headers['transfer-encoding'], 'no body invented for a GET');
+  // undici's client refuses to send Expect; node:http's sends the body once the 100 Continue arrives.
+  const answer = await new Promise<{ status: number; text: string; continued: boolean }>((resolve, reject) => {
+    let continued = false;
+    const req = httpRequest(`${wd.url}/`, { method: 'POST', headers: { expect: '100-continue', 'content-length': '14' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode!, text, continued }));
+    });
+    req.on('error', reject).on('continue', () => { continued = true; req.end('after continue'); });
+  });
+  t.ok(answer.continued, '100 Continue came first');
+  t.equal(answer.status, 200);
+  const seenExpect = JSON.parse(answer.text) as { headers: Record<string, string>; body: string };
+  t.equal(seenExpect.body, 'after continue');
+  t.notOk(seenExpect.headers.expect, 'the expectation is hop-level: the upstream does not see it');
+});
+
+t.test('buffer_http: a 1 MiB body in many chunks reaches the upstream whole, with its Content-Length', async (t) => {
+  const wd = await startHttpWatchdog(t, { buffer_http: 'true' });
+  const res = await request(`${wd.url}/`, { method: 'POST', body: Readable.from(pieces()) });
+  const seen = (await res.body.json()) as { headers: Record<string, string>; body: string };
+  t.equal(seen.headers['content-length'], String(MIB));
+  t.notOk(seen.headers['transfer-encoding']);
+  t.equal(seen.body, pieces().join(''), 'every piece, in order');
 });
 
 t.test('killing the upstream process leads to a restart and later requests succeed', async (t) => {

@@ -52,6 +52,7 @@ t.test('metrics_port serves http_requests_total, http_request_duration_seconds a
   t.match(text, /http_requests_total\{code="200",method="post"\} 3/);
   t.match(text, /http_request_duration_seconds_count\{code="200",method="post"\} 3/);
   t.match(text, /http_requests_in_flight 0/);
+  t.match(text, /process_cpu_user_seconds_total \d/, 'the default process metrics are there from the first scrape');
 });
 
 t.test('--run-healthcheck exits 0 when healthy and 1 when not', async (t) => {
