@@ -4,7 +4,7 @@
 #   docker build -t ghcr.io/whippet/whippet:latest .                      # router, worker, the whole CLI
 #
 # The watchdog image carries only what `fwatchdog` loads: the compiled common/, watchdog/ and the
-# fwatchdog entry, yargs and prom-client, the native spawn addon and tini. The whippet image adds the
+# fwatchdog entry, yargs, prom-client and undici (http mode's pool), the native spawn addon and tini. The whippet image adds the
 # router, the worker, the queues (better-sqlite3, the NATS clients) and the templates.
 #
 # NODE_BUILD_IMAGE / NODE_RUNTIME_IMAGE pick the Node 20 Debian bookworm images; where no registry is
@@ -32,13 +32,13 @@ COPY ui/ ./ui/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-# The watchdog's own node_modules: package.json cut down to yargs and prom-client, resolved against
+# The watchdog's own node_modules: package.json cut down to yargs, prom-client and undici, resolved against
 # the same lock file (so the same versions), from the npm cache `npm ci` filled above.
 FROM build AS watchdog-deps
 WORKDIR /watchdog
 RUN cp /src/package.json /src/package-lock.json ./ \
  && node -e 'const fs = require("node:fs"), pkg = JSON.parse(fs.readFileSync("package.json", "utf8")); \
-      pkg.dependencies = { yargs: pkg.dependencies.yargs, "prom-client": pkg.dependencies["prom-client"] }; \
+      pkg.dependencies = { yargs: pkg.dependencies.yargs, "prom-client": pkg.dependencies["prom-client"], undici: pkg.dependencies.undici }; \
       for (const key of ["devDependencies", "scripts", "bin"]) delete pkg[key]; \
       fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2));' \
  && npm install --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --no-update-notifier

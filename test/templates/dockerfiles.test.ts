@@ -127,8 +127,8 @@ t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image',
   t.notOk(tsconfig.include.includes('bench'), 'bench/ is not in the build output');
 
   const deps = byKeyword(byStage.get('watchdog-deps')!, 'RUN').map((x) => x.args).join(' ');
-  t.match(deps, /pkg\.dependencies = \{ yargs: pkg\.dependencies\.yargs, "prom-client": pkg\.dependencies\["prom-client"\] \}/,
-    'the watchdog image gets only yargs and prom-client');
+  t.match(deps, /pkg\.dependencies = \{ yargs: pkg\.dependencies\.yargs, "prom-client": pkg\.dependencies\["prom-client"\], undici: pkg\.dependencies\.undici \}/,
+    'the watchdog image gets only yargs, prom-client and undici');
 
   const runtime = byStage.get('runtime')!;
   const runtimeRun = byKeyword(runtime, 'RUN').map((x) => x.args).join(' && ');
