@@ -11,6 +11,9 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_PATH'
   | 'ROUTER_ERR_NOT_FOUND'
   | 'ROUTER_ERR_FUNCTION_NOT_FOUND'
+  | 'ROUTER_ERR_NAMESPACE_NOT_FOUND'
+  | 'ROUTER_ERR_NOT_IMPLEMENTED'
+  | 'ROUTER_ERR_LOGS_UNAVAILABLE'
   | 'ROUTER_ERR_METHOD_NOT_ALLOWED'
   | 'ROUTER_ERR_UNAUTHORIZED'
   | 'ROUTER_ERR_UPSTREAM_UNREACHABLE'
@@ -58,6 +61,28 @@ export class BadPathError extends RouterError {
 export class FunctionNotFoundError extends RouterError {
   constructor(readonly functionName: string) {
     super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName}`, 404);
+  }
+}
+
+/** `name.namespace` where namespace is not the one this router serves (404). */
+export class ForeignNamespaceError extends RouterError {
+  constructor(readonly functionName: string, readonly namespace: string, readonly routerNamespace: string) {
+    super('ROUTER_ERR_NAMESPACE_NOT_FOUND',
+      `function ${functionName} is asked for in namespace ${namespace}, but this router serves namespace ${routerNamespace} only: `
+      + `call ${functionName} or ${functionName}.${routerNamespace} (the router's namespace setting)`, 404);
+  }
+}
+
+/** A gateway API write whippet does not do (501); the message says what to do instead. */
+export class NotImplementedError extends RouterError {
+  constructor(message: string) { super('ROUTER_ERR_NOT_IMPLEMENTED', message, 501); }
+}
+
+/** GET /system/logs on a router that holds no function logs (501). */
+export class LogsUnavailableError extends RouterError {
+  constructor() {
+    super('ROUTER_ERR_LOGS_UNAVAILABLE', 'this router keeps no function logs (only `whippet up` does): '
+      + 'read the watchdog\'s own output instead (docker logs, kubectl logs, journalctl)', 501);
   }
 }
 

@@ -10,6 +10,7 @@ import { withRequestApi } from './dispatcher-api.js';
 import { createRouterMetrics, registerQueueDepth } from './metrics.js';
 import { openQueue } from './open-queue.js';
 import type { Queue } from './queue/index.js';
+import type { FunctionLogs } from './function-logs.js';
 import { createResolver, type FunctionResolver } from './resolver.js';
 import { RouterServer } from './server.js';
 import { createUpstreamDispatcher } from './upstream.js';
@@ -24,6 +25,8 @@ export interface RouterDeps {
   readonly functionLimit?: (functionName: string) => number | undefined;
   /** Interface to listen on; all by default. */
   readonly host?: string;
+  /** The watchdogs' log lines (`whippet up`'s), served at GET /system/logs; without: that route answers 501. */
+  readonly functionLogs?: FunctionLogs;
 }
 
 export interface RunningRouter {
@@ -59,6 +62,9 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
       resolver, log, metrics, dispatcher,
       async: createAsyncHandler(config, { queue, resolver, log, metrics }),
       systemRoutes: createCallsApi(queue),
+      functionLogs: deps.functionLogs,
+      orchestration: deps.resolvers !== undefined && deps.resolvers.length > 0 ? 'whippet up'
+        : config.functionUrlTemplate !== undefined ? 'function_url_template' : 'functions',
     });
     const { port, url } = await server.listen(config.port, deps.host);
     log.info('listening', {

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRouterConfig, type RouterConfig } from '../../router/config.js';
+import { createFunctionLogs } from '../../router/function-logs.js';
 import { startRouter, type RunningRouter } from '../../router/main.js';
 import type { Logger } from '../../common/log.js';
 import { assemble, stateDir, type BuiltFunction } from './build-folder.js';
@@ -60,6 +61,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
+  const functionLogs = createFunctionLogs(config.functionNamespace);
   const command = opts.watchdogCommand ?? [process.execPath, fileURLToPath(new URL('../main.js', import.meta.url)), 'watchdog'];
   const limits = new Map<string, number | undefined>();
   const functions = built.map((b): LocalFunction => {
@@ -73,7 +75,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         base: opts.env, dockerfile: b.dockerEnv, stack: b.fn.environment, tmpDir,
         upstreamPort: isHttpMode(settings) ? await freePort() : undefined,
       }),
-      onReady: (url) => stackResolver.set(b.fn.name, url),
+      onLine: (line, pid) => functionLogs.append(b.fn.name, `${b.fn.name}-${pid ?? 0}`, line),
+      onReady: (url) => stackResolver.set(b.fn.name, url, {
+        image: b.fn.image ?? `${b.fn.name}:latest`, envProcess: settings['fprocess'] ?? '', createdAt: new Date().toISOString(),
+      }),
     });
     return { name: b.fn.name, built: b, supervisor, upstream: () => stackResolver.resolve(b.fn.name) };
   });
@@ -83,11 +88,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await Promise.all(functions.map((f) => f.supervisor.start()));
     const router: RunningRouter = await startRouter(config, {
       log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: '127.0.0.1',
+      functionLogs,
     });
     let stopped: Promise<void> | undefined;
     return {
       stack, url: router.url, port: router.port, queue: config.queue, functions,
       stop: () => (stopped ??= (async () => {
+        functionLogs.close();
         await router.drain('SIGTERM');
         await stopFunctions();
       })()),

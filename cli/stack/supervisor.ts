@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   readonly log: Logger;
   /** Where the watchdog's (tagged) log lines go. */
   readonly output: (line: string) => void;
+  /** Each line the watchdog wrote, untagged, with its pid (GET /system/logs under `up`). */
+  readonly onLine?: (line: string, pid: number | undefined) => void;
   /** Called each time a (re)started watchdog listens. */
   readonly onReady: (url: URL, pid: number) => void;
   readonly startTimeoutMs?: number;
@@ -74,6 +76,7 @@ export class Supervisor {
     const onLine = (line: string): void => {
       if (!ready) { tail.push(line); if (tail.length > 20) tail.shift(); }
       this.opts.output(tagLine(name, line));
+      this.opts.onLine?.(line, child.pid);
     };
     const out = lineSplitter(onLine);
     const err = lineSplitter(onLine);
