@@ -5,13 +5,18 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { parse as parseYaml } from 'yaml';
-import { RefusedError } from '../errors.js';
+import { RefusedError, UsageError } from '../errors.js';
 import { addFunction } from '../stack/add-function.js';
 import { shown } from '../stack/build-folder.js';
 import { FUNCTION_NAME, StackError } from '../stack/stack-file.js';
 import { listTemplates, templateDir } from '../stack/templates.js';
 
 interface NewArgs { name: string; lang: string; stack: string; handler?: string }
+
+/** `whippet new --list`: the templates, in faas-cli's `new --list` form. */
+export function templateList(): string {
+  return ['Languages available as templates:', ...listTemplates().sort().map((lang) => `- ${lang}`), '', ''].join('\n');
+}
 
 /** Create the function; returns what to print. Throws RefusedError or StackError before writing anything. */
 export function createFunction(args: NewArgs, cwd: string = process.cwd()): string {
@@ -45,19 +50,27 @@ export function createFunction(args: NewArgs, cwd: string = process.cwd()): stri
 }
 
 export const command = {
-  command: 'new <name>',
+  command: 'new [name]',
   describe: 'scaffold a function from a template and add it to a stack file',
   builder: (parser: Argv) => parser
-    .positional('name', { type: 'string', demandOption: true, describe: 'function name (letters, digits, - and _)' })
-    .option('lang', { alias: 'l', type: 'string', demandOption: true, describe: `template: ${safeTemplates()}` })
+    .positional('name', { type: 'string', describe: 'function name (letters, digits, - and _)' })
+    .option('lang', { alias: 'l', type: 'string', describe: `template: ${safeTemplates()}` })
+    .option('list', { type: 'boolean', describe: 'list the templates and exit' })
     .option('stack', { alias: 'f', type: 'string', default: 'stack.yml', describe: 'stack file to add the function to (created when missing)' })
     .option('handler', { type: 'string', describe: 'folder for the function\'s code', defaultDescription: './<name>' })
-    .example('$0 new hello --lang python3', 'creates ./hello/ and adds hello to ./stack.yml') as Argv<NewArgs>,
+    .example('$0 new hello --lang python3', 'creates ./hello/ and adds hello to ./stack.yml')
+    .example('$0 new --list', 'the templates --lang takes') as Argv<NewArgs>,
 };
 
-export function run(argv: NewArgs): number {
+export function run(argv: Partial<NewArgs> & { stack: string; list?: boolean }): number {
+  if (argv.list === true) {
+    process.stdout.write(templateList());
+    return 0;
+  }
+  if (argv.name === undefined) throw new UsageError('name the function: whippet new <name> --lang <template> (or whippet new --list)');
+  if (argv.lang === undefined) throw new UsageError(`--lang is required: one of ${safeTemplates()} (whippet new --list)`);
   try {
-    process.stdout.write(createFunction(argv));
+    process.stdout.write(createFunction({ ...argv, name: argv.name, lang: argv.lang }));
   } catch (err) {
     if (err instanceof StackError) throw new RefusedError(err.message, { cause: err });
     throw err;
