@@ -60,7 +60,7 @@ export class BadPathError extends RouterError {
 /** No upstream is known for the function (404). */
 export class FunctionNotFoundError extends RouterError {
   constructor(readonly functionName: string) {
-    super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName}`, 404);
+    super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName} (GET /system/functions lists the functions this router knows)`, 404);
   }
 }
 
@@ -95,7 +95,10 @@ export class MethodNotAllowedError extends RouterError {
 
 /** Missing or wrong Basic credentials on /system/* (401). */
 export class UnauthorizedError extends RouterError {
-  constructor() { super('ROUTER_ERR_UNAUTHORIZED', 'invalid credentials', 401); }
+  constructor() {
+    super('ROUTER_ERR_UNAUTHORIZED', 'invalid credentials: /system/* needs the Basic credentials in basic-auth-user and basic-auth-password '
+      + '(faas-cli login, or whippet calls --user/--password)', 401);
+  }
 }
 
 /** The upstream refused the connection, reset it, or could not be resolved (502). */

@@ -64,7 +64,7 @@ t.test('list, describe, ready, invoke, namespaces, version: what faas-cli decode
   t.equal(bad.exit, 1);
   t.match(bad.stdout, /^Server returned unexpected status code: 404 - function echo is asked for in namespace dev, but this router serves namespace openfaas-fn only/);
   const unknown = await faas.invoke(g, 'nope', 'x');
-  t.equal(unknown.stdout, 'Server returned unexpected status code: 404 - function not found: nope\n\n');
+  t.equal(unknown.stdout, 'Server returned unexpected status code: 404 - function not found: nope (GET /system/functions lists the functions this router knows)\n\n');
 
   const receiver = await startCallbackReceiver(t);
   const queued = await faas.invoke(g, 'echo', 'later', { async: true, headers: [['X-Callback-Url', `${receiver.url}/done`], ['X-Foo', 'async']] });
@@ -108,7 +108,7 @@ t.test('writes answer 501 with what whippet does instead; faas-cli prints the bo
   t.match(await logs.body.text(), /^this router keeps no function logs \(only `whippet up` does\): read the watchdog's own output instead/);
   const unknownLogs = await request(faas.logsUrl(router.url, 'nope'));
   t.equal(unknownLogs.statusCode, 404, 'logs of an unknown function: 404 first');
-  t.equal(await unknownLogs.body.text(), 'function not found: nope\n');
+  t.equal(await unknownLogs.body.text(), 'function not found: nope (GET /system/functions lists the functions this router knows)\n');
 });
 
 t.test('with basic_auth: login\'s check request, then the saved Basic on every /system request; invoke stays open', async (t) => {
