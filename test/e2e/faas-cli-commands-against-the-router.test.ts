@@ -41,6 +41,10 @@ t.test('list, describe, ready, invoke, namespaces, version: what faas-cli decode
   const lsForeign = await faas.list(g, { ns: 'dev' });
   t.match(lsForeign.error, /^Server returned unexpected status code: 404 - namespace dev is not served by this router; it serves namespace openfaas-fn only/);
 
+  // `faas-cli ready` without a name: GET <scheme://host>/healthz, no auth, Go's default UA, wants 200.
+  const healthz = await request(`${g}/healthz`, { headers: { 'user-agent': 'Go-http-client/1.1' } });
+  t.equal(healthz.statusCode, 200, 'faas-cli ready (the gateway)'); await healthz.body.dump();
+
   const ns = await faas.namespaces(g);
   t.same(ns.names, ['openfaas-fn'], 'namespace list');
 
