@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadQueryError } from './async/errors.js';
 import { LogsUnavailableError } from './errors.js';
 import type { LogEntry } from './function-logs.js';
-import { findFunction, type SystemContext } from './system.js';
+import { findFunction } from './system-functions.js';
+import type { SystemContext } from './system.js';
 
 // Go's json.Decoder skips whitespace between objects, so a bare newline keeps an idle follow stream
 // from hitting write_timeout (no progress) without adding a log entry.
