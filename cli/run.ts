@@ -33,6 +33,11 @@ const COMMANDS: Readonly<Record<string, { describe: string; load: () => Promise<
 
 /** Run the CLI with `args` (no node/script prefix); resolves to the process exit code. */
 export async function runCli(args: readonly string[], scriptName = 'whippet'): Promise<number> {
+  if (args.length === 1 && args[0] === '--version') {
+    const { whippetVersion } = await import('../common/version.js');
+    process.stdout.write(`whippet ${whippetVersion()}\n`);
+    return 0;
+  }
   const name = args[0];
   const spec = name === undefined ? undefined : COMMANDS[name];
   const wantsHelp = args.includes('--help') || args.includes('-h');
@@ -85,7 +90,7 @@ async function runYargs(args: readonly string[], scriptName: string, name: strin
   const { default: yargs } = await import('yargs');
   let parser: Argv = yargs([...args])
     .scriptName(scriptName)
-    .usage('$0 <command> [options]')
+    .usage('$0 <command> [options]\n$0 --version')
     .strict()
     .demandCommand(1, 'name a command')
     .recommendCommands()

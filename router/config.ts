@@ -57,6 +57,13 @@ export function parseUrlTemplate(raw: string): string {
   return raw;
 }
 
+/** A Kubernetes-style namespace name (what faas-cli and OpenFaaS accept). */
+export function parseNamespace(raw: string): string {
+  const v = raw.trim();
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v)) throw new Error(`expected a namespace such as openfaas-fn (lower-case letters, digits and -), got ${JSON.stringify(raw)}`);
+  return v;
+}
+
 /** Every router and queue-worker setting (DESIGN "Router and worker settings"). */
 export const ROUTER_OPTIONS = {
   port: { env: ['port'], describe: 'router listen port (0 = ephemeral, printed at start)', default: '8080', parse: parsePort },
@@ -65,7 +72,10 @@ export const ROUTER_OPTIONS = {
   upstreamTimeoutMs: { env: ['upstream_timeout'], describe: 'limit of one proxied call; past it the caller gets 504', default: '60s', parse: parsePositiveDurationMs },
   functions: { env: ['functions'], describe: 'static map: name=url pairs separated by commas, or a YAML/JSON file of name: url', parse: parseNonEmpty },
   functionUrlTemplate: { env: ['function_url_template'], describe: 'upstream URL template, e.g. http://{name}.{namespace}:8080', parse: parseUrlTemplate },
-  functionNamespace: { env: ['function_namespace'], describe: 'namespace used for {namespace} when the name has no .namespace', default: '', defaultDescription: 'none', parse: (raw: string) => raw.trim() },
+  functionNamespace: {
+    env: ['namespace', 'function_namespace'], default: 'openfaas-fn', parse: parseNamespace,
+    describe: 'the one namespace this router serves: /function/NAME and /function/NAME.NAMESPACE are the same function; also {namespace} in function_url_template',
+  },
   queue: { env: ['queue'], describe: 'async queue: sqlite:<path> or nats://host:port[,nats://…]', default: 'sqlite:.whippet/queue.db', parse: parseQueueUrl },
   ackWaitMs: { env: ['ack_wait'], describe: 'lease heartbeat; a dead worker\'s calls come back after it', default: '30s', parse: parsePositiveDurationMs },
   maxInflight: { env: ['max_inflight'], describe: 'concurrent async calls per worker', default: '16', parse: parsePositiveInt },

@@ -11,6 +11,9 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_PATH'
   | 'ROUTER_ERR_NOT_FOUND'
   | 'ROUTER_ERR_FUNCTION_NOT_FOUND'
+  | 'ROUTER_ERR_NAMESPACE_NOT_FOUND'
+  | 'ROUTER_ERR_NOT_IMPLEMENTED'
+  | 'ROUTER_ERR_LOGS_UNAVAILABLE'
   | 'ROUTER_ERR_METHOD_NOT_ALLOWED'
   | 'ROUTER_ERR_UNAUTHORIZED'
   | 'ROUTER_ERR_UPSTREAM_UNREACHABLE'
@@ -60,7 +63,29 @@ export class BadPathError extends RouterError {
 /** No upstream is known for the function (404). */
 export class FunctionNotFoundError extends RouterError {
   constructor(readonly functionName: string) {
-    super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName}`, 404);
+    super('ROUTER_ERR_FUNCTION_NOT_FOUND', `function not found: ${functionName} (GET /system/functions lists the functions this router knows)`, 404);
+  }
+}
+
+/** `name.namespace` where namespace is not the one this router serves (404). */
+export class ForeignNamespaceError extends RouterError {
+  constructor(readonly functionName: string, readonly namespace: string, readonly routerNamespace: string) {
+    super('ROUTER_ERR_NAMESPACE_NOT_FOUND',
+      `function ${functionName} is asked for in namespace ${namespace}, but this router serves namespace ${routerNamespace} only: `
+      + `call ${functionName} or ${functionName}.${routerNamespace} (the router's namespace setting)`, 404);
+  }
+}
+
+/** A gateway API write whippet does not do (501); the message says what to do instead. */
+export class NotImplementedError extends RouterError {
+  constructor(message: string) { super('ROUTER_ERR_NOT_IMPLEMENTED', message, 501); }
+}
+
+/** GET /system/logs on a router that holds no function logs (501). */
+export class LogsUnavailableError extends RouterError {
+  constructor() {
+    super('ROUTER_ERR_LOGS_UNAVAILABLE', 'this router keeps no function logs (only `whippet up` does): '
+      + 'read the watchdog\'s own output instead (docker logs, kubectl logs, journalctl)', 501);
   }
 }
 
@@ -73,7 +98,10 @@ export class MethodNotAllowedError extends RouterError {
 
 /** Missing or wrong Basic credentials on /system/* (401). */
 export class UnauthorizedError extends RouterError {
-  constructor() { super('ROUTER_ERR_UNAUTHORIZED', 'invalid credentials', 401); }
+  constructor() {
+    super('ROUTER_ERR_UNAUTHORIZED', 'invalid credentials: /system/* needs the Basic credentials in basic-auth-user and basic-auth-password '
+      + '(faas-cli login, or whippet calls --user/--password)', 401);
+  }
 }
 
 /** The upstream refused the connection, reset it, or could not be resolved (502). */

@@ -10,11 +10,11 @@ import { withRequestApi } from './dispatcher-api.js';
 import { createRouterMetrics, registerQueueDepth } from './metrics.js';
 import { openQueue } from './open-queue.js';
 import type { Queue } from './queue/index.js';
+import type { FunctionLogs } from './function-logs.js';
 import { createResolver, type FunctionResolver } from './resolver.js';
 import { RouterServer } from './server.js';
 import { createUpstreamDispatcher } from './upstream.js';
 import { createDashboard } from './ui/dashboard.js';
-import type { LogRing } from './ui/log-ring.js';
 import { startWorker, type RunningWorker } from './worker/main.js';
 import { workerConfigOf } from './worker/options.js';
 
@@ -26,8 +26,8 @@ export interface RouterDeps {
   readonly functionLimit?: (functionName: string) => number | undefined;
   /** Interface to listen on; all by default. */
   readonly host?: string;
-  /** The functions' log lines for the dashboard's tail (`whippet up`); without it the dashboard says there are none. */
-  readonly logs?: LogRing;
+  /** The watchdogs' log lines (`whippet up`'s): GET /system/logs and the dashboard's tail; without: 501 there, "none" here. */
+  readonly functionLogs?: FunctionLogs;
 }
 
 export interface RunningRouter {
@@ -63,7 +63,10 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
       resolver, log, metrics, dispatcher,
       async: createAsyncHandler(config, { queue, resolver, log, metrics }),
       systemRoutes: createCallsApi(queue),
-      ui: createDashboard({ queue, logs: deps.logs }),
+      ui: createDashboard({ queue, logs: deps.functionLogs }),
+      functionLogs: deps.functionLogs,
+      orchestration: deps.resolvers !== undefined && deps.resolvers.length > 0 ? 'whippet up'
+        : config.functionUrlTemplate !== undefined ? 'function_url_template' : 'functions',
     });
     const { port, url } = await server.listen(config.port, deps.host);
     log.info('listening', {

@@ -4,12 +4,24 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../common/options.js';
+import { ForeignNamespaceError } from './errors.js';
 import { NAME_PATTERN } from './routes.js';
+
+/** What the gateway API reports about a function, when its source knows it (a stack does). */
+export interface FunctionInfo {
+  readonly image?: string;
+  readonly envProcess?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** RFC 3339. */
+  readonly createdAt?: string;
+}
 
 /** A function the router knows by name, and where it lives. */
 export interface FunctionEntry {
   readonly name: string;
   readonly url: URL;
+  readonly info?: FunctionInfo;
 }
 
 /** Finds a function's upstream; `list()` names the functions it can enumerate (a template cannot). */
@@ -25,30 +37,46 @@ export function createStaticResolver(entries: Iterable<readonly [string, URL]>):
   return { resolve: (name) => map.get(name), list: () => list };
 }
 
-/** Split `name.namespace` on the last dot, as the OpenFaaS gateway does. */
-export function splitName(name: string, defaultNamespace: string): { fn: string; namespace: string } {
-  const dot = name.lastIndexOf('.');
-  if (dot <= 0 || dot === name.length - 1) return { fn: name, namespace: defaultNamespace };
-  return { fn: name.slice(0, dot), namespace: name.slice(dot + 1) };
+/**
+ * The one parser of a requested name: `name` or `name.namespace` (split on the last dot, as the OpenFaaS
+ * gateway does). A router serves one namespace; the bare name is returned when the namespace is its own,
+ * and any other namespace throws ForeignNamespaceError (404) naming both.
+ */
+export function parseFunctionName(requested: string, namespace: string): string {
+  const dot = requested.lastIndexOf('.');
+  if (dot <= 0 || dot === requested.length - 1) return requested;
+  const fn = requested.slice(0, dot);
+  const ns = requested.slice(dot + 1);
+  if (ns !== namespace) throw new ForeignNamespaceError(fn, ns, namespace);
+  return fn;
+}
+
+/** parseFunctionName, or undefined for a name in another namespace. */
+function bareName(requested: string, namespace: string): string | undefined {
+  try {
+    return parseFunctionName(requested, namespace);
+  } catch (err) {
+    if (err instanceof ForeignNamespaceError) return undefined;
+    throw err;
+  }
 }
 
 // Names come from callers; cap the cache so a scan of random names cannot grow memory without end.
 const TEMPLATE_CACHE_MAX = 1024;
 
 /**
- * `http://{name}.{namespace}:8080`: `{namespace}` is the name's own (`fn.ns`), else `defaultNamespace`;
- * with neither, `.{namespace}` is dropped so `http://{name}:8080`-style DNS (compose) still works.
+ * `http://{name}.{namespace}:8080`: `{name}` is the bare name (parseFunctionName), `{namespace}` the
+ * router's namespace; a name in another namespace resolves to nothing.
  */
-export function createTemplateResolver(template: string, defaultNamespace: string): FunctionResolver {
+export function createTemplateResolver(template: string, namespace: string): FunctionResolver {
   const cache = new Map<string, URL | undefined>();
   return {
     resolve(name) {
       let url = cache.get(name);
       if (url !== undefined || cache.has(name)) return url;
-      const { fn, namespace } = splitName(name, defaultNamespace);
-      const text = namespace === ''
-        ? template.replace(/[.-]?\{namespace\}/g, '').replaceAll('{name}', fn)
-        : template.replaceAll('{name}', fn).replaceAll('{namespace}', namespace);
+      const fn = bareName(name, namespace);
+      if (fn === undefined) return undefined;
+      const text = template.replaceAll('{name}', fn).replaceAll('{namespace}', namespace);
       url = URL.canParse(text) ? new URL(text) : undefined;
       if (cache.size >= TEMPLATE_CACHE_MAX) cache.clear();
       cache.set(name, url);
@@ -116,13 +144,35 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The resolver a config describes: static map first, then the template; `extra` (a stack) before both. */
+/**
+ * The resolver a config describes: static map first, then the template; `extra` (a stack) before both.
+ * Every name goes through parseFunctionName first, so `echo` and `echo.<namespace>` are one function to
+ * all of them, and a static map's `echo.<namespace>` key is stored as `echo`.
+ */
 export function createResolver(
   config: { readonly functions?: string | undefined; readonly functionUrlTemplate?: string | undefined; readonly functionNamespace: string },
   extra: readonly FunctionResolver[] = [],
 ): FunctionResolver {
+  const namespace = config.functionNamespace;
   const chain = [...extra];
-  if (config.functions !== undefined) chain.push(createStaticResolver(parseFunctionMap(config.functions)));
-  if (config.functionUrlTemplate !== undefined) chain.push(createTemplateResolver(config.functionUrlTemplate, config.functionNamespace));
-  return chainResolvers(chain.length === 0 ? [createStaticResolver([])] : chain);
+  if (config.functions !== undefined) {
+    const problems: string[] = [];
+    const entries: Array<[string, URL]> = [];
+    for (const [name, url] of parseFunctionMap(config.functions)) {
+      const fn = bareName(name, namespace);
+      if (fn === undefined) problems.push(`functions: ${name} names another namespace; this router serves namespace ${namespace} (set namespace, or drop the suffix)`);
+      else entries.push([fn, url]);
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    chain.push(createStaticResolver(entries));
+  }
+  if (config.functionUrlTemplate !== undefined) chain.push(createTemplateResolver(config.functionUrlTemplate, namespace));
+  const inner = chainResolvers(chain.length === 0 ? [createStaticResolver([])] : chain);
+  return {
+    resolve(name) {
+      const fn = bareName(name, namespace);
+      return fn === undefined ? undefined : inner.resolve(fn);
+    },
+    list: () => inner.list(),
+  };
 }

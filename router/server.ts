@@ -10,10 +10,11 @@ import type { RouterConfig } from './config.js';
 import { AsyncDisabledError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
-import type { FunctionResolver } from './resolver.js';
+import { parseFunctionName, type FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
 import { SyncInvoker } from './sync-invoker.js';
-import { handleSystemFunctions, sendJson, type SystemContext } from './system.js';
+import type { FunctionLogs } from './function-logs.js';
+import { handleGatewayApi, sendJson, type SystemContext } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
 import type { UiMount, UiRoutes } from './ui/dashboard.js';
 
@@ -41,6 +42,10 @@ export interface RouterServerDeps {
   readonly systemRoutes?: SystemRoutes;
   /** The dashboard at /ui/ (router/ui/dashboard.ts), behind the same auth as /system. */
   readonly ui?: UiMount;
+  /** The watchdogs' log lines for GET /system/logs (`whippet up` fills it); without: 501. */
+  readonly functionLogs?: FunctionLogs;
+  /** What /system/info reports as provider.orchestration. */
+  readonly orchestration?: string;
 }
 
 export type RouterServerConfig = Pick<RouterConfig,
@@ -69,6 +74,7 @@ export class RouterServer {
   private readonly sync: SyncInvoker;
   private readonly system: SystemContext;
   private readonly ui: UiRoutes | undefined;
+  private readonly namespace: string;
 
   constructor(config: RouterServerConfig, private readonly deps: RouterServerDeps) {
     this.metrics = deps.metrics ?? createRouterMetrics();
@@ -79,8 +85,12 @@ export class RouterServer {
     this.sync = new SyncInvoker(config.upstreamTimeoutMs, {
       resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
     });
-    this.system = { resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace };
     this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics });
+    this.namespace = config.functionNamespace;
+    this.system = {
+      resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace,
+      functionLogs: deps.functionLogs, orchestration: deps.orchestration ?? 'functions',
+    };
     this.server = createServer({
       requestTimeout: config.readTimeoutMs,
       headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
@@ -133,10 +143,10 @@ export class RouterServer {
     const match = matchRoute(req.url ?? '/');
     if (match instanceof RouterError) throw match;
     switch (match.kind) {
-      case 'function': return this.sync.invoke(req, res, match);
+      case 'function': return this.sync.invoke(req, res, { ...match, name: parseFunctionName(match.name, this.namespace) });
       case 'async':
         if (this.deps.async === undefined) throw new AsyncDisabledError();
-        return this.deps.async.handle(req, res, match);
+        return this.deps.async.handle(req, res, { ...match, name: parseFunctionName(match.name, this.namespace) });
       case 'system': return this.handleSystem(req, res, match.path, match.query);
       case 'ui':
         if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
@@ -149,7 +159,7 @@ export class RouterServer {
 
   private async handleSystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
-    if (handleSystemFunctions(req, res, path, this.system)) return;
+    if (await handleGatewayApi(req, res, path, query, this.system)) return;
     if (this.deps.systemRoutes !== undefined && await this.deps.systemRoutes.handle(req, res, path, query)) return;
     throw new NotFoundError(`/system${path}`);
   }

@@ -1,15 +1,25 @@
-// The read-only system API the router answers itself: the functions it knows, and its own health.
+// The gateway API the router answers itself, shaped as OpenFaaS's spec shapes it: the read side
+// (functions, one function, info, namespaces, logs) and a 501 with what to do instead for every write.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FunctionNotFoundError, MethodNotAllowedError, NotFoundError, BadNameError } from './errors.js';
+import { MethodNotAllowedError, NotFoundError } from './errors.js';
+import type { FunctionLogs } from './function-logs.js';
 import type { FunctionStats } from './function-stats.js';
+import type { Readiness } from './readiness.js';
 import type { FunctionResolver } from './resolver.js';
-import { NAME_PATTERN } from './routes.js';
+import { allEntries, describe, findFunction, OtherNamespaceError } from './system-functions.js';
+import { gatewayInfo, refuseWrite } from './system-info.js';
+import { handleLogs } from './system-logs.js';
 
 export interface SystemContext {
   readonly resolver: FunctionResolver;
   readonly stats: FunctionStats;
+  /** The one namespace this router serves. */
   readonly functionNamespace: string;
+  readonly functionLogs?: FunctionLogs | undefined;
+  /** provider.orchestration of /system/info. */
+  readonly orchestration: string;
+  readonly readiness?: Readiness;
 }
 
 /** Write a JSON body (HEAD gets the headers only). */
@@ -19,52 +29,49 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
-function describe(ctx: SystemContext, name: string, upstream: URL): Record<string, unknown> {
-  const seen = ctx.stats.get(name);
-  const dot = name.lastIndexOf('.');
-  return {
-    name,
-    namespace: dot > 0 ? name.slice(dot + 1) : ctx.functionNamespace || undefined,
-    upstream: upstream.href,
-    health: seen?.health ?? 'unknown',
-    invocationCount: seen?.invocationCount ?? 0,
-    inflight: seen?.inflight ?? 0,
-    invocationsByCode: seen?.byCode ?? {},
-    lastStatus: seen?.lastStatus,
-    lastSeen: seen?.lastSeen,
-  };
-}
-
-/** Listed functions plus the ones only seen through a URL template, sorted by name. */
-function allFunctions(ctx: SystemContext): Array<Record<string, unknown>> {
-  const out = new Map<string, Record<string, unknown>>();
-  for (const e of ctx.resolver.list()) out.set(e.name, describe(ctx, e.name, e.url));
-  for (const name of ctx.stats.names()) {
-    if (out.has(name)) continue;
-    const url = ctx.resolver.resolve(name);
-    if (url !== undefined) out.set(name, describe(ctx, name, url));
-  }
-  return [...out.values()].sort((a, b) => String(a['name']).localeCompare(String(b['name'])));
+function onlyGet(req: IncomingMessage): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', ['GET', 'HEAD']);
 }
 
 /**
- * Answer GET /system/functions and /system/function/{name}; returns false for any other /system path
- * so a mounted extension (the async calls API) can take it. Throws RouterError for the caller to send.
+ * Answer the gateway API under /system (`path` is what follows it); resolves false for any other path so
+ * a mounted extension (the async calls API) can take it. Throws RouterError for the caller to send.
  */
-export function handleSystemFunctions(req: IncomingMessage, res: ServerResponse, path: string, ctx: SystemContext): boolean {
-  const isList = path === '/functions' || path === '/functions/';
-  const one = /^\/function\/([^/]*)\/?$/.exec(path);
-  if (!isList && one === null) return false;
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', ['GET', 'HEAD']);
-  if (isList) {
-    sendJson(res, 200, allFunctions(ctx));
+export async function handleGatewayApi(req: IncomingMessage, res: ServerResponse, path: string, query: string, ctx: SystemContext): Promise<boolean> {
+  const params = new URLSearchParams(query);
+  const method = req.method ?? 'GET';
+  const route = path.replace(/\/$/, '');
+  const one = /^\/function\/([^/]*)$/.exec(route);
+  if (route === '/functions') {
+    if (method !== 'GET' && method !== 'HEAD') throw refuseWrite(method, route);
+    const ns = params.get('namespace');
+    if (ns !== null && ns !== '' && ns !== ctx.functionNamespace) throw new OtherNamespaceError(ns, ctx.functionNamespace);
+    sendJson(res, 200, await Promise.all(allEntries(ctx).map((e) => describe(ctx, e))));
     return true;
   }
-  const name = one![1]!;
-  if (name === '') throw new NotFoundError(`/system${path}`);
-  if (!NAME_PATTERN.test(name)) throw new BadNameError(name);
-  const url = ctx.resolver.resolve(name);
-  if (url === undefined) throw new FunctionNotFoundError(name);
-  sendJson(res, 200, describe(ctx, name, url));
-  return true;
+  if (one !== null) {
+    onlyGet(req);
+    if (one[1] === '') throw new NotFoundError(`/system${path}`);
+    sendJson(res, 200, await describe(ctx, findFunction(ctx, one[1]!, params.get('namespace'))));
+    return true;
+  }
+  if (route === '/info') {
+    onlyGet(req);
+    sendJson(res, 200, gatewayInfo(ctx.orchestration));
+    return true;
+  }
+  if (route === '/namespaces') {
+    onlyGet(req);
+    sendJson(res, 200, [ctx.functionNamespace]);
+    return true;
+  }
+  if (route === '/logs') {
+    onlyGet(req);
+    await handleLogs(req, res, params, ctx);
+    return true;
+  }
+  if (route === '/secrets' || route.startsWith('/scale-function/') || route.startsWith('/namespace/') || route === '/namespace') {
+    throw refuseWrite(method, route);
+  }
+  return false;
 }

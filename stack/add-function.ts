@@ -8,7 +8,7 @@ const NEW_STACK = `# whippet stack file (OpenFaaS stack.yml form). \`whippet up\
 # \`whippet build\` assembles .whippet/build/<name>/ for \`docker build\`.
 version: 1.0
 provider:
-  name: whippet
+  name: openfaas
   gateway: http://127.0.0.1:8080
 functions: {}
 `;

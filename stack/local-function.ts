@@ -38,8 +38,10 @@ export interface LocalFunctionOptions {
   /** The environment `up` runs in: watchdogs inherit it. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: Logger;
-  /** Each tagged line a function's watchdog writes, with the function's name. */
-  readonly output: (line: string, name: string) => void;
+  /** Where the watchdogs' tagged log lines go. */
+  readonly output: (line: string) => void;
+  /** Each line a function's watchdog wrote, untagged, with the function's name and the watchdog's pid. */
+  readonly onLine?: (name: string, line: string, pid: number) => void;
   readonly watchdogCommand: readonly string[];
   /** Called each time a function's (re)started watchdog listens. */
   readonly onReady: (name: string, url: URL) => void;
@@ -60,7 +62,8 @@ export function localFunctions(built: readonly BuiltFunction[], opts: LocalFunct
     opts.log.info('function template', { function: name, template: templateLabel(fn.template), folder: shown(fn.folder) });
     let current: URL | undefined;
     const supervisor = new Supervisor({
-      name, cwd: fn.folder, command: opts.watchdogCommand, log: opts.log, output: (line) => opts.output(line, name),
+      name, cwd: fn.folder, command: opts.watchdogCommand, log: opts.log, output: opts.output,
+      onLine: (line, pid) => opts.onLine?.(name, line, pid),
       env: async () => watchdogEnv({
         base: opts.env, dockerfile: fn.dockerEnv, stack: fn.fn.environment, tmpDir, pythonPath: fn.pythonPath,
         // A fresh port at each start: the last process may still hold the old one for a moment.

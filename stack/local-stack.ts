@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { loadRouterConfig, type RouterConfig } from '../router/config.js';
 import { startRouter, type RunningRouter } from '../router/main.js';
-import { createLogRing } from '../router/ui/log-ring.js';
+import { createFunctionLogs } from '../router/function-logs.js';
 import type { Logger } from '../common/log.js';
 import { shown, stateDir, templateLabel, type BuiltFunction } from './build-folder.js';
 import type { InstallContext } from './dependencies.js';
@@ -68,11 +68,17 @@ async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock):
   const queueFlag = opts.env['queue'] === undefined ? { queue: `sqlite:${join(state, 'queue.db')}` } : {};
   const config: RouterConfig = loadRouterConfig({ port: String(opts.port), 'async-worker': 'true', ...queueFlag }, opts.env);
   const stackResolver = createStackResolver();
-  const logs = createLogRing(); // the last lines of each function, for the dashboard's live tail
+  // The last lines of each function: GET /system/logs (faas-cli logs) and the dashboard's tail.
+  const functionLogs = createFunctionLogs(config.functionNamespace);
+  const infos = new Map(built.map((fn) => [fn.fn.name, {
+    image: fn.fn.image ?? `${fn.fn.name}:latest`,
+    envProcess: { ...fn.dockerEnv, ...fn.fn.environment }['fprocess'] ?? '',
+    createdAt: new Date().toISOString(),
+  }]));
   const functions = localFunctions(built, {
-    stack, env: opts.env, log: opts.log, watchdogCommand: opts.watchdogCommand,
-    output: (line, name) => { logs.add(name, line); opts.output(line); },
-    onReady: (name, url) => stackResolver.set(name, url),
+    stack, env: opts.env, log: opts.log, watchdogCommand: opts.watchdogCommand, output: opts.output,
+    onLine: (name, line, pid) => functionLogs.append(name, `${name}-${pid}`, line),
+    onReady: (name, url) => stackResolver.set(name, url, infos.get(name)),
   });
   const limits = new Map(functions.map((fn) => [fn.name, fn.settings.maxInflight > 0 ? fn.settings.maxInflight : undefined]));
   const stopFunctions = (): Promise<unknown> => Promise.all(functions.map((fn) => fn.supervisor.stop(WATCHDOG_STOP_GRACE_MS)));
@@ -80,13 +86,15 @@ async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock):
   try {
     await Promise.all(functions.map((fn) => fn.supervisor.start()));
     const router: RunningRouter = await startRouter(config, {
-      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST, logs,
+      log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST,
+      functionLogs,
     });
     lock.listening(router.url);
     let stopped: Promise<void> | undefined;
     return {
       stack, url: router.url, port: router.port, queue: config.queue, functions,
       stop: () => (stopped ??= (async () => {
+        functionLogs.close(); // open `follow` streams must not hold the drain
         await router.drain('SIGTERM');
         await stopFunctions();
         lock.release();

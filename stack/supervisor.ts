@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   readonly log: Logger;
   /** Where the watchdog's (tagged) log lines go. */
   readonly output: (line: string) => void;
+  /** Each line the watchdog wrote, untagged, with its pid (GET /system/logs and the dashboard's tail). */
+  readonly onLine?: (line: string, pid: number) => void;
   /** Called each time a (re)started watchdog listens. */
   readonly onReady: (url: URL, pid: number) => void;
   /** What a watchdog that listens but is not healthy yet is waiting for, said every few seconds. */
@@ -93,6 +95,7 @@ export class Supervisor {
         if (port !== undefined) onListening(port);
       }
       this.opts.output(tagLine(name, line));
+      this.opts.onLine?.(line, child.pid);
     };
     const outputEnded = Promise.all([forwardLines(child.stdout, onLine), forwardLines(child.stderr, onLine)]);
     let timer: NodeJS.Timeout | undefined;

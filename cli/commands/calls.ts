@@ -1,9 +1,11 @@
 // `whippet calls list|show|retry|cancel`: the /system/calls API from the command line.
 // The router is found with --gateway (env OPENFAAS_URL, as faas-cli does); Basic credentials come from
-// --user/--password or OPENFAAS_USER/OPENFAAS_PASSWORD. Exit 0 on success, 1 when the router says no.
+// --user/--password or OPENFAAS_USER/OPENFAAS_PASSWORD, else from what `faas-cli login` saved for that
+// gateway (cli/openfaas-config.ts). Exit 0 on success, 1 when the router says no.
 
 import type { Argv } from 'yargs';
 import { RouterUnreachableError, UsageError } from '../errors.js';
+import { authorizationOf, openfaasConfigDir, savedAuth } from '../openfaas-config.js';
 
 interface CallsArgs {
   action: 'list' | 'show' | 'retry' | 'cancel';
@@ -22,6 +24,11 @@ async function call(args: CallsArgs, method: string, path: string): Promise<{ st
   const password = args.password ?? process.env['OPENFAAS_PASSWORD'];
   const headers: Record<string, string> = {};
   if (user !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
+  else {
+    // No credentials given: what `faas-cli login --gateway <same URL>` saved, if anything.
+    const saved = savedAuth(gateway, openfaasConfigDir(process.env));
+    if (saved !== undefined) headers['Authorization'] = authorizationOf(saved);
+  }
   try {
     const res = await fetch(`${gateway}${path}`, { method, headers, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: await res.text() };
@@ -65,7 +72,7 @@ export const command = {
     .positional('action', { choices: ACTIONS, describe: 'list: calls, newest first; show: one call (attempts, result, callback); retry: send a failed or expired call round again; cancel: cancel a queued call' })
     .positional('id', { type: 'string', describe: 'the call (show, retry, cancel)' })
     .option('gateway', { type: 'string', describe: 'router URL', defaultDescription: 'env OPENFAAS_URL, else http://127.0.0.1:8080' })
-    .option('user', { type: 'string', describe: 'Basic auth user', defaultDescription: 'env OPENFAAS_USER' })
+    .option('user', { type: 'string', describe: 'Basic auth user', defaultDescription: 'env OPENFAAS_USER, else faas-cli login\'s saved one' })
     .option('password', { type: 'string', describe: 'Basic auth password', defaultDescription: 'env OPENFAAS_PASSWORD' })
     .option('json', { type: 'boolean', describe: 'print the raw JSON' })
     .option('function', { type: 'string', describe: 'list: only this function' })

@@ -1,6 +1,7 @@
 // `whippet invoke <name>`: call a function through the router with stdin as the body, as
 // `faas-cli invoke` does. The response body goes to stdout; a non-2xx status also goes to stderr and
-// makes the exit code 1. With --async the call is queued and its id printed.
+// makes the exit code 1. With --async the call is queued and its id printed. Like faas-cli invoke it sends
+// no gateway credentials: /function/* needs none, and a function must not see the router's password.
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -10,6 +11,26 @@ import { RouterUnreachableError, UsageError } from '../errors.js';
 interface InvokeArgs {
   name: string; async: boolean; callback?: string; header?: string[]; method: string;
   query?: string[]; gateway: string;
+}
+
+// An HTTP header name (RFC 9110 token).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `-H 'Key: Value'` (faas-cli's form) or `-H key=value` (the older one). The colon form wins when what
+ * precedes the first colon is a header name, so `X-Callback-Url=http://…` is still the `=` form.
+ */
+export function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const eq = text.indexOf('=');
+  const byColon = colon > 0 && TOKEN.test(text.slice(0, colon).trim());
+  const at = byColon ? colon : eq;
+  const name = at > 0 ? text.slice(0, at).trim() : '';
+  const value = at > 0 ? text.slice(at + 1).trim() : '';
+  if (!TOKEN.test(name)) {
+    throw new UsageError(`--header: expected 'Key: Value' or key=value with a header name, got ${JSON.stringify(text)}`);
+  }
+  return [name, value];
 }
 
 /** The URL and headers of one invocation; pure, so it is unit-tested. */
@@ -22,9 +43,8 @@ export function invocation(args: Pick<InvokeArgs, 'name' | 'async' | 'callback' 
   if (args.callback !== undefined && !args.async) throw new UsageError('--callback needs --async (a sync call answers directly)');
   const headers: Record<string, string> = {};
   for (const header of args.header ?? []) {
-    const eq = header.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--header: expected name=value, got ${JSON.stringify(header)}`);
-    headers[header.slice(0, eq).trim()] = header.slice(eq + 1);
+    const [name, value] = parseHeader(header);
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   if (args.callback !== undefined) headers['X-Callback-Url'] = args.callback;
   return { url, headers };
@@ -82,11 +102,12 @@ export const command = {
     .positional('name', { type: 'string', demandOption: true, describe: 'the function' })
     .option('async', { alias: 'a', type: 'boolean', default: false, describe: 'queue the call (/async-function/<name>) and print its call id' })
     .option('callback', { type: 'string', describe: 'with --async: POST the result to this URL (X-Callback-Url)' })
-    .option('header', { alias: 'H', type: 'string', array: true, describe: 'request header name=value (repeatable)' })
+    .option('header', { alias: 'H', type: 'string', array: true, describe: "request header 'Key: Value' or key=value (repeatable)" })
     .option('method', { alias: 'm', type: 'string', default: 'POST', describe: 'HTTP method' })
     .option('query', { alias: 'q', type: 'string', array: true, describe: 'query string key=value (repeatable)' })
     .option('gateway', { alias: 'g', type: 'string', default: process.env['OPENFAAS_URL'] ?? 'http://127.0.0.1:8080', defaultDescription: '$OPENFAAS_URL or http://127.0.0.1:8080', describe: 'the router' })
     .example('echo hi | $0 invoke echo', 'sync call; prints hi')
+    .example("echo hi | $0 invoke echo -H 'X-Trace: 1' --query lang=en", 'with a header and a query string')
     .example('echo hi | $0 invoke echo --async --callback http://127.0.0.1:8080/function/receiver', 'prints the call id')
     .epilog('stdin is the body (none when stdin is a terminal). A non-2xx answer: its body on stdout, the status on stderr, exit code 1.') as Argv<InvokeArgs>,
 };

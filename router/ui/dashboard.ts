@@ -22,7 +22,7 @@ import { functionRows } from './api-functions.js';
 import { loadAssets, sendAsset, type Assets } from './assets.js';
 import { UiNotBuiltError } from './errors.js';
 import { createFunctionSampler } from './function-sampler.js';
-import type { LogRing } from './log-ring.js';
+import type { FunctionLogs, LogEntry } from '../function-logs.js';
 import { createQueueSampler, type QueueSampler } from './queue-sampler.js';
 import { sendUiJson } from './respond.js';
 import { openEventStream, type EventStream } from './sse.js';
@@ -32,7 +32,7 @@ export interface DashboardOptions {
   /** The async queue; without it the calls and queue pages say async is off. */
   readonly queue?: Queue;
   /** Function logs (`whippet up`); without it the logs page says there are none. */
-  readonly logs?: LogRing;
+  readonly logs?: FunctionLogs;
   /** The built page; defaults to dist/ui/. */
   readonly assets?: Assets;
   /** Queue chart interval (tests). */
@@ -102,8 +102,8 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
             const name = new URLSearchParams(query).get('function') ?? '';
             if (options.logs === undefined) throw new NotFoundError('/ui/api/logs/stream (logs exist only under whippet up)');
             const s = track(openEventStream(req, res));
-            s.send('lines', options.logs.lines(name));
-            s.onClose(options.logs.follow(name, (line) => s.send('line', line)));
+            s.send('lines', options.logs.read(name).map(logLine));
+            s.onClose(options.logs.follow(name, (entry) => s.send('line', logLine(entry)), () => s.end()));
             return;
           }
         }
@@ -122,4 +122,9 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
       return s;
     }
   };
+}
+
+/** One log line as the page shows it: when (epoch ms) and the text the watchdog wrote. */
+function logLine(entry: LogEntry): { at: number; line: string } {
+  return { at: Date.parse(entry.timestamp), line: entry.text };
 }

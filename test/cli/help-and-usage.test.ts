@@ -10,7 +10,7 @@ t.test('--help lists the commands and each command its options', async (t) => {
   t.equal(top.code, 0);
   for (const c of ['watchdog', 'router', 'worker', 'up', 'invoke', 'calls', 'new', 'build']) t.match(top.stdout, new RegExp(`whippet ${c} `));
   const options: Record<string, string[]> = {
-    new: ['<name>', '--lang', '--stack', '--handler', 'bash, node, node-http, python3'],
+    new: ['[name]', '--list', '--lang', '--stack', '--handler', 'bash, node, node-http, python3'],
     build: ['[names..]', '--file', '-f'],
     up: ['[stack]', '--file', '--port', '--log-format', 'default: "8080"'],
     invoke: ['<name>', '--async', '--callback', '--header', '--method', '--query', '--gateway', 'OPENFAAS_URL'],
@@ -30,9 +30,10 @@ t.test('wrong arguments: what was wrong, the usage, exit code 2', async (t) => {
     [['up', '--bogus'], /Unknown argument: bogus/],
     [['invoke'], /Not enough non-option arguments|Missing required argument: name/],
     [['invoke', 'echo', '--callback', 'http://127.0.0.1:1/'], /--callback needs --async/],
-    [['invoke', 'echo', '-H', 'no-equals'], /--header: expected name=value, got "no-equals"/],
+    [['invoke', 'echo', '-H', 'no-equals'], /--header: expected 'Key: Value' or key=value with a header name, got "no-equals"/],
     [['invoke', 'echo', '--gateway', 'ftp://x'], /--gateway: expected an http\(s\) URL/],
-    [['new', 'fn'], /Missing required argument: lang/],
+    [['new', 'fn'], /--lang is required: one of bash, node, node-http, python3 \(whippet new --list\)/],
+    [['new'], /name the function: whippet new <name> --lang <template> \(or whippet new --list\)/],
     [['build', '--nope'], /Unknown argument: nope/],
   ];
   for (const [args, why] of cases) {

@@ -288,7 +288,11 @@ t.test('invocation: URL and headers of a call', async (t) => {
   t.equal(async.url.href, 'https://gw/async-function/echo');
   t.same(async.headers, { 'X-Callback-Url': 'http://cb/' });
   t.throws(() => invocation({ name: 'e', async: false, callback: 'http://cb/', gateway: 'http://gw' }), /--callback needs --async/);
-  t.throws(() => invocation({ name: 'e', async: false, header: ['=x'], gateway: 'http://gw' }), /--header: expected name=value/);
+  t.throws(() => invocation({ name: 'e', async: false, header: ['=x'], gateway: 'http://gw' }), /--header: expected 'Key: Value' or key=value/);
+  const colon = invocation({ name: 'e', async: true, gateway: 'http://gw', header: ['X-Trace: 1', 'X-Callback-Url: http://cb:8/x', 'x-callback-url=http://cb:9/', 'X-Trace:2'] });
+  t.same(colon.headers, { 'X-Trace': '1, 2', 'X-Callback-Url': 'http://cb:8/x', 'x-callback-url': 'http://cb:9/' },
+    "faas-cli's 'Key: Value' form; key=value whose value holds a colon stays the = form; a repeated header is joined");
+  t.throws(() => invocation({ name: 'e', async: false, header: ['X Y: z'], gateway: 'http://gw' }), /--header: expected 'Key: Value' or key=value with a header name, got "X Y: z"/);
   t.throws(() => invocation({ name: 'e', async: false, gateway: 'gw:8080' }), /--gateway: expected an http\(s\) URL/);
 });
 

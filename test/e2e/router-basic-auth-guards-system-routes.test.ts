@@ -13,7 +13,7 @@ t.test('401 without or with wrong credentials, 200 with the right ones; /functio
   const none = await request(`${router.url}/system/functions`);
   t.equal(none.statusCode, 401);
   t.equal(none.headers['www-authenticate'], 'Basic realm="Restricted"');
-  t.equal(await none.body.text(), 'invalid credentials\n');
+  t.equal(await none.body.text(), 'invalid credentials: /system/* needs the Basic credentials in basic-auth-user and basic-auth-password (faas-cli login, or whippet calls --user/--password)\n');
   const wrong = await request(`${router.url}/system/functions`, { headers: basic('admin:correct horse battery') });
   t.equal(wrong.statusCode, 401); await wrong.body.dump();
   const one = await request(`${router.url}/system/function/echo`, { headers: basic('admin:wrong') });

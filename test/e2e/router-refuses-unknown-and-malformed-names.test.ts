@@ -11,7 +11,7 @@ t.test('unknown function: 404 with a reason', async (t) => {
   t.equal(res.statusCode, 404);
   t.equal(res.headers['x-openfaas-internal'], 'router');
   t.equal(res.headers['x-router-error'], 'ROUTER_ERR_FUNCTION_NOT_FOUND');
-  t.equal(await res.body.text(), 'function not found: nope\n');
+  t.equal(await res.body.text(), 'function not found: nope (GET /system/functions lists the functions this router knows)\n');
 });
 
 t.test('malformed names never reach an upstream', async (t) => {

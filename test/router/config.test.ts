@@ -6,7 +6,7 @@ t.test('defaults follow the DESIGN table', async (t) => {
   const c = loadRouterConfig({}, {});
   t.match(c, {
     port: 8080, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, upstreamTimeoutMs: 60_000, functions: undefined,
-    functionUrlTemplate: undefined, functionNamespace: '', queue: 'sqlite:.whippet/queue.db', ackWaitMs: 30_000,
+    functionUrlTemplate: undefined, functionNamespace: 'openfaas-fn', queue: 'sqlite:.whippet/queue.db', ackWaitMs: 30_000,
     maxInflight: 16, retryHttpCodes: [408, 429, 500, 502, 503, 504], initialRetryWaitMs: 1000, maxRetryWaitMs: 120_000,
     maxRetryAttempts: 10, maxEventAgeMs: 6 * 3_600_000, callRetentionMs: 7 * 86_400_000, maxAsyncBodyBytes: 1024 * 1024,
     callbackAllow: undefined, callbackSecret: undefined, basicAuth: false, secretMountPath: '/run/secrets', logFormat: 'text',
@@ -17,7 +17,7 @@ t.test('defaults follow the DESIGN table', async (t) => {
 t.test('every setting of the table is an env name with a flag', async (t) => {
   const envs: string[] = Object.values(ROUTER_OPTIONS).map((o) => o.env[0]);
   for (const name of ['port', 'read_timeout', 'write_timeout', 'upstream_timeout', 'functions', 'function_url_template',
-    'function_namespace', 'queue', 'ack_wait', 'max_inflight', 'retry_http_codes', 'initial_retry_wait', 'max_retry_wait',
+    'namespace', 'queue', 'ack_wait', 'max_inflight', 'retry_http_codes', 'initial_retry_wait', 'max_retry_wait',
     'max_retry_attempts', 'max_event_age', 'call_retention', 'max_async_body', 'callback_allow', 'callback_secret',
     'basic_auth', 'secret_mount_path', 'log_format']) t.ok(envs.includes(name), name);
 });
@@ -60,4 +60,10 @@ t.test('parsers', async (t) => {
   t.equal(parseUrlTemplate('http://{name}.{namespace}:8080'), 'http://{name}.{namespace}:8080');
   t.throws(() => parseUrlTemplate('http://fixed:8080'));
   t.throws(() => parseUrlTemplate('ftp://{name}'));
+});
+
+t.test('namespace: one the router serves, function_namespace still read as its alias', async (t) => {
+  t.equal(loadRouterConfig({}, { namespace: 'team-a' }).functionNamespace, 'team-a');
+  t.equal(loadRouterConfig({}, { function_namespace: 'whippet-fn' }).functionNamespace, 'whippet-fn');
+  t.match(t.throws(() => loadRouterConfig({}, { namespace: 'Bad_NS' })), { problems: [/namespace.*lower-case/] });
 });

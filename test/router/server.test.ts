@@ -7,7 +7,7 @@ import { createStaticResolver, type FunctionResolver } from '../../router/resolv
 import { deadPort, startUpstream } from '../helpers/start-router.js';
 
 const quiet = createLogger({ write: () => {} });
-const base = { readTimeoutMs: 10_000, writeTimeoutMs: 10_000, upstreamTimeoutMs: 5_000, basicAuth: false, secretMountPath: '/nonexistent', functionNamespace: '' };
+const base = { readTimeoutMs: 10_000, writeTimeoutMs: 10_000, upstreamTimeoutMs: 5_000, basicAuth: false, secretMountPath: '/nonexistent', functionNamespace: 'openfaas-fn' };
 
 async function router(t: { teardown(fn: () => unknown): void }, fns: Record<string, string>, config: Partial<typeof base> = {}, deps: Partial<RouterServerDeps> = {}) {
   const resolver: FunctionResolver = createStaticResolver(Object.entries(fns).map(([k, v]) => [k, new URL(v)] as const));
@@ -108,7 +108,10 @@ t.test('system API, healthz, metrics, methods', async (t) => {
   const missing = await request(`${url}/system/function/nope`);
   t.equal(missing.statusCode, 404); await missing.body.dump();
   const post = await request(`${url}/system/functions`, { method: 'POST', body: '{}' });
-  t.equal(post.statusCode, 405); t.equal(post.headers['allow'], 'GET, HEAD'); await post.body.dump();
+  t.equal(post.statusCode, 501, 'a deploy is a 501 saying what to do instead, not a 405');
+  t.match(await post.body.text(), /does not deploy functions through the API.*stack file/);
+  const postInfo = await request(`${url}/system/info`, { method: 'POST', body: '{}' });
+  t.equal(postInfo.statusCode, 405); t.equal(postInfo.headers['allow'], 'GET, HEAD'); await postInfo.body.dump();
   const other = await request(`${url}/system/calls`);
   t.equal(other.statusCode, 404); await other.body.dump();
   const health = await request(`${url}/healthz`);

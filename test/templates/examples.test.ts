@@ -16,7 +16,7 @@ const stack = parse(readFileSync(stackPath, 'utf8')) as {
 
 t.test('stack.yml is in OpenFaaS form and every function has a template and a handler folder', async (t) => {
   t.equal(String(stack.version), '1');
-  t.same(stack.provider, { name: 'whippet', gateway: 'http://127.0.0.1:8080' });
+  t.same(stack.provider, { name: 'openfaas', gateway: 'http://127.0.0.1:8080' });
   t.same(Object.keys(stack.functions).sort(), ['echo', 'fail', 'hello', 'receiver', 'slow', 'wordcount']);
   for (const [name, fn] of Object.entries(stack.functions)) {
     t.ok((TEMPLATES as readonly string[]).includes(fn.lang), `${name}: lang ${fn.lang} is a template`);

@@ -13,7 +13,7 @@ import { matchRoute } from '../../router/routes.js';
 import { RouterServer } from '../../router/server.js';
 import { createDashboard, type DashboardOptions } from '../../router/ui/dashboard.js';
 import { quantileMs } from '../../router/ui/function-sampler.js';
-import { createLogRing } from '../../router/ui/log-ring.js';
+import { createFunctionLogs } from '../../router/function-logs.js';
 import { loadAssets } from '../../router/ui/assets.js';
 import { createQueueSampler } from '../../router/ui/queue-sampler.js';
 import { makeCall } from '../queue/contract-helpers.js';
@@ -207,16 +207,16 @@ t.test('queue samples count accepts, completions, retries and dead letters', asy
   t.equal(sampler.history().length, samples.length, 'history keeps the samples');
 });
 
-t.test('log ring: bounded per function, followed live; a closing router ends live views', async (t) => {
-  const ring = createLogRing(3);
-  for (let i = 1; i <= 5; i++) ring.add('f', `line ${i}`);
-  t.same(ring.lines('f').map((l) => l.line), ['line 3', 'line 4', 'line 5']);
+t.test('function logs: bounded per function, followed live; a closing router ends live views', async (t) => {
+  const ring = createFunctionLogs('openfaas-fn', 3);
+  for (let i = 1; i <= 5; i++) ring.append('f', 'f-1', `line ${i}`);
+  t.same(ring.read('f').map((entry) => entry.text), ['line 3', 'line 4', 'line 5']);
   t.same(ring.functions(), ['f']);
   // Closed by the test itself (a second close would close the upstream pool twice).
   const router = new RouterServer(base, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ logs: ring }) });
   const { url } = await router.listen(0, '127.0.0.1');
   const { events } = await readEvents(`${url}/ui/api/logs/stream?function=f`, (ev) => {
-    if (ev.length === 1) ring.add('f', 'line 6'); // the backlog arrived: the tail follows
+    if (ev.length === 1) ring.append('f', 'f-1', 'line 6'); // the backlog arrived: the tail follows
     return ev.some((e) => e.event === 'line');
   });
   t.same(events[0]!.data.map((l: { line: string }) => l.line), ['line 3', 'line 4', 'line 5']);
@@ -227,7 +227,7 @@ t.test('log ring: bounded per function, followed live; a closing router ends liv
   const patientUrl = (await patient.listen(0, '127.0.0.1')).url;
   t.teardown(() => patient.close());
   const late = await readEvents(`${patientUrl}/ui/api/logs/stream?function=f`, (ev) => {
-    if (ev.length === 1) setTimeout(() => ring.add('f', 'after write_timeout'), 1_500); // waiting is the point here
+    if (ev.length === 1) setTimeout(() => ring.append('f', 'f-1', 'after write_timeout'), 1_500); // waiting is the point here
     return ev.some((e) => e.event === 'line' && e.data.line === 'after write_timeout');
   });
   t.equal(late.events.at(-1)!.data.line, 'after write_timeout', 'the stream outlived write_timeout');
