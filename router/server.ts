@@ -79,6 +79,9 @@ export class RouterServer {
     this.server = createServer({
       requestTimeout: config.readTimeoutMs,
       headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
+      // Node checks both timeouts on this period (30 s by default, so a slowloris client held its socket up
+      // to 30 s past read_timeout): tighten it as the watchdog does, so they fire within a second.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.readTimeoutMs / 4))),
     }, (req, res) => this.onRequest(req, res));
     this.server.on('clientError', onClientError);
     // write_timeout: a client connection with no progress for this long is closed (see config check).
