@@ -2,12 +2,13 @@
 // (sync-invoker.ts); /async-function and extra /system routes are delegated to optional hooks.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../common/log.js';
 import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js';
+import { onClientError, onConnect } from './client-error.js';
 import type { RouterConfig } from './config.js';
-import { AsyncDisabledError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
+import { AsyncDisabledError, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import type { FunctionResolver } from './resolver.js';
@@ -46,15 +47,6 @@ export type RouterServerConfig = Pick<RouterConfig,
 // Node's default is 300 s; a client that takes longer than a minute to send its headers is not a client.
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
 
-/** Requests Node's parser refuses (raw spaces, bad header bytes) still get a reason, marked as the router's. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) { socket.destroy(); return; }
-  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const body = timeout ? 'request not received within read_timeout\n' : `malformed request (${err.code ?? 'parse error'})\n`;
-  socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n${INTERNAL_HEADER}: router\r\n`
-    + `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
-
 /** The router's server, not listening yet. */
 export class RouterServer {
   readonly server: Server;
@@ -84,6 +76,7 @@ export class RouterServer {
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.readTimeoutMs / 4))),
     }, (req, res) => this.onRequest(req, res));
     this.server.on('clientError', onClientError);
+    this.server.on('connect', onConnect);
     // write_timeout: a client connection with no progress for this long is closed (see config check).
     this.server.timeout = config.writeTimeoutMs;
   }
@@ -127,7 +120,7 @@ export class RouterServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const match = matchRoute(req.url ?? '/');
+    const match = matchRoute(originForm(req.url ?? '/'));
     if (match instanceof RouterError) throw match;
     switch (match.kind) {
       case 'function': return this.sync.invoke(req, res, match);
@@ -160,6 +153,14 @@ export class RouterServer {
     res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text) });
     res.end(req.method === 'HEAD' ? undefined : text);
   }
+}
+
+/** RFC 9112 §3.2.2: a server must accept the absolute form (`http://host/path`); route by its path and query. */
+function originForm(target: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (m === null) return target;
+  const rest = target.slice(m[0].length);
+  return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
 }
 
 function onlyGet(req: IncomingMessage): void {
