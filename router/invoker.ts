@@ -37,14 +37,20 @@ export type InvokeResult =
   | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: Buffer; readonly durationMs: number }
   | { readonly ok: false; readonly kind: 'unreachable' | 'timeout'; readonly error: RouterError; readonly durationMs: number };
 
+function stored(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && /^\d+$/.test(value) ? value : undefined;
+}
+
 /** Invoke the function once; never throws for transport failures, it returns them classified. */
 export async function invoke(target: InvokeTarget, request: StoredRequest, options: InvokeOptions): Promise<InvokeResult> {
   const started = performance.now();
   const headers = requestHeadersForUpstream(request.headers as Record<string, string | string[]>);
+  // The stored X-Start-Time is the router's, set when the call was accepted; X-Forwarded-For is kept as
+  // the accept path built it (client's list plus the peer), as the sync path sends it.
   addRouterRequestHeaders(headers, {
-    callId: target.callId ?? randomUUID(), startTime: unixNanos(), remoteAddress: undefined, host: undefined, proto: 'http',
+    callId: target.callId ?? randomUUID(), startTime: stored(headers['x-start-time']) ?? unixNanos(),
+    remoteAddress: undefined, host: undefined, proto: 'http',
   });
-  delete headers['x-forwarded-for'];
   delete headers['content-length'];
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
