@@ -13,6 +13,7 @@ import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import type { FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
+import { cutForWriteTimeout } from './proxy.js';
 import { SyncInvoker } from './sync-invoker.js';
 import { handleSystemFunctions, sendJson, type SystemContext } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
@@ -79,6 +80,7 @@ export class RouterServer {
     this.server.on('connect', onConnect);
     // write_timeout: a client connection with no progress for this long is closed (see config check).
     this.server.timeout = config.writeTimeoutMs;
+    this.server.on('timeout', cutForWriteTimeout);
   }
 
   /** Start listening; resolves with the bound port. */

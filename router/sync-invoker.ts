@@ -21,6 +21,8 @@ export interface SyncInvokerDeps {
   readonly log: Logger;
 }
 
+const CLIENT_CUT_STATUS = 499;
+
 export class SyncInvoker {
   constructor(private readonly upstreamTimeoutMs: number, private readonly deps: SyncInvokerDeps) {}
 
@@ -41,15 +43,22 @@ export class SyncInvoker {
 
   private record(name: string, callId: string, outcome: ForwardOutcome): void {
     const { metrics, stats, log } = this.deps;
-    const code = outcome.status === 0 ? 'aborted' : String(outcome.status);
+    // A call the client's side cut is 499 (nginx's "client closed request", as the watchdog counts it),
+    // whatever status line it already had: the function is not blamed for it.
+    const status = outcome.cut === undefined ? outcome.status : CLIENT_CUT_STATUS;
+    const code = String(status);
     metrics.invocationTotal.inc({ function_name: name, code });
     metrics.functionSeconds.observe({ function_name: name, code }, outcome.seconds);
     // A client that left says nothing about the function: its health stays what it was.
     const health = outcome.error === undefined
-      ? (outcome.clientAborted ? stats.get(name)?.health ?? 'unknown' : 'healthy')
+      ? (outcome.cut !== undefined ? stats.get(name)?.health ?? 'unknown' : 'healthy')
       : outcome.error.status === 504 ? 'timeout' : 'unreachable';
-    stats.completed(name, outcome.status, health);
+    stats.completed(name, status, health);
     if (outcome.error !== undefined) log.warn('upstream failed', { function: name, callId, code: outcome.error.code, reason: outcome.error.message });
-    else if (outcome.clientAborted) log.info('client left before the response ended', { function: name, callId });
+    else if (outcome.cut !== undefined) {
+      const fields = { function: name, callId, status, cut: outcome.cut, sentStatus: outcome.status === 0 ? undefined : outcome.status, seconds: Number(outcome.seconds.toFixed(3)) };
+      if (outcome.cut === 'client_closed') log.info('client closed the connection before the response ended', fields);
+      else log.warn('client stopped reading; connection cut', fields);
+    }
   }
 }
