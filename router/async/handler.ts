@@ -27,7 +27,7 @@ export interface AsyncHandlerDeps {
   readonly metrics?: RouterMetrics;
 }
 
-export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'>;
+export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'> & Partial<Pick<RouterConfig, 'callbackAllowLinkLocal'>>;
 
 /** The AsyncHook the router server mounts at /async-function/. */
 export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandlerDeps): AsyncHook {
@@ -42,7 +42,7 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
       if (resolver.resolve(match.name) === undefined) throw new FunctionNotFoundError(match.name);
       const { id, chosen } = callIdFrom(req.headers['x-call-id']);
       const rawCallback = req.headers['x-callback-url'];
-      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow);
+      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow, config.callbackAllowLinkLocal === true);
       let body: Buffer;
       try {
         // Read per request: NATS tells its max_payload only once connected, which may be after the start.

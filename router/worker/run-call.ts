@@ -20,11 +20,14 @@ import { attemptsThisRound, decide } from './policy.js';
 
 /** The settings one call reads (DESIGN "Queue-worker contract"). */
 export type CallConfig = Pick<WorkerConfig,
-  'ackWaitMs' | 'upstreamTimeoutMs' | 'retryHttpCodes' | 'maxRetryAttempts' | 'initialRetryWaitMs' | 'maxRetryWaitMs' | 'callbackSecret'>;
+  'ackWaitMs' | 'upstreamTimeoutMs' | 'retryHttpCodes' | 'maxRetryAttempts' | 'initialRetryWaitMs' | 'maxRetryWaitMs' | 'callbackSecret'>
+  & Partial<Pick<WorkerConfig, 'callbackAllowLinkLocal'>>;
 
 export interface CallDeps {
   readonly resolver: FunctionResolver;
   readonly dispatcher: Dispatcher;
+  /** Callbacks go out through their own guarded pool (callback-dispatcher.ts); the functions' pool when absent. */
+  readonly callbackDispatcher?: Dispatcher | undefined;
   readonly log: Logger;
   readonly config: CallConfig;
   readonly metrics?: WorkerMetrics | undefined;
@@ -129,7 +132,8 @@ async function settle(lease: Lease, record: CallRecord, body: Uint8Array | undef
   const name = record.functionName;
   const payload = body ?? record.result?.body ?? new Uint8Array(0);
   const result = await postCallback(record.callbackUrl, callbackHeaders(record, payload, config), payload, {
-    dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
+    dispatcher: deps.callbackDispatcher ?? deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
+    allowLinkLocal: config.callbackAllowLinkLocal === true,
   });
   const tries = record.callback.attempts + 1;
   const state = callbackState(result, tries, config);
