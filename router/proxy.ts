@@ -31,6 +31,8 @@ export type ClientCut = 'client_closed' | 'client_stalled' | 'write_timeout';
 /** How a call ended: the status the client got (0 when none went out), why it failed, or how the client cut it. */
 export interface ForwardOutcome {
   readonly status: number;
+  /** The status the function answered with; 0 when it never answered (connection error, timeout). */
+  readonly upstreamStatus: number;
   readonly seconds: number;
   readonly error?: RouterError;
   readonly cut?: ClientCut;
@@ -83,6 +85,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   private abortReason: Error | undefined;
   private finished = false;
   private status = 0;
+  private upstreamStatus = 0;
   private trailerAnnounced = false;
   /** True while the upstream is paused because the client has not taken what was written. */
   private waitingForClient = false;
@@ -113,6 +116,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[]>, statusMessage?: string): void {
     if (statusCode < 200) return;
     this.status = statusCode;
+    this.upstreamStatus = statusCode;
     this.trailerAnnounced = upstreamHeaders['trailer'] !== undefined;
     const out = responseHeadersForClient(upstreamHeaders, this.trailerAnnounced);
     out['x-call-id'] = this.call.callId;
@@ -167,11 +171,11 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     this.finish({ status: this.status, seconds: this.seconds(), error });
   }
 
-  private finish(outcome: ForwardOutcome): void {
+  private finish(outcome: Omit<ForwardOutcome, 'upstreamStatus'>): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.res.off('close', this.onClientClose);
-    this.done(outcome);
+    this.done({ ...outcome, upstreamStatus: this.upstreamStatus });
   }
 }

@@ -9,6 +9,7 @@ import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js'
 import { onClientError, onConnect } from './client-error.js';
 import type { RouterConfig } from './config.js';
 import { AsyncDisabledError, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
+import { createCountedNames, type CountedNames } from './counted-names.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import type { FunctionResolver } from './resolver.js';
@@ -36,6 +37,8 @@ export interface RouterServerDeps {
   /** A pool given here belongs to the caller, who closes it; without one the server makes and closes its own. */
   readonly dispatcher?: Dispatcher;
   readonly stats?: FunctionStats;
+  /** Shared with the async accept path; one over `resolver` by default. */
+  readonly names?: CountedNames;
   /** Defaults to the files under secret_mount_path when basic_auth is on. */
   readonly credentials?: BasicCredentials;
   readonly async?: AsyncHook;
@@ -67,6 +70,7 @@ export class RouterServer {
     this.credentials = deps.credentials ?? (config.basicAuth ? loadBasicAuth(config.secretMountPath) : undefined);
     this.sync = new SyncInvoker(config.upstreamTimeoutMs, {
       resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
+      names: deps.names ?? createCountedNames(deps.resolver, deps.log),
     });
     this.system = { resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace };
     this.server = createServer({

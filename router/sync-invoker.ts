@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../common/log.js';
+import type { CountedNames } from './counted-names.js';
 import { FunctionNotFoundError } from './errors.js';
 import type { FunctionStats } from './function-stats.js';
 import { unixNanos } from './headers.js';
@@ -18,6 +19,7 @@ export interface SyncInvokerDeps {
   readonly dispatcher: Dispatcher;
   readonly metrics: RouterMetrics;
   readonly stats: FunctionStats;
+  readonly names: CountedNames;
   readonly log: Logger;
 }
 
@@ -33,12 +35,26 @@ export class SyncInvoker {
     const given = req.headers['x-call-id'];
     const callId = typeof given === 'string' && given !== '' ? given : randomUUID();
     const name = match.name;
-    this.deps.metrics.invocationStarted.inc({ function_name: name });
-    this.deps.stats.started(name);
+    // A name nobody has seen answer (a template guess) is counted only once its upstream answers.
+    const counted = this.deps.names.counts(name);
+    if (counted) this.started(name);
     forward(req, res, {
       functionName: name, upstream, path: match.path, query: match.query, callId,
       startTime: unixNanos(), startedAt: performance.now(), timeoutMs: this.upstreamTimeoutMs,
-    }, this.deps.dispatcher, (outcome) => this.record(name, callId, outcome));
+    }, this.deps.dispatcher, (outcome) => {
+      if (counted) this.record(name, callId, outcome);
+      else if (this.deps.names.answered(name, outcome.upstreamStatus)) {
+        this.started(name);
+        this.record(name, callId, outcome);
+      } else if (outcome.error !== undefined) {
+        this.deps.log.info('upstream failed for an unlisted name', { function: name, callId, code: outcome.error.code, reason: outcome.error.message });
+      }
+    });
+  }
+
+  private started(name: string): void {
+    this.deps.metrics.invocationStarted.inc({ function_name: name });
+    this.deps.stats.started(name);
   }
 
   private record(name: string, callId: string, outcome: ForwardOutcome): void {
