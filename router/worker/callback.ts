@@ -2,6 +2,7 @@
 // from the receiver's answer whether it was delivered, should be tried again, or is given up.
 
 import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isRefusedCallbackAddress } from '../callback-guard.js';
 import type { CallHeaders, CallRecord } from '../queue/index.js';
@@ -21,7 +22,11 @@ export function signBody(body: Uint8Array, secret: string): string {
 }
 
 /** The callback's headers for a final record: the function's own, then the contract's on top. */
-export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pick<WorkerConfig, 'maxRetryAttempts'> & Partial<Pick<WorkerConfig, 'callbackSecret'>>): Record<string, string | string[]> {
+export function callbackHeaders(
+  record: CallRecord, body: Uint8Array, config: Pick<WorkerConfig, 'maxRetryAttempts'> & Partial<Pick<WorkerConfig, 'callbackSecret'>>,
+  /** The signature when the body is not in memory (a spooled result); computed from `body` otherwise. */
+  signature?: string,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const own: CallHeaders = record.result?.headers ?? {};
   for (const [name, value] of Object.entries(own)) if (!NOT_FORWARDED.has(name.toLowerCase())) out[name.toLowerCase()] = value;
@@ -37,7 +42,7 @@ export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pi
   out['x-retry-max'] = String(Math.max(0, config.maxRetryAttempts - 1));
   out['user-agent'] = 'whippet-queue-worker';
   out['content-type'] ??= 'application/octet-stream';
-  if (config.callbackSecret !== undefined) out['x-callback-signature'] = signBody(body, config.callbackSecret);
+  if (config.callbackSecret !== undefined) out['x-callback-signature'] = signature ?? signBody(body, config.callbackSecret);
   return out;
 }
 
@@ -55,7 +60,7 @@ export interface DeliveryResult {
  * lookup runs for them. `allowLinkLocal` turns both off.
  */
 export async function postCallback(
-  url: string, headers: Record<string, string | string[]>, body: Uint8Array,
+  url: string, headers: Record<string, string | string[]>, body: Uint8Array | Readable,
   options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AbortSignal; allowLinkLocal?: boolean },
 ): Promise<DeliveryResult> {
   const target = new URL(url);
@@ -71,6 +76,7 @@ export async function postCallback(
     await res.body.dump();
     return { statusCode: res.statusCode, error: res.statusCode < 300 ? null : `callback answered ${res.statusCode}` };
   } catch (err) {
+    if (!(body instanceof Uint8Array)) body.destroy();
     const refused = err instanceof CallbackRefusedError ? err : (err as { cause?: unknown }).cause instanceof CallbackRefusedError ? (err as { cause: CallbackRefusedError }).cause : undefined;
     if (refused !== undefined) return { statusCode: null, error: refused.message, refused: true };
     const failure = err as { code?: string; message?: string };

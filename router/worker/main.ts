@@ -40,6 +40,12 @@ export interface RunningWorker {
   drain(signal: 'SIGTERM' | 'SIGINT'): Promise<void>;
 }
 
+/** The queue's stored result limit: the most of one result the worker holds in memory. */
+function storedResultLimit(queue: Queue): number | undefined {
+  const limit = (queue as { maxResultBytes?: unknown }).maxResultBytes;
+  return typeof limit === 'number' ? limit : undefined;
+}
+
 /** Start a queue-worker; rejects (having cleaned up) when it cannot start. */
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
   const { log, host } = deps;
@@ -50,7 +56,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   const dispatcher = host?.dispatcher ?? withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs }));
   const callbackDispatcher = createCallbackDispatcher({ timeoutMs: config.upstreamTimeoutMs, allowLinkLocal: config.callbackAllowLinkLocal });
   const loop = new WorkerLoop(config, {
-    queue, resolver, dispatcher, callbackDispatcher, log, functionLimit: deps.functionLimit,
+    queue, resolver, dispatcher, callbackDispatcher, log, functionLimit: deps.functionLimit, maxResultBytes: storedResultLimit(queue),
     metrics: createWorkerMetrics(metrics.registry), gatewayMetrics: metrics,
   });
   const closeOwned = async (): Promise<void> => {
