@@ -19,7 +19,14 @@ export interface CountedNames {
 export function createCountedNames(resolver: FunctionResolver, log: Logger, cap = MAX_ANSWERED_NAMES): CountedNames {
   const answered = new Set<string>();
   let warned = false;
-  const listed = (name: string): boolean => resolver.list().some((entry) => entry.name === name);
+  // Listed names are remembered once found, so the hot path does not walk resolver.list() per call.
+  const seenListed = new Set<string>();
+  const listed = (name: string): boolean => {
+    if (seenListed.has(name)) return true;
+    if (!resolver.list().some((entry) => entry.name === name)) return false;
+    seenListed.add(name);
+    return true;
+  };
   const counts = (name: string): boolean => answered.has(name) || listed(name);
   return {
     counts,
