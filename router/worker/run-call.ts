@@ -109,34 +109,40 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
       readBody: (statusCode, stream) => readResultBody(stream, deps.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         lease.record.callbackUrl !== null && decide({ statusCode }, attemptsThisRound(lease.record), config).kind !== 'retry'),
     });
-  const code = res.ok ? String(res.status) : res.kind;
-  metrics?.invocations.inc({ function_name: name, status: code });
-  const gatewayCode = res.ok ? code : res.kind === 'timeout' ? '504' : '502';
-  deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: gatewayCode });
-  deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: gatewayCode }, res.durationMs / 1000);
-  if (gone()) {
+  try {
+    const code = res.ok ? String(res.status) : res.kind;
+    metrics?.invocations.inc({ function_name: name, status: code });
+    const gatewayCode = res.ok ? code : res.kind === 'timeout' ? '504' : '502';
+    deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: gatewayCode });
+    deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: gatewayCode }, res.durationMs / 1000);
+    if (gone()) {
+      if (res.ok) await releaseResult(res.body);
+      return 'released';
+    }
+    const statusCode = res.ok ? res.status : null;
+    await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
+    const tries = attemptsThisRound(lease.record);
+    const decision = decide({ statusCode }, tries, config);
+    if (decision.kind === 'retry') {
+      if (res.ok) await releaseResult(res.body);
+      const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
+      await lease.nak(delay);
+      metrics?.retries.inc({ function_name: name });
+      deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
+      return 'released';
+    }
+    await lease.finish({
+      status: decision.status,
+      result: res.ok ? { statusCode: res.status, headers: res.headers, body: bodyForRecord(res.body) } : null,
+      error: decision.reason,
+    });
+    metrics?.finished.inc({ function_name: name, status: decision.status });
+    return { body: res.ok ? res.body : undefined };
+  } catch (err) {
+    // A spooled result must not outlive a turn that failed after the invocation.
     if (res.ok) await releaseResult(res.body);
-    return 'released';
+    throw err;
   }
-  const statusCode = res.ok ? res.status : null;
-  await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
-  const tries = attemptsThisRound(lease.record);
-  const decision = decide({ statusCode }, tries, config);
-  if (decision.kind === 'retry') {
-    if (res.ok) await releaseResult(res.body);
-    const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
-    await lease.nak(delay);
-    metrics?.retries.inc({ function_name: name });
-    deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
-    return 'released';
-  }
-  await lease.finish({
-    status: decision.status,
-    result: res.ok ? { statusCode: res.status, headers: res.headers, body: bodyForRecord(res.body) } : null,
-    error: decision.reason,
-  });
-  metrics?.finished.inc({ function_name: name, status: decision.status });
-  return { body: res.ok ? res.body : undefined };
 }
 
 /** Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. */
