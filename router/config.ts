@@ -87,6 +87,10 @@ export const ROUTER_OPTIONS = {
   callRetentionMs: { env: ['call_retention'], describe: 'how long finished call records are kept (accepts d, h, m, s)', default: '7d', parse: parseLongDurationMs },
   maxAsyncBodyBytes: { env: ['max_async_body'], describe: 'largest async request body; over it: 413', default: '1MiB', parse: parseBytes },
   callbackAllow: { env: ['callback_allow'], describe: 'callback hosts allowed (host, *.suffix, IP or CIDR, comma-separated)', defaultDescription: 'any', parse: parseHostList },
+  callbackAllowLinkLocal: {
+    env: ['callback_allow_link_local'], boolean: true, default: 'false', parse: parseBoolean,
+    describe: 'let callbacks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, 100.100.100.200, 192.0.0.192)',
+  },
   callbackSecret: { env: ['callback_secret'], describe: 'HMAC-SHA256 key for X-Callback-Signature', parse: parseNonEmpty },
   basicAuth: { env: ['basic_auth'], describe: '/system/* requires Basic credentials', default: 'false', boolean: true, parse: parseBoolean },
   secretMountPath: { env: ['secret_mount_path'], describe: 'folder holding basic-auth-user and basic-auth-password', default: '/run/secrets', parse: parseNonEmpty },

@@ -9,6 +9,10 @@ import { QueueError } from './queue/index.js';
 export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_NAME'
   | 'ROUTER_ERR_BAD_PATH'
+  // Answered below the handler, for requests Node's parser refuses (router/client-error.ts).
+  | 'ROUTER_ERR_HEAD_TOO_LARGE'
+  | 'ROUTER_ERR_REQUEST_TIMEOUT'
+  | 'ROUTER_ERR_MALFORMED_REQUEST'
   | 'ROUTER_ERR_NOT_FOUND'
   | 'ROUTER_ERR_FUNCTION_NOT_FOUND'
   | 'ROUTER_ERR_NAMESPACE_NOT_FOUND'

@@ -56,14 +56,24 @@ function clientAddress(remote: string | undefined): string {
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
-/** Add X-Call-Id, X-Start-Time and X-Forwarded-For/-Host/-Proto to upstream headers when absent. */
+/**
+ * The router's own request headers. X-Call-Id and X-Start-Time are always the router's (a client's
+ * X-Start-Time would otherwise pass as the router's clock); the peer is appended to X-Forwarded-For as
+ * nginx's $proxy_add_x_forwarded_for and Go's ReverseProxy do; X-Forwarded-Host/-Proto are kept when present.
+ * Without `remoteAddress` (a replay of a stored request) X-Forwarded-For is left as stored.
+ */
 export function addRouterRequestHeaders(
   out: Record<string, string | string[]>,
   info: { callId: string; startTime: string; remoteAddress: string | undefined; host: string | undefined; proto: string },
 ): void {
   out['x-call-id'] = info.callId;
-  out['x-start-time'] ??= info.startTime;
-  out['x-forwarded-for'] ??= clientAddress(info.remoteAddress);
+  out['x-start-time'] = info.startTime;
+  if (info.remoteAddress !== undefined) {
+    const given = out['x-forwarded-for'];
+    const list = (Array.isArray(given) ? given.join(', ') : given ?? '').trim();
+    const peer = clientAddress(info.remoteAddress);
+    out['x-forwarded-for'] = list === '' ? peer : `${list}, ${peer}`;
+  }
   if (info.host !== undefined) out['x-forwarded-host'] ??= info.host;
   out['x-forwarded-proto'] ??= info.proto;
 }

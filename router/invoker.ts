@@ -1,6 +1,7 @@
 // Call a function with a stored request (the queue-worker's path), through the same keep-alive
 // pools and the same failure classification as the synchronous proxy.
 
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import type { RouterError } from './errors.js';
@@ -25,26 +26,37 @@ export interface InvokeTarget {
   readonly callId?: string;
 }
 
-export interface InvokeOptions {
+export interface InvokeOptions<B = Buffer> {
   readonly dispatcher: Dispatcher;
+  /**
+   * Consumes the response body (within upstream_timeout); by default the whole body is read into one
+   * Buffer. The worker passes one that keeps at most the stored limit in memory (worker/result-body.ts).
+   */
+  readonly readBody?: (statusCode: number, body: Readable) => Promise<B>;
   readonly timeoutMs: number;
   /** Aborting it (e.g. worker shutdown) ends the call as a connection failure. */
   readonly signal?: AbortSignal;
 }
 
 /** The function answered (any status), or the call failed before it could: `unreachable` (502) or `timeout` (504). */
-export type InvokeResult =
-  | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: Buffer; readonly durationMs: number }
+export type InvokeResult<B = Buffer> =
+  | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]>; readonly body: B; readonly durationMs: number }
   | { readonly ok: false; readonly kind: 'unreachable' | 'timeout'; readonly error: RouterError; readonly durationMs: number };
 
+function stored(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && /^\d+$/.test(value) ? value : undefined;
+}
+
 /** Invoke the function once; never throws for transport failures, it returns them classified. */
-export async function invoke(target: InvokeTarget, request: StoredRequest, options: InvokeOptions): Promise<InvokeResult> {
+export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRequest, options: InvokeOptions<B>): Promise<InvokeResult<B>> {
   const started = performance.now();
   const headers = requestHeadersForUpstream(request.headers as Record<string, string | string[]>);
+  // The stored X-Start-Time is the router's, set when the call was accepted; X-Forwarded-For is kept as
+  // the accept path built it (client's list plus the peer), as the sync path sends it.
   addRouterRequestHeaders(headers, {
-    callId: target.callId ?? randomUUID(), startTime: unixNanos(), remoteAddress: undefined, host: undefined, proto: 'http',
+    callId: target.callId ?? randomUUID(), startTime: stored(headers['x-start-time']) ?? unixNanos(),
+    remoteAddress: undefined, host: undefined, proto: 'http',
   });
-  delete headers['x-forwarded-for'];
   delete headers['content-length'];
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
@@ -58,7 +70,9 @@ export async function invoke(target: InvokeTarget, request: StoredRequest, optio
       body: request.body.length > 0 || !['GET', 'HEAD'].includes(request.method) ? request.body : null,
       signal,
     });
-    const body = Buffer.from(await res.body.arrayBuffer());
+    const body = options.readBody === undefined
+      ? Buffer.from(await res.body.arrayBuffer()) as B
+      : await options.readBody(res.statusCode, res.body);
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = v;
     return { ok: true, status: res.statusCode, headers: out, body, durationMs: performance.now() - started };

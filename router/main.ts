@@ -7,6 +7,7 @@ import { createCallsApi } from './async/calls-api.js';
 import { createAsyncHandler } from './async/handler.js';
 import type { RouterConfig } from './config.js';
 import { withRequestApi } from './dispatcher-api.js';
+import { createCountedNames } from './counted-names.js';
 import { createRouterMetrics, registerQueueDepth } from './metrics.js';
 import { openQueue } from './open-queue.js';
 import type { Queue } from './queue/index.js';
@@ -59,9 +60,10 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
       });
     }
     log.info('async calls enabled', { queue: queue.backend, worker: config.asyncWorker, maxInflight: worker === undefined ? undefined : config.maxInflight });
+    const names = createCountedNames(resolver, log);
     server = new RouterServer(config, {
-      resolver, log, metrics, dispatcher,
-      async: createAsyncHandler(config, { queue, resolver, log, metrics }),
+      resolver, log, metrics, dispatcher, names,
+      async: createAsyncHandler(config, { queue, resolver, log, metrics, names }),
       systemRoutes: createCallsApi(queue),
       ui: createDashboard({ queue, logs: deps.functionLogs }),
       functionLogs: deps.functionLogs,

@@ -21,16 +21,35 @@ export interface ForwardCall {
   readonly timeoutMs: number;
 }
 
-/** How a call ended: the status the client got (0 when the client left first) and why it failed, if it did. */
+/**
+ * Why the client's side ended a call early, as the watchdog names its cuts: `client_closed` (the client
+ * went away), `client_stalled` (it stopped reading and upstream_timeout passed while the response waited
+ * for it), `write_timeout` (its connection made no progress for write_timeout).
+ */
+export type ClientCut = 'client_closed' | 'client_stalled' | 'write_timeout';
+
+/** How a call ended: the status the client got (0 when none went out), why it failed, or how the client cut it. */
 export interface ForwardOutcome {
   readonly status: number;
+  /** The status the function answered with; 0 when it never answered (connection error, timeout). */
+  readonly upstreamStatus: number;
   readonly seconds: number;
   readonly error?: RouterError;
-  readonly clientAborted?: boolean;
+  readonly cut?: ClientCut;
 }
 
-/** The abort reason when the client closes first; never answered, only recorded. */
-class ClientGoneError extends Error {}
+/** The abort reason when the client's side ends the call; never answered, only recorded. */
+class ClientCutError extends Error {
+  constructor(readonly cut: ClientCut) { super(`client cut the call (${cut})`); }
+}
+
+const WRITE_TIMED_OUT = Symbol('writeTimedOut');
+
+/** The server's 'timeout' handler: remember that write_timeout, not the client, closed this socket. */
+export function cutForWriteTimeout(socket: { destroy(): void; [WRITE_TIMED_OUT]?: true }): void {
+  socket[WRITE_TIMED_OUT] = true;
+  socket.destroy();
+}
 
 /** Proxy `req` to the call's upstream and write the answer to `res`; `done` runs exactly once. */
 export function forward(
@@ -66,16 +85,26 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   private abortReason: Error | undefined;
   private finished = false;
   private status = 0;
+  private upstreamStatus = 0;
   private trailerAnnounced = false;
+  /** True while the upstream is paused because the client has not taken what was written. */
+  private waitingForClient = false;
+  /** The client's socket, kept because res.socket is gone once it closes. */
+  private readonly socket: { [WRITE_TIMED_OUT]?: true };
   private readonly timer: NodeJS.Timeout;
-  private readonly onClientClose = (): void => { if (!this.finished) this.abort(new ClientGoneError('client closed the connection')); };
+  private readonly onClientClose = (): void => {
+    if (this.finished) return;
+    this.abort(new ClientCutError(this.socket[WRITE_TIMED_OUT] ? 'write_timeout' : 'client_closed'));
+  };
 
   constructor(
     private readonly res: ServerResponse,
     private readonly call: ForwardCall,
     private readonly done: (outcome: ForwardOutcome) => void,
   ) {
-    this.timer = setTimeout(() => this.abort(new DeadlineError('upstream_timeout')), call.timeoutMs);
+    // upstream_timeout while the response waits on a client that stopped reading is the client's doing.
+    this.timer = setTimeout(() => this.abort(this.waitingForClient ? new ClientCutError('client_stalled') : new DeadlineError('upstream_timeout')), call.timeoutMs);
+    this.socket = res.req.socket as typeof this.socket;
     res.once('close', this.onClientClose);
   }
 
@@ -87,6 +116,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[]>, statusMessage?: string): void {
     if (statusCode < 200) return;
     this.status = statusCode;
+    this.upstreamStatus = statusCode;
     this.trailerAnnounced = upstreamHeaders['trailer'] !== undefined;
     const out = responseHeadersForClient(upstreamHeaders, this.trailerAnnounced);
     out['x-call-id'] = this.call.callId;
@@ -102,7 +132,8 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.res.write(chunk)) {
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      this.waitingForClient = true;
+      this.res.once('drain', () => { this.waitingForClient = false; controller.resume(); });
     }
   }
 
@@ -128,8 +159,10 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   }
 
   private fail(err: Error): void {
-    if (err instanceof ClientGoneError || this.res.destroyed) {
-      this.finish({ status: this.status, seconds: this.seconds(), clientAborted: true });
+    if (err instanceof ClientCutError || this.res.destroyed) {
+      const cut = err instanceof ClientCutError ? err.cut : this.socket[WRITE_TIMED_OUT] ? 'write_timeout' : 'client_closed';
+      this.res.destroy();
+      this.finish({ status: this.status, seconds: this.seconds(), cut });
       return;
     }
     const error = classifyUpstreamError(err, this.call.functionName, this.call.timeoutMs);
@@ -138,11 +171,11 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     this.finish({ status: this.status, seconds: this.seconds(), error });
   }
 
-  private finish(outcome: ForwardOutcome): void {
+  private finish(outcome: Omit<ForwardOutcome, 'upstreamStatus'>): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.res.off('close', this.onClientClose);
-    this.done(outcome);
+    this.done({ ...outcome, upstreamStatus: this.upstreamStatus });
   }
 }

@@ -37,9 +37,12 @@ export function matchRoute(target: string): RouteMatch | RouterError {
     if (!rawPath.startsWith(prefix)) continue;
     const rest = rawPath.slice(prefix.length);
     const slash = rest.indexOf('/');
-    const name = slash === -1 ? rest : rest.slice(0, slash);
+    // Every character a name may hold is unreserved (RFC 3986 §2.3), so its percent-encoding means the
+    // same name (/function/%65cho is echo); pathProblem has already refused bad encodings and dot segments.
+    const written = slash === -1 ? rest : rest.slice(0, slash);
+    const name = safeDecode(written) ?? written;
     if (name === '') return new NotFoundError(rawPath);
-    if (!NAME_PATTERN.test(name)) return new BadNameError(safeDecode(name) ?? name);
+    if (!NAME_PATTERN.test(name)) return new BadNameError(name);
     return { kind, name, path: slash === -1 ? '' : rest.slice(slash), query };
   }
   if (rawPath === '/system' || rawPath.startsWith('/system/')) {

@@ -2,16 +2,19 @@
 // (sync-invoker.ts); /async-function and extra /system routes are delegated to optional hooks.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../common/log.js';
 import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js';
+import { onClientError, onConnect } from './client-error.js';
 import type { RouterConfig } from './config.js';
-import { AsyncDisabledError, INTERNAL_HEADER, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
+import { AsyncDisabledError, MethodNotAllowedError, NotFoundError, RouterError, UnauthorizedError, isKnownError, sendError } from './errors.js';
+import { createCountedNames, type CountedNames } from './counted-names.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import { parseFunctionName, type FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
+import { cutForWriteTimeout } from './proxy.js';
 import { SyncInvoker } from './sync-invoker.js';
 import type { FunctionLogs } from './function-logs.js';
 import { handleGatewayApi, sendJson, type SystemContext } from './system.js';
@@ -36,6 +39,8 @@ export interface RouterServerDeps {
   /** A pool given here belongs to the caller, who closes it; without one the server makes and closes its own. */
   readonly dispatcher?: Dispatcher;
   readonly stats?: FunctionStats;
+  /** Shared with the async accept path; one over `resolver` by default. */
+  readonly names?: CountedNames;
   /** Defaults to the files under secret_mount_path when basic_auth is on. */
   readonly credentials?: BasicCredentials;
   readonly async?: AsyncHook;
@@ -53,15 +58,6 @@ export type RouterServerConfig = Pick<RouterConfig,
 
 // Node's default is 300 s; a client that takes longer than a minute to send its headers is not a client.
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
-
-/** Requests Node's parser refuses (raw spaces, bad header bytes) still get a reason, marked as the router's. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || (err.code !== undefined && ['ECONNRESET', 'EPIPE'].includes(err.code))) { socket.destroy(); return; }
-  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-  const body = timeout ? 'request not received within read_timeout\n' : `malformed request (${err.code ?? 'parse error'})\n`;
-  socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nConnection: close\r\n${INTERNAL_HEADER}: router\r\n`
-    + `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
 
 /** The router's server, not listening yet. */
 export class RouterServer {
@@ -84,6 +80,7 @@ export class RouterServer {
     this.credentials = deps.credentials ?? (config.basicAuth ? loadBasicAuth(config.secretMountPath) : undefined);
     this.sync = new SyncInvoker(config.upstreamTimeoutMs, {
       resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
+      names: deps.names ?? createCountedNames(deps.resolver, deps.log),
     });
     this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics });
     this.namespace = config.functionNamespace;
@@ -94,10 +91,15 @@ export class RouterServer {
     this.server = createServer({
       requestTimeout: config.readTimeoutMs,
       headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
+      // Node checks both timeouts on this period (30 s by default, so a slowloris client held its socket up
+      // to 30 s past read_timeout): tighten it as the watchdog does, so they fire within a second.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.readTimeoutMs / 4))),
     }, (req, res) => this.onRequest(req, res));
     this.server.on('clientError', onClientError);
+    this.server.on('connect', onConnect);
     // write_timeout: a client connection with no progress for this long is closed (see config check).
     this.server.timeout = config.writeTimeoutMs;
+    this.server.on('timeout', cutForWriteTimeout);
   }
 
   /** Start listening; resolves with the bound port. */
@@ -140,7 +142,7 @@ export class RouterServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
-    const match = matchRoute(req.url ?? '/');
+    const match = matchRoute(originForm(req.url ?? '/'));
     if (match instanceof RouterError) throw match;
     switch (match.kind) {
       case 'function': return this.sync.invoke(req, res, { ...match, name: parseFunctionName(match.name, this.namespace) });
@@ -177,6 +179,14 @@ export class RouterServer {
     res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text) });
     res.end(req.method === 'HEAD' ? undefined : text);
   }
+}
+
+/** RFC 9112 §3.2.2: a server must accept the absolute form (`http://host/path`); route by its path and query. */
+function originForm(target: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (m === null) return target;
+  const rest = target.slice(m[0].length);
+  return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
 }
 
 function onlyGet(req: IncomingMessage): void {

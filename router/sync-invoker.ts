@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../common/log.js';
+import type { CountedNames } from './counted-names.js';
 import { FunctionNotFoundError } from './errors.js';
 import type { FunctionStats } from './function-stats.js';
 import { unixNanos } from './headers.js';
@@ -18,8 +19,11 @@ export interface SyncInvokerDeps {
   readonly dispatcher: Dispatcher;
   readonly metrics: RouterMetrics;
   readonly stats: FunctionStats;
+  readonly names: CountedNames;
   readonly log: Logger;
 }
+
+const CLIENT_CUT_STATUS = 499;
 
 export class SyncInvoker {
   constructor(private readonly upstreamTimeoutMs: number, private readonly deps: SyncInvokerDeps) {}
@@ -31,25 +35,46 @@ export class SyncInvoker {
     const given = req.headers['x-call-id'];
     const callId = typeof given === 'string' && given !== '' ? given : randomUUID();
     const name = match.name;
-    this.deps.metrics.invocationStarted.inc({ function_name: name });
-    this.deps.stats.started(name);
+    // A name nobody has seen answer (a template guess) is counted only once its upstream answers.
+    const counted = this.deps.names.counts(name);
+    if (counted) this.started(name);
     forward(req, res, {
       functionName: name, upstream, path: match.path, query: match.query, callId,
       startTime: unixNanos(), startedAt: performance.now(), timeoutMs: this.upstreamTimeoutMs,
-    }, this.deps.dispatcher, (outcome) => this.record(name, callId, outcome));
+    }, this.deps.dispatcher, (outcome) => {
+      if (counted) this.record(name, callId, outcome);
+      else if (this.deps.names.answered(name, outcome.upstreamStatus)) {
+        this.started(name);
+        this.record(name, callId, outcome);
+      } else if (outcome.error !== undefined) {
+        this.deps.log.info('upstream failed for an unlisted name', { function: name, callId, code: outcome.error.code, reason: outcome.error.message });
+      }
+    });
+  }
+
+  private started(name: string): void {
+    this.deps.metrics.invocationStarted.inc({ function_name: name });
+    this.deps.stats.started(name);
   }
 
   private record(name: string, callId: string, outcome: ForwardOutcome): void {
     const { metrics, stats, log } = this.deps;
-    const code = outcome.status === 0 ? 'aborted' : String(outcome.status);
+    // A call the client's side cut is 499 (nginx's "client closed request", as the watchdog counts it),
+    // whatever status line it already had: the function is not blamed for it.
+    const status = outcome.cut === undefined ? outcome.status : CLIENT_CUT_STATUS;
+    const code = String(status);
     metrics.invocationTotal.inc({ function_name: name, code });
     metrics.functionSeconds.observe({ function_name: name, code }, outcome.seconds);
     // A client that left says nothing about the function: its health stays what it was.
     const health = outcome.error === undefined
-      ? (outcome.clientAborted ? stats.get(name)?.health ?? 'unknown' : 'healthy')
+      ? (outcome.cut !== undefined ? stats.get(name)?.health ?? 'unknown' : 'healthy')
       : outcome.error.status === 504 ? 'timeout' : 'unreachable';
-    stats.completed(name, outcome.status, health);
+    stats.completed(name, status, health);
     if (outcome.error !== undefined) log.warn('upstream failed', { function: name, callId, code: outcome.error.code, reason: outcome.error.message });
-    else if (outcome.clientAborted) log.info('client left before the response ended', { function: name, callId });
+    else if (outcome.cut !== undefined) {
+      const fields = { function: name, callId, status, cut: outcome.cut, sentStatus: outcome.status === 0 ? undefined : outcome.status, seconds: Number(outcome.seconds.toFixed(3)) };
+      if (outcome.cut === 'client_closed') log.info('client closed the connection before the response ended', fields);
+      else log.warn('client stopped reading; connection cut', fields);
+    }
   }
 }

@@ -12,6 +12,8 @@ export interface UpstreamPoolOptions {
   readonly keepAliveMs?: number;
   /** Sockets per upstream; unlimited by default, like OpenFaaS' max_idle_conns_per_host=1024. */
   readonly connectionsPerUpstream?: number;
+  /** Replaces DNS lookup for every connection (the callbacks' pool checks what a host resolves to). */
+  readonly lookup?: import('node:net').LookupFunction | undefined;
 }
 
 // undici's own default; a function that takes longer than this to accept a TCP connection is down.
@@ -35,7 +37,7 @@ function loadAgent(): typeof AgentType {
 export function createUpstreamDispatcher(options: UpstreamPoolOptions): Dispatcher {
   const Agent = loadAgent();
   return new Agent({
-    connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.upstreamTimeoutMs) },
+    connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.upstreamTimeoutMs), ...(options.lookup === undefined ? {} : { lookup: options.lookup }) },
     keepAliveTimeout: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     keepAliveMaxTimeout: Math.max(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS, 1_000),
     headersTimeout: 0,

@@ -1,8 +1,10 @@
-// X-Callback-Url checks: an absolute http(s) URL, and when callback_allow is set, a host on the list.
+// X-Callback-Url checks: an absolute http(s) URL, not a link-local or metadata IP, and when callback_allow
+// is set, a host on the list.
 // Pure. Host names are compared as written (no DNS lookup): an allowlist of names means "these names",
 // a CIDR matches IP-literal hosts only, so a name cannot sneak into a network by resolving into it.
 
 import { BlockList, isIP } from 'node:net';
+import { isRefusedCallbackAddress } from '../callback-guard.js';
 import { BadCallbackUrlError, CallbackNotAllowedError } from './errors.js';
 
 /** A compiled callback_allow list. */
@@ -36,8 +38,12 @@ export function compileAllowList(entries: readonly string[]): HostAllowList {
   };
 }
 
-/** Validate X-Callback-Url; returns the normalised URL text. Throws BadCallbackUrlError / CallbackNotAllowedError. */
-export function checkCallbackUrl(value: string, allow: HostAllowList | undefined): string {
+/**
+ * Validate X-Callback-Url; returns the normalised URL text. Throws BadCallbackUrlError / CallbackNotAllowedError.
+ * A link-local or metadata IP is refused whatever `allow` says unless `allowLinkLocal`; host names that
+ * resolve there are refused by the worker when it connects (router/worker/callback-dispatcher.ts).
+ */
+export function checkCallbackUrl(value: string, allow: HostAllowList | undefined, allowLinkLocal = false): string {
   if (value.length > 2048) throw new BadCallbackUrlError(value, 'longer than 2048 characters');
   if (!/^https?:\/\//i.test(value)) throw new BadCallbackUrlError(value, 'expected an absolute http:// or https:// URL');
   let url: URL;
@@ -48,6 +54,7 @@ export function checkCallbackUrl(value: string, allow: HostAllowList | undefined
   }
   if (url.hostname === '') throw new BadCallbackUrlError(value, 'no host');
   if (url.username !== '' || url.password !== '') throw new BadCallbackUrlError(value, 'credentials in the URL are not allowed');
+  if (!allowLinkLocal && isRefusedCallbackAddress(url.hostname)) throw new CallbackNotAllowedError(url.hostname, 'a link-local or cloud metadata address (callback_allow_link_local=false)');
   if (allow !== undefined && !allow.allows(url.hostname)) throw new CallbackNotAllowedError(url.hostname);
   return url.href;
 }

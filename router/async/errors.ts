@@ -13,8 +13,8 @@ export class BadCallbackUrlError extends RouterError {
 
 /** X-Callback-Url names a host outside callback_allow (400). */
 export class CallbackNotAllowedError extends RouterError {
-  constructor(readonly host: string) {
-    super('ROUTER_ERR_CALLBACK_NOT_ALLOWED', `X-Callback-Url host ${JSON.stringify(host)} is not in callback_allow`, 400);
+  constructor(readonly host: string, reason = 'not in callback_allow') {
+    super('ROUTER_ERR_CALLBACK_NOT_ALLOWED', `X-Callback-Url host ${JSON.stringify(host)} is ${reason}`, 400);
   }
 }
 

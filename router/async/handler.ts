@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.js';
 import type { RouterConfig } from '../config.js';
+import type { CountedNames } from '../counted-names.js';
 import { FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';
 import type { RouterMetrics } from '../metrics.js';
@@ -15,6 +16,7 @@ import type { InvocationRoute } from '../routes.js';
 import { readLimitedBody } from './body.js';
 import { callIdFrom } from './call-id.js';
 import { checkCallbackUrl, compileAllowList } from './callback-url.js';
+import { createUpstreamProbe, type UpstreamProbe } from './probe.js';
 
 /** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
 const ASYNC_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -25,24 +27,32 @@ export interface AsyncHandlerDeps {
   readonly log: Logger;
   /** The router's registry: accepts count in the gateway_* metrics with code 202. */
   readonly metrics?: RouterMetrics;
+  /** Names with their own series (shared with the sync path); others are probed before they are queued. */
+  readonly names?: CountedNames;
+  readonly probe?: UpstreamProbe;
 }
 
-export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'>;
+export type AsyncHandlerConfig = Pick<RouterConfig, 'maxAsyncBodyBytes' | 'callbackAllow'> & Partial<Pick<RouterConfig, 'callbackAllowLinkLocal'>>;
 
 /** The AsyncHook the router server mounts at /async-function/. */
 export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandlerDeps): AsyncHook {
   const allow = config.callbackAllow === undefined ? undefined : compileAllowList(config.callbackAllow);
-  const { queue, resolver, log, metrics } = deps;
+  const { queue, resolver, log, names } = deps;
+  const probe = deps.probe ?? createUpstreamProbe();
 
   return {
     async handle(req: IncomingMessage, res: ServerResponse, match: InvocationRoute): Promise<void> {
       const started = performance.now();
       const method = req.method ?? '';
       if (!ASYNC_METHODS.includes(method)) throw new MethodNotAllowedError(method, ASYNC_METHODS);
-      if (resolver.resolve(match.name) === undefined) throw new FunctionNotFoundError(match.name);
+      const upstream = resolver.resolve(match.name);
+      if (upstream === undefined) throw new FunctionNotFoundError(match.name);
+      const counted = names === undefined || names.counts(match.name);
+      if (!counted && !await probe.exists(upstream)) throw new FunctionNotFoundError(match.name);
+      const metrics = counted ? deps.metrics : undefined;
       const { id, chosen } = callIdFrom(req.headers['x-call-id']);
       const rawCallback = req.headers['x-callback-url'];
-      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow);
+      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow, config.callbackAllowLinkLocal === true);
       let body: Buffer;
       try {
         // Read per request: NATS tells its max_payload only once connected, which may be after the start.

@@ -2,8 +2,11 @@
 // from the receiver's answer whether it was delivered, should be tried again, or is given up.
 
 import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { isRefusedCallbackAddress } from '../callback-guard.js';
 import type { CallHeaders, CallRecord } from '../queue/index.js';
+import { CallbackRefusedError } from './errors.js';
 import type { WorkerConfig } from './options.js';
 import { attemptsThisRound, type RetryPolicy } from './policy.js';
 
@@ -19,7 +22,11 @@ export function signBody(body: Uint8Array, secret: string): string {
 }
 
 /** The callback's headers for a final record: the function's own, then the contract's on top. */
-export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pick<WorkerConfig, 'maxRetryAttempts'> & Partial<Pick<WorkerConfig, 'callbackSecret'>>): Record<string, string | string[]> {
+export function callbackHeaders(
+  record: CallRecord, body: Uint8Array, config: Pick<WorkerConfig, 'maxRetryAttempts'> & Partial<Pick<WorkerConfig, 'callbackSecret'>>,
+  /** The signature when the body is not in memory (a spooled result); computed from `body` otherwise. */
+  signature?: string,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const own: CallHeaders = record.result?.headers ?? {};
   for (const [name, value] of Object.entries(own)) if (!NOT_FORWARDED.has(name.toLowerCase())) out[name.toLowerCase()] = value;
@@ -35,7 +42,7 @@ export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pi
   out['x-retry-max'] = String(Math.max(0, config.maxRetryAttempts - 1));
   out['user-agent'] = 'whippet-queue-worker';
   out['content-type'] ??= 'application/octet-stream';
-  if (config.callbackSecret !== undefined) out['x-callback-signature'] = signBody(body, config.callbackSecret);
+  if (config.callbackSecret !== undefined) out['x-callback-signature'] = signature ?? signBody(body, config.callbackSecret);
   return out;
 }
 
@@ -43,14 +50,23 @@ export function callbackHeaders(record: CallRecord, body: Uint8Array, config: Pi
 export interface DeliveryResult {
   readonly statusCode: number | null;
   readonly error: string | null;
+  /** The host is a refused address: never retried. */
+  readonly refused?: boolean;
 }
 
-/** POST once; never throws. */
+/**
+ * POST once; never throws. `dispatcher` is the callbacks' own pool (callback-dispatcher.ts), which refuses
+ * host names resolving to link-local or metadata addresses; IP-literal hosts are checked here, as no
+ * lookup runs for them. `allowLinkLocal` turns both off.
+ */
 export async function postCallback(
-  url: string, headers: Record<string, string | string[]>, body: Uint8Array,
-  options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AbortSignal },
+  url: string, headers: Record<string, string | string[]>, body: Uint8Array | Readable,
+  options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AbortSignal; allowLinkLocal?: boolean },
 ): Promise<DeliveryResult> {
   const target = new URL(url);
+  if (options.allowLinkLocal !== true && isRefusedCallbackAddress(target.hostname)) {
+    return { statusCode: null, error: new CallbackRefusedError(target.hostname, target.hostname).message, refused: true };
+  }
   const deadline = AbortSignal.timeout(options.timeoutMs);
   try {
     const res = await options.dispatcher.request({
@@ -60,6 +76,9 @@ export async function postCallback(
     await res.body.dump();
     return { statusCode: res.statusCode, error: res.statusCode < 300 ? null : `callback answered ${res.statusCode}` };
   } catch (err) {
+    if (!(body instanceof Uint8Array)) body.destroy();
+    const refused = err instanceof CallbackRefusedError ? err : (err as { cause?: unknown }).cause instanceof CallbackRefusedError ? (err as { cause: CallbackRefusedError }).cause : undefined;
+    if (refused !== undefined) return { statusCode: null, error: refused.message, refused: true };
     const failure = err as { code?: string; message?: string };
     const reason = deadline.aborted ? `no answer within ${options.timeoutMs}ms` : failure.code ?? failure.message ?? 'connection failed';
     return { statusCode: null, error: reason };
@@ -70,6 +89,7 @@ export async function postCallback(
 export function callbackState(result: DeliveryResult, attemptsIncludingThis: number, policy: RetryPolicy): 'delivered' | 'pending' | 'failed' {
   const code = result.statusCode;
   if (code !== null && code >= 200 && code < 300) return 'delivered';
+  if (result.refused === true) return 'failed';
   const retryable = code === null || policy.retryHttpCodes.includes(code);
   return retryable && attemptsIncludingThis < policy.maxRetryAttempts ? 'pending' : 'failed';
 }

@@ -10,6 +10,7 @@ import { openQueue } from '../open-queue.js';
 import type { Queue } from '../queue/index.js';
 import { createResolver, type FunctionResolver } from '../resolver.js';
 import { createUpstreamDispatcher } from '../upstream.js';
+import { createCallbackDispatcher } from './callback-dispatcher.js';
 import { WorkerLoop } from './loop.js';
 import { createWorkerMetrics } from './metrics.js';
 import type { WorkerConfig } from './options.js';
@@ -39,6 +40,12 @@ export interface RunningWorker {
   drain(signal: 'SIGTERM' | 'SIGINT'): Promise<void>;
 }
 
+/** The queue's stored result limit: the most of one result the worker holds in memory. */
+function storedResultLimit(queue: Queue): number | undefined {
+  const limit = (queue as { maxResultBytes?: unknown }).maxResultBytes;
+  return typeof limit === 'number' ? limit : undefined;
+}
+
 /** Start a queue-worker; rejects (having cleaned up) when it cannot start. */
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
   const { log, host } = deps;
@@ -47,11 +54,13 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   const metrics = host?.metrics ?? createRouterMetrics();
   if (host === undefined) registerQueueDepth(metrics.registry, queue);
   const dispatcher = host?.dispatcher ?? withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs }));
+  const callbackDispatcher = createCallbackDispatcher({ timeoutMs: config.upstreamTimeoutMs, allowLinkLocal: config.callbackAllowLinkLocal });
   const loop = new WorkerLoop(config, {
-    queue, resolver, dispatcher, log, functionLimit: deps.functionLimit,
+    queue, resolver, dispatcher, callbackDispatcher, log, functionLimit: deps.functionLimit, maxResultBytes: storedResultLimit(queue),
     metrics: createWorkerMetrics(metrics.registry), gatewayMetrics: metrics,
   });
   const closeOwned = async (): Promise<void> => {
+    await callbackDispatcher.close();
     if (host !== undefined) return;
     await queue.close();
     await dispatcher.close();

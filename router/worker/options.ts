@@ -20,6 +20,7 @@ const FROM_ROUTER = {
   callRetentionMs: ROUTER_OPTIONS.callRetentionMs,
   upstreamTimeoutMs: ROUTER_OPTIONS.upstreamTimeoutMs,
   callbackSecret: ROUTER_OPTIONS.callbackSecret,
+  callbackAllowLinkLocal: ROUTER_OPTIONS.callbackAllowLinkLocal,
   logFormat: ROUTER_OPTIONS.logFormat,
 } as const satisfies Record<string, OptionSpec<unknown>>;
 

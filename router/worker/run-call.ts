@@ -13,6 +13,7 @@ import {
 import type { FunctionResolver } from '../resolver.js';
 import { backoffMs, nextDelayMs } from './backoff.js';
 import { callbackHeaders, callbackState, postCallback } from './callback.js';
+import { bodyForRecord, readResultBody, releaseResult, resultPayload, signResult, type ResultBody } from './result-body.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WorkerConfig } from './options.js';
@@ -20,14 +21,19 @@ import { attemptsThisRound, decide } from './policy.js';
 
 /** The settings one call reads (DESIGN "Queue-worker contract"). */
 export type CallConfig = Pick<WorkerConfig,
-  'ackWaitMs' | 'upstreamTimeoutMs' | 'retryHttpCodes' | 'maxRetryAttempts' | 'initialRetryWaitMs' | 'maxRetryWaitMs' | 'callbackSecret'>;
+  'ackWaitMs' | 'upstreamTimeoutMs' | 'retryHttpCodes' | 'maxRetryAttempts' | 'initialRetryWaitMs' | 'maxRetryWaitMs' | 'callbackSecret'>
+  & Partial<Pick<WorkerConfig, 'callbackAllowLinkLocal'>>;
 
 export interface CallDeps {
   readonly resolver: FunctionResolver;
   readonly dispatcher: Dispatcher;
+  /** Callbacks go out through their own guarded pool (callback-dispatcher.ts); the functions' pool when absent. */
+  readonly callbackDispatcher?: Dispatcher | undefined;
   readonly log: Logger;
   readonly config: CallConfig;
   readonly metrics?: WorkerMetrics | undefined;
+  /** Result bytes held in memory per call: the queue's stored limit (1 MiB unless the queue says otherwise). */
+  readonly maxResultBytes?: number | undefined;
   /** The worker's invocations count in gateway_* too, as OpenFaaS' worker re-entering /function does. */
   readonly gatewayMetrics?: RouterMetrics | undefined;
   readonly now?: () => number;
@@ -49,8 +55,8 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): P
   });
   const signal = AbortSignal.any([ctl.signal, lost.signal]);
   const gone = (): boolean => ctl.abandoned() || lost.signal.aborted;
+  let body: ResultBody | undefined;
   try {
-    let body: Uint8Array | undefined;
     if (!isFinal(lease.record.status)) {
       const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone);
       if (outcome === 'released' || gone()) return;
@@ -65,6 +71,7 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): P
     else log.warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
   } finally {
     heartbeat.stop();
+    await releaseResult(body);
   }
 }
 
@@ -76,7 +83,10 @@ async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }
   return { body: undefined };
 }
 
-async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: Uint8Array | undefined }> {
+// Stored limit when the queue does not say (the queue's own default).
+const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
+
+async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined }> {
   const { config, metrics } = deps;
   const name = lease.request.functionName;
   try {
@@ -92,44 +102,65 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
     : await invoke({ functionName: name, upstream, callId: lease.request.id }, {
       method: lease.request.method, path: lease.request.path, query: lease.request.query, headers: lease.request.headers,
       body: Buffer.from(lease.request.body.buffer, lease.request.body.byteOffset, lease.request.body.byteLength),
-    }, { dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal });
-  const code = res.ok ? String(res.status) : res.kind;
-  metrics?.invocations.inc({ function_name: name, status: code });
-  const gatewayCode = res.ok ? code : res.kind === 'timeout' ? '504' : '502';
-  deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: gatewayCode });
-  deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: gatewayCode }, res.durationMs / 1000);
-  if (gone()) return 'released';
-  const statusCode = res.ok ? res.status : null;
-  await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
-  const tries = attemptsThisRound(lease.record);
-  const decision = decide({ statusCode }, tries, config);
-  if (decision.kind === 'retry') {
-    const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
-    await lease.nak(delay);
-    metrics?.retries.inc({ function_name: name });
-    deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
-    return 'released';
+    }, {
+      dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
+      // At most the stored limit in memory; a larger result is spooled only if a callback will carry it
+      // (and only if this answer is final: a retried answer is counted and dropped).
+      readBody: (statusCode, stream) => readResultBody(stream, deps.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+        lease.record.callbackUrl !== null && decide({ statusCode }, attemptsThisRound(lease.record), config).kind !== 'retry'),
+    });
+  try {
+    const code = res.ok ? String(res.status) : res.kind;
+    metrics?.invocations.inc({ function_name: name, status: code });
+    const gatewayCode = res.ok ? code : res.kind === 'timeout' ? '504' : '502';
+    deps.gatewayMetrics?.invocationTotal.inc({ function_name: name, code: gatewayCode });
+    deps.gatewayMetrics?.functionSeconds.observe({ function_name: name, code: gatewayCode }, res.durationMs / 1000);
+    if (gone()) {
+      if (res.ok) await releaseResult(res.body);
+      return 'released';
+    }
+    const statusCode = res.ok ? res.status : null;
+    await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
+    const tries = attemptsThisRound(lease.record);
+    const decision = decide({ statusCode }, tries, config);
+    if (decision.kind === 'retry') {
+      if (res.ok) await releaseResult(res.body);
+      const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
+      await lease.nak(delay);
+      metrics?.retries.inc({ function_name: name });
+      deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
+      return 'released';
+    }
+    await lease.finish({
+      status: decision.status,
+      result: res.ok ? { statusCode: res.status, headers: res.headers, body: bodyForRecord(res.body) } : null,
+      error: decision.reason,
+    });
+    metrics?.finished.inc({ function_name: name, status: decision.status });
+    return { body: res.ok ? res.body : undefined };
+  } catch (err) {
+    // A spooled result must not outlive a turn that failed after the invocation.
+    if (res.ok) await releaseResult(res.body);
+    throw err;
   }
-  await lease.finish({
-    status: decision.status,
-    result: res.ok ? { statusCode: res.status, headers: res.headers, body: res.body } : null,
-    error: decision.reason,
-  });
-  metrics?.finished.inc({ function_name: name, status: decision.status });
-  return { body: res.ok ? res.body : undefined };
 }
 
 /** Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. */
-async function settle(lease: Lease, record: CallRecord, body: Uint8Array | undefined, deps: CallDeps, signal: AbortSignal): Promise<void> {
+async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: AbortSignal): Promise<void> {
   if (record.callbackUrl === null || record.callback.state !== 'pending') {
     await lease.ack();
     return;
   }
   const { config } = deps;
   const name = record.functionName;
-  const payload = body ?? record.result?.body ?? new Uint8Array(0);
-  const result = await postCallback(record.callbackUrl, callbackHeaders(record, payload, config), payload, {
-    dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
+  // This attempt's result (kept bytes, or the spooled file), else what the record kept (a redelivery).
+  const stored = record.result?.body ?? new Uint8Array(0);
+  const signature = body !== undefined && config.callbackSecret !== undefined ? await signResult(body, config.callbackSecret) : undefined;
+  const headers = callbackHeaders(record, body?.kept ?? stored, config, signature);
+  if (body?.file != null) headers['content-length'] = String(body.size);
+  const result = await postCallback(record.callbackUrl, headers, resultPayload(body, stored), {
+    dispatcher: deps.callbackDispatcher ?? deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
+    allowLinkLocal: config.callbackAllowLinkLocal === true,
   });
   const tries = record.callback.attempts + 1;
   const state = callbackState(result, tries, config);

@@ -29,3 +29,13 @@ t.test('callback URL must be absolute http(s)', async (t) => {
     t.match(err, { code: 'ROUTER_ERR_CALLBACK_NOT_ALLOWED', status: 400, host: 'evil.test' });
   }
 });
+
+t.test('link-local and metadata IPs are refused at accept even without callback_allow (issue 16 item 6)', async (t) => {
+  for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/',
+    'http://[::ffff:169.254.169.254]/', 'http://169.254.170.2:80/v2/credentials']) {
+    t.throws(() => checkCallbackUrl(url, undefined), CallbackNotAllowedError, `${url} refused with no callback_allow`);
+    t.throws(() => checkCallbackUrl(url, compileAllowList(['0.0.0.0/0', '::/0'])), CallbackNotAllowedError, `${url} refused even by a catch-all list`);
+    t.doesNotThrow(() => checkCallbackUrl(url, undefined, true), `${url} allowed with callback_allow_link_local`);
+  }
+  t.doesNotThrow(() => checkCallbackUrl('http://127.0.0.1:9/', undefined), 'other addresses are unaffected');
+});

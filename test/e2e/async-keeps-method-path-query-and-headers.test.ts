@@ -13,16 +13,22 @@ t.test('method, path suffix, query, headers and body survive the queue', async (
   for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
     const posted = await postAsync(router.url, 'echo/a/b?q=1&r=two', {
       method, body: `body of ${method}`,
-      headers: { 'X-Callback-Url': receiver.url, 'X-Custom-Header': 'kept "as is"', 'Content-Type': 'text/plain' },
+      headers: {
+        'X-Callback-Url': receiver.url, 'X-Custom-Header': 'kept "as is"', 'Content-Type': 'text/plain',
+        'X-Forwarded-For': '10.0.0.9', 'X-Start-Time': '1',
+      },
     });
     t.equal(posted.status, 202, `${method}: 202`);
     const cb = await receiver.waitFor((c) => c.headers['x-call-id'] === posted.callId, 15_000, `${method} callback`);
     const lines = new Set(cb.body.toString().split('\n'));
     for (const line of [`Http_Method=${method}`, 'Http_Path=/a/b', 'Http_Query=q=1&r=two', 'Http_X_Custom_Header=kept "as is"',
-      `Http_X_Call_Id=${posted.callId}`, 'Http_Content_Type=text/plain', `Http_ContentLength=${`body of ${method}`.length}`]) {
+      `Http_X_Call_Id=${posted.callId}`, 'Http_Content_Type=text/plain', `Http_ContentLength=${`body of ${method}`.length}`,
+      // Issue 16 item 12: the peer is appended as on the sync path, and the router's X-Start-Time replaces the client's.
+      'Http_X_Forwarded_For=10.0.0.9, 127.0.0.1']) {
       t.ok(lines.has(line), `${method}: ${line}`);
     }
     t.match(cb.body.toString(), new RegExp(`stdin=body of ${method}$`), `${method}: body on stdin`);
+    t.match(cb.body.toString(), /^Http_X_Start_Time=\d{19}$/m, `${method}: X-Start-Time is the router's`);
     t.equal(cb.headers['x-function-status'], '200');
   }
 });

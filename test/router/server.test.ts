@@ -49,11 +49,14 @@ t.test('request and response cross the hop with the router headers', async (t) =
   t.equal(seen.headers['proxy-authorization'], undefined);
   t.equal(seen.headers['host'], new URL(up.url).host);
 
-  const again = await request(`${url}/function/echo`, { headers: { 'X-Call-Id': 'mine', 'X-Forwarded-For': '10.0.0.9' } });
+  // Issue 16 item 12: a client's own X-Start-Time and X-Forwarded-For must not reach the function as if the router said so.
+  const again = await request(`${url}/function/echo`, { headers: { 'X-Call-Id': 'mine', 'X-Forwarded-For': '10.0.0.9', 'X-Start-Time': '1' } });
   const seen2 = await again.body.json() as { url: string; headers: Record<string, string> };
   t.equal(again.headers['x-call-id'], 'mine');
   t.equal(seen2.headers['x-call-id'], 'mine');
-  t.equal(seen2.headers['x-forwarded-for'], '10.0.0.9', 'kept when present');
+  t.equal(seen2.headers['x-forwarded-for'], '10.0.0.9, 127.0.0.1', 'the peer is appended to the client\'s list');
+  t.match(seen2.headers['x-start-time'], /^\d{19}$/, 'the router sets X-Start-Time, whatever the client sent');
+  t.equal(again.headers['x-start-time'], seen2.headers['x-start-time']);
   t.equal(seen2.url, '/base');
   t.equal(seen2.headers['transfer-encoding'], undefined, 'a GET without body sends none');
 });

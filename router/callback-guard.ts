@@ -1,0 +1,40 @@
+// Addresses a callback must never reach unless the operator says so: link-local networks and the cloud
+// metadata services (credentials live there). Shared by the accept path (IP-literal hosts, at once) and
+// the worker (every address a callback host resolves to, at connect time). Pure.
+
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * The refused list. Link-local: 169.254.0.0/16 (AWS, GCP, Azure, OpenStack and DigitalOcean metadata at
+ * 169.254.169.254, ECS task metadata at 169.254.170.2) and fe80::/10. Metadata outside link-local:
+ * fd00:ec2::254 (AWS IMDS over IPv6), 100.100.100.200 (Alibaba Cloud), 192.0.0.192 (Oracle Cloud, legacy).
+ */
+export const REFUSED_CALLBACK_NETWORKS: readonly string[] = Object.freeze([
+  '169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128', '100.100.100.200/32', '192.0.0.192/32',
+]);
+
+const refused = new BlockList();
+for (const net of REFUSED_CALLBACK_NETWORKS) {
+  const [addr = '', bits = ''] = net.split('/');
+  refused.addSubnet(addr, Number(bits), isIP(addr) === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:a9fe:a9fe`, `::ffff:169.254.169.254`) as the IPv4 address it is. */
+function unmapped(address: string): string {
+  const m = /^(?:0{0,4}:){0,5}:?ffff:(.+)$/i.exec(address);
+  if (m === null) return address;
+  const rest = m[1]!;
+  if (isIP(rest) === 4) return rest;
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
+  if (hex === null) return address;
+  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** True for an IP address in REFUSED_CALLBACK_NETWORKS (brackets and IPv4-mapped forms included). */
+export function isRefusedCallbackAddress(address: string): boolean {
+  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const ip = unmapped(bare.toLowerCase());
+  const family = isIP(ip);
+  return family !== 0 && refused.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}
