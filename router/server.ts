@@ -12,6 +12,7 @@ import { AsyncDisabledError, MethodNotAllowedError, NotFoundError, RouterError, 
 import { createCountedNames, type CountedNames } from './counted-names.js';
 import { createFunctionStats, type FunctionStats } from './function-stats.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
+import { createReadiness } from './readiness.js';
 import { parseFunctionName, type FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
 import { cutForWriteTimeout } from './proxy.js';
@@ -87,6 +88,7 @@ export class RouterServer {
     this.system = {
       resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace,
       functionLogs: deps.functionLogs, orchestration: deps.orchestration ?? 'functions',
+      readiness: createReadiness(this.dispatcher),
     };
     this.server = createServer({
       requestTimeout: config.readTimeoutMs,

@@ -2,18 +2,15 @@
 // one lookup of a function a /system route names.
 
 import { BadNameError, FunctionNotFoundError, RouterError } from './errors.js';
-import { createReadiness } from './readiness.js';
 import { parseFunctionName, type FunctionEntry } from './resolver.js';
 import { NAME_PATTERN } from './routes.js';
 import type { SystemContext } from './system.js';
-
-const defaultReadiness = createReadiness();
 
 /** A FunctionStatus of the spec (name … createdAt), then whippet's own fields (upstream, health, …). */
 export async function describe(ctx: SystemContext, entry: FunctionEntry): Promise<Record<string, unknown>> {
   const { name, url, info = {} } = entry;
   const seen = ctx.stats.get(name);
-  const ready = await (ctx.readiness ?? defaultReadiness).ready(name, url);
+  const ready = await ctx.readiness.ready(name, url);
   return {
     name,
     image: info.image ?? '',

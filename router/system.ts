@@ -19,7 +19,7 @@ export interface SystemContext {
   readonly functionLogs?: FunctionLogs | undefined;
   /** provider.orchestration of /system/info. */
   readonly orchestration: string;
-  readonly readiness?: Readiness;
+  readonly readiness: Readiness;
 }
 
 /** Write a JSON body (HEAD gets the headers only). */

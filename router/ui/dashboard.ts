@@ -59,12 +59,13 @@ export type UiMount = (ctx: DashboardContext) => UiRoutes;
 /** The dashboard, ready to mount. */
 export function createDashboard(options: DashboardOptions = {}): UiMount {
   return (ctx) => {
-    const assets = options.assets ?? loadAssets();
+    // Read and compressed on the first page request, not at start: a router nobody opens the page of pays nothing.
+    let assets = options.assets;
     const sampler = createFunctionSampler(ctx.metrics);
     const queueSampler: QueueSampler | undefined = options.queue === undefined ? undefined : createQueueSampler(options.queue, options.queueSampleMs);
     const streams = new Set<EventStream>();
     const page = (req: IncomingMessage, res: ServerResponse, name: string, cache: string): void => {
-      const asset = assets.get(name);
+      const asset = (assets ??= loadAssets()).get(name);
       if (asset === undefined) throw name === 'index.html' ? new UiNotBuiltError() : new NotFoundError(`/ui/assets/${name}`);
       sendAsset(req, res, asset, cache);
     };

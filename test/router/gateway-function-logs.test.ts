@@ -3,6 +3,7 @@ import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createFunctionLogs } from '../../router/function-logs.js';
+import { Agent } from 'undici';
 import { createReadiness } from '../../router/readiness.js';
 
 t.test('function logs: kept per function, capped, tail and since, followers, close ends them', async (t) => {
@@ -39,7 +40,9 @@ t.test('readiness: /_/health below 500 is ready, 503 or nobody listening is not;
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/base`);
   let now = 0;
-  const readiness = createReadiness(() => now);
+  const pool = new Agent();
+  t.teardown(() => pool.close());
+  const readiness = createReadiness(pool, () => now);
   t.equal(await readiness.ready('fn', url), true);
   status = 503;
   t.equal(await readiness.ready('fn', url), true, 'remembered');
