@@ -1,5 +1,5 @@
-// The durable queue of async calls: one interface, one backend per file (sqlite.ts, jetstream.ts),
-// chosen in index.ts. Vocabulary from nats.js: enqueue, next (a lease), working, ack, nak(delay), term.
+// The durable queue of async calls: one interface, one backend per folder (sqlite/, jetstream/),
+// chosen in backends.ts. Vocabulary from nats.js: enqueue, next (a lease), working, ack, nak(delay), term.
 //
 // Delivery is at least once. A lease not extended with working() within ackWait lapses and the call is
 // handed out again (deliveryCount + 1), so a dead worker's calls come back. The worker's order for one
@@ -32,6 +32,11 @@ export interface QueueOptions {
   readonly maxResultBytes?: number;
   /** Clock for record times and lease deadlines (tests); waiting still uses real timers. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * A backend reached over the network returns at once and keeps connecting in the background (calls
+   * fail with QueueUnavailableError until then) instead of failing the open. Default false.
+   */
+  readonly connectInBackground?: boolean;
 }
 
 /** What enqueue did. */

@@ -6,9 +6,9 @@ import { decodeEnvelope, encodeEnvelope, type Envelope } from './jetstream-envel
 import type { Versioned } from './jetstream-lease.js';
 import { recordKey } from './jetstream-names.js';
 import { scanRecords } from './jetstream-scan.js';
-import { CallNotFoundError, CallStateError } from './errors.js';
-import { listLimit, type DepthEntry, type ListFilter } from './queue.js';
-import { isFinal, type CallRecord, type CallStatus } from './record.js';
+import { CallNotFoundError, CallStateError } from '../errors.js';
+import { listLimit, type DepthEntry, type ListFilter } from '../queue.js';
+import { isFinal, type CallRecord, type CallStatus } from '../record.js';
 
 /** What the record operations need. */
 export interface RecordContext {

@@ -10,8 +10,8 @@
 
 import { setMaxListeners } from 'node:events';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { CreateQueueOptions } from './index.js';
-import { CallTooLargeError, QueueUnavailableError } from './errors.js';
+import type { JetStreamOptions } from './backend.js';
+import { CallTooLargeError, QueueUnavailableError } from '../errors.js';
 import { NatsLink } from './jetstream-link.js';
 import { JetStreamWatch } from './jetstream-watch.js';
 import { encodeEnvelope, type Envelope } from './jetstream-envelope.js';
@@ -25,10 +25,10 @@ import {
 import { connectNats, ensureJetStream, type Conn, type SetupOptions } from './jetstream-setup.js';
 import {
   resolveQueueOptions, type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
-  type Queue, type QueueHealth, type ResolvedQueueOptions,
-} from './queue.js';
-import { isFinal, newRecord, type CallRecord, type NewCall } from './record.js';
-import * as step from './transitions.js';
+  type Queue, type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
+} from '../queue.js';
+import { isFinal, newRecord, type CallRecord, type NewCall } from '../record.js';
+import * as step from '../transitions.js';
 
 /** Room left in one NATS message for protocol and KV headers. */
 const HEADER_ROOM = 8 * 1024;
@@ -42,8 +42,11 @@ const MAX_PULL_MS = 5_000;
 /** How long a message whose record is missing is kept for a client retry: the Nats-Msg-Id window (2 min). */
 const ORPHAN_WAIT_MS = 120_000;
 
-/** Open the jetstream queue on `servers` (see CreateQueueOptions for name, replicas, background start). */
-export async function createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions = {}): Promise<Queue> {
+/** The shared settings and jetstream's own. */
+export type JetStreamQueueOptions = QueueOptions & JetStreamOptions;
+
+/** Open the jetstream queue on `servers` (see JetStreamOptions for name, replicas, timeouts). */
+export async function createJetStreamQueue(servers: readonly string[], options: JetStreamQueueOptions = {}): Promise<Queue> {
   const queue = new JetStreamQueue(servers, options);
   const started = queue.start();
   if (options.connectInBackground === true) { started.catch(() => { /* health() reports it */ }); return queue; }
@@ -64,7 +67,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
   private sweeper: NodeJS.Timeout | null = null;
   private watcher: JetStreamWatch | undefined;
 
-  constructor(private readonly servers: readonly string[], private readonly options: CreateQueueOptions) {
+  constructor(private readonly servers: readonly string[], private readonly options: JetStreamQueueOptions) {
     this.opts = resolveQueueOptions(options);
     setMaxListeners(0, this.closing.signal); // every waiting next() listens for close
     this.maxEventAgeMs = this.opts.maxEventAgeMs;

@@ -6,8 +6,8 @@
 import { KvWatchInclude } from '@nats-io/kv';
 import type { NatsLink } from './jetstream-link.js';
 import { decodeEnvelope } from './jetstream-envelope.js';
-import type { CallChange } from './queue.js';
-import type { CallStatus } from './record.js';
+import type { CallChange } from '../queue.js';
+import type { CallStatus } from '../record.js';
 
 /** Keys whose last status is remembered; beyond it the oldest are forgotten. */
 const REMEMBERED = 10_000;

@@ -3,7 +3,7 @@
 // body by a third and push it past NATS' max_payload sooner).
 // Layout: 4-byte big-endian JSON length | JSON | result body (may be empty).
 
-import type { CallRecord } from './record.js';
+import type { CallRecord } from '../record.js';
 
 /** Which delivery of which stream message last wrote the record: `<streamSeq>:<deliveryCount>`. */
 export interface LeaseRef {
