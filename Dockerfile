@@ -4,7 +4,7 @@
 #   docker build -t ghcr.io/whippet/whippet:latest .                      # router, worker, the whole CLI
 #
 # The watchdog image carries only what `fwatchdog` loads: the compiled common/, watchdog/ and the
-# fwatchdog entry, yargs and prom-client, the posix_spawn addon and tini. The whippet image adds the
+# fwatchdog entry, yargs and prom-client, the native spawn addon and tini. The whippet image adds the
 # router, the worker, the queues (better-sqlite3, the NATS clients) and the templates.
 #
 # NODE_BUILD_IMAGE / NODE_RUNTIME_IMAGE pick the Node 20 Debian bookworm images; where no registry is
@@ -12,7 +12,7 @@
 ARG NODE_BUILD_IMAGE=node:20-bookworm
 ARG NODE_RUNTIME_IMAGE=node:20-bookworm-slim
 
-# Compiles: TypeScript, better-sqlite3 and the posix_spawn addon need node-gyp and a C++ toolchain,
+# Compiles: TypeScript, better-sqlite3 and the native spawn addon need node-gyp and a C++ toolchain,
 # which node:20-bookworm (unlike -slim) has. Both bases are Debian bookworm, so the native modules
 # built here load in the runtime stages.
 FROM ${NODE_BUILD_IMAGE} AS build
@@ -66,7 +66,7 @@ COPY --from=build /src/dist/common ./dist/common/
 COPY --from=build /src/dist/watchdog ./dist/watchdog/
 COPY --from=build /src/dist/cli/fwatchdog.js /src/dist/cli/run.js /src/dist/cli/errors.js /src/dist/cli/fast-path.js /src/dist/cli/serve.js ./dist/cli/
 COPY --from=build /src/dist/cli/commands/watchdog.js ./dist/cli/commands/
-# The posix_spawn addon (native/build/Release/whippet_spawn.node); the folder always exists, and the
+# The native spawn addon (native/build/Release/whippet_spawn.node); the folder always exists, and the
 # watchdog falls back to child_process when the addon is not in it.
 COPY --from=build /src/native/build ./native/build/
 RUN chmod 0755 dist/cli/fwatchdog.js \

@@ -1,4 +1,4 @@
-// One table per component drives env names, flags, defaults, parsing and --help (see README tables).
+// One table per component drives env names, flags, defaults, parsing and --help (see the settings tables in docs/).
 // Precedence: flag > env > default. Every problem is collected and reported at once.
 
 import { parseDuration } from './duration.js';

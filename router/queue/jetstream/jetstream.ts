@@ -140,7 +140,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
           // Not accepted after all: take the record back so a retry with the same id is a new call. Only
           // at the revision created here: a retry that published since has claimed the record (see
           // duplicate()), or a worker holds it, and then the delete fails, as it must.
-          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see README */ });
+          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see docs/queues.md, "A lost enqueue midway" */ });
           throw err;
         }
         this.depthCache = null;
