@@ -36,6 +36,9 @@ export function parseQueueUrl(raw: string): string {
 /** Open the queue the URL names. Throws QueueUrlError for a URL no backend takes. */
 export async function createQueue(url: string, options: CreateQueueOptions = {}): Promise<Queue> {
   const backend: QueueBackend<string, unknown, unknown> = backendFor(url);
-  const own = (options as Record<string, unknown>)[backend.name];
-  return backend.open(backend.parseUrl(url), { ...options, ...(own as object | undefined) });
+  const location = backend.parseUrl(url);
+  // The shared settings and this backend's own: no backend sees another's options.
+  const byBackend = options as Readonly<Record<string, unknown>>;
+  const shared = Object.fromEntries(Object.entries(byBackend).filter(([key]) => !BACKENDS.some((b) => b.name === key)));
+  return backend.open(location, { ...shared, ...(byBackend[backend.name] as object | undefined) });
 }
