@@ -11,7 +11,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError } from '../errors.js';
+import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
@@ -20,6 +20,7 @@ import {
 } from '../queue.js';
 import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
 import { guarded } from './sqlite-errors.js';
+import { SqliteFile } from './sqlite-file.js';
 import { SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
@@ -42,6 +43,7 @@ class SqliteQueue implements Queue, LeaseStore {
   readonly maxResultBytes: number;
   private readonly opts: ResolvedQueueOptions;
   private readonly db: Db;
+  private readonly file: SqliteFile;
   private readonly st: Statements;
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -56,6 +58,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
     this.maxResultBytes = this.opts.maxResultBytes;
     this.db = openDb(options.path);
+    this.file = new SqliteFile(options.path);
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -125,8 +128,10 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async health(): Promise<QueueHealth> {
     if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
+    const broken = this.file.gone() ?? this.file.corrupt();
+    if (broken !== undefined) return { ok: false, backend: this.backend, detail: broken };
     try {
-      this.st.ping.get();
+      guarded(() => this.st.touch.get());
       return { ok: true, backend: this.backend, detail: this.options.path };
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
@@ -190,6 +195,9 @@ class SqliteQueue implements Queue, LeaseStore {
 
   private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
     if (this.closed) throw new QueueClosedError();
+    // A 202 must not go into a file the next start will not open.
+    const gone = this.file.gone();
+    if (gone !== undefined) throw new QueueUnavailableError(gone);
     const full = this.options.synchronous !== 'normal';
     if (full) this.db.pragma('synchronous = FULL');
     try {
