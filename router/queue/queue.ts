@@ -12,6 +12,7 @@
 // call) and call_retention (final records are removed after it); the worker decides retries, backoff,
 // which statuses succeed, and sends callbacks.
 
+import { createLogger, type Logger } from '../../common/log.js';
 import type { CallRecord, CallStatus, NewCall, Attempt } from './record.js';
 import type { AttemptOutcome, CallbackOutcome, FinalOutcome } from './transitions.js';
 
@@ -37,6 +38,8 @@ export interface QueueOptions {
    * fail with QueueUnavailableError until then) instead of failing the open. Default false.
    */
   readonly connectInBackground?: boolean;
+  /** Where the queue reports what it skipped or retried on its own (an undecodable record). Default: stderr. */
+  readonly log?: Logger;
 }
 
 /** What enqueue did. */
@@ -153,6 +156,7 @@ export interface ResolvedQueueOptions {
   readonly callRetentionMs: number;
   readonly maxResultBytes: number;
   readonly now: () => number;
+  readonly log: Logger;
 }
 
 /** Fill in the defaults of DESIGN.md. */
@@ -163,6 +167,7 @@ export function resolveQueueOptions(options: QueueOptions = {}): ResolvedQueueOp
     callRetentionMs: options.callRetentionMs ?? 7 * 24 * 3_600_000,
     maxResultBytes: options.maxResultBytes ?? 1024 * 1024,
     now: options.now ?? Date.now,
+    log: options.log ?? createLogger(),
   };
 }
 

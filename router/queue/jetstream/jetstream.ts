@@ -182,7 +182,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
 
   async list(filter: ListFilter = {}): Promise<CallRecord[]> {
     const conn = this.link.ready();
-    return this.link.wrap(() => listRecords(conn.kv, filter));
+    return this.link.wrap(() => listRecords(this.ctx(conn), filter));
   }
 
   async cancel(id: string): Promise<CallRecord> {
@@ -205,7 +205,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
     const conn = this.link.ready();
     // Scrapes from several collectors within a second share one scan.
     if (this.depthCache === null || Date.now() - this.depthCache.at > 1_000) {
-      const value = this.link.wrap(() => countRecords(conn.kv));
+      const value = this.link.wrap(() => countRecords(this.ctx(conn)));
       this.depthCache = { at: Date.now(), value };
       value.catch(() => { this.depthCache = null; });
     }
@@ -347,12 +347,17 @@ export class JetStreamQueue implements Queue, LeaseStore {
     return entry !== null && entry.operation === 'PUT' ? entry.value : new Uint8Array();
   }
 
+  /** A value in the records bucket that is no call record: skipped by list, depth and sweep, logged each time. */
+  private readonly onUndecodable = (key: string, revision: number, reason: string): void => {
+    this.opts.log.warn('skipping an undecodable call record', { bucket: this.names.bucket, key, revision, reason });
+  };
+
   private encode(env: Envelope): Uint8Array {
     return encodeEnvelope(env, this.ctx(this.link.conn!).maxValueBytes);
   }
 
   private ctx(conn: Conn): RecordContext {
-    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024 };
+    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
   }
 
 
