@@ -25,7 +25,13 @@ export async function loadDriver<T>(backend: string, load: () => Promise<T>): Pr
   try {
     return await load();
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') throw new QueueBackendMissingError(backend, { cause: err });
+    if (isModuleNotFound(err)) throw new QueueBackendMissingError(backend, { cause: err });
     throw err;
   }
+}
+
+/** Node says ERR_MODULE_NOT_FOUND; the TypeScript loader the tests run under says only "Cannot find module". */
+function isModuleNotFound(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'ERR_MODULE_NOT_FOUND' || (code === undefined && /^Cannot find (module|package) /.test(String(message)));
 }

@@ -19,7 +19,7 @@ type OptionsOf<B> = B extends QueueBackend<string, unknown, infer Options> ? Opt
 export type CreateQueueOptions = QueueOptions & { readonly [B in Backend as B['name']]?: OptionsOf<B> };
 
 /** The backend whose scheme the URL starts with, or QueueUrlError listing the schemes there are. */
-export function backendFor(url: string): Backend {
+function backendFor(url: string): Backend {
   const backend = BACKENDS.find((candidate) => candidate.schemes.some((scheme) => url.startsWith(scheme)));
   if (backend !== undefined) return backend;
   const schemes = BACKENDS.flatMap((candidate) => candidate.schemes);

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { BACKENDS, createQueue, parseQueueUrl } from '../../router/queue/index.js';
+import { loadDriver } from '../../router/queue/backend.js';
 import { parseSqliteUrl } from '../../router/queue/sqlite/backend.js';
 
 t.test('sqlite URLs', async (t) => {
@@ -33,4 +34,11 @@ t.test('the table: one backend per scheme, every name distinct', async (t) => {
   t.equal(new Set(schemes).size, schemes.length, 'no scheme is claimed twice');
   t.equal(new Set(BACKENDS.map((backend) => backend.name)).size, BACKENDS.length);
   t.equal(parseQueueUrl('  tls://a:4222 '), 'tls://a:4222', 'trimmed, and tls:// is a NATS URL');
+});
+
+t.test('a driver that is not installed is QUEUE_ERR_BACKEND_MISSING; other load errors pass through', async (t) => {
+  const missing = new URL('./no-such-driver.js', import.meta.url).href; // not a literal: the module does not exist
+  await t.rejects(loadDriver('postgres', () => import(missing)), { code: 'QUEUE_ERR_BACKEND_MISSING', status: 500, message: /postgres/ });
+  const broken = new Error('the driver threw while loading');
+  await t.rejects(loadDriver('postgres', () => Promise.reject(broken)), broken);
 });
