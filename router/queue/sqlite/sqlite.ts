@@ -57,7 +57,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.opts = resolveQueueOptions(options);
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
     this.maxResultBytes = this.opts.maxResultBytes;
-    this.db = openDb(options.path);
+    this.db = guarded(() => openDb(options.path));
     this.file = new SqliteFile(options.path);
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
