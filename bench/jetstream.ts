@@ -32,7 +32,7 @@ export async function benchJetStream(): Promise<string> {
   const server = await startServer(port, join(dir, 'nats'));
   const url = `nats://127.0.0.1:${port}`;
   try {
-    const js = await createQueue(url, { name: 'bench', ackWaitMs: 30_000 });
+    const js = await createQueue(url, { ackWaitMs: 30_000, jetstream: { name: 'bench' } });
     const sq = await createQueue(`sqlite:${join(dir, 'queue.db')}`);
     const rows = {
       raw: await rawPublish(url, ENQUEUES),

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createSqliteQueue, type SqliteQueueOptions } from '../router/queue/sqlite.js';
+import { createSqliteQueue, type SqliteQueueOptions } from '../router/queue/sqlite/sqlite.js';
 import type { Queue } from '../router/queue/queue.js';
 import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
 

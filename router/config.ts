@@ -7,6 +7,7 @@ import {
   loadOptions, parseBoolean, parseBytes, parseNonEmpty, parseOneOf, parsePort,
   parsePositiveDurationMs, parsePositiveInt, type OptionSpec, type Options,
 } from '../common/options.js';
+import { parseQueueUrl } from './queue/index.js';
 
 /** Durations that may also be written in days (`7d`), for retention and event age. */
 export function parseLongDurationMs(raw: string): number {
@@ -39,14 +40,6 @@ export function parseHostList(raw: string): readonly string[] {
   return Object.freeze(entries);
 }
 
-/** `sqlite:<path>` or one or more `nats://host:port` URLs separated by commas. */
-export function parseQueueUrl(raw: string): string {
-  const v = raw.trim();
-  if (/^sqlite:.+/.test(v)) return v;
-  if (v.split(',').every((u) => /^nats:\/\/[^\s/,]+(:\d+)?\/?$/.test(u.trim()))) return v;
-  throw new Error(`expected sqlite:<path> or nats://host:port[,nats://…], got ${JSON.stringify(raw)}`);
-}
-
 /** A URL template with `{name}` in it, such as http://{name}.{namespace}:8080. */
 export function parseUrlTemplate(raw: string): string {
   if (!raw.includes('{name}')) throw new Error(`expected a URL template containing {name}, got ${JSON.stringify(raw)}`);
@@ -76,7 +69,7 @@ export const ROUTER_OPTIONS = {
     env: ['namespace', 'function_namespace'], default: 'openfaas-fn', parse: parseNamespace,
     describe: 'the one namespace this router serves: /function/NAME and /function/NAME.NAMESPACE are the same function; also {namespace} in function_url_template',
   },
-  queue: { env: ['queue'], describe: 'async queue: sqlite:<path> or nats://host:port[,nats://…]', default: 'sqlite:.whippet/queue.db', parse: parseQueueUrl },
+  queue: { env: ['queue'], describe: 'async queue: sqlite:<path>, or nats://host:port (tls:// for TLS), comma-separated for a cluster', default: 'sqlite:.whippet/queue.db', parse: parseQueueUrl },
   ackWaitMs: { env: ['ack_wait'], describe: 'lease heartbeat; a dead worker\'s calls come back after it', default: '30s', parse: parsePositiveDurationMs },
   maxInflight: { env: ['max_inflight'], describe: 'concurrent async calls per worker', default: '16', parse: parsePositiveInt },
   retryHttpCodes: { env: ['retry_http_codes'], describe: 'function statuses that are retried (connection errors always are)', default: '408,429,500,502,503,504', parse: parseStatusList },

@@ -4,7 +4,6 @@
 
 import type { ServerResponse } from 'node:http';
 import { WhippetError } from '../common/errors.js';
-import { QueueError } from './queue/index.js';
 
 export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_NAME'
@@ -42,9 +41,9 @@ export class RouterError extends WhippetError {
   }
 }
 
-/** An error whose code and status are the answer: the router's own, or the queue's. */
-export function isKnownError(err: unknown): err is WhippetError | QueueError {
-  return err instanceof WhippetError || err instanceof QueueError;
+/** An error whose code and status are the answer: the router's own, or the queue's (QUEUE_ERR_*). */
+export function isKnownError(err: unknown): err is WhippetError {
+  return err instanceof WhippetError;
 }
 
 /** The path is not a route of the router (404). */

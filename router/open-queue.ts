@@ -22,7 +22,7 @@ export async function openQueue(
   try {
     queue = await createQueue(config.queue, {
       ackWaitMs: config.ackWaitMs, maxEventAgeMs: config.maxEventAgeMs, callRetentionMs: config.callRetentionMs,
-      connectInBackground: true,
+      connectInBackground: true, log,
     });
   } catch (err) {
     if (err instanceof QueueError) throw new ConfigError([`queue (${config.queue}): ${err.message}`]);

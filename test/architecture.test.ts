@@ -3,7 +3,8 @@
 // common/ is the shared kernel and imports nothing of the project; nothing imports cli/ or test/.
 
 import t from 'tap';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve, dirname } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -109,6 +110,35 @@ t.test('the worker never imports the accept path, and the accept path never impo
       }
     }
   }
+});
+
+// The queue is a part of its own: a backend can be added, tested and benchmarked without the router.
+const QUEUE_PACKAGES = ['better-sqlite3', '@nats-io/'];
+
+/** Why `file` (under router/queue/) may not import `spec`, or undefined when it may. */
+function queueRuleViolation(file: string, spec: string): string | undefined {
+  if (spec.startsWith('node:') || QUEUE_PACKAGES.some((pkg) => spec === pkg || (pkg.endsWith('/') && spec.startsWith(pkg)))) return undefined;
+  if (!spec.startsWith('.')) return `${file} imports the package ${spec}; router/queue/ may use node:*, ${QUEUE_PACKAGES.join(', ')} only`;
+  const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+  if (target.startsWith('router/queue/') || target.startsWith('common/')) return undefined;
+  return `${file} imports ${spec}; router/queue/ may import common/ and router/queue/ only`;
+}
+
+t.test('the queue never imports the rest of the router', async (t) => {
+  const files = sources('router/queue');
+  t.ok(files.some((file) => file.startsWith('router/queue/sqlite/')) && files.some((file) => file.startsWith('router/queue/jetstream/')), 'the scan reaches the backends\' folders');
+  for (const file of files) {
+    for (const spec of imports(file)) t.equal(queueRuleViolation(file, spec), undefined, `${file} → ${spec}`);
+  }
+  // The rule must be able to fail: imports it has to refuse, found by the same scan in a file's text.
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-arch-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fixture = join(dir, 'wrong.ts');
+  writeFileSync(fixture, "import { sendError } from '../errors.js';\nimport { request } from 'undici';\nconst late = await import('../../cli/run.js');\n");
+  const found = imports(relative(ROOT, fixture)).map((spec) => queueRuleViolation('router/queue/sqlite.ts', spec));
+  t.match(found, [/may import common\/ and router\/queue\/ only/, /the package undici/, /may import common\/ and router\/queue\/ only/]);
+  t.equal(queueRuleViolation('router/queue/sqlite/sqlite.ts', '../../../common/errors.js'), undefined, 'common/ is allowed');
+  t.equal(queueRuleViolation('router/queue/jetstream/backend.ts', './jetstream.js'), undefined, 'its own folder is allowed');
 });
 
 t.test('every watchdog behaviour file also runs on the child_process spawn path', async (t) => {

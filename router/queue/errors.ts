@@ -1,86 +1,79 @@
-// One class per queue failure, each with a stable `code` and the HTTP `status` the router answers with.
-// Tests and callers match on `code`, never on message text.
+// One class per queue failure, each a WhippetError with a stable QUEUE_ERR_ code and the HTTP `status`
+// the router answers with (router/errors.ts sendError answers them as they are).
+// Tests and callers match on the class or the code, never on message text.
+
+import { WhippetError } from '../../common/errors.js';
+
+export type QueueErrorCode =
+  | 'QUEUE_ERR_CLOSED'
+  | 'QUEUE_ERR_UNAVAILABLE'
+  | 'QUEUE_ERR_URL'
+  | 'QUEUE_ERR_BACKEND_MISSING'
+  | 'QUEUE_ERR_CALL_NOT_FOUND'
+  | 'QUEUE_ERR_CALL_STATE'
+  | 'QUEUE_ERR_LEASE_LOST'
+  | 'QUEUE_ERR_CALL_EXPIRED'
+  | 'QUEUE_ERR_CALL_TOO_LARGE';
 
 /** Base of every queue error. */
-export abstract class QueueError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
+export abstract class QueueError extends WhippetError {
+  declare readonly code: QueueErrorCode;
+  constructor(code: QueueErrorCode, message: string, status: number, options?: ErrorOptions) {
+    super(code, message, status, options);
+  }
 }
 
 /** The queue was closed; nothing more can be done with it. */
 export class QueueClosedError extends QueueError {
-  readonly code = 'ERR_QUEUE_CLOSED';
-  readonly status = 503;
-  constructor() { super('the queue is closed'); this.name = 'QueueClosedError'; }
+  constructor() { super('QUEUE_ERR_CLOSED', 'the queue is closed', 503); }
 }
 
-/** The backend cannot be reached right now (NATS away, database locked too long); try again. */
+/** The backend cannot be reached right now (NATS away, database locked too long, file gone); try again. */
 export class QueueUnavailableError extends QueueError {
-  readonly code = 'ERR_QUEUE_UNAVAILABLE';
-  readonly status = 503;
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(`the queue is unavailable: ${reason}`, options);
-    this.name = 'QueueUnavailableError';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('QUEUE_ERR_UNAVAILABLE', `the queue is unavailable: ${reason}`, 503, options);
   }
 }
 
-/** The `queue` setting names no known backend, or is malformed. */
+/** The `queue` setting names no known backend, or breaks its backend's URL rule (named in the message). */
 export class QueueUrlError extends QueueError {
-  readonly code = 'ERR_QUEUE_URL';
-  readonly status = 500;
-  constructor(url: string, rule: string) {
-    super(`queue ${JSON.stringify(url)}: ${rule}`);
-    this.name = 'QueueUrlError';
+  constructor(readonly url: string, readonly rule: string) {
+    super('QUEUE_ERR_URL', `queue ${JSON.stringify(url)}: ${rule}`, 500);
   }
 }
 
-/** The backend the URL asks for is not part of this build. */
+/** The backend the URL asks for is not part of this build (its driver did not load). */
 export class QueueBackendMissingError extends QueueError {
-  readonly code = 'ERR_QUEUE_BACKEND_MISSING';
-  readonly status = 500;
-  constructor(backend: string, options?: { cause?: unknown }) {
-    super(`the ${backend} queue backend is not available in this build`, options);
-    this.name = 'QueueBackendMissingError';
+  constructor(readonly backend: string, options?: ErrorOptions) {
+    super('QUEUE_ERR_BACKEND_MISSING', `the ${backend} queue backend is not available in this build`, 500, options);
   }
 }
 
 /** No call with that id (never accepted, or removed by retention). */
 export class CallNotFoundError extends QueueError {
-  readonly code = 'ERR_CALL_NOT_FOUND';
-  readonly status = 404;
-  constructor(readonly callId: string) { super(`no call ${callId}`); this.name = 'CallNotFoundError'; }
+  constructor(readonly callId: string) { super('QUEUE_ERR_CALL_NOT_FOUND', `no call ${callId}`, 404); }
 }
 
 /** The call is not in a status that allows the operation (cancel a running call, redrive a queued one...). */
 export class CallStateError extends QueueError {
-  readonly code = 'ERR_CALL_STATE';
-  readonly status = 409;
   constructor(readonly callId: string, readonly callStatus: string, operation: string) {
-    super(`call ${callId} is ${callStatus}: cannot ${operation}`);
-    this.name = 'CallStateError';
+    super('QUEUE_ERR_CALL_STATE', `call ${callId} is ${callStatus}: cannot ${operation}`, 409);
   }
 }
 
 /** The lease was lost: it lapsed and the call was leased again (or settled) elsewhere. Stop working on it. */
 export class LeaseLostError extends QueueError {
-  readonly code = 'ERR_LEASE_LOST';
-  readonly status = 409;
-  constructor(readonly callId: string) { super(`lease on call ${callId} was lost`); this.name = 'LeaseLostError'; }
+  constructor(readonly callId: string) { super('QUEUE_ERR_LEASE_LOST', `lease on call ${callId} was lost`, 409); }
 }
 
 /** `beginAttempt` on a lease whose call passed `max_event_age` unstarted: it must not be invoked. */
 export class CallExpiredError extends QueueError {
-  readonly code = 'ERR_CALL_EXPIRED';
-  readonly status = 409;
-  constructor(readonly callId: string) { super(`call ${callId} is past max_event_age`); this.name = 'CallExpiredError'; }
+  constructor(readonly callId: string) { super('QUEUE_ERR_CALL_EXPIRED', `call ${callId} is past max_event_age`, 409); }
 }
 
 /** The call (body plus headers) is larger than the backend can store in one message (NATS max_payload). */
 export class CallTooLargeError extends QueueError {
-  readonly code = 'ERR_CALL_TOO_LARGE';
-  readonly status = 413;
   constructor(readonly size: number, readonly limit: number) {
-    super(`call body of ${size} bytes is over the queue's limit of ${limit} bytes`);
-    this.name = 'CallTooLargeError';
+    super('QUEUE_ERR_CALL_TOO_LARGE', `call body of ${size} bytes is over the queue's limit of ${limit} bytes`, 413);
   }
 }

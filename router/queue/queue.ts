@@ -1,5 +1,5 @@
-// The durable queue of async calls: one interface, one backend per file (sqlite.ts, jetstream.ts),
-// chosen in index.ts. Vocabulary from nats.js: enqueue, next (a lease), working, ack, nak(delay), term.
+// The durable queue of async calls: one interface, one backend per folder (sqlite/, jetstream/),
+// chosen in backends.ts. Vocabulary from nats.js: enqueue, next (a lease), working, ack, nak(delay), term.
 //
 // Delivery is at least once. A lease not extended with working() within ackWait lapses and the call is
 // handed out again (deliveryCount + 1), so a dead worker's calls come back. The worker's order for one
@@ -12,6 +12,7 @@
 // call) and call_retention (final records are removed after it); the worker decides retries, backoff,
 // which statuses succeed, and sends callbacks.
 
+import { createLogger, type Logger } from '../../common/log.js';
 import type { CallRecord, CallStatus, NewCall, Attempt } from './record.js';
 import type { AttemptOutcome, CallbackOutcome, FinalOutcome } from './transitions.js';
 
@@ -32,6 +33,13 @@ export interface QueueOptions {
   readonly maxResultBytes?: number;
   /** Clock for record times and lease deadlines (tests); waiting still uses real timers. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * A backend reached over the network returns at once and keeps connecting in the background (calls
+   * fail with QueueUnavailableError until then) instead of failing the open. Default false.
+   */
+  readonly connectInBackground?: boolean;
+  /** Where the queue reports what it skipped or retried on its own (an undecodable record). Default: stderr. */
+  readonly log?: Logger;
 }
 
 /** What enqueue did. */
@@ -148,6 +156,7 @@ export interface ResolvedQueueOptions {
   readonly callRetentionMs: number;
   readonly maxResultBytes: number;
   readonly now: () => number;
+  readonly log: Logger;
 }
 
 /** Fill in the defaults of DESIGN.md. */
@@ -158,6 +167,7 @@ export function resolveQueueOptions(options: QueueOptions = {}): ResolvedQueueOp
     callRetentionMs: options.callRetentionMs ?? 7 * 24 * 3_600_000,
     maxResultBytes: options.maxResultBytes ?? 1024 * 1024,
     now: options.now ?? Date.now,
+    log: options.log ?? createLogger(),
   };
 }
 

@@ -32,7 +32,7 @@ export function deliveryContract(t: Test, make: MakeQueue, opts: Required<Contra
     await lease.endAttempt({ statusCode: 200 });
     const final = await lease.finish({ status: 'succeeded', result: { statusCode: 200, headers: { 'x-out': '1' }, body: Buffer.from('result') } });
     t.equal(final.callback.state, 'pending', 'the callback is due once the result is stored');
-    await t.rejects(lease.finish({ status: 'failed', result: null }), { code: 'ERR_CALL_STATE' }, 'finish is once');
+    await t.rejects(lease.finish({ status: 'failed', result: null }), { code: 'QUEUE_ERR_CALL_STATE' }, 'finish is once');
     await lease.ack();
     const got = (await q.get(call.id))!;
     t.match(got, { status: 'succeeded', lastStatusCode: 200, error: null, nextAttemptAt: null });
@@ -105,8 +105,8 @@ export function deliveryContract(t: Test, make: MakeQueue, opts: Required<Contra
     t.not(record.attempts[0]!.finishedAt, null, 'the dead worker\'s attempt was closed');
     t.match(record.attempts[0]!.error, /lease/);
     if (!opts.skip.includes('lost lease is fenced')) {
-      await t.rejects(first.endAttempt({ statusCode: 200 }), { code: 'ERR_LEASE_LOST' }, 'the old holder cannot write');
-      await t.rejects(first.working(), { code: 'ERR_LEASE_LOST' });
+      await t.rejects(first.endAttempt({ statusCode: 200 }), { code: 'QUEUE_ERR_LEASE_LOST' }, 'the old holder cannot write');
+      await t.rejects(first.working(), { code: 'QUEUE_ERR_LEASE_LOST' });
     }
     await second.endAttempt({ statusCode: 200 });
     await second.finish({ status: 'succeeded', result: null });

@@ -17,7 +17,7 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     await q.enqueue(call);
     const lease = await mustLease(t, q);
     await lease.beginAttempt();
-    await t.rejects(lease.ack(), { code: 'ERR_CALL_STATE' }, 'ack needs a final record');
+    await t.rejects(lease.ack(), { code: 'QUEUE_ERR_CALL_STATE' }, 'ack needs a final record');
     await lease.term('malformed request');
     const record = (await q.get(call.id))!;
     t.match(record, { status: 'failed', error: 'malformed request', callback: { state: 'failed', attempts: 0 } });
@@ -33,14 +33,14 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     const cancelled = await q.cancel(waiting.id);
     t.match(cancelled, { id: waiting.id, status: 'cancelled' });
     t.equal(await q.next({ timeoutMs: 300 }), null, 'a cancelled call is not handed out');
-    await t.rejects(q.cancel(waiting.id), { code: 'ERR_CALL_STATE', status: 409 });
-    await t.rejects(q.cancel('no-such-call'), { code: 'ERR_CALL_NOT_FOUND', status: 404 });
+    await t.rejects(q.cancel(waiting.id), { code: 'QUEUE_ERR_CALL_STATE', status: 409 });
+    await t.rejects(q.cancel('no-such-call'), { code: 'QUEUE_ERR_CALL_NOT_FOUND', status: 404 });
 
     const running = makeCall();
     await q.enqueue(running);
     const lease = await mustLease(t, q);
     await lease.beginAttempt();
-    await t.rejects(q.cancel(running.id), { code: 'ERR_CALL_STATE' }, 'running calls cannot be cancelled');
+    await t.rejects(q.cancel(running.id), { code: 'QUEUE_ERR_CALL_STATE' }, 'running calls cannot be cancelled');
     await lease.endAttempt({ statusCode: 200 });
     await lease.finish({ status: 'succeeded', result: null });
     await lease.ack();
@@ -49,7 +49,7 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     await q.enqueue(leased);
     const held = await mustLease(t, q);
     t.equal((await q.cancel(leased.id)).status, 'cancelled', 'leased but not started: still cancellable');
-    await t.rejects(held.beginAttempt(), { code: 'ERR_CALL_STATE' }, 'the worker learns it was cancelled');
+    await t.rejects(held.beginAttempt(), { code: 'QUEUE_ERR_CALL_STATE' }, 'the worker learns it was cancelled');
     await held.ack();
     t.equal((await q.get(leased.id))!.attempts.length, 0, 'never invoked');
   });
@@ -59,10 +59,10 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     const call = makeCall();
     await q.enqueue(call);
     await settle(await mustLease(t, q), 'failed', 500);
-    await t.rejects(q.redrive('no-such-call'), { code: 'ERR_CALL_NOT_FOUND' });
+    await t.rejects(q.redrive('no-such-call'), { code: 'QUEUE_ERR_CALL_NOT_FOUND' });
     const again = await q.redrive(call.id);
     t.match(again, { status: 'queued', round: 1, result: null, finishedAt: null, error: null });
-    await t.rejects(q.redrive(call.id), { code: 'ERR_CALL_STATE' }, 'a queued call cannot be redriven');
+    await t.rejects(q.redrive(call.id), { code: 'QUEUE_ERR_CALL_STATE' }, 'a queued call cannot be redriven');
     const lease = await mustLease(t, q);
     t.equal(lease.deliveryCount, 1, 'a new round starts a new message');
     t.equal(lease.record.attempts.length, 1, 'the first round\'s attempt is kept');
@@ -71,7 +71,7 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     await lease.endAttempt({ statusCode: 200 });
     await lease.finish({ status: 'succeeded', result: null });
     await lease.ack();
-    await t.rejects(q.redrive(call.id), { code: 'ERR_CALL_STATE' }, 'a succeeded call cannot be redriven');
+    await t.rejects(q.redrive(call.id), { code: 'QUEUE_ERR_CALL_STATE' }, 'a succeeded call cannot be redriven');
   });
 
   test('list filters by function and status, newest first, with a limit and without bodies', async (t) => {
@@ -127,7 +127,7 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     const again = await mustLease(t, q);
     t.equal(again.record.status, 'succeeded', 'the redelivered lease shows the call is final');
     t.equal(Buffer.from(again.record.result!.body!).toString(), 'made', 'with the result to deliver');
-    await t.rejects(again.beginAttempt(), { code: 'ERR_CALL_STATE' }, 'and refuses a new invocation');
+    await t.rejects(again.beginAttempt(), { code: 'QUEUE_ERR_CALL_STATE' }, 'and refuses a new invocation');
     await again.callbackAttempt({ state: 'delivered', statusCode: 204 });
     await again.ack();
     const record = (await q.get(call.id))!;
@@ -160,7 +160,7 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     const held = await mustLease(t, q1);
     await held.beginAttempt();
     await q1.close();
-    await t.rejects(q1.get(done.id), { code: 'ERR_QUEUE_CLOSED' });
+    await t.rejects(q1.get(done.id), { code: 'QUEUE_ERR_CLOSED' });
     t.equal(await q1.next(), null, 'next on a closed queue is null');
     const q2 = await make(t, { ackWaitMs });
     const record = (await q2.get(done.id))!;
@@ -184,6 +184,6 @@ export function recordsContract(t: Test, make: MakeQueue, opts: Required<Contrac
     const waiting = q.next();
     await q.close();
     t.equal(await waiting, null);
-    await t.rejects(q.enqueue(makeCall()), { code: 'ERR_QUEUE_CLOSED', status: 503 });
+    await t.rejects(q.enqueue(makeCall()), { code: 'QUEUE_ERR_CLOSED', status: 503 });
   });
 }

@@ -21,7 +21,7 @@ export function timeContract(t: Test, make: MakeQueue, opts: Required<ContractOp
     await sleep(maxEventAgeMs + 100);
     const lease = await mustLease(t, q);
     t.equal(lease.expired, true, 'the lease says so');
-    await t.rejects(lease.beginAttempt(), { code: 'ERR_CALL_EXPIRED' }, 'and the queue refuses to start it');
+    await t.rejects(lease.beginAttempt(), { code: 'QUEUE_ERR_CALL_EXPIRED' }, 'and the queue refuses to start it');
     const record = await lease.finish({ status: 'expired', result: null, error: 'max_event_age exceeded' });
     t.equal(record.callback.state, 'pending', 'the callback can still report the expiry');
     await lease.ack();

@@ -1,5 +1,5 @@
-// The queue contract: one suite every backend runs (test/queue/sqlite.test.ts, and the jetstream
-// backend's test against a real nats-server). A backend is done when this passes unmodified.
+// The queue contract: one suite every backend in the table runs (test/queue/contract.test.ts, on a real
+// sqlite file and a real nats-server). A backend is done when this passes unmodified.
 
 import type { Test } from 'tap';
 import { deliveryContract } from './contract-delivery.js';

@@ -1,11 +1,11 @@
 // Pure parts of the jetstream backend: name escaping, the record envelope, the queue URL, fencing.
 
 import t from 'tap';
-import { callSubject, escapeToken, jetStreamNames, messageId, recordKey } from '../../router/queue/jetstream-names.js';
-import { decodeEnvelope, encodeEnvelope } from '../../router/queue/jetstream-envelope.js';
-import { fence } from '../../router/queue/jetstream-lease.js';
+import { callSubject, escapeToken, jetStreamNames, messageId, recordKey } from '../../router/queue/jetstream/jetstream-names.js';
+import { decodeEnvelope, encodeEnvelope } from '../../router/queue/jetstream/jetstream-envelope.js';
+import { fence } from '../../router/queue/jetstream/jetstream-lease.js';
 import { newRecord } from '../../router/queue/record.js';
-import { parseNatsUrl } from '../../router/queue/index.js';
+import { parseNatsUrl } from '../../router/queue/jetstream/backend.js';
 
 const record = newRecord({ id: 'a', functionName: 'echo', method: 'POST', path: '', query: '', headers: {}, body: Buffer.from('x'), callbackUrl: null }, 1);
 
@@ -38,7 +38,7 @@ t.test('queue URLs', async (t) => {
   t.same(parseNatsUrl('nats://a:4222'), { servers: ['nats://a:4222'] });
   t.same(parseNatsUrl('nats://a:1,nats://b:2?replicas=3&name=x-1'), { servers: ['nats://a:1', 'nats://b:2'], replicas: 3, name: 'x-1' });
   for (const bad of ['nats://a:1?replicas=2', 'nats://a:1?other=1', 'nats://a:1?name=a.b', 'nats://a:1,http://b']) {
-    t.throws(() => parseNatsUrl(bad), { code: 'ERR_QUEUE_URL' }, bad);
+    t.throws(() => parseNatsUrl(bad), { code: 'QUEUE_ERR_URL' }, bad);
   }
 });
 
@@ -47,7 +47,7 @@ t.test('fencing', async (t) => {
   t.doesNotThrow(() => fence('a', null, mine, record, 0), 'nobody wrote yet');
   t.doesNotThrow(() => fence('a', { seq: 7, delivery: 1 }, mine, record, 0), 'an earlier delivery of my message: I take over');
   t.doesNotThrow(() => fence('a', mine, mine, record, 0));
-  t.throws(() => fence('a', { seq: 7, delivery: 3 }, mine, record, 0), { code: 'ERR_LEASE_LOST' }, 'a later delivery took over');
-  t.throws(() => fence('a', { seq: 8, delivery: 1 }, mine, record, 0), { code: 'ERR_LEASE_LOST' }, 'another message owns the call');
-  t.throws(() => fence('a', null, mine, { ...record, round: 1 }, 0), { code: 'ERR_LEASE_LOST' }, 'redriven since');
+  t.throws(() => fence('a', { seq: 7, delivery: 3 }, mine, record, 0), { code: 'QUEUE_ERR_LEASE_LOST' }, 'a later delivery took over');
+  t.throws(() => fence('a', { seq: 8, delivery: 1 }, mine, record, 0), { code: 'QUEUE_ERR_LEASE_LOST' }, 'another message owns the call');
+  t.throws(() => fence('a', null, mine, { ...record, round: 1 }, 0), { code: 'QUEUE_ERR_LEASE_LOST' }, 'redriven since');
 });

@@ -64,7 +64,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
   if (!requireNats(t)) return;
   const node = await startNats(t);
   const open = async (name: string): Promise<Queue> => {
-    const queue = await createQueue(node.url, { name, ackWaitMs: 5_000, enqueueTimeoutMs: 30_000 });
+    const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name, enqueueTimeoutMs: 30_000 } });
     t.teardown(() => queue.close());
     return queue;
   };

@@ -4,9 +4,9 @@
 // with a `running` record posts a callback that says `running`). Found by the e2e SIGKILL test.
 
 import t from 'tap';
-import type { Delivery } from '../../router/queue/jetstream-puller.js';
-import { JetStreamLease, type LeaseStore, type Versioned } from '../../router/queue/jetstream-lease.js';
-import type { Envelope } from '../../router/queue/jetstream-envelope.js';
+import type { Delivery } from '../../router/queue/jetstream/jetstream-puller.js';
+import { JetStreamLease, type LeaseStore, type Versioned } from '../../router/queue/jetstream/jetstream-lease.js';
+import type { Envelope } from '../../router/queue/jetstream/jetstream-envelope.js';
 import { newRecord, type NewCall } from '../../router/queue/record.js';
 
 const call: NewCall = { id: 'race', functionName: 'echo', method: 'POST', path: '', query: '', headers: {}, body: Buffer.from('x'), callbackUrl: 'http://127.0.0.1:1/cb' };
@@ -70,5 +70,5 @@ t.test('a heartbeat adopts a newer revision written by someone else', async (t) 
   await lease.beginAttempt();
   // A newer delivery of the same message took the call over: the beat must see the loss.
   await store.write('race', { record: stored().env.record, lease: { seq: 7, delivery: 2 } }, stored().revision);
-  await t.rejects(lease.working(), { code: 'ERR_LEASE_LOST' });
+  await t.rejects(lease.working(), { code: 'QUEUE_ERR_LEASE_LOST' });
 });

@@ -10,20 +10,20 @@ import { call } from './jetstream-workers.js';
 t.test('NATS away: fail fast with 503; NATS back: the same instance recovers', { timeout: 90_000 }, async (t) => {
   if (!requireNats(t)) return;
   const node = await startNats(t);
-  const queue = await createQueue(node.url, { name: 'restart', ackWaitMs: 2_000 });
+  const queue = await createQueue(node.url, { ackWaitMs: 2_000, jetstream: { name: 'restart' } });
   t.teardown(() => queue.close());
   await queue.enqueue(call('before'));
   t.match(await queue.health(), { ok: true, backend: 'jetstream' });
 
   await node.stop();
   const start = Date.now();
-  await t.rejects(queue.enqueue(call('while-away')), { code: 'ERR_QUEUE_UNAVAILABLE', status: 503 });
+  await t.rejects(queue.enqueue(call('while-away')), { code: 'QUEUE_ERR_UNAVAILABLE', status: 503 });
   const took = Date.now() - start;
   t.ok(took < 2_000, `enqueue failed within ${took} ms`);
   const health = await queue.health();
   t.match(health, { ok: false, backend: 'jetstream' });
   t.comment(`health while away: ${health.detail}`);
-  await t.rejects(queue.get('before'), { code: 'ERR_QUEUE_UNAVAILABLE' }, 'reads fail fast too');
+  await t.rejects(queue.get('before'), { code: 'QUEUE_ERR_UNAVAILABLE' }, 'reads fail fast too');
   t.equal(await queue.next({ timeoutMs: 300 }), null, 'next() waits instead of throwing');
 
   await node.restart();
@@ -48,11 +48,11 @@ t.test('NATS down at start: connectInBackground returns at once, answers 503, th
   if (!requireNats(t)) return;
   const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
-  await t.rejects(createQueue(url, { name: 'late' }), { code: 'ERR_QUEUE_UNAVAILABLE' }, 'by default a refused first connect is an error');
-  const queue = await createQueue(url, { name: 'late', connectInBackground: true });
+  await t.rejects(createQueue(url, { jetstream: { name: 'late' } }), { code: 'QUEUE_ERR_UNAVAILABLE' }, 'by default a refused first connect is an error');
+  const queue = await createQueue(url, { connectInBackground: true, jetstream: { name: 'late' } });
   t.teardown(() => queue.close());
   t.match(await queue.health(), { ok: false });
-  await t.rejects(queue.enqueue(call('early')), { code: 'ERR_QUEUE_UNAVAILABLE' });
+  await t.rejects(queue.enqueue(call('early')), { code: 'QUEUE_ERR_UNAVAILABLE' });
   const waiting = queue.next({ timeoutMs: 20_000 });
   // The harness picks its own port; this test needs the one the queue already dials.
   const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', t.testdir()], { stdio: ['ignore', 'ignore', 'pipe'] });

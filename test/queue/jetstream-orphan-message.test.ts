@@ -8,14 +8,14 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createQueue } from '../../router/queue/index.js';
-import { recordKey } from '../../router/queue/jetstream-names.js';
+import { recordKey } from '../../router/queue/jetstream/jetstream-names.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
 
 t.test('a message whose record is missing waits for the client retry instead of being dropped', { timeout: 60_000 }, async (t) => {
   if (!requireNats(t)) return;
   const node = await startNats(t);
-  const queue = await createQueue(node.url, { name: 'orphan', ackWaitMs: 5_000 });
+  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'orphan' } });
   t.teardown(() => queue.close());
   await queue.enqueue(call('orphan'));
   // What the rollback of a timed-out enqueue does: delete the record, leave the message.

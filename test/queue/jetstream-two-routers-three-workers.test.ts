@@ -11,7 +11,7 @@ t.test('3,000 calls through two routers and three worker processes, each invoked
   const node = await startNats(t);
   const name = 'share';
   const ackWaitMs = 10_000; // no lapses on a busy machine: this test is about sharing, not redelivery
-  const routers = [await createQueue(node.url, { name, ackWaitMs }), await createQueue(node.url, { name, ackWaitMs })];
+  const routers = [await createQueue(node.url, { ackWaitMs, jetstream: { name } }), await createQueue(node.url, { ackWaitMs, jetstream: { name } })];
   t.teardown(() => Promise.all(routers.map((q) => q.close())));
   const workers = [1, 2, 3].map(() => startWorker(node.url, name, { ackWaitMs, slots: 8, workMs: 2, idleMs: 3_000 }));
   t.teardown(() => { for (const w of workers) w.child.kill('SIGKILL'); });

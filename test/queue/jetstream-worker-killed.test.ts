@@ -11,7 +11,7 @@ t.test('SIGKILL one of three workers: its in-flight calls are redelivered and co
   const node = await startNats(t);
   const name = 'kill';
   const ackWaitMs = 2_000;
-  const router = await createQueue(node.url, { name, ackWaitMs });
+  const router = await createQueue(node.url, { ackWaitMs, jetstream: { name } });
   t.teardown(() => router.close());
   // 150 ms of "work" per call: a call whose `begin` line just arrived is still running when the kill lands.
   const opts = { ackWaitMs, slots: 6, workMs: 150, idleMs: ackWaitMs * 2 + 2_000 };

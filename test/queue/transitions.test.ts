@@ -21,7 +21,7 @@ t.test('expiry counts from queuedAt and only before the first attempt of the rou
   t.equal(step.isExpired(r, 6 * HOUR - 1, 6 * HOUR), false);
   t.equal(step.isExpired(r, 6 * HOUR, 6 * HOUR), true);
   t.equal(step.isExpired(r, 100 * HOUR, 0), false, '0 = never');
-  t.throws(() => step.beginAttempt(r, 6 * HOUR, 6 * HOUR), { code: 'ERR_CALL_EXPIRED' });
+  t.throws(() => step.beginAttempt(r, 6 * HOUR, 6 * HOUR), { code: 'QUEUE_ERR_CALL_EXPIRED' });
   const started = step.beginAttempt(r, 10, 6 * HOUR);
   const retrying = step.nak(step.endAttempt(started, { statusCode: 503 }, 20), 1000, 20);
   t.equal(step.isExpired(retrying, 7 * HOUR, 6 * HOUR), false, 'a started call is not expired');
@@ -33,7 +33,7 @@ t.test('expiry counts from queuedAt and only before the first attempt of the rou
 
 t.test('attempts: numbering, closing, rounds', async (t) => {
   let r = step.beginAttempt(newRecord(call, 0), 5, 0);
-  t.throws(() => step.endAttempt(newRecord(call, 0), {}, 1), { code: 'ERR_CALL_STATE' }, 'nothing to end');
+  t.throws(() => step.endAttempt(newRecord(call, 0), {}, 1), { code: 'QUEUE_ERR_CALL_STATE' }, 'nothing to end');
   r = step.beginAttempt(r, 9, 0); // the first was abandoned by a dead worker
   t.match(r.attempts, [{ number: 1, finishedAt: 9, error: /lease expired/ }, { number: 2, startedAt: 9, finishedAt: null }]);
   t.equal(r.startedAt, 5, 'startedAt is the first attempt of the round');
@@ -51,13 +51,13 @@ t.test('finish keeps the body up to the limit and makes the callback due', async
   t.equal(small.attempts[0]!.finishedAt, 2, 'an open attempt is closed');
   const big = step.finish(running, { status: 'succeeded', result: { statusCode: 200, headers: {}, body: Buffer.from('123456') } }, 2, 5);
   t.equal(big.result!.body, null);
-  t.throws(() => step.finish(small, { status: 'failed', result: null }, 3, 5), { code: 'ERR_CALL_STATE' });
+  t.throws(() => step.finish(small, { status: 'failed', result: null }, 3, 5), { code: 'QUEUE_ERR_CALL_STATE' });
   t.equal(step.nak(small, 100, 3).status, 'succeeded', 'a callback retry keeps the final status');
   t.equal(step.ack(small).nextAttemptAt, null);
-  t.throws(() => step.ack(running), { code: 'ERR_CALL_STATE' });
+  t.throws(() => step.ack(running), { code: 'QUEUE_ERR_CALL_STATE' });
   const delivered = step.callbackAttempt(small, { state: 'delivered', statusCode: 200 }, 4);
   t.same(delivered.callback, { state: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null, lastAttemptAt: 4 });
-  t.throws(() => step.callbackAttempt(running, { state: 'delivered' }, 4), { code: 'ERR_CALL_STATE' });
+  t.throws(() => step.callbackAttempt(running, { state: 'delivered' }, 4), { code: 'QUEUE_ERR_CALL_STATE' });
 });
 
 t.test('term, cancel and redrive', async (t) => {
@@ -68,8 +68,8 @@ t.test('term, cancel and redrive', async (t) => {
   const cancelled = step.cancel(queued, 5);
   t.match(cancelled, { status: 'cancelled', finishedAt: 5 });
   t.equal(step.cancel(newRecord({ ...call, callbackUrl: null }, 0), 5).callback.state, 'none');
-  t.throws(() => step.cancel(termed, 6), { code: 'ERR_CALL_STATE', status: 409 });
-  t.throws(() => step.redrive(cancelled, 6), { code: 'ERR_CALL_STATE' }, 'cancelled calls are not dead letters');
+  t.throws(() => step.cancel(termed, 6), { code: 'QUEUE_ERR_CALL_STATE', status: 409 });
+  t.throws(() => step.redrive(cancelled, 6), { code: 'QUEUE_ERR_CALL_STATE' }, 'cancelled calls are not dead letters');
   const again = step.redrive(termed, 10);
   t.match(again, { status: 'queued', round: 1, queuedAt: 10, startedAt: null, result: null, callback: { state: 'pending', attempts: 0 } });
   t.match(step.beginAttempt(again, 11, 0).attempts.at(-1), { number: 2, round: 1 });

@@ -116,7 +116,7 @@ t.test('sqlite', async (t) => {
   watchContract(t, async (t) => {
     let dir = dirs.get(t);
     if (dir === undefined) { dir = t.testdir(); dirs.set(t, dir); }
-    const queue = await createQueue(`sqlite:${join(dir, 'queue.db')}`, { pollIntervalMs: 50 });
+    const queue = await createQueue(`sqlite:${join(dir, 'queue.db')}`, { sqlite: { pollIntervalMs: 50 } });
     t.teardown(() => queue.close());
     return queue;
   });
@@ -129,7 +129,7 @@ t.test('jetstream', async (t) => {
   watchContract(t, async (t) => {
     let name = names.get(t);
     if (name === undefined) { name = `w${randomUUID().slice(0, 8)}`; names.set(t, name); }
-    const queue = await createQueue(node.url, { name });
+    const queue = await createQueue(node.url, { jetstream: { name } });
     t.teardown(() => queue.close());
     return queue;
   });

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { ConfigError } from '../../common/options.js';
-import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseLongDurationMs, parseQueueUrl, parseStatusList, parseUrlTemplate } from '../../router/config.js';
+import { join } from 'node:path';
+import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseLongDurationMs, parseStatusList, parseUrlTemplate } from '../../router/config.js';
+import { BACKENDS, createQueue } from '../../router/queue/index.js';
 
 t.test('defaults follow the DESIGN table', async (t) => {
   const c = loadRouterConfig({}, {});
@@ -54,9 +56,6 @@ t.test('parsers', async (t) => {
   t.same(parseHostList('Example.com,*.svc.local,10.0.0.0/8,::1,127.0.0.1'), ['example.com', '*.svc.local', '10.0.0.0/8', '::1', '127.0.0.1']);
   t.throws(() => parseHostList('10.0.0.0/33'));
   t.throws(() => parseHostList('http://x'));
-  t.equal(parseQueueUrl('nats://a:4222,nats://b:4222'), 'nats://a:4222,nats://b:4222');
-  t.equal(parseQueueUrl('sqlite:/tmp/q.db'), 'sqlite:/tmp/q.db');
-  t.throws(() => parseQueueUrl('sqlite:'));
   t.equal(parseUrlTemplate('http://{name}.{namespace}:8080'), 'http://{name}.{namespace}:8080');
   t.throws(() => parseUrlTemplate('http://fixed:8080'));
   t.throws(() => parseUrlTemplate('ftp://{name}'));
@@ -66,4 +65,25 @@ t.test('namespace: one the router serves, function_namespace still read as its a
   t.equal(loadRouterConfig({}, { namespace: 'team-a' }).functionNamespace, 'team-a');
   t.equal(loadRouterConfig({}, { function_namespace: 'whippet-fn' }).functionNamespace, 'whippet-fn');
   t.match(t.throws(() => loadRouterConfig({}, { namespace: 'Bad_NS' })), { problems: [/namespace.*lower-case/] });
+});
+
+t.test('the queue setting accepts exactly the URLs the queue opens, for every scheme in the backend table', async (t) => {
+  const dir = t.testdir();
+  // Per scheme, URLs the backend takes and URLs it refuses. Port 1 refuses connections: a network
+  // backend given a good URL fails to connect (QUEUE_ERR_UNAVAILABLE), not to parse (QUEUE_ERR_URL).
+  const candidates: Record<string, string[]> = {
+    'sqlite:': [`sqlite:${join(dir, 'a.db')}`, `sqlite://${join(dir, 'b.db')}?synchronous=normal`, 'sqlite:', 'sqlite::memory:', `sqlite:${join(dir, 'c.db')}?synchronous=off`],
+    'nats://': ['nats://127.0.0.1:1', 'nats://127.0.0.1:1,nats://127.0.0.1:2?replicas=3&name=x-1', 'nats://', 'nats://127.0.0.1:1?replicas=2', 'nats://127.0.0.1:1,http://b'],
+    'tls://': ['tls://127.0.0.1:1', 'nats://127.0.0.1:1,tls://127.0.0.1:2', 'tls://', 'tls://127.0.0.1:1/path'],
+    other: ['redis://127.0.0.1:1', 'http://127.0.0.1:1', ''],
+  };
+  const schemes = BACKENDS.flatMap((backend) => backend.schemes);
+  t.same(schemes.filter((scheme) => candidates[scheme] === undefined), [], 'every scheme in the table has candidate URLs here');
+  for (const url of Object.values(candidates).flat()) {
+    const configAccepts = (() => { try { return loadRouterConfig({}, { queue: url }).queue === url; } catch { return false; } })();
+    const opened = await createQueue(url, { ackWaitMs: 1_000 }).then(async (queue) => { await queue.close(); return null; }, (err: unknown) => err);
+    const queueAccepts = (opened as { code?: unknown } | null)?.code !== 'QUEUE_ERR_URL';
+    t.equal(configAccepts, queueAccepts, `${JSON.stringify(url)}: config ${configAccepts ? 'accepts' : 'refuses'}, the queue ${queueAccepts ? 'accepts' : 'refuses'}`);
+  }
+  t.ok(loadRouterConfig({}, { queue: 'tls://nats.example:4222' }), 'tls:// is a queue URL (docs/queues.md)');
 });

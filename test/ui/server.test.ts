@@ -163,7 +163,7 @@ t.test('calls (sqlite): snapshot, then live changes fed by queue.watch, filtered
 t.test('calls (jetstream): the same through a KV watch', async (t) => {
   if (!requireNats(t)) return;
   const node = await startNats(t);
-  const queue = await createQueue(node.url, { name: 'ui' });
+  const queue = await createQueue(node.url, { jetstream: { name: 'ui' } });
   t.teardown(() => queue.close());
   await callsStream(t, queue);
 });

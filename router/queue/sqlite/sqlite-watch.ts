@@ -7,9 +7,9 @@
 // Afterwards each record change costs one small insert and a one-row delete that keeps the log at
 // LOG_ROWS entries (no sweeper needed, nothing grows when nobody watches).
 
-import { QueueUnavailableError } from './errors.js';
-import type { CallChange } from './queue.js';
-import type { CallStatus } from './record.js';
+import type { CallChange } from '../queue.js';
+import type { CallStatus } from '../record.js';
+import { guarded } from './sqlite-errors.js';
 import { decodeRecord, type Db } from './sqlite-store.js';
 
 /** Changes kept in the log; a watcher more than this many changes behind one poll misses the oldest. */
@@ -64,13 +64,7 @@ export class SqliteWatch {
   }
 
   private start(): void {
-    try {
-      this.db.exec(SCHEMA);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw new QueueUnavailableError('database is locked', { cause: err });
-      throw err;
-    }
+    guarded(() => this.db.exec(SCHEMA));
     this.cursor = this.db.prepare<[], { seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM call_changes').get()!.seq;
     this.timer = setInterval(() => this.poll(), this.pollMs).unref();
   }

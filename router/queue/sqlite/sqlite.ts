@@ -11,31 +11,26 @@
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from './errors.js';
-import { GroupCommit } from './group-commit.js';
+import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from '../errors.js';
+import { GroupCommit } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
   type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
   type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
-} from './queue.js';
-import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from './record.js';
-import { SqliteLease, type LeaseStore, type MessageChange } from './sqlite-lease.js';
+} from '../queue.js';
+import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
+import { guarded } from './sqlite-errors.js';
+import { SqliteFile } from './sqlite-file.js';
+import { SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
-import * as step from './transitions.js';
-import { Waiters } from './waiters.js';
+import * as step from '../transitions.js';
+import { Waiters } from '../waiters.js';
 import { SqliteWatch } from './sqlite-watch.js';
+import type { SqliteLocation, SqliteOptions } from './backend.js';
 
-/** sqlite-only settings. */
-export interface SqliteQueueOptions extends QueueOptions {
-  readonly path: string;
-  /** How often waiting workers look for calls written by other processes. Default 100 ms. */
-  readonly pollIntervalMs?: number;
-  /** Batch concurrent accepts into one transaction. Default true (false only for benchmarks). */
-  readonly groupCommit?: boolean;
-  /** fsync accepts (full, default) or rely on the OS page cache (normal). */
-  readonly synchronous?: 'full' | 'normal';
-}
+/** The shared settings, the URL's location and sqlite's own. */
+export type SqliteQueueOptions = QueueOptions & SqliteLocation & SqliteOptions;
 
 /** Open the sqlite queue at options.path. */
 export async function createSqliteQueue(options: SqliteQueueOptions): Promise<Queue> {
@@ -48,6 +43,7 @@ class SqliteQueue implements Queue, LeaseStore {
   readonly maxResultBytes: number;
   private readonly opts: ResolvedQueueOptions;
   private readonly db: Db;
+  private readonly file: SqliteFile;
   private readonly st: Statements;
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -61,7 +57,8 @@ class SqliteQueue implements Queue, LeaseStore {
     this.opts = resolveQueueOptions(options);
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
     this.maxResultBytes = this.opts.maxResultBytes;
-    this.db = openDb(options.path);
+    this.db = guarded(() => openDb(options.path));
+    this.file = new SqliteFile(options.path);
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -91,7 +88,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async get(id: string): Promise<CallRecord | null> {
     this.checkOpen();
-    const row = this.st.byId.get(id);
+    const row = guarded(() => this.st.byId.get(id));
     return row === undefined ? null : decodeRecord(row, true);
   }
 
@@ -104,7 +101,7 @@ class SqliteQueue implements Queue, LeaseStore {
     if (statuses.length > 0) { where.push(`status IN (${statuses.map(() => '?').join(',')})`); params.push(...statuses); }
     const sql = `SELECT record, NULL AS result_body FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq DESC LIMIT ?`;
-    const rows = this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit));
+    const rows = guarded(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
     return rows.map((row) => decodeRecord(row, false));
   }
 
@@ -121,7 +118,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async depth(): Promise<DepthEntry[]> {
     this.checkOpen();
-    return this.st.depth.all().map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
+    return guarded(() => this.st.depth.all()).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
   }
 
   async sweep(): Promise<number> {
@@ -131,8 +128,10 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async health(): Promise<QueueHealth> {
     if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
+    const broken = this.file.gone() ?? this.file.corrupt();
+    if (broken !== undefined) return { ok: false, backend: this.backend, detail: broken };
     try {
-      this.st.ping.get();
+      guarded(() => this.st.touch.get());
       return { ok: true, backend: this.backend, detail: this.options.path };
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
@@ -156,9 +155,9 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters.wake();
   }
 
-  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): CallRecord {
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord {
     this.checkOpen();
-    return this.write(() => this.inTx(true, () => {
+    return guarded(() => this.inTx(true, () => {
       const row = this.st.bySeq.get(seq);
       if (row === undefined) throw new LeaseLostError('(removed)');
       const record = decodeRecord(row, true);
@@ -183,7 +182,7 @@ class SqliteQueue implements Queue, LeaseStore {
     if (this.closed) return null;
     const now = this.now();
     const token = randomUUID();
-    const row = this.write(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
+    const row = guarded(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     const request: NewCall = {
@@ -196,11 +195,14 @@ class SqliteQueue implements Queue, LeaseStore {
 
   private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
     if (this.closed) throw new QueueClosedError();
+    // A 202 must not go into a file the next start will not open.
+    const gone = this.file.gone();
+    if (gone !== undefined) throw new QueueUnavailableError(gone);
     const full = this.options.synchronous !== 'normal';
     if (full) this.db.pragma('synchronous = FULL');
     try {
       const now = this.now();
-      const results = this.write(() => this.inTx(false, () => calls.map((call) => this.insert(call, now))));
+      const results = guarded(() => this.inTx(false, () => calls.map((call) => this.insert(call, now))));
       if (results.some((r) => !r.duplicate)) this.waiters.wake();
       return results;
     } finally {
@@ -222,7 +224,7 @@ class SqliteQueue implements Queue, LeaseStore {
   /** Read-modify-write of a record by id outside any lease (cancel, redrive). */
   private change(id: string, fn: (r: CallRecord) => CallRecord, readyAt: number | null): CallRecord {
     this.checkOpen();
-    return this.write(() => this.inTx(true, () => {
+    return guarded(() => this.inTx(true, () => {
       const row = this.st.byId.get(id);
       if (row === undefined) throw new CallNotFoundError(id);
       const next = fn(decodeRecord(row, true));
@@ -245,21 +247,11 @@ class SqliteQueue implements Queue, LeaseStore {
   }
 
   private sweepNow(): number {
-    return this.write(() => this.st.sweep.run({ cutoff: this.now() - this.opts.callRetentionMs }).changes);
+    return guarded(() => this.st.sweep.run({ cutoff: this.now() - this.opts.callRetentionMs }).changes);
   }
 
   private checkOpen(): void {
     if (this.closed) throw new QueueClosedError();
   }
 
-  /** A write that found the file locked past busy_timeout is "unavailable", not a bug. */
-  private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw new QueueUnavailableError('database is locked', { cause: err });
-      throw err;
-    }
-  }
 }

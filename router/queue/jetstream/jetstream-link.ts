@@ -4,7 +4,7 @@
 
 import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { QueueClosedError, QueueError, QueueUnavailableError } from './errors.js';
+import { QueueClosedError, QueueError, QueueUnavailableError } from '../errors.js';
 import type { Conn } from './jetstream-setup.js';
 
 /** Connection state shared by one queue instance. */

@@ -6,8 +6,8 @@
 import { KvWatchInclude } from '@nats-io/kv';
 import type { NatsLink } from './jetstream-link.js';
 import { decodeEnvelope } from './jetstream-envelope.js';
-import type { CallChange } from './queue.js';
-import type { CallStatus } from './record.js';
+import type { CallChange } from '../queue.js';
+import type { CallRecord, CallStatus } from '../record.js';
 
 /** Keys whose last status is remembered; beyond it the oldest are forgotten. */
 const REMEMBERED = 10_000;
@@ -55,7 +55,14 @@ export class JetStreamWatch {
             resolve();
             for await (const entry of watch) {
               if (stopped) break;
-              if (entry.operation === 'PUT') this.emit(decodeEnvelope(entry.value, false).record);
+              if (entry.operation !== 'PUT') continue;
+              let record: CallRecord;
+              try {
+                record = decodeEnvelope(entry.value, false).record;
+              } catch {
+                continue; // not a call record: list() and depth() log it; the watch goes on
+              }
+              this.emit(record);
             }
           } catch {
             resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again

@@ -10,8 +10,8 @@
 
 import { setMaxListeners } from 'node:events';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { CreateQueueOptions } from './index.js';
-import { CallTooLargeError, QueueUnavailableError } from './errors.js';
+import type { JetStreamOptions } from './backend.js';
+import { CallTooLargeError, QueueUnavailableError } from '../errors.js';
 import { NatsLink } from './jetstream-link.js';
 import { JetStreamWatch } from './jetstream-watch.js';
 import { encodeEnvelope, type Envelope } from './jetstream-envelope.js';
@@ -25,10 +25,10 @@ import {
 import { connectNats, ensureJetStream, type Conn, type SetupOptions } from './jetstream-setup.js';
 import {
   resolveQueueOptions, type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
-  type Queue, type QueueHealth, type ResolvedQueueOptions,
-} from './queue.js';
-import { isFinal, newRecord, type CallRecord, type NewCall } from './record.js';
-import * as step from './transitions.js';
+  type Queue, type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
+} from '../queue.js';
+import { isFinal, newRecord, type CallRecord, type NewCall } from '../record.js';
+import * as step from '../transitions.js';
 
 /** Room left in one NATS message for protocol and KV headers. */
 const HEADER_ROOM = 8 * 1024;
@@ -42,8 +42,11 @@ const MAX_PULL_MS = 5_000;
 /** How long a message whose record is missing is kept for a client retry: the Nats-Msg-Id window (2 min). */
 const ORPHAN_WAIT_MS = 120_000;
 
-/** Open the jetstream queue on `servers` (see CreateQueueOptions for name, replicas, background start). */
-export async function createJetStreamQueue(servers: readonly string[], options: CreateQueueOptions = {}): Promise<Queue> {
+/** The shared settings and jetstream's own. */
+export type JetStreamQueueOptions = QueueOptions & JetStreamOptions;
+
+/** Open the jetstream queue on `servers` (see JetStreamOptions for name, replicas, timeouts). */
+export async function createJetStreamQueue(servers: readonly string[], options: JetStreamQueueOptions = {}): Promise<Queue> {
   const queue = new JetStreamQueue(servers, options);
   const started = queue.start();
   if (options.connectInBackground === true) { started.catch(() => { /* health() reports it */ }); return queue; }
@@ -64,7 +67,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
   private sweeper: NodeJS.Timeout | null = null;
   private watcher: JetStreamWatch | undefined;
 
-  constructor(private readonly servers: readonly string[], private readonly options: CreateQueueOptions) {
+  constructor(private readonly servers: readonly string[], private readonly options: JetStreamQueueOptions) {
     this.opts = resolveQueueOptions(options);
     setMaxListeners(0, this.closing.signal); // every waiting next() listens for close
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
@@ -179,7 +182,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
 
   async list(filter: ListFilter = {}): Promise<CallRecord[]> {
     const conn = this.link.ready();
-    return this.link.wrap(() => listRecords(conn.kv, filter));
+    return this.link.wrap(() => listRecords(this.ctx(conn), filter));
   }
 
   async cancel(id: string): Promise<CallRecord> {
@@ -202,7 +205,7 @@ export class JetStreamQueue implements Queue, LeaseStore {
     const conn = this.link.ready();
     // Scrapes from several collectors within a second share one scan.
     if (this.depthCache === null || Date.now() - this.depthCache.at > 1_000) {
-      const value = this.link.wrap(() => countRecords(conn.kv));
+      const value = this.link.wrap(() => countRecords(this.ctx(conn)));
       this.depthCache = { at: Date.now(), value };
       value.catch(() => { this.depthCache = null; });
     }
@@ -344,12 +347,17 @@ export class JetStreamQueue implements Queue, LeaseStore {
     return entry !== null && entry.operation === 'PUT' ? entry.value : new Uint8Array();
   }
 
+  /** A value in the records bucket that is no call record: skipped by list, depth and sweep, logged each time. */
+  private readonly onUndecodable = (key: string, revision: number, reason: string): void => {
+    this.opts.log.warn('skipping an undecodable call record', { bucket: this.names.bucket, key, revision, reason });
+  };
+
   private encode(env: Envelope): Uint8Array {
     return encodeEnvelope(env, this.ctx(this.link.conn!).maxValueBytes);
   }
 
   private ctx(conn: Conn): RecordContext {
-    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024 };
+    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
   }
 
 

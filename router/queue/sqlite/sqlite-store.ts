@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CallRecord } from './record.js';
+import type { CallRecord } from '../record.js';
 
 export type Db = Database.Database;
 

@@ -11,8 +11,14 @@ export interface Scanned extends Versioned {
   readonly key: string;
 }
 
-/** Every live record in the bucket, without result bodies. Bounded by `timeoutMs`. */
-export async function scanRecords(kv: KV, timeoutMs = 10_000): Promise<Scanned[]> {
+/** Told about a value that holds no call record; the scan goes on without it. */
+export type OnUndecodable = (key: string, revision: number, reason: string) => void;
+
+/**
+ * Every live record in the bucket, without result bodies. Bounded by `timeoutMs`. A value that is not
+ * a call record is skipped and reported: one bad value must not hide every good one.
+ */
+export async function scanRecords(kv: KV, onUndecodable: OnUndecodable, timeoutMs = 10_000): Promise<Scanned[]> {
   const status = await kv.status();
   if (status.values === 0) return [];
   const out: Scanned[] = [];
@@ -20,7 +26,13 @@ export async function scanRecords(kv: KV, timeoutMs = 10_000): Promise<Scanned[]
   const timer = setTimeout(() => watch.stop(), timeoutMs);
   try {
     for await (const e of watch) {
-      if (e.operation === 'PUT') out.push({ key: e.key, revision: e.revision, env: decodeEnvelope(e.value, false) });
+      if (e.operation === 'PUT') {
+        try {
+          out.push({ key: e.key, revision: e.revision, env: decodeEnvelope(e.value, false) });
+        } catch (err) {
+          onUndecodable(e.key, e.revision, (err as Error).message);
+        }
+      }
       if ((e.delta ?? 0) === 0) break; // the last value of the snapshot
     }
   } finally {

@@ -5,10 +5,9 @@
 
 import type { Delivery } from './jetstream-puller.js';
 import type { Envelope, LeaseRef } from './jetstream-envelope.js';
-import { CallStateError, LeaseLostError } from './errors.js';
-import type { Lease } from './queue.js';
-import type { Attempt, CallRecord, NewCall } from './record.js';
-import * as step from './transitions.js';
+import { CallStateError, LeaseLostError } from '../errors.js';
+import { QueueLease, type LeaseLimits, type MessageChange } from '../lease.js';
+import type { CallRecord, NewCall } from '../record.js';
 
 /** A stored envelope and the KV revision it was read at. */
 export interface Versioned {
@@ -17,10 +16,7 @@ export interface Versioned {
 }
 
 /** What a lease needs from the queue. */
-export interface LeaseStore {
-  readonly maxEventAgeMs: number;
-  readonly maxResultBytes: number;
-  now(): number;
+export interface LeaseStore extends LeaseLimits {
   /** The stored envelope, or null when the record was removed. */
   read(key: string): Promise<Versioned | null>;
   /** Compare-and-set; resolves the new revision, or null when `revision` is no longer the latest. */
@@ -38,7 +34,7 @@ export function fence(id: string, stored: LeaseRef | null, mine: LeaseRef, recor
 }
 
 /** A jetstream lease. */
-export class JetStreamLease implements Lease {
+export class JetStreamLease extends QueueLease {
   private readonly mine: LeaseRef;
   private current: Versioned;
 
@@ -47,10 +43,11 @@ export class JetStreamLease implements Lease {
     private readonly key: string,
     private readonly delivery: Delivery,
     private readonly round: number,
-    readonly request: NewCall,
+    request: NewCall,
     leased: Versioned,
-    readonly expired: boolean,
+    expired: boolean,
   ) {
+    super(store, request, expired);
     this.mine = { seq: delivery.streamSeq, delivery: delivery.deliveryCount };
     this.current = leased;
   }
@@ -63,7 +60,7 @@ export class JetStreamLease implements Lease {
     return this.delivery.deliveryCount;
   }
 
-  async working(): Promise<void> {
+  protected async renew(): Promise<void> {
     const latest = await this.store.read(this.key);
     if (latest === null) throw new LeaseLostError(this.request.id);
     fence(this.request.id, latest.env.lease, this.mine, latest.env.record, this.round);
@@ -73,43 +70,15 @@ export class JetStreamLease implements Lease {
     this.store.working(this.delivery);
   }
 
-  async beginAttempt(): Promise<Attempt> {
-    const s = this.store;
-    const record = await this.apply((r) => step.beginAttempt(r, s.now(), s.maxEventAgeMs));
-    return record.attempts.at(-1)!;
-  }
-
-  async endAttempt(outcome: step.AttemptOutcome): Promise<void> {
-    await this.apply((r) => step.endAttempt(r, outcome, this.store.now()));
-  }
-
-  async finish(outcome: step.FinalOutcome): Promise<CallRecord> {
-    const s = this.store;
-    return this.apply((r) => step.finish(r, outcome, s.now(), s.maxResultBytes));
-  }
-
-  async callbackAttempt(outcome: step.CallbackOutcome): Promise<void> {
-    await this.apply((r) => step.callbackAttempt(r, outcome, this.store.now()));
-  }
-
-  async ack(): Promise<void> {
-    await this.apply(step.ack);
-    await this.store.ack(this.delivery);
-  }
-
-  async nak(delayMs = 0): Promise<void> {
-    const delay = Math.max(0, delayMs);
-    await this.apply((r) => step.nak(r, delay, this.store.now()));
-    this.store.nak(this.delivery, delay);
-  }
-
-  async term(reason: string): Promise<void> {
-    await this.apply((r) => step.term(r, reason, this.store.now()));
-    await this.store.ack(this.delivery);
+  protected async change(op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): Promise<CallRecord> {
+    const record = await this.write(op, change);
+    if (message.kind === 'release') this.store.nak(this.delivery, message.delayMs);
+    if (message.kind === 'remove') await this.store.ack(this.delivery);
+    return record;
   }
 
   /** Fenced read-modify-write; a lost compare-and-set (cancel, a newer lease) re-reads and re-checks. */
-  private async apply(change: (r: CallRecord) => CallRecord): Promise<CallRecord> {
+  private async write(op: string, change: (r: CallRecord) => CallRecord): Promise<CallRecord> {
     for (let tries = 0; ; tries++) {
       const { env, revision } = this.current;
       fence(this.request.id, env.lease, this.mine, env.record, this.round);
@@ -121,7 +90,7 @@ export class JetStreamLease implements Lease {
       }
       const latest = await this.store.read(this.key);
       if (latest === null) throw new LeaseLostError(this.request.id);
-      if (tries >= 10) throw new CallStateError(this.request.id, latest.env.record.status, 'write: too many concurrent changes');
+      if (tries >= 10) throw new CallStateError(this.request.id, latest.env.record.status, `${op}: too many concurrent changes`);
       this.current = latest;
     }
   }

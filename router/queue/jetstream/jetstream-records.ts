@@ -5,10 +5,10 @@ import type { KV } from '@nats-io/kv';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './jetstream-envelope.js';
 import type { Versioned } from './jetstream-lease.js';
 import { recordKey } from './jetstream-names.js';
-import { scanRecords } from './jetstream-scan.js';
-import { CallNotFoundError, CallStateError } from './errors.js';
-import { listLimit, type DepthEntry, type ListFilter } from './queue.js';
-import { isFinal, type CallRecord, type CallStatus } from './record.js';
+import { scanRecords, type OnUndecodable } from './jetstream-scan.js';
+import { CallNotFoundError, CallStateError } from '../errors.js';
+import { listLimit, type DepthEntry, type ListFilter } from '../queue.js';
+import { isFinal, type CallRecord, type CallStatus } from '../record.js';
 
 /** What the record operations need. */
 export interface RecordContext {
@@ -17,6 +17,8 @@ export interface RecordContext {
   readonly bodies: KV;
   /** Largest value one KV message may hold. */
   readonly maxValueBytes: number;
+  /** Told about a value in the bucket that is not a call record (it is skipped). */
+  readonly onUndecodable: OnUndecodable;
 }
 
 /** True for a failed compare-and-set (KV create of an existing key, update at an old revision). */
@@ -57,9 +59,9 @@ export async function changeRecord(
 }
 
 /** Records matching the filter, newest accepted first, without result bodies. */
-export async function listRecords(kv: KV, filter: ListFilter): Promise<CallRecord[]> {
+export async function listRecords(ctx: RecordContext, filter: ListFilter): Promise<CallRecord[]> {
   const statuses = filter.status === undefined ? null : ([] as CallStatus[]).concat(filter.status);
-  return (await scanRecords(kv))
+  return (await scanRecords(ctx.kv, ctx.onUndecodable))
     .map((s) => s.env.record)
     .filter((r) => (filter.functionName === undefined || r.functionName === filter.functionName)
       && (statuses === null || statuses.includes(r.status)))
@@ -68,9 +70,9 @@ export async function listRecords(kv: KV, filter: ListFilter): Promise<CallRecor
 }
 
 /** Counts by function and status. */
-export async function countRecords(kv: KV): Promise<DepthEntry[]> {
+export async function countRecords(ctx: RecordContext): Promise<DepthEntry[]> {
   const counts = new Map<string, DepthEntry>();
-  for (const { env: { record } } of await scanRecords(kv)) {
+  for (const { env: { record } } of await scanRecords(ctx.kv, ctx.onUndecodable)) {
     const k = `${record.functionName}\u0000${record.status}`;
     const prev = counts.get(k);
     counts.set(k, { functionName: record.functionName, status: record.status, count: (prev?.count ?? 0) + 1 });
@@ -82,7 +84,7 @@ export async function countRecords(kv: KV): Promise<DepthEntry[]> {
 export async function sweepRecords(ctx: RecordContext, now: number, callRetentionMs: number): Promise<number> {
   const kv = ctx.kv;
   let removed = 0;
-  for (const { key, revision, env: { record } } of await scanRecords(kv)) {
+  for (const { key, revision, env: { record } } of await scanRecords(kv, ctx.onUndecodable)) {
     if (!isFinal(record.status) || record.callback.state === 'pending') continue;
     if ((record.finishedAt ?? now) + callRetentionMs > now) continue;
     try {
