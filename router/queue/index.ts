@@ -8,7 +8,7 @@ import { createSqliteQueue } from './sqlite.js';
 
 export * from './errors.js';
 export * from './queue.js';
-export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal } from './record.js';
+export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal, requestDifferences, type RequestPart } from './record.js';
 
 /** Backend-specific extras createQueue passes through. */
 export interface CreateQueueOptions extends QueueOptions {
