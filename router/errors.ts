@@ -26,6 +26,7 @@ export type RouterErrorCode =
   | 'ROUTER_ERR_BAD_CALLBACK_URL'
   | 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'
   | 'ROUTER_ERR_BAD_CALL_ID'
+  | 'ROUTER_ERR_CALL_ID_TAKEN'
   | 'ROUTER_ERR_BODY_TOO_LARGE'
   | 'ROUTER_ERR_BAD_QUERY'
   // The dashboard (router/ui/errors.ts).
@@ -122,6 +123,14 @@ export class UpstreamTimeoutError extends RouterError {
 }
 
 /** /async-function/* while no queue is mounted (503). */
+/** 409: an X-Call-Id already names another request (function, method, path with query, or body). */
+export class CallIdTakenError extends RouterError {
+  constructor(readonly callId: string, readonly differs: readonly string[]) {
+    super('ROUTER_ERR_CALL_ID_TAKEN', `X-Call-Id ${callId} is taken by another request (its ${differs.join(', ')} differ${differs.length === 1 ? 's' : ''}): `
+      + 'repeat the same request to retry, or send a new id (or none) for a new call', 409);
+  }
+}
+
 export class AsyncDisabledError extends RouterError {
   constructor() { super('ROUTER_ERR_ASYNC_DISABLED', 'async invocations are not enabled on this router (no queue)', 503); }
 }

@@ -1,15 +1,17 @@
 // POST|PUT|PATCH|DELETE /async-function/{name}[/{path}]: validate, store durably, then 202.
 // Order of checks: method (405), function known (404), X-Call-Id and X-Callback-Url (400), body size
-// (413), and only then the queue: nothing is stored for a call that would be refused.
+// (413), and only then the queue: nothing is stored for a call that would be refused. An X-Call-Id the
+// queue already holds for another request (function, method, path with query, body) is 409.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.js';
 import type { RouterConfig } from '../config.js';
 import type { CountedNames } from '../counted-names.js';
-import { FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
+import { CallIdTakenError, FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';
 import type { RouterMetrics } from '../metrics.js';
-import { queueMaxBodyBytes, type Queue } from '../queue/index.js';
+import { queueMaxBodyBytes, requestDifferences, type NewCall, type Queue } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
 import type { AsyncHook } from '../server.js';
 import type { InvocationRoute } from '../routes.js';
@@ -67,11 +69,17 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
       addRouterRequestHeaders(headers, {
         callId: id, startTime: unixNanos(), remoteAddress: req.socket.remoteAddress, host: req.headers.host, proto: 'http',
       });
+      const call: NewCall = {
+        id, functionName: match.name, method, path: match.path, query: match.query, headers, body,
+        bodySha256: createHash('sha256').update(body).digest('hex'), callbackUrl,
+      };
       let duplicate: boolean;
       try {
-        ({ duplicate } = await queue.enqueue({
-          id, functionName: match.name, method, path: match.path, query: match.query, headers, body, callbackUrl,
-        }));
+        const queued = await queue.enqueue(call);
+        duplicate = queued.duplicate;
+        // The id is the client's idempotency key for one request: a retry is a duplicate, anything else a conflict.
+        const differs = duplicate ? requestDifferences(queued.record, call) : [];
+        if (differs.length > 0) throw new CallIdTakenError(id, differs);
       } catch (err) {
         log.warn('async call not queued', { function: match.name, callId: id, reason: (err as Error).message });
         throw err;

@@ -45,6 +45,8 @@ export interface NewCall {
   readonly query: string;
   readonly headers: CallHeaders;
   readonly body: Uint8Array;
+  /** Hex SHA-256 of the body, so a reused X-Call-Id can be told from a retry; absent: not known. */
+  readonly bodySha256?: string;
   /** Absolute http(s) URL, already validated by the router; null for none. */
   readonly callbackUrl: string | null;
 }
@@ -93,6 +95,8 @@ export interface CallRecord {
   readonly query: string;
   readonly headers: CallHeaders;
   readonly bodySize: number;
+  /** Hex SHA-256 of the request body; absent in records stored before it was kept (then unknown). */
+  readonly bodySha256?: string;
   readonly callbackUrl: string | null;
   readonly status: CallStatus;
   /** Why the call failed, expired or was cancelled (the last attempt's error while retrying). */
@@ -123,6 +127,7 @@ export function newRecord(call: NewCall, now: number): CallRecord {
     query: call.query,
     headers: call.headers,
     bodySize: call.body.byteLength,
+    ...(call.bodySha256 === undefined ? {} : { bodySha256: call.bodySha256 }),
     callbackUrl: call.callbackUrl,
     status: 'queued',
     error: null,
@@ -137,6 +142,24 @@ export function newRecord(call: NewCall, now: number): CallRecord {
     result: null,
     callback: freshCallback(call.callbackUrl),
   };
+}
+
+/** What may differ between two requests under one call id. */
+export type RequestPart = 'function' | 'method' | 'path' | 'body';
+
+/**
+ * Where `call` is not the request `record` was stored for: function, method, path (with the query) and
+ * body (by size, and by hash when both sides have one: a record stored before hashes were kept has
+ * none). Empty: the same request.
+ */
+export function requestDifferences(record: CallRecord, call: NewCall): RequestPart[] {
+  const parts: RequestPart[] = [];
+  if (record.functionName !== call.functionName) parts.push('function');
+  if (record.method !== call.method) parts.push('method');
+  if (record.path !== call.path || record.query !== call.query) parts.push('path');
+  const hashes = record.bodySha256 !== undefined && call.bodySha256 !== undefined;
+  if (record.bodySize !== call.body.byteLength || (hashes && record.bodySha256 !== call.bodySha256)) parts.push('body');
+  return parts;
 }
 
 /** Callback state before any delivery. */

@@ -1,5 +1,6 @@
-// A client-chosen X-Call-Id is an idempotency key: posted twice (one after the other,
-// and twice at the same moment), the call is queued and invoked once.
+// A client-chosen X-Call-Id is an idempotency key: the same request posted twice (one after the other,
+// and three times at the same moment) is queued and invoked once (another request under the same id is
+// a 409: async-call-id-conflict.test.ts).
 import t from 'tap';
 import { join } from 'node:path';
 import { startRouter } from '../helpers/start-router.js';
@@ -14,7 +15,7 @@ t.test('the same X-Call-Id twice is invoked once', async (t) => {
 
   const first = await postAsync(router.url, 'fn/ok', { headers: { ...headers, 'X-Call-Id': 'order-42' }, body: 'one' });
   await waitForCall(router.url, 'order-42', (c) => c.callback.state === 'delivered', 10_000, 'the first call to finish');
-  const again = await postAsync(router.url, 'fn/ok', { headers: { ...headers, 'X-Call-Id': 'order-42' }, body: 'two' });
+  const again = await postAsync(router.url, 'fn/ok', { headers: { ...headers, 'X-Call-Id': 'order-42' }, body: 'one' });
   t.equal(first.status, 202);
   t.equal(again.status, 202, 'the repeat is accepted too (the client may not have seen the first 202)');
   t.equal(first.callId, 'order-42', 'the client id is echoed');
@@ -24,7 +25,7 @@ t.test('the same X-Call-Id twice is invoked once', async (t) => {
   t.equal(again.headers['x-call-duplicate'], 'true');
 
   // Concurrent duplicates land in one group commit: still one call.
-  const both = await Promise.all([1, 2, 3].map((n) => postAsync(router.url, 'fn/ok', { headers: { ...headers, 'X-Call-Id': 'batch-7' }, body: `b${n}` })));
+  const both = await Promise.all([1, 2, 3].map(() => postAsync(router.url, 'fn/ok', { headers: { ...headers, 'X-Call-Id': 'batch-7' }, body: 'b' })));
   t.same(both.map((p) => p.status), [202, 202, 202]);
   t.equal(both.filter((p) => JSON.parse(p.body).duplicate === false).length, 1, 'exactly one of the three stored the call');
   const record = await waitForCall(router.url, 'batch-7', (c) => c.callback.state === 'delivered', 10_000, 'the batch call to finish');
@@ -36,6 +37,5 @@ t.test('the same X-Call-Id twice is invoked once', async (t) => {
   t.equal(stats['order-42']?.length, 1, 'order-42 invoked once');
   t.equal(stats['batch-7']?.length, 1, 'batch-7 invoked once');
   t.equal(receiver.forCall('order-42').length, 1, 'one callback for order-42');
-  t.equal(receiver.forCall('order-42')[0]!.body.toString(), 'one', 'the first body is the one that ran');
   t.equal(receiver.forCall('batch-7').length, 1, 'one callback for batch-7');
 });

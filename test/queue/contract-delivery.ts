@@ -1,8 +1,9 @@
 // Queue contract, part 1: delivery. Enqueue, lease, ack, idempotency, nak delays, lease lapse and
 // extension, and two instances sharing one store.
 
+import { createHash } from 'node:crypto';
 import type { Test } from 'tap';
-import type { Lease } from '../../router/queue/index.js';
+import { requestDifferences, type Lease } from '../../router/queue/index.js';
 import { makeCall, mustLease, settle, since, type ContractOptions, type MakeQueue } from './contract-helpers.js';
 
 /** Register the delivery tests. */
@@ -59,6 +60,30 @@ export function deliveryContract(t: Test, make: MakeQueue, opts: Required<Contra
     t.equal(await q.next({ timeoutMs: 300 }), null, 'only one message was queued');
     t.equal((await q.enqueue(call)).duplicate, true, 'still a duplicate after it completed');
     t.equal((await q.list()).length, 1);
+  });
+
+  test('a duplicate id with another request keeps the first request and says what differs', async (t) => {
+    const q = await make(t, { ackWaitMs });
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    const call = makeCall();
+    const first = { ...call, bodySha256: sha(call.body) };
+    t.equal((await q.enqueue(first)).record.bodySha256, first.bodySha256, 'the body hash is stored with the record');
+    const other = { ...call, body: Buffer.from('another body'), bodySha256: sha(Buffer.from('another body')), path: '/c' };
+    const dup = await q.enqueue(other);
+    t.equal(dup.duplicate, true);
+    t.equal(dup.record.bodySha256, first.bodySha256, 'the stored record is the first request\'s');
+    t.same(requestDifferences(dup.record, other), ['path', 'body']);
+    t.same(requestDifferences(dup.record, first), [], 'the same request again differs in nothing');
+    const unhashed = { ...dup.record, bodySha256: undefined };
+    t.same(requestDifferences(unhashed, { ...first, body: Buffer.alloc(call.body.byteLength) }), [], 'a record without a hash: same size is not told apart');
+    t.same(requestDifferences(unhashed, { ...first, body: Buffer.alloc(1) }), ['body'], 'a record without a hash: another size differs');
+    const lease = await mustLease(t, q);
+    t.same(Buffer.from(lease.request.body), call.body, 'the first body is delivered');
+    await settle(lease, 'failed', 400);
+    await q.redrive(call.id);
+    const again = await mustLease(t, q);
+    t.same(Buffer.from(again.request.body), call.body, 'a redrive runs the first body, not the conflicting one');
+    await settle(again);
   });
 
   test('nak with a delay hides the call until the delay passed', async (t) => {

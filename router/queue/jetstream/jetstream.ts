@@ -27,7 +27,7 @@ import {
   resolveQueueOptions, type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions,
   type Queue, type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
 } from '../queue.js';
-import { isFinal, newRecord, type CallRecord, type NewCall } from '../record.js';
+import { isFinal, newRecord, requestDifferences, type CallRecord, type NewCall } from '../record.js';
 import * as step from '../transitions.js';
 
 /** Room left in one NATS message for protocol and KV headers. */
@@ -316,7 +316,8 @@ export class JetStreamQueue implements Queue, LeaseStore {
     if (stored === null) return null;
     const r = stored.env.record;
     const neverLeased = r.status === 'queued' && stored.env.lease === null && !r.attempts.some((a) => a.round === r.round);
-    if (!neverLeased) return { duplicate: true, record: r };
+    // Another request under this id (the router answers 409) must not replace the stored body.
+    if (!neverLeased || requestDifferences(r, call).length > 0) return { duplicate: true, record: r };
     if ((await writeEnvelope(this.ctx(conn), key, stored.env, stored.revision)) === null) return null;
     // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin. The body is
     // stored again too: the attempt that failed midway may not have stored it, and a redrive needs it.
