@@ -21,6 +21,7 @@ import type { FunctionLogs } from './function-logs.js';
 import { handleGatewayApi, sendJson, type SystemContext } from './system.js';
 import { createUpstreamDispatcher } from './upstream.js';
 import type { UiMount, UiRoutes } from './ui/dashboard.js';
+import { refuseCrossSiteWrite } from './ui/csrf.js';
 
 /** The async half plugs in here: it answers /async-function/* and reports whether its queue is reachable. */
 export interface AsyncHook {
@@ -163,6 +164,7 @@ export class RouterServer {
 
   private async handleSystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
+    refuseCrossSiteWrite(req);
     if (await handleGatewayApi(req, res, path, query, this.system)) return;
     if (this.deps.systemRoutes !== undefined && await this.deps.systemRoutes.handle(req, res, path, query)) return;
     throw new NotFoundError(`/system${path}`);

@@ -25,3 +25,20 @@ export function checkSameOrigin(req: IncomingMessage): void {
   }
   if (host !== req.headers.host) throw new CrossSiteError(`Origin ${origin} is not this router`);
 }
+
+/**
+ * Throw CrossSiteError for a state-changing /system request a browser made from another site: Fetch
+ * metadata (`Sec-Fetch-Site` other than same-origin or none) or an `Origin` naming another host. A
+ * cached Basic login would otherwise let a foreign page's form cancel or retry calls. Command-line
+ * clients (curl, faas-cli, `whippet calls`) send neither header and are not affected.
+ */
+export function refuseCrossSiteWrite(req: IncomingMessage): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CrossSiteError(`Sec-Fetch-Site is ${site}`);
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  // `null` is an opaque origin (a sandboxed frame, a file: page): never this router.
+  const host = URL.canParse(origin) ? new URL(origin).host : undefined;
+  if (host === undefined || host !== req.headers.host) throw new CrossSiteError(`Origin ${origin} is not this router`);
+}
