@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { Pool } from 'undici';
-import { startWatchdog, waitFor, type Watchdog } from '../helpers/start-watchdog.js';
+import { startWatchdog, type Watchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FORKS_THE_NODE_PROCESS = process.env.WHIPPET_SPAWN_BACKEND === 'child_process';
 const REQUESTS = FORKS_THE_NODE_PROCESS ? 2_000 : 20_000;

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { request } from 'undici';
-import { freePort, handler, startWatchdog, waitFor, type Watchdog } from '../helpers/start-watchdog.js';
+import { freePort, handler, startWatchdog, type Watchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 const requestLine = (wd: Watchdog) => waitFor(() => wd.records().find((r) => r.msg === 'request'), 5000, 'the request log line');
 
