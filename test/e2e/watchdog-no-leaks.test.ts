@@ -1,4 +1,4 @@
-// Issue 7: 20,000 requests through a real watchdog leave nothing behind: no zombie children, the watchdog's
+// 20,000 requests through a real watchdog leave nothing behind: no zombie children, the watchdog's
 // open fds back where they were, RSS flat. Killed handlers (exec_timeout) leave nothing either.
 // posix_spawn gets the issue's 20,000; child_process (WHIPPET_SPAWN_BACKEND=child_process) forks the whole
 // watchdog per request, so it gets fewer to stay bounded in time.

@@ -1,4 +1,4 @@
-// Issue 16 item 15 (watchdog side): a response cut by write_timeout is logged and counted as what happened,
+// A response cut by write_timeout is logged and counted as what happened,
 // 504 with cut=write_timeout (and the status line the client already had, if any), not as the status the head
 // carried or as a client that went away (499 stays for clients that really closed).
 import { existsSync } from 'node:fs';
