@@ -23,7 +23,7 @@ t.test('method, path suffix, query, headers and body survive the queue', async (
     const lines = new Set(cb.body.toString().split('\n'));
     for (const line of [`Http_Method=${method}`, 'Http_Path=/a/b', 'Http_Query=q=1&r=two', 'Http_X_Custom_Header=kept "as is"',
       `Http_X_Call_Id=${posted.callId}`, 'Http_Content_Type=text/plain', `Http_ContentLength=${`body of ${method}`.length}`,
-      // Issue 16 item 12: the peer is appended as on the sync path, and the router's X-Start-Time replaces the client's.
+      // The peer is appended as on the sync path, and the router's X-Start-Time replaces the client's.
       'Http_X_Forwarded_For=10.0.0.9, 127.0.0.1']) {
       t.ok(lines.has(line), `${method}: ${line}`);
     }

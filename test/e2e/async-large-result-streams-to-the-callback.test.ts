@@ -1,5 +1,5 @@
 // A function's 150 MB result reaches the callback whole while the worker holds at most the stored limit
-// (1 MiB) of it in memory (issue 16 item 5): before, the worker read every result into one Buffer (and
+// (1 MiB) of it in memory: before, the worker read every result into one Buffer (and
 // a copy), so three 1 GB results took 2.9 GB of RSS.
 import t from 'tap';
 import { createHash } from 'node:crypto';

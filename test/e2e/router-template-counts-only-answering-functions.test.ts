@@ -1,4 +1,4 @@
-// With function_url_template any valid name resolves, so callers choose the names (issue 16 item 4):
+// With function_url_template any valid name resolves, so callers choose the names:
 // a name is counted in /metrics and listed in /system/functions only once its upstream answered with
 // something other than a connection error or 404, and an async call for a name whose host does not
 // resolve (or refuses the connection) is 404 at once, not 202 and ten retries.

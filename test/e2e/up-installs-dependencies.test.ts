@@ -1,4 +1,4 @@
-// Issue 12 point 4, dependencies: `whippet up` installs a function's package.json and requirements.txt
+// `whippet up` installs a function's package.json and requirements.txt
 // dependencies into its up folder the way the template's Dockerfile would (npm install --omit=dev, or npm
 // ci with a lock; pip with a target folder put on PYTHONPATH), only when the dependency files changed, and
 // where it cannot (no index, no pip) says so with the exact command instead of failing on the first call.

@@ -1,4 +1,4 @@
-// Issue 16 item 18: `whippet build` (what `whippet new` suggests next) or a second `whippet up` / `npm
+// `whippet build` (what `whippet new` suggests next) or a second `whippet up` / `npm
 // start` while `whippet up` runs must not pull the folders out from under the running watchdogs. Build
 // writes its own folders (never the ones up runs from, swapped in whole), and a second up is refused
 // before it touches anything: the stack's lock (.whippet/up.lock) names the up that owns it, and the

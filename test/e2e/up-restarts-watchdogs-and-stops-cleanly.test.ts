@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { alive, descendants, eventually, runWhippet, startUp } from '../cli/up-process.js';
+import { alive, descendants, runWhippet, startUp } from '../cli/up-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -34,10 +35,10 @@ t.test('a killed watchdog is restarted and the next call succeeds', { timeout: 9
   for (const name of ['echo', 'receiver']) {
     const before = up.watchdogs[name]!;
     process.kill(before, 'SIGKILL');
-    const restarted = await eventually(() => {
+    const restarted = await waitFor(() => {
       const m = [...up.stderr().matchAll(new RegExp(`function ready component=up function=${name} url=\\S+ pid=(\\d+)`, 'g'))].map((x) => Number(x[1]));
       return m.length >= 2 ? m[m.length - 1] : undefined;
-    }, 20_000, `${name} restarted`);
+    }, 20_000, `${name} restarted`, 50);
     t.not(restarted, before, `${name}: a new watchdog (pid ${restarted})`);
     t.match(up.stderr(), new RegExp(`watchdog exited, restarting component=up function=${name} pid=${before} signal=SIGKILL`));
     const res = await runWhippet(['invoke', name, '--gateway', up.url], { input: 'after the restart' });
@@ -81,7 +82,7 @@ t.test('SIGINT stops every process; queued async calls are delivered by the next
   t.ok(beforeRestart < 3, `slow takes one call at a time: ${beforeRestart} of 3 ran before the stop`);
 
   const second = await startUp(t, dir, ['stack.yml']);
-  await eventually(() => callbacks.length >= 3, 40_000, 'the 3 callbacks');
+  await waitFor(() => callbacks.length >= 3, 40_000, 'the 3 callbacks', 50);
   t.same(callbacks.map((c) => c.id).sort(), [...ids].sort(), 'each accepted call was delivered once');
   t.same(callbacks.map((c) => [c.status, c.body]), [['200', 'slept 2s\n'], ['200', 'slept 2s\n'], ['200', 'slept 2s\n']]);
   const record = await runWhippet(['calls', 'show', ids[2]!, '--gateway', second.url]);

@@ -1,4 +1,4 @@
-// Issue 16 item 1: the paths that hold or re-encode the whole body (marshal_request, buffer_http) refuse a body
+// The paths that hold or re-encode the whole body (marshal_request, buffer_http) refuse a body
 // over max_request_body with 413 (declared or streamed), and no request, over the limit or cut off mid-body,
 // can end the process: the watchdog answers the next request as before.
 import { existsSync } from 'node:fs';

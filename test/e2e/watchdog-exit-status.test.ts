@@ -1,7 +1,8 @@
 // Item 2: a failing handler gives 500 with its output and X-Exit-Code; combine_output=false logs stderr instead.
 import t from 'tap';
 import { request } from 'undici';
-import { handler, startWatchdog, waitFor } from '../helpers/start-watchdog.js';
+import { handler, startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 t.test('exit 3 with output on both streams: 500, both streams in the body, X-Exit-Code: 3', async (t) => {
   const wd = await startWatchdog(t, { fprocess: `sh ${handler('fail.sh')}` });

@@ -1,4 +1,4 @@
-// Issue 16 item 13: header bytes reach the handler as sent. Node reads header values as latin1 (one char a
+// Header bytes reach the handler as sent. Node reads header values as latin1 (one char a
 // byte); passed on as such, child_process and the native path encode them as UTF-8 again, so é (C3 A9) arrived
 // as C3 83 C2 A9. UTF-8 passes through byte for byte on both spawn paths, in Http_* and in marshal_request's
 // envelope; bytes that are not UTF-8 cannot cross an environment made of strings and become U+FFFD (EF BF BD),

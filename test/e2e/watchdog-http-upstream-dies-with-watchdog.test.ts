@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { freePort, handler, pollStatus, startWatchdog, waitFor } from '../helpers/start-watchdog.js';
+import { freePort, handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** How long after the watchdog's death the upstream may still live (the kernel or a watcher has to act). */
 const BOUND_MS = 2000;

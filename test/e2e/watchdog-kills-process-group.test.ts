@@ -3,7 +3,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { request } from 'undici';
-import { handler, livingInGroup, startWatchdog, waitFor } from '../helpers/start-watchdog.js';
+import { groupMembers } from '../helpers/processes.js';
+import { handler, startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 for (const mode of ['serializing', 'streaming'] as const) {
   t.test(`${mode}: exec_timeout=1s with a background grandchild answers 504 within 1.5 s and leaves no process of the group`, async (t) => {
@@ -21,7 +23,7 @@ for (const mode of ['serializing', 'streaming'] as const) {
     t.ok(elapsed >= 950, 'not before exec_timeout');
     const pgid = Number(readFileSync(pidFile, 'utf8'));
     t.ok(pgid > 1);
-    const left = await waitFor(() => livingInGroup(pgid).length === 0 || undefined, 1000, `group ${pgid} to be empty`).catch(() => livingInGroup(pgid));
+    const left = await waitFor(() => groupMembers(pgid).length === 0 || undefined, 1000, `group ${pgid} to be empty`).catch(() => groupMembers(pgid));
     t.equal(left, true, `no process left in group ${pgid}`);
   });
 
@@ -33,10 +35,10 @@ for (const mode of ['serializing', 'streaming'] as const) {
     req.on('error', () => {});
     req.write('partial body, never finished');
     const pgid = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim(), 5000, 'the handler to start'));
-    await waitFor(() => livingInGroup(pgid).length >= 2 || undefined, 5000, 'the grandchild to start');
+    await waitFor(() => groupMembers(pgid).length >= 2 || undefined, 5000, 'the grandchild to start');
     req.destroy();
     const gone = Date.now();
-    await waitFor(() => livingInGroup(pgid).length === 0 || undefined, 1000, `group ${pgid} to be empty`);
+    await waitFor(() => groupMembers(pgid).length === 0 || undefined, 1000, `group ${pgid} to be empty`);
     t.ok(Date.now() - gone <= 1000, 'group gone within 1 s');
     await waitFor(() => wd.records().find((r) => r.msg === 'function killed' && r.reason === 'aborted'), 2000, 'the kill to be logged');
   });

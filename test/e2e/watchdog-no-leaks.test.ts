@@ -1,11 +1,12 @@
-// Issue 7: 20,000 requests through a real watchdog leave nothing behind: no zombie children, the watchdog's
+// 20,000 requests through a real watchdog leave nothing behind: no zombie children, the watchdog's
 // open fds back where they were, RSS flat. Killed handlers (exec_timeout) leave nothing either.
 // posix_spawn gets the issue's 20,000; child_process (WHIPPET_SPAWN_BACKEND=child_process) forks the whole
 // watchdog per request, so it gets fewer to stay bounded in time.
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { Pool } from 'undici';
-import { startWatchdog, waitFor, type Watchdog } from '../helpers/start-watchdog.js';
+import { startWatchdog, type Watchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FORKS_THE_NODE_PROCESS = process.env.WHIPPET_SPAWN_BACKEND === 'child_process';
 const REQUESTS = FORKS_THE_NODE_PROCESS ? 2_000 : 20_000;

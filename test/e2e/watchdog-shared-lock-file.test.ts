@@ -1,4 +1,4 @@
-// Issue 16 item 16: watchdogs sharing one $TMPDIR share its .lock. The lock holds its owner's PID; a watchdog
+// Watchdogs sharing one $TMPDIR share its .lock. The lock holds its owner's PID; a watchdog
 // removes only a lock it owns, health never depends on another process's lock, and a survivor takes the lock
 // over once its owner is gone. Deleting a watchdog's own lock still fails its health (the OpenFaaS exec probe).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
-import { handler, pollStatus, startWatchdog, waitFor } from '../helpers/start-watchdog.js';
+import { handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {

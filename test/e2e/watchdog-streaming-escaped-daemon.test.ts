@@ -1,4 +1,4 @@
-// Issue 16 item 14: in streaming mode a daemon that escaped the handler's process group (setsid) and holds
+// In streaming mode a daemon that escaped the handler's process group (setsid) and holds
 // its stdout no longer keeps the response open until exec_timeout (then blamed on the handler with 137): once
 // the handler exits, the output may linger as long as in serializing mode (1 s), then the response ends with
 // the handler's own exit code. A slow client loses nothing to that bound: the linger clock stops while the

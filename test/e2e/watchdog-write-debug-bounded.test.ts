@@ -1,8 +1,9 @@
-// Issue 16 item 3: write_debug logs a bounded prefix of the output (4 KiB), with the whole size and a mark
+// Write_debug logs a bounded prefix of the output (4 KiB), with the whole size and a mark
 // that it was cut, and never makes a string of the whole output (past 512 MiB that threw ERR_STRING_TOO_LONG).
 import t from 'tap';
 import { request } from 'undici';
-import { startWatchdog, waitFor } from '../helpers/start-watchdog.js';
+import { startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SHOWN = 4096;
 

@@ -1,11 +1,12 @@
-// Issue 16 item 15 (watchdog side): a response cut by write_timeout is logged and counted as what happened,
+// A response cut by write_timeout is logged and counted as what happened,
 // 504 with cut=write_timeout (and the status line the client already had, if any), not as the status the head
 // carried or as a client that went away (499 stays for clients that really closed).
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { request } from 'undici';
-import { freePort, handler, startWatchdog, waitFor, type Watchdog } from '../helpers/start-watchdog.js';
+import { freePort, handler, startWatchdog, type Watchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 const requestLine = (wd: Watchdog) => waitFor(() => wd.records().find((r) => r.msg === 'request'), 5000, 'the request log line');
 

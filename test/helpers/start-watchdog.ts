@@ -96,31 +96,6 @@ export async function runWatchdogCli(env: Record<string, string>, args: string[]
   return { ...exit, stdout, stderr };
 }
 
-/** Pids of live (non-zombie) processes whose process group is `pgid`. */
-export function livingInGroup(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
-    // Fields after the command (which may hold spaces) start after the last ')': state ppid pgrp …
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') out.push(Number(name));
-  }
-  return out;
-}
-
-/** Poll `check` every 20 ms until it returns a value other than undefined/false, or fail after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** VmHWM (peak resident set) of a process in bytes. */
 export function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

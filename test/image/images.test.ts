@@ -8,6 +8,7 @@
 // reason when they are missing, except in CI (CI or REQUIRE_IMAGES set), where it fails.
 // `npm run image:test` runs this file alone.
 
+import { holdsWithin } from '../helpers/wait.js';
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -60,15 +61,8 @@ const imageOf = (lang: string) => `localhost/whippet-image-test/${lang}:latest`;
 
 interface Check { name: string; ok: boolean; detail: string }
 
-/** Polls `ready` every 250 ms until it is true or the time is up (the containers' state sends no events here). */
-async function until(timeoutMs: number, ready: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await ready().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(250);
-  }
-}
+/** Polls `ready` every 250 ms until it is true or the time is up (the containers' state sends no events here); a failing probe counts as not ready. */
+const until = (timeoutMs: number, ready: () => Promise<boolean>): Promise<boolean> => holdsWithin(() => ready().catch(() => false), timeoutMs, 250);
 
 /** Resolves once a handler process (a child of fwatchdog) runs in the container. */
 async function handlerRunning(name: string, env: NodeJS.ProcessEnv): Promise<void> {

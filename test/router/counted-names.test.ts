@@ -1,4 +1,4 @@
-// Which names get their own series (issue 16 item 4): listed names always; template names once they
+// Which names get their own series: listed names always; template names once they
 // answered with something other than a connection error or 404, up to a cap.
 import t from 'tap';
 import { createLogger } from '../../common/log.js';

@@ -1,4 +1,4 @@
-// Logs and metrics blame the side that failed (issue 16 item 15): a client that stops reading is not an
+// Logs and metrics blame the side that failed: a client that stops reading is not an
 // upstream timeout and does not make the function unhealthy; a client that closes is 499 client_closed.
 import t from 'tap';
 import { connect } from 'node:net';

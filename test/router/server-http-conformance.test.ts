@@ -1,4 +1,4 @@
-// HTTP conformance of the router's front (issue 16 item 11): a request head over the limit is 431, an
+// HTTP conformance of the router's front: a request head over the limit is 431, an
 // absolute-form target (RFC 9112 §3.2.2) is routed like its origin form, CONNECT gets a 405 answer
 // instead of a closed socket, and unreserved characters written as percent-encodings in a function
 // name (/function/%65cho) name the same function.

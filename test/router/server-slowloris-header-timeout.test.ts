@@ -1,5 +1,5 @@
 // Slowloris: a client that never finishes its headers is answered 408 and cut within about a second of
-// read_timeout, not up to Node's 30 s connections-checking period later (issue 16 item 7).
+// read_timeout, not up to Node's 30 s connections-checking period later.
 import t from 'tap';
 import { connect } from 'node:net';
 import { createLogger } from '../../common/log.js';

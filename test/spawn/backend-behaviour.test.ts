@@ -6,7 +6,9 @@ import { chmodSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnedProcess } from '../../watchdog/spawn/types.js';
 import { loadNativeBackend } from '../../watchdog/spawn/native.js';
-import { baseEnv, collect, expectedSpawnMethod, groupMembers, loadBackends, methodUnderTest, procStat, waitUntil } from './backends.js';
+import { groupMembers, procStat } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
+import { baseEnv, collect, expectedSpawnMethod, loadBackends, methodUnderTest } from './backends.js';
 
 const backends = await loadBackends(true);
 
@@ -131,7 +133,7 @@ for (const { name, label, backend, error } of backends) {
       t.same(groupMembers(p.pid).sort(), [p.pid, grandchild].sort());
       p.killGroup('SIGKILL');
       t.same(await p.exited, { code: null, signal: 'SIGKILL' });
-      t.ok(await waitUntil(() => groupMembers(p.pid).length === 0, 5000), 'no member of the group is left');
+      t.ok(await holdsWithin(() => groupMembers(p.pid).length === 0, 5000, 10), 'no member of the group is left');
       t.doesNotThrow(() => p.killGroup('SIGKILL'), 'killGroup on a vanished group is a no-op');
     });
 

@@ -1,6 +1,6 @@
-// Loads every spawn backend the behaviour tests run against, plus small helpers for reading /proc.
+// Loads every spawn backend the behaviour tests run against; /proc readers live in test/helpers/processes.ts.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { SpawnMethodChoice } from '../../watchdog/config.js';
 import { createChildProcessBackend } from '../../watchdog/spawn/child-process.js';
@@ -48,44 +48,6 @@ export async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, ...]; undefined when gone. */
-export function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Live (non-zombie) processes whose process group is pgid. */
-export function groupMembers(pgid: number): number[] {
-  return pids().filter((pid) => {
-    const s = procStat(pid);
-    return s !== undefined && s[0] !== 'Z' && s[2] === String(pgid);
-  });
-}
-
-/** Zombie children of this process: spawned but never reaped. */
-export function zombieChildren(): number[] {
-  return pids().filter((pid) => {
-    const s = procStat(pid);
-    return s !== undefined && s[0] === 'Z' && s[1] === String(process.pid);
-  });
-}
-
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 export const rssBytes = (): number => process.memoryUsage.rss();
-
-const pids = (): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
-
-/** Polls a condition that no event announces (a grandchild's death); bounded. */
-export async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}

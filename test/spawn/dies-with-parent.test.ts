@@ -8,7 +8,9 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { baseEnv, expectedSpawnMethod, loadBackends, procStat, waitUntil } from './backends.js';
+import { procStat } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
+import { baseEnv, expectedSpawnMethod, loadBackends } from './backends.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/die-with-parent.mjs', import.meta.url));
 /** The kernel signals at once; the watcher needs its shell to wake up. */
@@ -56,8 +58,8 @@ for (const { backend, method } of RUNS) {
     parent.kill('SIGKILL');
     await once(parent, 'exit');
     const started = Date.now();
-    t.ok(await waitUntil(() => !running(pid), BOUND_MS), `the shell is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
-    t.ok(await waitUntil(() => !running(grandchild), BOUND_MS), `its sleep is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+    t.ok(await holdsWithin(() => !running(pid), BOUND_MS, 10), `the shell is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+    t.ok(await holdsWithin(() => !running(grandchild), BOUND_MS, 10), `its sleep is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
   });
 }
 
@@ -67,11 +69,11 @@ for (const method of ['auto', 'clone'] as const) {
     const watchers = withArg(pid);
     t.equal(watchers.length, 1, 'one watcher');
     for (const w of watchers) process.kill(w, 'SIGKILL');
-    t.ok(await waitUntil(() => withArg(pid).length === 0, BOUND_MS), 'the watcher is gone');
+    t.ok(await holdsWithin(() => withArg(pid).length === 0, BOUND_MS, 10), 'the watcher is gone');
     t.ok(running(pid), 'the child still runs');
     parent.kill('SIGKILL');
     await once(parent, 'exit');
-    t.ok(await waitUntil(() => !running(pid), BOUND_MS), 'the child is gone: the kernel killed it');
+    t.ok(await holdsWithin(() => !running(pid), BOUND_MS, 10), 'the child is gone: the kernel killed it');
   });
 }
 
@@ -81,6 +83,6 @@ t.test('the watcher of a child that exits on its own ends with it', async (t) =>
     const p = await backend.spawn({ file: 'sh', args: ['-c', 'exit 3'], env: baseEnv, dieWithParent: true });
     p.stdin.end();
     t.same(await p.exited, { code: 3, signal: null }, `${label}: exited`);
-    t.ok(await waitUntil(() => withArg(p.pid).length === 0, BOUND_MS), `${label}: no watcher left for ${p.pid}`);
+    t.ok(await holdsWithin(() => withArg(p.pid).length === 0, BOUND_MS, 10), `${label}: no watcher left for ${p.pid}`);
   }
 });

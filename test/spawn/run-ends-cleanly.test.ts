@@ -11,7 +11,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { withRun } from '../../watchdog/spawn/run-streams.js';
 import type { ExitStatus, RunBackend, RunOptions, SpawnBackend } from '../../watchdog/spawn/types.js';
-import { baseEnv, collect, groupMembers, loadBackends, procStat, rssBytes, waitUntil } from './backends.js';
+import { groupMembers, procStat } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
+import { baseEnv, collect, loadBackends, rssBytes } from './backends.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -130,7 +132,7 @@ for (const { name, backend, error } of backends) {
         const grandchild = Number(out.toString().trim());
         t.ok(grandchild > 0);
         t.teardown(() => { try { process.kill(grandchild, 'SIGKILL'); } catch { /* gone, as it should be */ } });
-        t.ok(await waitUntil(() => groupMembers(p.pid).length === 0, 2000), 'the sleep left in the group is gone');
+        t.ok(await holdsWithin(() => groupMembers(p.pid).length === 0, 2000, 10), 'the sleep left in the group is gone');
         t.doesNotThrow(() => p.killGroup('SIGKILL'));
       });
     }

@@ -1,5 +1,5 @@
 // Callbacks never reach link-local or cloud metadata addresses unless callback_allow_link_local is on
-// (issue 16 item 6): IP literals are refused before any connection, and a host name is checked on what
+//: IP literals are refused before any connection, and a host name is checked on what
 // it resolves to when the worker connects, so a name that resolves there later (DNS rebinding) is refused too.
 import t from 'tap';
 import type { LookupAddress } from 'node:dns';

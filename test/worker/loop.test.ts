@@ -1,5 +1,6 @@
 // The worker loop in-process, on a real sqlite file and real upstream sockets: max_inflight, the
 // per-function limit, and graceful stop (finish in time, or abandon so the lease lapses to another worker).
+import { waitFor } from '../helpers/wait.js';
 import t from 'tap';
 import { join } from 'node:path';
 import { createLogger } from '../../common/log.js';
@@ -33,14 +34,6 @@ async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }
   return { up, queue, worker, file };
 }
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const allDone = (queue: Queue, n: number) => async () => (await queue.list({ status: 'succeeded' })).length === n;
 
 t.test('never more than max_inflight calls at once', async (t) => {
@@ -51,7 +44,7 @@ t.test('never more than max_inflight calls at once', async (t) => {
     setTimeout(() => { now--; req.resume(); res.end('ok'); }, 100);
   }, { maxInflight: 3 });
   for (let i = 0; i < 10; i++) await queue.enqueue(call(`c${i}`, 'b'));
-  await until(allDone(queue, 10), 10_000, 'all 10 calls');
+  await waitFor(allDone(queue, 10), 10_000, 'all 10 calls');
   t.equal(peak, 3, 'peak concurrency is max_inflight');
 });
 
@@ -67,7 +60,7 @@ t.test('a per-function limit holds one function back, not the others', async (t)
     await queue.enqueue(call(`a${i}`, 'a', '/a'));
     await queue.enqueue(call(`b${i}`, 'b', '/b'));
   }
-  await until(allDone(queue, 8), 15_000, 'all 8 calls');
+  await waitFor(allDone(queue, 8), 15_000, 'all 8 calls');
   t.equal(peak.a, 1, 'function a never ran twice at once');
   t.ok(peak.b > 1, `function b ran in parallel (${peak.b})`);
 });
@@ -75,7 +68,7 @@ t.test('a per-function limit holds one function back, not the others', async (t)
 t.test('stop: in-flight calls that finish within the grace are settled', async (t) => {
   const { queue, worker } = await setup(t, (req, res) => setTimeout(() => { req.resume(); res.end('ok'); }, 200));
   await queue.enqueue(call('g1', 'a'));
-  await until(async () => (await queue.get('g1'))?.status === 'running', 5_000, 'running');
+  await waitFor(async () => (await queue.get('g1'))?.status === 'running', 5_000, 'running');
   await worker.stop(5_000);
   t.equal(worker.inflight(), 0);
   t.equal((await queue.get('g1'))?.status, 'succeeded', 'finished during the drain');
@@ -86,7 +79,7 @@ t.test('stop: a call past the grace is abandoned, its lease lapses, another work
   let hits = 0;
   const first = await setup(t, (req, res) => { hits++; release.push(() => { req.resume(); res.end('late'); }); }, { ackWaitMs: 400 });
   await first.queue.enqueue(call('hang-1', 'a'));
-  await until(() => hits === 1, 5_000, 'the first invocation');
+  await waitFor(() => hits === 1, 5_000, 'the first invocation');
   const stopped = Date.now();
   await first.worker.stop(100);
   t.ok(Date.now() - stopped < 2_000, 'stop returned soon after the grace');
@@ -95,7 +88,7 @@ t.test('stop: a call past the grace is abandoned, its lease lapses, another work
 
   let seen = 0;
   const second = await setup(t, (req, res) => { seen++; req.resume(); res.end('second'); }, { ackWaitMs: 400, file: first.file });
-  await until(async () => (await second.queue.get('hang-1'))?.status === 'succeeded', 5_000, 'the redelivery');
+  await waitFor(async () => (await second.queue.get('hang-1'))?.status === 'succeeded', 5_000, 'the redelivery');
   const rec = (await second.queue.get('hang-1'))!;
   t.equal(seen, 1, 'the second worker invoked it after the lease lapsed');
   t.equal(rec.attempts.length, 2, 'both attempts recorded');
