@@ -15,15 +15,7 @@ export function checkSameOrigin(req: IncomingMessage): void {
   if (req.headers[ACTION_HEADER] !== '1') throw new CrossSiteError(`the ${ACTION_HEADER} header is missing`);
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') throw new CrossSiteError(`Sec-Fetch-Site is ${site}`);
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    throw new CrossSiteError('the Origin header is not a URL');
-  }
-  if (host !== req.headers.host) throw new CrossSiteError(`Origin ${origin} is not this router`);
+  refuseForeignOrigin(req);
 }
 
 /**
@@ -36,9 +28,13 @@ export function refuseCrossSiteWrite(req: IncomingMessage): void {
   if (req.method === 'GET' || req.method === 'HEAD') return;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CrossSiteError(`Sec-Fetch-Site is ${site}`);
+  refuseForeignOrigin(req);
+}
+
+/** An `Origin`, when sent, must name this router; `null` (a sandboxed frame, a file: page) never does. */
+function refuseForeignOrigin(req: IncomingMessage): void {
   const origin = req.headers.origin;
   if (origin === undefined) return;
-  // `null` is an opaque origin (a sandboxed frame, a file: page): never this router.
   const host = URL.canParse(origin) ? new URL(origin).host : undefined;
   if (host === undefined || host !== req.headers.host) throw new CrossSiteError(`Origin ${origin} is not this router`);
 }
