@@ -2,8 +2,8 @@
 // what was wrong and the command's usage, exit code 2.
 
 import t from 'tap';
-import { runWhippet } from './up-process.js';
-import { expectedSpawnMethod } from '../spawn/backends.js';
+import { runWhippet } from '../helpers/up-process.js';
+import { expectedSpawnMethod } from '../helpers/spawn-backends.js';
 
 t.test('--help lists the commands and each command its options', async (t) => {
   const top = await runWhippet(['--help']);

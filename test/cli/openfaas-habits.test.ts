@@ -7,7 +7,7 @@ import t from 'tap';
 import { RefusedError } from '../../cli/errors.js';
 import { authorizationOf, normaliseGateway, openfaasConfigDir, savedAuth } from '../../cli/openfaas-config.js';
 import { startRouter, startWatchdog } from '../helpers/start-router.js';
-import { runWhippet } from './up-process.js';
+import { runWhippet } from '../helpers/up-process.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 

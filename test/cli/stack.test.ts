@@ -17,7 +17,7 @@ import { findTemplate, knownTemplates, listTemplates, templateDir } from '../../
 import { functionSettings, watchdogEnv } from '../../stack/watchdog-env.js';
 import { invocation } from '../../cli/commands/invoke.js';
 import { createFunction } from '../../stack/new-function.js';
-import { consoleSteps, matchesOutput } from './readme-blocks.js';
+import { consoleSteps, matchesOutput } from '../helpers/readme-blocks.js';
 
 const TEMPLATES = ['bash', 'node', 'node-http', 'python3'];
 

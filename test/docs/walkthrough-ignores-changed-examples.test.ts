@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { runWhippet } from '../cli/up-process.js';
-import { committedExamples, runWalkthrough } from './walkthrough.js';
+import { runWhippet } from '../helpers/up-process.js';
+import { committedExamples, runWalkthrough } from '../helpers/walkthrough.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

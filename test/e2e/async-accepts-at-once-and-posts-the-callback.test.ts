@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRouter, startWatchdog } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { getCall, postAsync, waitForCall } from '../async/support.js';
+import { getCall, postAsync, waitForCall } from '../helpers/async-calls.js';
 
 t.test('202 first, then the callback with the function\'s answer', async (t) => {
   const dir = t.testdir();

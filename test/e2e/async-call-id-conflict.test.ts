@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { startRouter } from '../helpers/start-router.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
-import { SCRIPTED_FN, fnStats, getCall, postAsync, startHttpFunction, waitForCall } from '../async/support.js';
+import { SCRIPTED_FN, fnStats, getCall, postAsync, startHttpFunction, waitForCall } from '../helpers/async-calls.js';
 
 type Backend = 'sqlite' | 'jetstream';
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CLI, childEnv, startRouter, startUpstream } from '../helpers/start-router.js';
-import { postAsync } from '../async/support.js';
+import { postAsync } from '../helpers/async-calls.js';
 
 function calls(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, 'calls', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startRouter, type Started } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { FAST_FN, startHttpFunction, startWorkerProcess } from '../async/support.js';
+import { FAST_FN, startHttpFunction, startWorkerProcess } from '../helpers/async-calls.js';
 
 const CALLS = 2_000;
 const CLIENTS = 32;

@@ -4,7 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { startRouter, startWatchdog } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { postAsync } from '../async/support.js';
+import { postAsync } from '../helpers/async-calls.js';
 
 t.test('method, path suffix, query, headers and body survive the queue', async (t) => {
   const wd = await startWatchdog(t, { fprocess: `sh -c 'env; printf "stdin="; cat'` });

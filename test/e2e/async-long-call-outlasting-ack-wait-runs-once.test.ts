@@ -4,7 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, startWorkerProcess, waitForCall } from '../async/support.js';
+import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, startWorkerProcess, waitForCall } from '../helpers/async-calls.js';
 
 t.test('3 s call, ack_wait 1 s, two workers: one invocation, one callback', async (t) => {
   const fn = await startHttpFunction(t, SCRIPTED_FN);

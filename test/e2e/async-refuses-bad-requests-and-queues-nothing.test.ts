@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startRouter, startUpstream } from '../helpers/start-router.js';
-import { postAsync } from '../async/support.js';
+import { postAsync } from '../helpers/async-calls.js';
 
 t.test('refusals before the queue', async (t) => {
   const fn = await startUpstream(t, (_req, res) => res.end('ran'));

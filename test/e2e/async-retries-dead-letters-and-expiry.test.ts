@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { CallStateError } from '../../router/queue/index.js';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, startWorkerProcess, waitForCall } from '../async/support.js';
+import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, startWorkerProcess, waitForCall } from '../helpers/async-calls.js';
 
 const FAST_RETRIES = { initial_retry_wait: '100ms', max_retry_wait: '300ms', max_retry_attempts: '4' };
 

@@ -5,7 +5,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, waitForCall } from '../async/support.js';
+import { SCRIPTED_FN, fnStats, postAsync, startHttpFunction, waitForCall } from '../helpers/async-calls.js';
 
 t.test('the same X-Call-Id twice is invoked once', async (t) => {
   const fn = await startHttpFunction(t, SCRIPTED_FN);

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
-import { startUp } from '../cli/up-process.js';
+import { startUp } from '../helpers/up-process.js';
 import * as faas from './faas-cli-client.js';
 
 t.test('logs: the watchdog\'s lines, then follow', { timeout: 60_000 }, async (t) => {

@@ -8,7 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { requireNats, startNatsCluster, type NatsNode } from '../helpers/nats-server.js';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { getCall, startWorkerProcess } from '../async/support.js';
+import { getCall, startWorkerProcess } from '../helpers/async-calls.js';
 import { calledBack, callIds, postCalls, startCountingFunction } from './jetstream-support.js';
 
 const CALLS = 2_000;

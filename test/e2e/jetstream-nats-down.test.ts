@@ -8,21 +8,13 @@ import { QueueUnavailableError } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { startRouter, type Started } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { postAsync, startWorkerProcess } from '../async/support.js';
+import { waitFor } from '../helpers/wait.js';
+import { postAsync, startWorkerProcess } from '../helpers/async-calls.js';
 import { startCountingFunction } from './jetstream-support.js';
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await request(url);
   return { status: res.statusCode, body: await res.body.text() };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - start;
 }
 
 t.test('NATS stopped: async 503 at once, sync works; NATS back: async works again without a restart', { timeout: 100_000 }, async (t) => {
@@ -76,9 +68,11 @@ t.test('NATS stopped: async 503 at once, sync works; NATS back: async works agai
 
   const restarted = Date.now();
   await nats.restart();
-  const back = await until(async () => (await get(`${router.url}/healthz`)).status === 200, 30_000, 'the router to see NATS again');
-  await until(async () => (await get(`${late.url}/healthz`)).status === 200, 30_000, 'the late router to connect');
-  await until(async () => (await get(`${worker.url}/healthz`)).status === 200, 30_000, 'the worker to see NATS again');
+  const backSince = Date.now();
+  await waitFor(async () => (await get(`${router.url}/healthz`)).status === 200, 30_000, 'the router to see NATS again', 100);
+  const back = Date.now() - backSince;
+  await waitFor(async () => (await get(`${late.url}/healthz`)).status === 200, 30_000, 'the late router to connect', 100);
+  await waitFor(async () => (await get(`${worker.url}/healthz`)).status === 200, 30_000, 'the worker to see NATS again', 100);
   t.comment(`router healthy again ${back} ms after nats-server was restarted`);
   for (const [name, r] of [['first', router], ['late', late]] as const) {
     const res = await postAsync(r.url, 'fast', { headers: { ...cb, 'X-Call-Id': `after-${name}` } });

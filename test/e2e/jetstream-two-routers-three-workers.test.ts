@@ -7,7 +7,7 @@ import t from 'tap';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { startWorkerProcess } from '../async/support.js';
+import { startWorkerProcess } from '../helpers/async-calls.js';
 import { callIds, notOnce, postCalls, startCountingFunction, workerInvocations } from './jetstream-support.js';
 
 const CALLS = 3_000;

@@ -6,7 +6,7 @@ import t from 'tap';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { startRouter } from '../helpers/start-router.js';
 import { startCallbackReceiver } from '../helpers/callback-receiver.js';
-import { getCall, startWorkerProcess } from '../async/support.js';
+import { getCall, startWorkerProcess } from '../helpers/async-calls.js';
 import { calledBack, callIds, postCalls, startCountingFunction } from './jetstream-support.js';
 
 const CALLS = 2_000;

@@ -2,7 +2,7 @@
 // order, in a temp folder holding examples/ as committed; each output must match what the README shows.
 
 import t from 'tap';
-import { runWalkthrough } from '../docs/walkthrough.js';
+import { runWalkthrough } from '../helpers/walkthrough.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parse as parseYaml, stringify } from 'yaml';
 import { dockerfileEnv, parseDockerfile } from '../../stack/dockerfile.js';
-import { runWhippet, startUp } from '../cli/up-process.js';
+import { runWhippet, startUp } from '../helpers/up-process.js';
 
 const KEYS = ['fprocess', 'mode', 'read_timeout', 'write_timeout', 'exec_timeout', 'upstream_url', 'greeting'];
 const STACK_ENV = { exec_timeout: '7s', greeting: 'hi from the stack' };

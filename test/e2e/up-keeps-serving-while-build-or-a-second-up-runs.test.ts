@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { runWhippet, startUp } from '../cli/up-process.js';
+import { runWhippet, startUp } from '../helpers/up-process.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { alive, descendants, runWhippet, startUp } from '../cli/up-process.js';
+import { alive, descendants } from '../helpers/processes.js';
+import { runWhippet, startUp } from '../helpers/up-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

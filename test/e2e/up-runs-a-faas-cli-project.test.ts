@@ -8,7 +8,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../../common/free-port.js';
-import { runWhippet, startUp } from '../cli/up-process.js';
+import { runWhippet, startUp } from '../helpers/up-process.js';
 
 const FIXTURE = new URL('../fixtures/faas-template/', import.meta.url).pathname;
 

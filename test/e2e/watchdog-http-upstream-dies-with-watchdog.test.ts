@@ -1,24 +1,14 @@
 // http mode: a watchdog killed with SIGKILL runs no code, so nothing of its own can stop the function process;
 // the spawn path must see to it that the process dies too and its port is free for the restarted watchdog.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { freePort, handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
-import { waitFor } from '../helpers/wait.js';
+import { alive, killIfAlive } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
 
 /** How long after the watchdog's death the upstream may still live (the kernel or a watcher has to act). */
 const BOUND_MS = 2000;
-
-/** Running: a zombie is dead already (its reaper, pid 1 or a subreaper, collects it when it gets round to it). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-};
 
 const portFree = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
@@ -42,17 +32,16 @@ async function killWatchdogAndWatch(t: Test, env: Record<string, string>, fproce
   const upstream = Number(await (await request(`${wd.url}/pid`)).body.text());
   t.ok(upstream > 1 && alive(upstream), `the upstream runs (pid ${upstream})`);
   // Whatever happens below, the upstream does not outlive the test.
-  t.teardown(() => { if (alive(upstream)) process.kill(upstream, 'SIGKILL'); });
+  t.teardown(() => killIfAlive(upstream));
   t.notOk(await portFree(upstreamPort), 'the upstream holds its port');
 
   process.kill(wd.pid, 'SIGKILL');
   await wd.exited;
   const killedAt = Date.now();
-  const gone = await waitFor(() => !alive(upstream), BOUND_MS, `upstream ${upstream} to die`).catch(() => false);
+  const gone = await holdsWithin(() => !alive(upstream), BOUND_MS);
   t.ok(gone, `the upstream is gone within ${BOUND_MS} ms of the watchdog's SIGKILL (${Date.now() - killedAt} ms)`);
   // Closing the sockets of a killed process may finish a moment after /proc shows it dead.
-  let free = false;
-  while (!(free = await portFree(upstreamPort)) && Date.now() - killedAt < BOUND_MS) await new Promise((r) => setTimeout(r, 20));
+  const free = await holdsWithin(() => portFree(upstreamPort), Math.max(0, BOUND_MS - (Date.now() - killedAt)));
   t.ok(free, `its port is free (${Date.now() - killedAt} ms)`);
 }
 

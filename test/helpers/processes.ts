@@ -1,4 +1,4 @@
-// Reading /proc: which processes live, in which group, and which were never reaped.
+// Reading /proc: which processes live, in which group, descending from whom, and which were never reaped.
 
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -29,4 +29,28 @@ export function zombieChildren(): number[] {
     const fields = procStat(pid);
     return fields !== undefined && fields[0] === 'Z' && fields[1] === String(process.pid);
   });
+}
+
+/** Whether `pid` runs: a zombie is dead already (its reaper collects it when it gets round to it). */
+export function alive(pid: number): boolean {
+  const fields = procStat(pid);
+  return fields !== undefined && fields[0] !== 'Z' && fields[0] !== 'X';
+}
+
+/** Live processes descending from `root` (by parent pid). */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const pid of pids()) {
+    const fields = procStat(pid);
+    if (fields !== undefined && fields[0] !== 'Z' && fields[0] !== 'X') parent.set(pid, Number(fields[1]));
+  }
+  const out: number[] = [];
+  const walk = (ancestor: number): void => { for (const [child, ppid] of parent) if (ppid === ancestor) { out.push(child); walk(child); } };
+  walk(root);
+  return out;
+}
+
+/** SIGKILL `pid` unless it is gone already: the teardown for a process the test expects to have ended. */
+export function killIfAlive(pid: number): void {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../common/free-port.js';
-import { REPO, TEMPLATES } from '../templates/support.js';
+import { REPO, TEMPLATES } from '../helpers/templates.js';
 import { buildahArgs, call, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
 
 t.setTimeout(20 * 60_000);

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { Test } from 'tap';
 import { requestDifferences, type Lease } from '../../router/queue/index.js';
-import { makeCall, mustLease, settle, since, type ContractOptions, type MakeQueue } from './contract-helpers.js';
+import { makeCall } from '../helpers/calls.js';
+import { mustLease, settle, since, type ContractOptions, type MakeQueue } from './contract-helpers.js';
 
 /** Register the delivery tests. */
 export function deliveryContract(t: Test, make: MakeQueue, opts: Required<ContractOptions>): void {

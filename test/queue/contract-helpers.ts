@@ -1,8 +1,7 @@
-// Shared pieces of the queue contract suite: call fixtures, a settle-everything worker step, polling.
+// Shared pieces of the queue contract suite: leasing, a settle-everything worker step, timing.
 
-import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { Lease, NewCall, Queue, QueueOptions } from '../../router/queue/index.js';
+import type { Lease, Queue, QueueOptions } from '../../router/queue/index.js';
 
 /**
  * Opens a queue for a test. Calls with the same `t` must reach the same store (file, stream, bucket):
@@ -21,24 +20,6 @@ export interface ContractOptions {
   readonly skip?: readonly string[];
 }
 
-let counter = 0;
-
-/** A call with distinctive values in every field, so a round trip that drops one is caught. */
-export function makeCall(overrides: Partial<NewCall> = {}): NewCall {
-  counter++;
-  return {
-    id: `call-${counter}-${randomUUID()}`,
-    functionName: 'echo',
-    method: 'PUT',
-    path: '/a/b',
-    query: 'q=1&r=%20x',
-    headers: { 'content-type': 'text/plain', 'x-custom': 'yes', 'x-multi': ['one', 'two'] },
-    body: Buffer.from(`body of call ${counter} \u00e9\u0000\u00ff`),
-    callbackUrl: null,
-    ...overrides,
-  };
-}
-
 /** Lease the next call or fail the test after `ms`. */
 export async function mustLease(t: Test, queue: Queue, ms = 5000): Promise<Lease> {
   const lease = await queue.next({ timeoutMs: ms });
@@ -53,15 +34,6 @@ export async function settle(lease: Lease, status: 'succeeded' | 'failed' = 'suc
   await lease.endAttempt({ statusCode: code });
   await lease.finish({ status, result: { statusCode: code, headers: { 'content-type': 'text/plain' }, body: Buffer.from('out') } });
   await lease.ack();
-}
-
-/** Poll `check` until it returns true, or fail after `ms`. */
-export async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Milliseconds since `start`. */

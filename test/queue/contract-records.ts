@@ -2,7 +2,8 @@
 // bookkeeping, result size, reopening the store.
 
 import type { Test } from 'tap';
-import { makeCall, mustLease, settle, type ContractOptions, type MakeQueue } from './contract-helpers.js';
+import { makeCall } from '../helpers/calls.js';
+import { mustLease, settle, type ContractOptions, type MakeQueue } from './contract-helpers.js';
 
 /** Register the record tests. */
 export function recordsContract(t: Test, make: MakeQueue, opts: Required<ContractOptions>): void {

@@ -2,7 +2,9 @@
 // (backends with native TTLs cannot take a fake clock).
 
 import type { Test } from 'tap';
-import { makeCall, mustLease, settle, until, type ContractOptions, type MakeQueue } from './contract-helpers.js';
+import { makeCall } from '../helpers/calls.js';
+import { waitFor } from '../helpers/wait.js';
+import { mustLease, settle, type ContractOptions, type MakeQueue } from './contract-helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -63,8 +65,8 @@ export function timeContract(t: Test, make: MakeQueue, opts: Required<ContractOp
     await settle(await mustLease(t, q));
     await q.enqueue(queued);
     t.not(await q.get(done.id), null, 'kept right after it finished');
-    await until(async () => { await q.sweep(); return (await q.get(done.id)) === null; },
-      callRetentionMs + opts.retentionSlackMs, 'the finished record to be removed');
+    await waitFor(async () => { await q.sweep(); return (await q.get(done.id)) === null; },
+      callRetentionMs + opts.retentionSlackMs, 'the finished record to be removed', 50);
     t.pass('the finished record was removed');
     await sleep(callRetentionMs);
     await q.sweep();
@@ -86,8 +88,8 @@ export function timeContract(t: Test, make: MakeQueue, opts: Required<ContractOp
     t.not(await q.get(call.id), null, 'kept while its message is in the queue');
     await lease.callbackAttempt({ state: 'delivered', statusCode: 200 });
     await lease.ack();
-    await until(async () => { await q.sweep(); return (await q.get(call.id)) === null; },
-      callRetentionMs + opts.retentionSlackMs, 'the delivered record to be removed');
+    await waitFor(async () => { await q.sweep(); return (await q.get(call.id)) === null; },
+      callRetentionMs + opts.retentionSlackMs, 'the delivered record to be removed', 50);
     t.pass('removed once its callback was settled and retention passed');
   });
 }

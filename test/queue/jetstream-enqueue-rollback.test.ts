@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap';
 import { createQueue, type Queue } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
+import { holdsWithin } from '../helpers/wait.js';
 import { call } from './jetstream-workers.js';
 
 type Publish = (...args: unknown[]) => Promise<void>;
@@ -20,14 +21,6 @@ function interceptPublish(queue: Queue, wrap: (n: number, real: Publish, args: u
   let n = 0;
   q.publish = (...args) => wrap(++n, real, args);
   return () => { q.publish = real; };
-}
-
-/** Poll `check` every 50 ms for up to `ms`; true once it held. */
-async function eventually(check: () => Promise<boolean>, ms = 3_000): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-    if (await check()) return true;
-  }
-  return false;
 }
 
 /**
@@ -73,7 +66,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
     const queue = await open('rb-alone');
     interceptPublish(queue, (n, real, args) => (n === 1 ? Promise.reject(new Error('publish failed (injected)')) : real(...args)));
     await t.rejects(queue.enqueue(call('alone')), /injected/, 'the enqueue fails');
-    t.ok(await eventually(async () => (await queue.get('alone')) === null), 'the record is taken back');
+    t.ok(await holdsWithin(async () => (await queue.get('alone')) === null, 3_000, 50), 'the record is taken back');
     t.match(await queue.enqueue(call('alone')), { duplicate: false }, 'the retry stores it anew');
     await runToEnd(t, queue, 'alone');
   });
@@ -84,7 +77,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
     t.match(await queue.enqueue(call('late')), { duplicate: true, record: { status: 'queued' } }, 'the client retry is accepted (202)');
     release();
     t.match(await first, /injected/, 'the first attempt fails after that');
-    t.notOk(await eventually(async () => (await queue.get('late')) === null, 500), 'its rollback does not remove the accepted call');
+    t.notOk(await holdsWithin(async () => (await queue.get('late')) === null, 500, 50), 'its rollback does not remove the accepted call');
     await runToEnd(t, queue, 'late');
   });
 
@@ -111,7 +104,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
     t.match(await queue.enqueue(call('claim')), { duplicate: false }, 'accepted (202)');
     const undo = interceptPublish(queue, () => Promise.reject(new Error('publish failed (injected)')));
     await t.rejects(queue.enqueue(call('claim')), /injected/, 'a second post of the same id fails to publish again');
-    t.notOk(await eventually(async () => (await queue.get('claim')) === null, 500), 'the record stays');
+    t.notOk(await holdsWithin(async () => (await queue.get('claim')) === null, 500, 50), 'the record stays');
     undo();
     await runToEnd(t, queue, 'claim');
   });

@@ -5,6 +5,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createQueue } from '../../router/queue/index.js';
 import { freePort, requireNats, startNats } from '../helpers/nats-server.js';
+import { holdsWithin } from '../helpers/wait.js';
 import { call } from './jetstream-workers.js';
 
 t.test('NATS away: fail fast with 503; NATS back: the same instance recovers', { timeout: 90_000 }, async (t) => {
@@ -27,8 +28,7 @@ t.test('NATS away: fail fast with 503; NATS back: the same instance recovers', {
   t.equal(await queue.next({ timeoutMs: 300 }), null, 'next() waits instead of throwing');
 
   await node.restart();
-  const deadline = Date.now() + 20_000;
-  while (!(await queue.health()).ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await holdsWithin(async () => (await queue.health()).ok, 20_000, 100);
   t.match(await queue.health(), { ok: true }, `healthy again ${Date.now() - start} ms after the stop`);
   t.match(await queue.enqueue(call('after')), { duplicate: false }, 'enqueue works again on the same instance');
   const seen: string[] = [];
@@ -58,8 +58,7 @@ t.test('NATS down at start: connectInBackground returns at once, answers 503, th
   const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', t.testdir()], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => { server.kill('SIGKILL'); });
   await new Promise<void>((resolve) => server.stderr!.on('data', (d: Buffer) => { if (d.toString().includes('Server is ready')) resolve(); }));
-  const deadline = Date.now() + 20_000;
-  while (!(await queue.health()).ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await holdsWithin(async () => (await queue.health()).ok, 20_000, 100);
   t.match(await queue.health(), { ok: true }, 'connected once NATS came up');
   await queue.enqueue(call('late'));
   const lease = await waiting;

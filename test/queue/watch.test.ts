@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createQueue, type CallChange, type Queue } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
-import { makeCall, mustLease, settle } from './contract-helpers.js';
+import { makeCall } from '../helpers/calls.js';
+import { mustLease, settle } from './contract-helpers.js';
 
 type Open = (t: Test) => Promise<Queue>;
 

@@ -8,7 +8,7 @@ import type { SpawnedProcess } from '../../watchdog/spawn/types.js';
 import { loadNativeBackend } from '../../watchdog/spawn/native.js';
 import { groupMembers, procStat } from '../helpers/processes.js';
 import { holdsWithin } from '../helpers/wait.js';
-import { baseEnv, collect, expectedSpawnMethod, loadBackends, methodUnderTest } from './backends.js';
+import { baseEnv, collect, expectedSpawnMethod, loadBackends, methodUnderTest } from '../helpers/spawn-backends.js';
 
 const backends = await loadBackends(true);
 

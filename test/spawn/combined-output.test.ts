@@ -5,7 +5,7 @@
 import t from 'tap';
 import { withRun } from '../../watchdog/spawn/run-streams.js';
 import type { ExitStatus, RunBackend, RunOptions } from '../../watchdog/spawn/types.js';
-import { baseEnv, loadBackends } from './backends.js';
+import { baseEnv, loadBackends } from '../helpers/spawn-backends.js';
 
 const LINES = 300;
 // Alternates stdout and stderr, then names what is behind the shell's fd 1 and fd 2 (its own: $$, not $(…)'s).

@@ -8,24 +8,19 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { procStat } from '../helpers/processes.js';
+import { alive, killIfAlive } from '../helpers/processes.js';
 import { holdsWithin } from '../helpers/wait.js';
-import { baseEnv, expectedSpawnMethod, loadBackends } from './backends.js';
+import { baseEnv, expectedSpawnMethod, loadBackends } from '../helpers/spawn-backends.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/die-with-parent.mjs', import.meta.url));
 /** The kernel signals at once; the watcher needs its shell to wake up. */
 const BOUND_MS = 2000;
 
-const running = (pid: number): boolean => {
-  const stat = procStat(pid);
-  return stat !== undefined && stat[0] !== 'Z' && stat[0] !== 'X';
-};
-
 /** Live processes whose command line has `arg` among its arguments (the watcher gets the pgid as its $0). */
 const withArg = (arg: number): number[] =>
   readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(String(arg)) && running(pid);
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(String(arg)) && alive(pid);
     } catch {
       return false;
     }
@@ -39,7 +34,7 @@ async function startParent(t: Test, backend: string, method: string) {
   t.teardown(() => { parent.kill('SIGKILL'); });
   const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
   const printed = JSON.parse(line) as { pid: number; grandchild: number; method: string | null };
-  t.teardown(() => { for (const p of [printed.pid, printed.grandchild]) if (running(p)) process.kill(p, 'SIGKILL'); });
+  t.teardown(() => { for (const p of [printed.pid, printed.grandchild]) killIfAlive(p); });
   return { parent, ...printed };
 }
 
@@ -54,12 +49,12 @@ for (const { backend, method } of RUNS) {
   t.test(`${backend}${backend === 'native' ? ` (spawn_method=${method})` : ''}: the child and its group die with its SIGKILLed parent`, async (t) => {
     const { parent, pid, grandchild, method: used } = await startParent(t, backend, method);
     if (backend === 'native') t.equal(used, expectedSpawnMethod(method), `children made with ${used}`);
-    t.ok(running(pid) && running(grandchild), `the shell (pid ${pid}) and its sleep (pid ${grandchild}) run`);
+    t.ok(alive(pid) && alive(grandchild), `the shell (pid ${pid}) and its sleep (pid ${grandchild}) run`);
     parent.kill('SIGKILL');
     await once(parent, 'exit');
     const started = Date.now();
-    t.ok(await holdsWithin(() => !running(pid), BOUND_MS, 10), `the shell is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
-    t.ok(await holdsWithin(() => !running(grandchild), BOUND_MS, 10), `its sleep is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+    t.ok(await holdsWithin(() => !alive(pid), BOUND_MS, 10), `the shell is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
+    t.ok(await holdsWithin(() => !alive(grandchild), BOUND_MS, 10), `its sleep is gone within ${BOUND_MS} ms (${Date.now() - started} ms)`);
   });
 }
 
@@ -70,10 +65,10 @@ for (const method of ['auto', 'clone'] as const) {
     t.equal(watchers.length, 1, 'one watcher');
     for (const w of watchers) process.kill(w, 'SIGKILL');
     t.ok(await holdsWithin(() => withArg(pid).length === 0, BOUND_MS, 10), 'the watcher is gone');
-    t.ok(running(pid), 'the child still runs');
+    t.ok(alive(pid), 'the child still runs');
     parent.kill('SIGKILL');
     await once(parent, 'exit');
-    t.ok(await holdsWithin(() => !running(pid), BOUND_MS, 10), 'the child is gone: the kernel killed it');
+    t.ok(await holdsWithin(() => !alive(pid), BOUND_MS, 10), 'the child is gone: the kernel killed it');
   });
 }
 

@@ -13,7 +13,7 @@ import { withRun } from '../../watchdog/spawn/run-streams.js';
 import type { ExitStatus, RunBackend, RunOptions, SpawnBackend } from '../../watchdog/spawn/types.js';
 import { groupMembers, procStat } from '../helpers/processes.js';
 import { holdsWithin } from '../helpers/wait.js';
-import { baseEnv, collect, loadBackends, rssBytes } from './backends.js';
+import { baseEnv, collect, loadBackends, rssBytes } from '../helpers/spawn-backends.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

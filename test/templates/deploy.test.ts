@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { compileAllowList } from '../../router/async/callback-url.js';
 import { parseHostList } from '../../router/config.js';
-import { REPO } from './support.js';
+import { REPO } from '../helpers/templates.js';
 
 interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }
 const stack = parse(readFileSync(join(REPO, 'examples', 'stack.yml'), 'utf8')) as { functions: Record<string, StackFunction> };

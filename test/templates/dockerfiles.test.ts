@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { parseDuration } from '../../common/duration.js';
 import { copySources, dockerfileEnv, parseDockerfile, parseEnvArgs, type Instruction } from '../../stack/dockerfile.js';
 import { splitCommand } from '../../watchdog/command.js';
-import { REPO, TEMPLATES } from './support.js';
+import { REPO, TEMPLATES } from '../helpers/templates.js';
 
 const BASE = 'ghcr.io/whippet/watchdog:latest';
 

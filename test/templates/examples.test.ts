@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../../common/duration.js';
-import { assembleBuildFolder, folderEnv, REPO, runFprocess, startHttpEntry, stopChild, TEMPLATES, type ForkRequest } from './support.js';
+import { assembleBuildFolder, folderEnv, REPO, runFprocess, startHttpEntry, stopChild, TEMPLATES, type ForkRequest } from '../helpers/templates.js';
 
 interface StackFunction { lang: string; handler: string; environment?: Record<string, string | number> }
 const stackPath = join(REPO, 'examples', 'stack.yml');

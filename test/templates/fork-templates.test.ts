@@ -5,7 +5,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assembleBuildFolder, runFprocess } from './support.js';
+import { assembleBuildFolder, runFprocess } from '../helpers/templates.js';
 
 t.test('bash skeleton echoes bytes exactly, and a failing handler keeps its exit status', async (t) => {
   const folder = assembleBuildFolder('bash', t.testdir());

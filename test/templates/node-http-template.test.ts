@@ -4,8 +4,10 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from './support.js';
+import { assembleBuildFolder, childEnv, folderEnv, startHttpEntry, stopChild } from '../helpers/templates.js';
 import { freePort } from '../../common/free-port.js';
+import { alive, killIfAlive } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
 
 t.test('Dockerfile runs it in http mode at 127.0.0.1:3000 by default', async (t) => {
   const env = folderEnv(assembleBuildFolder('node-http', t.testdir()));
@@ -90,15 +92,9 @@ t.test('a parent killed with SIGKILL: the entry leaves and frees its port', asyn
   t.teardown(() => stopChild(parent));
   const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   // Should the entry outlive the test (the behaviour under test broken), it must not outlive tap.
-  t.teardown(() => { if (isAlive(childPid)) process.kill(childPid, 'SIGKILL'); });
+  t.teardown(() => killIfAlive(childPid));
   t.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
   await stopChild(parent, 'SIGKILL');
-  const deadline = Date.now() + 5000;
-  while (isAlive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  t.notOk(isAlive(childPid), 'the entry exited after its parent died');
+  t.ok(await holdsWithin(() => !alive(childPid), 5000, 100), 'the entry exited after its parent died');
   await t.rejects(fetch(`http://127.0.0.1:${port}/`), 'nothing listens on the port any more');
 });
-
-function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}

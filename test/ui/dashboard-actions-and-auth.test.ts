@@ -8,18 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
+import { waitForCall } from '../helpers/async-calls.js';
 import { deadPort, startRouter, startUpstream } from '../helpers/start-router.js';
 import { SHOTS, launch, openPage, requireBrowser } from './browser.js';
-
-async function waitRecord(url: string, id: string, ok: (r: { status: string; attempts: unknown[] }) => boolean): Promise<void> {
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
-    const res = await request(`${url}/system/calls/${id}`);
-    const record = await res.body.json() as { status: string; attempts: unknown[] };
-    if (ok(record)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`call ${id} did not reach the expected state within 15 s`);
-}
 
 if (requireBrowser(t)) {
   const browser = await launch(t);
@@ -35,7 +26,7 @@ if (requireBrowser(t)) {
     const res = await request(`${router.url}/async-function/stopped`, { method: 'POST', body: 'never delivered' });
     t.equal(res.statusCode, 202);
     const { callId } = await res.body.json() as { callId: string };
-    await waitRecord(router.url, callId, (r) => r.status === 'queued' && r.attempts.length === 1);
+    await waitForCall(router.url, callId, (r) => r.status === 'queued' && r.attempts.length === 1, 15_000, 'the call queued after its first attempt');
 
     const action = `${router.url}/ui/api/calls/${callId}/cancel`;
     for (const [what, headers] of [
@@ -48,7 +39,7 @@ if (requireBrowser(t)) {
       t.equal(refused.headers['x-router-error'], 'ROUTER_ERR_CROSS_SITE');
       await refused.body.dump();
     }
-    await waitRecord(router.url, callId, (r) => r.status === 'queued');
+    await waitForCall(router.url, callId, (r) => r.status === 'queued', 15_000, 'the call still queued');
     t.pass('the refused requests changed nothing');
 
     const { page, problems } = await openPage(t, browser);
@@ -58,21 +49,21 @@ if (requireBrowser(t)) {
     await page.screenshot({ path: join(SHOTS, 'call-queued.png'), fullPage: true });
     await page.click('button:has-text("Cancel")');
     await page.locator('[data-testid="status"]', { hasText: 'cancelled' }).waitFor();
-    await waitRecord(router.url, callId, (r) => r.status === 'cancelled');
+    await waitForCall(router.url, callId, (r) => r.status === 'cancelled', 15_000, 'the call cancelled');
     t.pass('the record says cancelled');
     t.ok(await page.locator('button', { hasText: 'Cancel' }).isDisabled(), 'cancel is off once cancelled');
 
     // A 400 is final: the call is a dead letter at once, and Retry sends it round again.
     const failing = await request(`${router.url}/async-function/refuses`, { method: 'POST', body: 'x' });
     const failedId = (await failing.body.json() as { callId: string }).callId;
-    await waitRecord(router.url, failedId, (r) => r.status === 'failed');
+    await waitForCall(router.url, failedId, (r) => r.status === 'failed', 15_000, 'the call failed');
     await page.goto(`${router.url}/ui/#/calls/${failedId}`);
     await page.locator('[data-testid="status"]', { hasText: 'failed' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'call-failed.png'), fullPage: true });
     await page.click('button:has-text("Retry")');
     await page.locator('.timeline li', { hasText: 'round 1' }).waitFor();
     t.pass('the retried round ran and is on the timeline');
-    await waitRecord(router.url, failedId, (r) => r.status === 'failed' && r.attempts.length === 2);
+    await waitForCall(router.url, failedId, (r) => r.status === 'failed' && r.attempts.length === 2, 15_000, 'the retried call failed again');
     t.equal(refuses.requests.length, 2, 'the function was invoked again');
 
     await page.goto(`${router.url}/ui/#/logs`);

@@ -8,7 +8,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
-import { startUp } from '../cli/up-process.js';
+import { startUp } from '../helpers/up-process.js';
 import { SHOTS, launch, openPage, requireBrowser } from './browser.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

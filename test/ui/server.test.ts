@@ -16,7 +16,7 @@ import { quantileMs } from '../../router/ui/function-sampler.js';
 import { createFunctionLogs } from '../../router/function-logs.js';
 import { loadAssets } from '../../router/ui/assets.js';
 import { createQueueSampler } from '../../router/ui/queue-sampler.js';
-import { makeCall } from '../queue/contract-helpers.js';
+import { makeCall } from '../helpers/calls.js';
 import { startUpstream } from '../helpers/start-router.js';
 
 const quiet = createLogger({ write: () => {} });

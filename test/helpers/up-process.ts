@@ -2,8 +2,8 @@
 // up's summary, know every process it started, stop it in teardown and make sure nothing is left.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { descendants, killIfAlive } from './processes.js';
 
 type Test = { teardown(fn: () => unknown): void };
 
@@ -54,13 +54,13 @@ export async function startUp(t: Test, cwd: string, args: string[], env: Record<
   const stop = async (signal: NodeJS.Signals = 'SIGINT', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
     for (const p of descendants(child.pid!)) started.add(p);
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const timer = setTimeout(() => { child.kill('SIGKILL'); for (const p of started) killQuietly(p); }, timeoutMs);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); for (const p of started) killIfAlive(p); }, timeoutMs);
     try { return await exited; } finally { clearTimeout(timer); }
   };
   t.teardown(async () => {
     await stop('SIGINT');
     // Nothing up started may outlive it; a leak here fails loudly in the test that checks for it.
-    for (const p of started) killQuietly(p);
+    for (const p of started) killIfAlive(p);
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`whippet up printed no summary within 60 s:\n${stdout}\n${stderr}`)), 60_000);
@@ -73,36 +73,3 @@ export async function startUp(t: Test, cwd: string, args: string[], env: Record<
   for (const p of descendants(child.pid!)) started.add(p);
   return { child, pid: child.pid!, url: `http://127.0.0.1:${port}`, port, stdout: () => stdout, stderr: () => stderr, watchdogs, exited, stop };
 }
-
-function killQuietly(pid: number): void {
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-}
-
-/** Live (non-zombie) processes descending from `root` (by parent pid), from /proc. */
-export function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && state !== 'X') parent.set(Number(name), Number(ppid));
-    } catch { /* gone meanwhile */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
-  walk(root);
-  return out;
-}
-
-/** Whether a pid is alive (not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-

@@ -3,12 +3,13 @@
 
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { deadPort, startCli, startWatchdog, type Started } from '../helpers/start-router.js';
+import { deadPort, startCli, startWatchdog, type Started } from './start-router.js';
+import { waitFor } from './wait.js';
 
 interface Teardown { teardown(fn: () => unknown): void }
 
-export const SCRIPTED_FN = fileURLToPath(new URL('./fixtures/scripted-fn.mjs', import.meta.url));
-export const FAST_FN = fileURLToPath(new URL('./fixtures/fast-fn.mjs', import.meta.url));
+export const SCRIPTED_FN = fileURLToPath(new URL('../async/fixtures/scripted-fn.mjs', import.meta.url));
+export const FAST_FN = fileURLToPath(new URL('../async/fixtures/fast-fn.mjs', import.meta.url));
 
 /** An http-mode watchdog running `script`; `direct` is the function's own URL (for /__stats). */
 export async function startHttpFunction(t: Teardown, script: string, env: Record<string, string> = {}): Promise<{ wd: Started; direct: string }> {
@@ -50,14 +51,14 @@ export async function getCall(routerUrl: string, id: string): Promise<CallView |
 
 /** Poll the record every 50 ms until `pred` holds; fails with the last record seen. */
 export async function waitForCall(routerUrl: string, id: string, pred: (c: CallView) => boolean, timeoutMs: number, what: string): Promise<CallView> {
-  const deadline = Date.now() + timeoutMs;
   let last: CallView | null = null;
-  while (Date.now() < deadline) {
+  const check = async (): Promise<CallView | undefined> => {
     last = await getCall(routerUrl, id);
-    if (last !== null && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last record: ${JSON.stringify(last)}`);
+    return last !== null && pred(last) ? last : undefined;
+  };
+  return await waitFor(check, timeoutMs, what, 50).catch((err: Error) => {
+    throw new Error(`${err.message}; last record: ${JSON.stringify(last)}`);
+  });
 }
 
 /** The JSON shape of /system/calls/{id} the tests read. */

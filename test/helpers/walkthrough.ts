@@ -7,8 +7,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Test } from 'tap';
-import { consoleSteps, matchesOutput } from '../cli/readme-blocks.js';
-import { alive, CLI, cleanEnv, startUp, type Up } from '../cli/up-process.js';
+import { consoleSteps, matchesOutput } from './readme-blocks.js';
+import { alive } from './processes.js';
+import { CLI, cleanEnv, startUp, type Up } from './up-process.js';
 
 // Reads may need a moment (a callback lands after the 202); they are retried until they match.
 const isRead = (cmd: string): boolean => (/^curl -s /.test(cmd) && !/ (-d|--data\S*|-X) /.test(cmd)) || /^whippet calls show /.test(cmd);
