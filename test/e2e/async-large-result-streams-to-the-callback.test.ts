@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { waitForCall } from '../helpers/async-calls.js';
 import { startCli, startRouter } from '../helpers/start-router.js';
 
 // Large enough that holding it shows (the old worker held it whole, plus undici's chunks while
@@ -72,14 +73,9 @@ t.test('a 150 MB result streams to the callback; the worker\'s RSS grows by far 
   t.comment(`worker RSS before ${(before / 1024).toFixed(1)} MB, peak growth ${peakGrowthMb.toFixed(1)} MB`);
 
   // The record keeps the size, not the bytes (over the 1 MiB stored limit).
-  let record: { status: string; result: { bodySize: number; bodyKept?: boolean } | null; callback: { state: string } } | undefined;
-  for (let i = 0; i < 50; i++) {
-    record = await (await request(`${router.url}/system/calls/${callId}`)).body.json() as typeof record;
-    if (record!.callback.state === 'delivered') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.equal(record!.status, 'succeeded');
-  t.equal(record!.result!.bodySize, SIZE);
-  t.equal(record!.result!.bodyKept, false);
-  t.equal(record!.callback.state, 'delivered');
+  const record = await waitForCall(router.url, callId, (c) => c.callback.state === 'delivered', 5_000, 'the callback to be delivered');
+  t.equal(record.status, 'succeeded');
+  t.equal(record.result!.bodySize, SIZE);
+  t.equal(record.result!.bodyKept, false);
+  t.equal(record.callback.state, 'delivered');
 });

@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { socketCount, startRouter, startWatchdog } from '../helpers/start-router.js';
 import { fileURLToPath } from 'node:url';
 import { deadPort } from '../helpers/start-router.js';
+import { holdsWithin } from '../helpers/wait.js';
 
 const HTTP_FN = fileURLToPath(new URL('../router/fixtures/http-fn.mjs', import.meta.url));
 const TOTAL = 2000;
@@ -35,11 +36,7 @@ t.test('2,000 requests over 50 connections, then back to idle sockets', async (t
   await pool.close();
 
   // Client keep-alives close when the pool does; upstream ones after undici's 4 s keep-alive.
-  const deadline = Date.now() + 20_000;
-  let now = await socketCount(router.pid);
-  while (now > idle && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    now = await socketCount(router.pid);
-  }
+  let now = busy;
+  await holdsWithin(async () => (now = await socketCount(router.pid)) <= idle, 20_000, 250);
   t.equal(now, idle, `router sockets back to ${idle} (were ${busy} after the load)`);
 });

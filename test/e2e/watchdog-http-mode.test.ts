@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
 import { freePort, handler, pollStatus, startWatchdog } from '../helpers/start-watchdog.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function startHttpWatchdog(t: Test, env: Record<string, string> = {}) {
   const upstreamPort = await freePort();
@@ -98,13 +99,11 @@ t.test('killing the upstream process leads to a restart and later requests succe
   const first = Number(await (await request(`${wd.url}/pid`)).body.text());
   t.ok(first > 1);
   process.kill(first, 'SIGKILL');
-  let second: number | undefined;
-  for (const deadline = Date.now() + 10_000; second === undefined && Date.now() < deadline;) {
-    const r = await request(`${wd.url}/pid`).catch(() => undefined);
-    const text = await r?.body.text();
-    if (r?.statusCode === 200 && Number(text) !== first) second = Number(text);
-    else await new Promise((res) => setTimeout(res, 50));
-  }
+  const second = await waitFor(async () => {
+    const r = await request(`${wd.url}/pid`);
+    const text = await r.body.text();
+    return r.statusCode === 200 && Number(text) !== first ? Number(text) : undefined;
+  }, 10_000, 'a new upstream pid', { intervalMs: 50, checkMayThrow: true });
   t.ok(second && second !== first, `restarted as pid ${second}`);
   t.ok(wd.records().some((r) => r.msg === 'function process exited, restarting'));
   const res = await request(`${wd.url}/x`, { method: 'POST', body: 'after' });

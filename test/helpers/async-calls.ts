@@ -68,6 +68,6 @@ export interface CallView {
   round: number; acceptedAt: number; startedAt: number | null; finishedAt: number | null;
   attempts: Array<{ number: number; round: number; startedAt: number; finishedAt: number | null; statusCode: number | null; error: string | null }>;
   lastStatusCode: number | null;
-  result: { statusCode: number; headers: Record<string, string>; bodySize: number; body?: string; encoding?: string } | null;
+  result: { statusCode: number; headers: Record<string, string>; bodySize: number; bodyKept?: boolean; body?: string; encoding?: string } | null;
   callback: { state: string; attempts: number; lastStatusCode: number | null; lastError: string | null };
 }

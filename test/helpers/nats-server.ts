@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import type { Test } from 'tap';
 import { freePort } from '../../common/free-port.js';
+import { waitFor } from './wait.js';
 
 export { freePort };
 
@@ -133,17 +134,9 @@ export async function waitJetStreamReady(servers: string[], timeoutMs = 20_000):
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
   const nc = await connect({ servers });
-  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
-      try {
-        await jetstreamManager(nc, { timeout: 1000 });
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`JetStream not ready after ${timeoutMs} ms: ${String(err)}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    await waitFor(async () => { await jetstreamManager(nc, { timeout: 1000 }); return true; },
+      timeoutMs, 'JetStream to answer account info', { intervalMs: 250, checkMayThrow: true });
   } finally {
     await nc.close();
   }

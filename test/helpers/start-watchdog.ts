@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../common/free-port.js';
+import { holdsWithin } from './wait.js';
 
 export { freePort };
 
@@ -105,12 +106,12 @@ export function peakRss(pid: number): number {
 /** GET `url` every 20 ms until it answers `status`; resolves with the response headers, or undefined after `timeoutMs`. */
 export async function pollStatus(url: string, status: number, timeoutMs: number): Promise<Record<string, string | string[] | undefined> | undefined> {
   const { request } = await import('undici');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await request(url).catch(() => undefined);
-    await r?.body.dump();
-    if (r?.statusCode === status) return r.headers;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  return undefined;
+  let headers: Record<string, string | string[] | undefined> | undefined;
+  await holdsWithin(async () => {
+    const r = await request(url);
+    await r.body.dump();
+    if (r.statusCode === status) headers = r.headers;
+    return headers !== undefined;
+  }, timeoutMs, { checkMayThrow: true });
+  return headers;
 }

@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { consoleSteps, matchesOutput } from './readme-blocks.js';
 import { alive } from './processes.js';
 import { CLI, cleanEnv, startUp, type Up } from './up-process.js';
+import { holdsWithin } from './wait.js';
 
 // Reads may need a moment (a callback lands after the 202); they are retried until they match.
 const isRead = (cmd: string): boolean => (/^curl -s /.test(cmd) && !/ (-d|--data\S*|-X) /.test(cmd)) || /^whippet calls show /.test(cmd);
@@ -95,12 +96,9 @@ export async function runWalkthrough(t: Test, root: string): Promise<void> {
     // Before the first `whippet up` only local steps make sense; a call there would find nothing listening.
     const gateway = up?.url ?? 'http://127.0.0.1:8080';
     const command = step.command.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`);
-    const deadline = Date.now() + (up !== undefined && isRead(step.command) ? 15_000 : 0);
-    let out = await sh(command, dir, vars, gateway);
-    while (!matchesOutput(expected, out) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      out = await sh(command, dir, vars, gateway);
-    }
+    let out = '';
+    await holdsWithin(async () => matchesOutput(expected, out = await sh(command, dir, vars, gateway)),
+      up !== undefined && isRead(step.command) ? 15_000 : 0, 200);
     t.ok(matchesOutput(expected, out), `$ ${step.command}`, { found: out, wanted: expected.join('\n') });
   }
   if (up !== undefined) {

@@ -18,6 +18,7 @@ import { loadAssets } from '../../router/ui/assets.js';
 import { createQueueSampler } from '../../router/ui/queue-sampler.js';
 import { makeCall } from '../helpers/calls.js';
 import { startUpstream } from '../helpers/start-router.js';
+import { holdsWithin } from '../helpers/wait.js';
 
 const quiet = createLogger({ write: () => {} });
 const base = { readTimeoutMs: 10_000, writeTimeoutMs: 10_000, upstreamTimeoutMs: 5_000, basicAuth: false, secretMountPath: '/nonexistent', functionNamespace: '' };
@@ -197,7 +198,7 @@ t.test('queue samples count accepts, completions, retries and dead letters', asy
     }
   }
   const sum = (k: string): number => samples.reduce((n, s) => n + s[k]!, 0);
-  for (let i = 0; i < 100 && sum('completed') < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await holdsWithin(() => sum('completed') >= 2, 5_000, 50);
   off();
   t.equal(sum('accepted'), 2);
   t.equal(sum('completed'), 2);

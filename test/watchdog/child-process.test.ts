@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { createChildProcessBackend } from '../../watchdog/spawn/child-process.js';
+import { alive } from '../helpers/processes.js';
+import { holdsWithin } from '../helpers/wait.js';
 
 const backend = createChildProcessBackend();
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -26,10 +27,6 @@ t.test('the child leads its own group and killGroup reaches grandchildren', asyn
   p.killGroup('SIGKILL');
   t.same(await p.exited, { code: null, signal: 'SIGKILL' });
   // The grandchild may linger as a zombie until init reaps it: dead is gone or state Z.
-  const dead = (): boolean => {
-    try { return /^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${grandchild}/stat`, 'utf8')); } catch { return true; }
-  };
-  for (let i = 0; i < 100 && !dead(); i++) await new Promise((r) => setTimeout(r, 10));
-  t.ok(dead(), `grandchild ${grandchild} killed`);
+  t.ok(await holdsWithin(() => !alive(grandchild), 1_000, 10), `grandchild ${grandchild} killed`);
   t.doesNotThrow(() => p.killGroup('SIGKILL'), 'ESRCH is ignored');
 });
