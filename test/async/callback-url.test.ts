@@ -30,7 +30,7 @@ t.test('callback URL must be absolute http(s)', async (t) => {
   }
 });
 
-t.test('link-local and metadata IPs are refused at accept even without callback_allow (issue 16 item 6)', async (t) => {
+t.test('link-local and metadata IPs are refused at accept even without callback_allow', async (t) => {
   for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/',
     'http://[::ffff:169.254.169.254]/', 'http://169.254.170.2:80/v2/credentials']) {
     t.throws(() => checkCallbackUrl(url, undefined), CallbackNotAllowedError, `${url} refused with no callback_allow`);

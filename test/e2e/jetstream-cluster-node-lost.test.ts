@@ -1,4 +1,4 @@
-// Issue 5, item 4: a three-node NATS cluster on loopback, the queue URL naming all three with
+// A three-node NATS cluster on loopback, the queue URL naming all three with
 // replicas=3, one `whippet router` (accept only) and two `whippet worker` processes. The node leading
 // the call stream is killed (SIGKILL) during a run of 2,000 calls. Clients post a 503'd call again with
 // the same X-Call-Id, as a real client would; every call that got a 202 completes (is called back).

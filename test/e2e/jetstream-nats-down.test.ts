@@ -1,4 +1,4 @@
-// Issue 5, item 5: NATS goes away under a running `whippet router` (accept only) and `whippet worker`.
+// NATS goes away under a running `whippet router` (accept only) and `whippet worker`.
 // Async calls get 503 with a reason within 2 s, sync calls still work, /healthz says unhealthy; a router
 // started meanwhile starts anyway. NATS comes back on the same port and store: async calls work again
 // and the worker runs them, with no process restarted.

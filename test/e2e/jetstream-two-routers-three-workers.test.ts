@@ -1,4 +1,4 @@
-// Issue 5, item 2: two `whippet router` processes (accept only) and three `whippet worker` processes
+// Two `whippet router` processes (accept only) and three `whippet worker` processes
 // share one NATS JetStream stream. 3,000 async calls spread over both routers all complete, every
 // worker does part of the work, and with no failures injected every call is invoked exactly once and
 // called back exactly once. Each worker reaches the function through its own upstream, so the test

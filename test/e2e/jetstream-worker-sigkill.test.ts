@@ -1,4 +1,4 @@
-// Issue 5, item 3: two routers and three `whippet worker` processes on one NATS stream; one worker is
+// Two routers and three `whippet worker` processes on one NATS stream; one worker is
 // killed with SIGKILL while it has calls in flight. Those calls are delivered again after ack_wait and
 // complete on the survivors; every call that got a 202 gets its callback. Each worker has its own
 // upstream, so the test knows which calls the victim was running when it died.

@@ -1,4 +1,4 @@
-// Item 10: 1 MB of headers, a lying Content-Length and a one-byte-a-second client each get a 4xx or a
+// 1 MB of headers, a lying Content-Length and a one-byte-a-second client each get a 4xx or a
 // closed connection, and the watchdog keeps serving others meanwhile.
 import { connect, type Socket } from 'node:net';
 import t, { type Test } from 'tap';

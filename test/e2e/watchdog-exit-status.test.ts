@@ -1,4 +1,4 @@
-// Item 2: a failing handler gives 500 with its output and X-Exit-Code; combine_output=false logs stderr instead.
+// A failing handler gives 500 with its output and X-Exit-Code; combine_output=false logs stderr instead.
 import t from 'tap';
 import { request } from 'undici';
 import { handler, startWatchdog } from '../helpers/start-watchdog.js';

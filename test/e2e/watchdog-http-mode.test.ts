@@ -1,4 +1,4 @@
-// Item 8: http mode proxies to a long-running Node upstream (keep-alive), restarts it when it dies, and
+// http mode proxies to a long-running Node upstream (keep-alive), restarts it when it dies, and
 // answers 504 when it is slower than exec_timeout.
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';

@@ -1,4 +1,4 @@
-// Item 7: 200 MB through cat. Streaming mode round-trips it with backpressure, so the watchdog's peak RSS
+// 200 MB through cat. Streaming mode round-trips it with backpressure, so the watchdog's peak RSS
 // stays under 150 MB; serializing mode returns the same bytes (buffered).
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';

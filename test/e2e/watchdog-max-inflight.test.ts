@@ -1,4 +1,4 @@
-// Item 5: max_inflight=1 turns a second concurrent request away with 429, and /_/ready says 429 meanwhile.
+// max_inflight=1 turns a second concurrent request away with 429, and /_/ready says 429 meanwhile.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import t from 'tap';
 import { request } from 'undici';

@@ -1,4 +1,4 @@
-// Item 6: SIGTERM while a 2 s request is in flight: it completes, health is 503 meanwhile, exit 0, no listener.
+// SIGTERM while a 2 s request is in flight: it completes, health is 503 meanwhile, exit 0, no listener.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import t from 'tap';
