@@ -4,11 +4,11 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { waitForCall } from '../helpers/async-calls.js';
+import { statusKb } from '../helpers/processes.js';
 import { startCli, startRouter } from '../helpers/start-router.js';
 
 // Large enough that holding it shows (the old worker held it whole, plus undici's chunks while
@@ -18,11 +18,6 @@ const SIZE = 150 * 1024 * 1024;
 const BOUND_MB = 100;
 const PIECE = Buffer.alloc(1024 * 1024);
 for (let i = 0; i < PIECE.length; i++) PIECE[i] = (i * 31 + 7) & 255;
-
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]);
-}
 
 t.test('a 150 MB result streams to the callback; the worker\'s RSS grows by far less', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async (t) => {
   const fn = createServer((_req, res) => {

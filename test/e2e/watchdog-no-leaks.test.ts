@@ -2,9 +2,10 @@
 // open fds back where they were, RSS flat. Killed handlers (exec_timeout) leave nothing either.
 // posix_spawn gets the issue's 20,000; child_process (WHIPPET_SPAWN_BACKEND=child_process) forks the whole
 // watchdog per request, so it gets fewer to stay bounded in time.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import t from 'tap';
 import { Pool } from 'undici';
+import { childrenOf, statusKb } from '../helpers/processes.js';
 import { startWatchdog, type Watchdog } from '../helpers/start-watchdog.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,20 +18,7 @@ const BODY = 'hello world, this is a small body';
 t.setTimeout(600_000);
 
 const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-
-/** Children of `pid` by state: zombies are spawned and never reaped. */
-function children(pid: number): { zombies: number[]; living: number[] } {
-  const out = { zombies: [] as number[], living: [] as number[] };
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(ppid) === pid) (state === 'Z' ? out.zombies : out.living).push(Number(name));
-  }
-  return out;
-}
+const rssMb = (pid: number): number => statusKb(pid, 'VmRSS') / 1024;
 
 /** `count` POSTs over CONNECTIONS keep-alive connections; returns the statuses seen, by count. */
 async function drive(wd: Watchdog, count: number): Promise<Record<number, number>> {
@@ -55,7 +43,7 @@ async function drive(wd: Watchdog, count: number): Promise<Record<number, number
 
 /** Once idle, the last handlers are reaped and their fds closed within a moment: wait for it, bounded. */
 const settle = (wd: Watchdog, fdLimit: number): Promise<unknown> =>
-  waitFor(() => children(wd.pid).living.length === 0 && children(wd.pid).zombies.length === 0 && fds(wd.pid) <= fdLimit, 5000, 'the last handlers to be reaped')
+  waitFor(() => childrenOf(wd.pid).living.length === 0 && childrenOf(wd.pid).zombies.length === 0 && fds(wd.pid) <= fdLimit, 5000, 'the last handlers to be reaped')
     .catch(() => undefined); // the assertions below say what is left
 
 /** The watchdog's fd count once it has held still for 200 ms: the baseline, without sockets of the last
@@ -87,7 +75,7 @@ for (const mode of ['serializing', 'streaming']) {
     const seconds = (Date.now() - started) / 1000;
     await settle(wd, fdsBefore);
     t.comment(`${REQUESTS} requests in ${seconds.toFixed(1)} s (${(REQUESTS / seconds).toFixed(0)}/s); watchdog RSS by quarter ${rss.map((m) => m.toFixed(1)).join(' / ')} MB`);
-    t.same(children(wd.pid), { zombies: [], living: [] }, 'no zombie (or leftover) children');
+    t.same(childrenOf(wd.pid), { zombies: [], living: [] }, 'no zombie (or leftover) children');
     t.equal(fds(wd.pid), fdsBefore, 'open fds back where they started');
     // Noise is a few MB (V8 and malloc give memory back late); a leak of 1 KB a request would add 15 MB.
     const growth = rss[3]! - Math.min(...rss);
@@ -103,6 +91,6 @@ t.test('handlers killed at exec_timeout leave no zombies and no fds', async (t) 
   const fdsBefore = await steadyFds(wd);
   t.same(await drive(wd, 200), { 504: 200 }, 'every request timed out with 504');
   await settle(wd, fdsBefore);
-  t.same(children(wd.pid), { zombies: [], living: [] }, 'no zombie (or leftover) children');
+  t.same(childrenOf(wd.pid), { zombies: [], living: [] }, 'no zombie (or leftover) children');
   t.equal(fds(wd.pid), fdsBefore, 'open fds back where they started');
 });

@@ -25,10 +25,37 @@ export function groupMembers(pgid: number): number[] {
 
 /** Zombie children of this process: spawned but never reaped. */
 export function zombieChildren(): number[] {
-  return pids().filter((pid) => {
+  return childrenOf(process.pid).zombies;
+}
+
+/** Children of `parent` by state: zombies were spawned and never reaped, the others live. */
+export function childrenOf(parent: number): { zombies: number[]; living: number[] } {
+  const out = { zombies: [] as number[], living: [] as number[] };
+  for (const pid of pids()) {
     const fields = procStat(pid);
-    return fields !== undefined && fields[0] === 'Z' && fields[1] === String(process.pid);
+    if (fields !== undefined && fields[0] !== 'X' && fields[1] === String(parent)) (fields[0] === 'Z' ? out.zombies : out.living).push(pid);
+  }
+  return out;
+}
+
+/** Live processes whose command line has `arg` among its arguments. */
+export function withArgument(arg: string): number[] {
+  return pids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg) && alive(pid);
+    } catch {
+      return false;
+    }
   });
+}
+
+/** A `kB` field of /proc/<pid>/status (VmRSS, VmHWM…); NaN when the process or the field is gone. */
+export function statusKb(pid: number, field: string): number {
+  try {
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Whether `pid` runs: a zombie is dead already (its reaper collects it when it gets round to it). */

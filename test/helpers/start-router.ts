@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { statusKb } from './processes.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -133,7 +134,5 @@ export async function socketCount(pid: number): Promise<number> {
 
 /** Peak resident set (VmHWM) of a process in bytes, from /proc (Linux). */
 export async function peakRss(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
+  return (statusKb(pid, 'VmHWM') || 0) * 1024;
 }

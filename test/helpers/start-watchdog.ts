@@ -2,11 +2,12 @@
 // its `listening` line (racing an early exit), and stops it in teardown. Also: process-group checks.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../common/free-port.js';
+import { statusKb } from './processes.js';
 import { holdsWithin } from './wait.js';
 
 export { freePort };
@@ -99,8 +100,7 @@ export async function runWatchdogCli(env: Record<string, string>, args: string[]
 
 /** VmHWM (peak resident set) of a process in bytes. */
 export function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+  return statusKb(pid, 'VmHWM') * 1024;
 }
 
 /** GET `url` every 20 ms until it answers `status`; resolves with the response headers, or undefined after `timeoutMs`. */

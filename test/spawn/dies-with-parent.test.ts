@@ -5,26 +5,15 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { alive, killIfAlive } from '../helpers/processes.js';
+import { alive, killIfAlive, withArgument } from '../helpers/processes.js';
 import { holdsWithin } from '../helpers/wait.js';
 import { baseEnv, expectedSpawnMethod, loadBackends } from '../helpers/spawn-backends.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/die-with-parent.mjs', import.meta.url));
 /** The kernel signals at once; the watcher needs its shell to wake up. */
 const BOUND_MS = 2000;
-
-/** Live processes whose command line has `arg` among its arguments (the watcher gets the pgid as its $0). */
-const withArg = (arg: number): number[] =>
-  readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(String(arg)) && alive(pid);
-    } catch {
-      return false;
-    }
-  });
 
 /** Starts the fixture; resolves with its process and what it printed. */
 async function startParent(t: Test, backend: string, method: string) {
@@ -61,10 +50,10 @@ for (const { backend, method } of RUNS) {
 for (const method of ['auto', 'clone'] as const) {
   t.test(`native (spawn_method=${method}): PR_SET_PDEATHSIG alone ends the child when its watcher is gone`, async (t) => {
     const { parent, pid } = await startParent(t, 'native', method);
-    const watchers = withArg(pid);
+    const watchers = withArgument(String(pid)); // the watcher gets the pgid as its $0
     t.equal(watchers.length, 1, 'one watcher');
     for (const w of watchers) process.kill(w, 'SIGKILL');
-    t.ok(await holdsWithin(() => withArg(pid).length === 0, BOUND_MS, 10), 'the watcher is gone');
+    t.ok(await holdsWithin(() => withArgument(String(pid)).length === 0, BOUND_MS, 10), 'the watcher is gone');
     t.ok(alive(pid), 'the child still runs');
     parent.kill('SIGKILL');
     await once(parent, 'exit');
@@ -78,6 +67,6 @@ t.test('the watcher of a child that exits on its own ends with it', async (t) =>
     const p = await backend.spawn({ file: 'sh', args: ['-c', 'exit 3'], env: baseEnv, dieWithParent: true });
     p.stdin.end();
     t.same(await p.exited, { code: 3, signal: null }, `${label}: exited`);
-    t.ok(await holdsWithin(() => withArg(p.pid).length === 0, BOUND_MS, 10), `${label}: no watcher left for ${p.pid}`);
+    t.ok(await holdsWithin(() => withArgument(String(p.pid)).length === 0, BOUND_MS, 10), `${label}: no watcher left for ${p.pid}`);
   }
 });
