@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { handler, startWatchdog } from '../helpers/start-watchdog.js';
+import { killIfAlive } from '../helpers/processes.js';
 
 interface Result { status: number; body: Buffer; trailers: NodeJS.Dict<string>; ms: number }
 
@@ -30,7 +31,7 @@ function get(url: string, holdMs = 0): Promise<Result> {
 t.test('streaming: an escaped daemon holding stdout does not hold the response; the exit code is the handler\'s', async (t) => {
   const dir = t.testdir();
   const pidFile = `${dir}/daemon.pid`;
-  t.teardown(() => { if (existsSync(pidFile)) try { process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch { /* gone */ } });
+  t.teardown(() => { if (existsSync(pidFile)) killIfAlive(Number(readFileSync(pidFile, 'utf8'))); });
   const wd = await startWatchdog(t, {
     mode: 'streaming', exec_timeout: '20s', write_timeout: '20s', PID_FILE: pidFile,
     fprocess: `sh ${handler('escape-daemon.sh')}`,

@@ -23,11 +23,6 @@ export function groupMembers(pgid: number): number[] {
   });
 }
 
-/** Zombie children of this process: spawned but never reaped. */
-export function zombieChildren(): number[] {
-  return childrenOf(process.pid).zombies;
-}
-
 /** Children of `parent` by state: zombies were spawned and never reaped, the others live. */
 export function childrenOf(parent: number): { zombies: number[]; living: number[] } {
   const out = { zombies: [] as number[], living: [] as number[] };
@@ -77,7 +72,11 @@ export function descendants(root: number): number[] {
   return out;
 }
 
-/** SIGKILL `pid` unless it is gone already: the teardown for a process the test expects to have ended. */
+/**
+ * SIGKILL `pid` unless it is gone already: the teardown for a process the test expects to have ended.
+ * Never 0 or a negative pid, which would signal this process's own group.
+ */
 export function killIfAlive(pid: number): void {
+  if (!(pid > 0)) return;
   try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }

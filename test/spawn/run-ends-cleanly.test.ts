@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { withRun } from '../../watchdog/spawn/run-streams.js';
 import type { ExitStatus, RunBackend, RunOptions, SpawnBackend } from '../../watchdog/spawn/types.js';
-import { groupMembers, procStat } from '../helpers/processes.js';
+import { groupMembers, killIfAlive, procStat } from '../helpers/processes.js';
 import { holdsWithin } from '../helpers/wait.js';
 import { baseEnv, collect, loadBackends, rssBytes } from '../helpers/spawn-backends.js';
 
@@ -80,7 +80,7 @@ for (const { name, backend, error } of backends) {
       const ESCAPE = `setsid sh -c 'echo $$ > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; exec sleep 5' &
         while [ ! -s ${pidFile} ]; do sleep 0.01; done; cat ${pidFile}; echo err >&2`;
       let escaped = 0;
-      t.teardown(() => { if (escaped > 0) try { process.kill(escaped, 'SIGKILL'); } catch { /* gone */ } });
+      t.teardown(() => { if (escaped > 0) killIfAlive(escaped); });
       const started = Date.now();
       const events: string[] = [];
       let stdout = '';
@@ -131,7 +131,7 @@ for (const { name, backend, error } of backends) {
         t.same(status, { code: 0, signal: null });
         const grandchild = Number(out.toString().trim());
         t.ok(grandchild > 0);
-        t.teardown(() => { try { process.kill(grandchild, 'SIGKILL'); } catch { /* gone, as it should be */ } });
+        t.teardown(() => killIfAlive(grandchild));
         t.ok(await holdsWithin(() => groupMembers(p.pid).length === 0, 2000, 10), 'the sleep left in the group is gone');
         t.doesNotThrow(() => p.killGroup('SIGKILL'));
       });
