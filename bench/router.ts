@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
 import { startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../common/free-port.js';
+import { routerBesideGateway } from './router-vs-gateway.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
@@ -31,7 +32,7 @@ const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(d
 const signed = (n: number): string => `${n >= 0 ? '+' : ''}${fmt(n)}`;
 
 /** Run the comparison; returns a Markdown section. */
-export async function benchRouter(): Promise<string> {
+async function routerOverhead(): Promise<string> {
   const procs: ChildProcess[] = [];
   try {
     const echoPort = await freePort();
@@ -66,6 +67,13 @@ export async function benchRouter(): Promise<string> {
   } finally {
     for (const p of procs.reverse()) await stopServer(p, 'SIGINT');
   }
+}
+
+// Go anchor block: the router beside the OpenFaaS gateway (bench/router-vs-gateway.ts), run after the processes
+// above are stopped; one line instead when WHIPPET_BENCH_GO_GATEWAY is not set.
+/** The router section: its overhead, then the router beside the Go gateway. */
+export async function benchRouter(): Promise<string> {
+  return `${await routerOverhead()}\n${await routerBesideGateway()}`;
 }
 
 // `node dist/bench/router.js` runs this section alone.

@@ -1,11 +1,16 @@
 // End-to-end: the watchdog with fprocess=cat under 8 connections and a 33-byte POST, per spawn
 // backend and mode, beside the naive node:http + child_process server. Servers are interleaved round by round
-// (fresh process each time) so that load from other work on the shared 2 cores hits every server alike.
+// (fresh process each time) so that load from other work on the shared 2 cores hits every server alike. The Go
+// classic watchdog is a row when WHIPPET_BENCH_GO_CLASSIC_WATCHDOG names its binary (bench/go-anchors.ts).
 
 import { readFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileC, runJson, type CatLoopResult } from './c-programs.js';
+import { freePort } from '../common/free-port.js';
+import { pairHeader, pairRow } from './beside-go.js';
+import { ANCHORS, findAnchor, halt, launch } from './go-anchors.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { benchEnv, startServer, stopServer } from './server-process.js';
 import { runWrk, useWrk } from './wrk.js';
@@ -14,7 +19,7 @@ const DIST = fileURLToPath(new URL('../', import.meta.url));
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const CONNECTIONS = 8;
 const WRK_THREADS = 2; // `wrk -t2 -c8 -d10s`, as in the OpenFaaS measurements
-const ROUNDS = Number(process.env.WHIPPET_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.WHIPPET_BENCH_ROUNDS ?? 5);
 const WARMUP_MS = 1_000;
 const LOAD_MS = Number(process.env.WHIPPET_BENCH_SECONDS ?? 10) * 1000;
 const CORES = cpus().length;
@@ -36,6 +41,8 @@ interface Server {
   readonly env: Record<string, string>;
   /** A program that runs the load itself for the given milliseconds (the C ceiling), instead of a server. */
   readonly selfLoaded?: true;
+  /** A Go anchor's binary, run instead of `node args` (ready at its first /_/health 200). */
+  readonly goBinary?: string;
 }
 
 const watchdog = (mode: string, backend: string): Server => ({
@@ -46,12 +53,22 @@ const watchdog = (mode: string, backend: string): Server => ({
 
 const NAIVE: Server = { label: 'naive (node:http + child_process)', args: [`${DIST}bench/naive-cat-server.js`], env: { PORT: '0' } };
 
+const CLASSIC_FOUND = findAnchor('classic-watchdog');
+/** The Go classic watchdog with its defaults (lock file on, metrics on 8081) and whippet's timeouts. */
+const CLASSIC: Server | undefined = 'bin' in CLASSIC_FOUND
+  ? {
+    label: `${ANCHORS['classic-watchdog'].name} (${ANCHORS['classic-watchdog'].upstream.split(' ')[1]})`, args: [], goBinary: CLASSIC_FOUND.bin,
+    env: { fprocess: 'cat', read_timeout: '30s', write_timeout: '30s', exec_timeout: '30s' },
+  }
+  : undefined;
+
 const ALL_SERVERS: Server[] = [
   NAIVE,
   watchdog('serializing', 'native'),
   watchdog('serializing', 'child_process'),
   watchdog('streaming', 'native'),
   watchdog('streaming', 'child_process'),
+  ...(CLASSIC ? [CLASSIC] : []),
 ];
 /**
  * The ceiling: bench/c/cat-loop.c, compiled here, runs `cat` per request the way any fork-per-request server
@@ -69,7 +86,7 @@ const CEILING = ceiling();
 // WHIPPET_BENCH_ONLY=native keeps the naive baseline plus the servers whose label contains the text.
 const only = process.env.WHIPPET_BENCH_ONLY;
 const SERVERS = [
-  ...(only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s.label.includes(only))),
+  ...(only === undefined ? ALL_SERVERS : ALL_SERVERS.filter((s) => s === NAIVE || s === CLASSIC || s.label.includes(only))),
   ...(typeof CEILING === 'string' ? [] : [CEILING]),
 ];
 
@@ -101,9 +118,24 @@ function measureLoop(s: Server, env: Record<string, string>): Measured {
   };
 }
 
+/** A Go anchor started fresh: `base` plus its settings, on a free port. */
+async function startGo(s: Server, base: Record<string, string>): Promise<{ proc: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const r = await launch({
+    label: s.label, file: s.goBinary!, env: { ...base, ...s.env, port: String(port) }, port,
+    fixedPorts: ANCHORS['classic-watchdog'].fixedPorts, ready: { path: '/_/health' },
+  });
+  return { proc: r.proc, port, stop: () => halt(r) };
+}
+
+async function startNode(s: Server, base: Record<string, string>): Promise<{ proc: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const { proc, port } = await startServer(s.args, { ...base, ...s.env });
+  return { proc, port, stop: () => stopServer(proc) };
+}
+
 async function measure(s: Server, base: Record<string, string>): Promise<Measured> {
   if (s.selfLoaded) return measureLoop(s, { ...base, ...s.env });
-  const { proc, port } = await startServer(s.args, { ...base, ...s.env });
+  const { proc, port, stop } = await (s.goBinary ? startGo(s, base) : startNode(s, base));
   try {
     const load = (durationMs: number): Promise<LoadResult> => generator({
       url: `http://127.0.0.1:${port}/`, method: 'POST', body: BODY,
@@ -115,7 +147,7 @@ async function measure(s: Server, base: Record<string, string>): Promise<Measure
     const after = cpuMs(proc.pid!);
     return { ...r, serverCpu: (after[0] - before[0]) / r.requests, childCpu: (after[1] - before[1]) / r.requests };
   } finally {
-    await stopServer(proc);
+    await stop();
   }
 }
 
@@ -144,7 +176,17 @@ async function compare(servers: readonly Server[], base: Record<string, string>)
     '| server | requests/s | vs naive (median, per round) | p50 ms | p99 ms | p99 <= naive p50 | server CPU ms/req | cat CPU ms/req | CPU ceiling req/s | errors |',
     '|---|---|---|---|---|---|---:|---:|---:|---:|',
     ...lines,
+    ...besideClassic(results),
   ].join('\n');
+}
+
+/** The native watchdog rows against the Go classic watchdog of the same round, when it ran. */
+function besideClassic(results: ReadonlyMap<string, Measured[]>): string[] {
+  const classic = CLASSIC && results.get(CLASSIC.label);
+  if (!classic) return [];
+  const rows = [...results].filter(([label]) => label.startsWith('watchdog') && label.endsWith('native'))
+    .map(([label, rs]) => pairRow(`${label} vs classic watchdog`, rs, classic));
+  return ['', `Beside the ${ANCHORS['classic-watchdog'].name} (${ANCHORS['classic-watchdog'].upstream}), round by round:`, '', pairHeader(), ...rows];
 }
 
 /** Runs the interleaved end-to-end comparisons and returns them as Markdown. */
@@ -160,7 +202,8 @@ export async function benchSpawnEndToEnd(): Promise<string> {
     '',
     `${ROUNDS} rounds; in each round every server runs fresh, one after another (${WARMUP_MS / 1000} s warm-up, ` +
       `${LOAD_MS / 1000} s measured, closed loop, \`Content-Type: text/plain\`; watchdogs with their defaults but ` +
-      `\`metrics_port=0\`, logging a line per request to a file). Load generator: ${generatorText}, ` +
+      `\`metrics_port=0\`, logging a line per request to a file; the Go classic watchdog, when named, with its own defaults: ` +
+      'metrics on, which it cannot turn off, and its lock file). Load generator: ' + `${generatorText}, ` +
       `on the same ${CORES} cores as the servers. Values are per round; CPU columns are medians of ms per request ` +
       '(from /proc/<pid>/stat: the server with all its threads, and the `cat` children it reaped, including their ' +
       `time between spawn and exec). CPU ceiling = ${CORES} cores / (server + cat CPU per request): the rate at which ` +
@@ -178,6 +221,7 @@ export async function benchSpawnEndToEnd(): Promise<string> {
     '',
     `In the base image's environment (${Object.keys(IMAGE_ENV).join(', ')}; no LANG), as a function runs in production:`,
     '',
+    ...('absent' in CLASSIC_FOUND ? [CLASSIC_FOUND.absent, ''] : []),
     imageTable,
     '',
     `In this shell's environment (LANG=${shell.LANG ?? 'unset'}${shell.LANG ? ': every `cat` loads that locale at start' : ''}), ` +

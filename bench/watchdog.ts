@@ -1,6 +1,6 @@
 // The watchdog's start-up time and its idle and loaded RSS: per spawn backend (fprocess=cat, serializing) and in
 // http mode (a node:http echo as the function). Throughput side by side with the naive server is
-// bench/spawn-e2e.ts.
+// bench/spawn-e2e.ts; beside the Go watchdogs (when their binaries are named), bench/watchdog-vs-go.ts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { runLoad } from './load.js';
 import { benchEnv, stopServer } from './server-process.js';
+import { watchdogBesideGo } from './watchdog-vs-go.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const CLI = `${DIST}cli/main.js`;
@@ -133,5 +134,6 @@ export async function benchWatchdog(): Promise<string> {
     `|---|---|---|${after.map(() => '---|').join('')}---|---|`,
     ...memoryRows,
     '',
+    await watchdogBesideGo(),
   ].join('\n');
 }

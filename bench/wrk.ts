@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoadOptions, LoadResult } from './load.js';
+import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 
 let available: boolean | undefined;
 
@@ -68,4 +68,16 @@ export async function runWrk(o: LoadOptions): Promise<LoadResult> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One timed run on wrk when useWrk(), on bench/load.ts (undici, in this process) otherwise. */
+export function runGenerator(o: LoadOptions): Promise<LoadResult> {
+  return useWrk() ? runWrk(o) : runLoad(o);
+}
+
+/** How a section names the load generator it used. */
+export function generatorText(threads: number, connections: number): string {
+  return useWrk()
+    ? `\`wrk -t${threads} -c${connections}\` (C, little CPU of its own)`
+    : 'bench/load.ts (undici, in the benchmark process: wrk is not installed, or WHIPPET_BENCH_LOAD=undici)';
 }
