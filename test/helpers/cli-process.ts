@@ -67,10 +67,11 @@ export async function startCli(t: Teardown, command: string, env: Record<string,
   t.teardown(() => stopChild(child, exited, 'SIGINT', options.killAfterMs ?? 5_000));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not print listening within ${timeoutMs}ms:\n${stderr}`)), timeoutMs);
+    let listening = false; // then stop scanning: a chatty process would make each chunk rescan everything
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      const found = listeningPort(stderr);
-      if (found !== undefined) { clearTimeout(timer); resolve(found); }
+      const found = listening ? undefined : listeningPort(stderr);
+      if (found !== undefined) { listening = true; clearTimeout(timer); resolve(found); }
     });
     void exited.then((e) => { clearTimeout(timer); reject(new Error(`${command} exited with ${e.code ?? e.signal} before listening:\n${stderr}`)); });
   });
