@@ -1,7 +1,7 @@
 // cat echoes bytes exactly; the handler sees the CGI variables; odd header names inject nothing.
-import { connect } from 'node:net';
 import t from 'tap';
 import { request } from 'undici';
+import { raw } from '../helpers/raw-http.js';
 import { handler, startWatchdog } from '../helpers/start-watchdog.js';
 
 function envOf(text: string): Map<string, string> {
@@ -11,19 +11,6 @@ function envOf(text: string): Map<string, string> {
     if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
   }
   return map;
-}
-
-/** Send raw bytes and collect the whole answer (the watchdog closes or we stop after `ms`). */
-function raw(port: number, text: string, ms = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    const timer = setTimeout(() => { s.destroy(); resolve(out); }, ms);
-    s.setEncoding('utf8').on('data', (c: string) => { out += c; });
-    s.on('end', () => { clearTimeout(timer); s.destroy(); resolve(out); });
-    s.on('error', (e) => { clearTimeout(timer); reject(e); });
-    s.write(text);
-  });
 }
 
 t.test('fprocess=cat echoes every byte value exactly', async (t) => {

@@ -3,7 +3,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { deadPort, startCli, startWatchdog, type Started } from './start-router.js';
+import { deadPort, startCli, type Started } from './start-router.js';
+import { startWatchdog, type Watchdog } from './start-watchdog.js';
 import { waitFor } from './wait.js';
 
 interface Teardown { teardown(fn: () => unknown): void }
@@ -12,7 +13,7 @@ export const SCRIPTED_FN = fileURLToPath(new URL('../async/fixtures/scripted-fn.
 export const FAST_FN = fileURLToPath(new URL('../async/fixtures/fast-fn.mjs', import.meta.url));
 
 /** An http-mode watchdog running `script`; `direct` is the function's own URL (for /__stats). */
-export async function startHttpFunction(t: Teardown, script: string, env: Record<string, string> = {}): Promise<{ wd: Started; direct: string }> {
+export async function startHttpFunction(t: Teardown, script: string, env: Record<string, string> = {}): Promise<{ wd: Watchdog; direct: string }> {
   const fnPort = await deadPort();
   const wd = await startWatchdog(t, {
     mode: 'http', fprocess: `node ${script}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), ...env,

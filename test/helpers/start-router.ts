@@ -1,78 +1,20 @@
-// Start real whippet processes (router, watchdog) from the compiled CLI on port 0, wait for their
-// `listening` line (racing an early exit), and stop them in teardown.
+// Start real whippet processes (router; the watchdog through start-watchdog.ts) from the compiled CLI on
+// port 0 (cli-process.ts), an in-process upstream, and the probes the router tests read.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { startCli, type CliOptions, type Started } from './cli-process.js';
 import { statusKb } from './processes.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export { CLI, childEnv, startCli, type CliOptions, type Exit, type Started } from './cli-process.js';
+/** The one watchdog starter (start-watchdog.ts), here too for the router tests that import it from this file. */
+export { startWatchdog } from './start-watchdog.js';
 
 interface Teardown { teardown(fn: () => unknown): void }
-
-export interface Started {
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-  readonly child: ChildProcess;
-  /** Everything the process wrote to stderr so far. */
-  logs(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** A clean env for children: PATH only, no NODE_EXTRA_CA_CERTS (it costs ~125 ms per node start). */
-export function childEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...extra };
-}
-
-export interface CliOptions {
-  /**
-   * Run the process as production does, without tap's coverage loader (which tap injects into every
-   * child through NODE_OPTIONS and which adds tens of MB of heap): for tests that measure memory.
-   */
-  uninstrumented?: boolean;
-}
-
-/** Spawn `node dist/cli/main.js <command> ...args` and wait for `listening`. */
-export async function startCli(t: Teardown, command: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000, options: CliOptions = {}): Promise<Started> {
-  const argv = [CLI, command, ...args];
-  // `env -u NODE_OPTIONS` execs node in place (same pid) with the loader flags removed.
-  const [file, fileArgs] = options.uninstrumented ? ['env', ['-u', 'NODE_OPTIONS', process.execPath, ...argv]] : [process.execPath, argv];
-  const child = spawn(file, fileArgs, { env: childEnv({ log_format: 'json', port: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
-  };
-  // SIGINT (drain without the health wait) so a watchdog stops its own function process; SIGKILL if it lingers.
-  t.teardown(async () => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await stop('SIGINT');
-    clearTimeout(killer);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not print listening within ${timeoutMs}ms:\n${stderr}`)), timeoutMs);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const m = /"msg":"listening"[^\n]*"port":(\d+)/.exec(stderr) ?? /listening\b[^\n]*\bport=(\d+)/.exec(stderr);
-      if (m !== null) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`${command} exited with ${code} before listening:\n${stderr}`)); });
-  });
-  return { url: `http://127.0.0.1:${port}`, port, pid: child.pid!, child, logs: () => stderr, stop };
-}
 
 /** `whippet router` with the given settings (env names). */
 export function startRouter(t: Teardown, env: Record<string, string>, options: CliOptions = {}): Promise<Started> {
   return startCli(t, 'router', env, [], 20_000, options);
-}
-
-/** `whippet watchdog` with the given settings (env names), e.g. { fprocess: 'cat', mode: 'streaming' }. */
-export function startWatchdog(t: Teardown, env: Record<string, string>): Promise<Started> {
-  return startCli(t, 'watchdog', { metrics_port: '0', ...env });
 }
 
 /** An in-process node:http upstream on 127.0.0.1:0, closed in teardown. */

@@ -1,21 +1,21 @@
-// Starts the compiled watchdog (`node dist/cli/main.js watchdog`) as a real process for e2e tests, waits for
-// its `listening` line (racing an early exit), and stops it in teardown. Also: process-group checks.
+// Starts the compiled watchdog (`node dist/cli/main.js watchdog`) as a real process for e2e tests through
+// cli-process.ts (wait for `listening`, stop in teardown), and runs it to completion. Also: process probes.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../common/free-port.js';
+import { CLI, startCli, stopChild, type Exit, type Started } from './cli-process.js';
 import { statusKb } from './processes.js';
 import { holdsWithin } from './wait.js';
 
-export { freePort };
+export { CLI, freePort, type Exit };
 
 type Test = { teardown(fn: () => unknown): void };
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = `${ROOT}dist/cli/main.js`;
 
 /** Absolute path of a fixture in test/fixtures/handlers. */
 export function handler(name: string): string {
@@ -36,52 +36,30 @@ export function baseEnv(dir: string): Record<string, string> {
   return env;
 }
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
-
-export interface Watchdog {
-  readonly url: string;
-  readonly port: number;
-  readonly pid: number;
-  readonly proc: ChildProcess;
+export interface Watchdog extends Omit<Started, 'stop'> {
+  /** The watchdog process (the same as `child`). */
+  readonly proc: Started['child'];
+  /** Its own TMPDIR (removed in teardown). */
   readonly dir: string;
-  /** Everything written to stderr so far. */
-  logs(): string;
   /** Parsed JSON log lines so far. */
   records(): Record<string, unknown>[];
-  readonly exited: Promise<Exit>;
-  /** Send `signal` and wait for the exit. */
+  /** Send `signal` (SIGINT unless given), SIGKILL after 10 s, and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-/** Start a watchdog with `env` (on top of baseEnv) and flags `args`; resolves once it listens. */
+/**
+ * Start a watchdog with `env` (on top of baseEnv: metrics_port 0, its own TMPDIR, the suite's spawn backend)
+ * and flags `args`; resolves once it listens. Teardown: SIGINT, SIGKILL after 10 s.
+ */
 export async function startWatchdog(t: Test, env: Record<string, string>, args: string[] = []): Promise<Watchdog> {
   // Its own TMPDIR (for the lock file), apart from the test's t.testdir() which a test may fill with fixtures.
   const dir = mkdtempSync(join(tmpdir(), 'whippet-wd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = spawn(process.execPath, [CLI, 'watchdog', ...args], { env: { ...baseEnv(dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-  proc.stdout!.resume();
-  const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const stop = async (signal: NodeJS.Signals = 'SIGINT'): Promise<Exit> => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    try { return await exited; } finally { clearTimeout(timer); }
-  };
-  t.teardown(() => stop('SIGINT'));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`watchdog did not listen within 10 s:\n${stderr}`)), 10_000);
-    const onData = (): void => {
-      const m = /"msg":"listening".*?"port":(\d+)|listening .*?port=(\d+)/.exec(stderr);
-      if (m) { clearTimeout(timer); proc.stderr!.off('data', onData); resolve(Number(m[1] ?? m[2])); }
-    };
-    proc.stderr!.on('data', onData);
-    void exited.then((e) => { clearTimeout(timer); reject(new Error(`watchdog exited early (${e.code ?? e.signal}):\n${stderr}`)); });
-  });
+  const started = await startCli(t, 'watchdog', { ...baseEnv(dir), ...env }, args, 20_000, { killAfterMs: 10_000 });
   return {
-    url: `http://127.0.0.1:${port}`, port, pid: proc.pid!, proc, dir, exited, stop,
-    logs: () => stderr,
-    records: () => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    ...started, proc: started.child, dir,
+    stop: (signal: NodeJS.Signals = 'SIGINT') => stopChild(started.child, started.exited, signal, 10_000),
+    records: () => started.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 

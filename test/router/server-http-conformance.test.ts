@@ -3,12 +3,12 @@
 // instead of a closed socket, and unreserved characters written as percent-encodings in a function
 // name (/function/%65cho) name the same function.
 import t from 'tap';
-import { connect } from 'node:net';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../common/log.js';
 import { RouterServer } from '../../router/server.js';
 import { createStaticResolver } from '../../router/resolver.js';
+import { raw } from '../helpers/raw-http.js';
 
 const quiet = createLogger({ write: () => {} });
 
@@ -22,25 +22,6 @@ async function setup(t: { teardown(fn: () => unknown): void }): Promise<number> 
   const { port } = await r.listen(0, '127.0.0.1');
   t.teardown(() => r.close());
   return port;
-}
-
-/** Send raw bytes, read until the server closes or the first response is complete enough to judge. */
-function raw(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    const timer = setTimeout(() => { socket.destroy(); resolve(answer); }, 3_000);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-      const head = answer.indexOf('\r\n\r\n');
-      const length = /content-length: (\d+)/i.exec(answer);
-      if (head !== -1 && length !== null && answer.length >= head + 4 + Number(length[1])) { clearTimeout(timer); socket.destroy(); resolve(answer); }
-    });
-    socket.on('error', (err) => { clearTimeout(timer); answer === '' ? reject(err) : resolve(answer); });
-    socket.on('close', () => { clearTimeout(timer); resolve(answer); });
-    socket.write(text);
-  });
 }
 
 t.test('a request head over 16 KiB is 431', async (t) => {
