@@ -56,7 +56,7 @@ async function oneConnectionPerWorker(router: Started): Promise<Connection[]> {
   return [...byPid.values()];
 }
 
-async function startFunctionAndRouter(t: Tap.Test): Promise<{ router: Started; seen: Map<string, number>; dir: string }> {
+async function startFunctionAndRouter(t: { teardown(fn: () => unknown): void }): Promise<{ router: Started; seen: Map<string, number>; dir: string }> {
   const seen = new Map<string, number>(); // X-Call-Id → invocations
   const fn = await startUpstream(t, (req, res) => {
     const id = String(req.headers['x-call-id'] ?? '');
