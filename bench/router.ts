@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
 import { startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../common/free-port.js';
+import { routerWorkers } from './router-workers.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
@@ -30,8 +31,13 @@ async function measure(url: string): Promise<LoadResult> {
 const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const signed = (n: number): string => `${n >= 0 ? '+' : ''}${fmt(n)}`;
 
-/** Run the comparison; returns a Markdown section. */
+/** The router section: its overhead, then workers=1 beside workers=2 (bench/router-workers.ts). */
 export async function benchRouter(): Promise<string> {
+  return `${await routerOverhead()}\n${await routerWorkers()}`;
+}
+
+/** The router's cost against calling the function directly. */
+async function routerOverhead(): Promise<string> {
   const procs: ChildProcess[] = [];
   try {
     const echoPort = await freePort();
@@ -40,7 +46,7 @@ export async function benchRouter(): Promise<string> {
     const fnPort = await freePort();
     const wd = await start([CLI, 'watchdog'], { mode: 'http', fprocess: `${process.execPath} ${HTTP_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
     procs.push(wd.proc);
-    const router = await start([CLI, 'router'], { functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
+    const router = await start([CLI, 'router'], { workers: '1', functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
     procs.push(router.proc);
     const rows: string[] = [];
     for (const [label, direct, routed] of [
