@@ -60,7 +60,7 @@ export async function benchDashboard(): Promise<string> {
     const echo = await startServer(['-e', ECHO], benchEnv({ FN_PORT: String(fnPort) }));
     procs.push(echo.proc);
     const router = await startServer([CLI, 'router'], benchEnv({
-      log_format: 'json', port: '0', functions: `echo=http://127.0.0.1:${echo.port}`, queue: `sqlite:${join(dir, 'queue.db')}`,
+      log_format: 'json', port: '0', workers: '1', functions: `echo=http://127.0.0.1:${echo.port}`, queue: `sqlite:${join(dir, 'queue.db')}`,
     }));
     procs.push(router.proc);
     const base = `http://127.0.0.1:${router.port}`;

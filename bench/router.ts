@@ -7,6 +7,7 @@ import { runLoad, type LoadResult } from './load.js';
 import { startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 import { routerBesideGateway } from './router-vs-gateway.js';
+import { routerWorkers } from './router-workers.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
@@ -31,7 +32,7 @@ async function measure(url: string): Promise<LoadResult> {
 const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const signed = (n: number): string => `${n >= 0 ? '+' : ''}${fmt(n)}`;
 
-/** Run the comparison; returns a Markdown section. */
+/** The router's cost against calling the function directly. */
 async function routerOverhead(): Promise<string> {
   const procs: ChildProcess[] = [];
   try {
@@ -41,7 +42,7 @@ async function routerOverhead(): Promise<string> {
     const fnPort = await freePort();
     const wd = await start([CLI, 'watchdog'], { mode: 'http', fprocess: `${process.execPath} ${HTTP_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
     procs.push(wd.proc);
-    const router = await start([CLI, 'router'], { functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
+    const router = await start([CLI, 'router'], { workers: '1', functions: `wd=http://127.0.0.1:${wd.port},echo=http://127.0.0.1:${echo.port}` });
     procs.push(router.proc);
     const rows: string[] = [];
     for (const [label, direct, routed] of [
@@ -71,9 +72,9 @@ async function routerOverhead(): Promise<string> {
 
 // Go anchor block: the router beside the OpenFaaS gateway (bench/router-vs-gateway.ts), run after the processes
 // above are stopped; one line instead when WHIPPET_BENCH_GO_GATEWAY is not set.
-/** The router section: its overhead, then the router beside the Go gateway. */
+/** The router section: its overhead, workers=1 beside workers=2 (bench/router-workers.ts), then the router beside the Go gateway. */
 export async function benchRouter(): Promise<string> {
-  return `${await routerOverhead()}\n${await routerBesideGateway()}`;
+  return `${await routerOverhead()}\n${await routerWorkers()}\n${await routerBesideGateway()}`;
 }
 
 // `node dist/bench/router.js` runs this section alone.

@@ -2,6 +2,7 @@
 // rows live here too, so `whippet worker` (router/worker/options.ts) declares its subset of this table.
 
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { parseDuration } from '../common/duration.js';
 import {
   loadOptions, parseBoolean, parseBytes, parseNonEmpty, parseOneOf, parsePort,
@@ -90,6 +91,11 @@ export const ROUTER_OPTIONS = {
   asyncWorker: {
     env: ['async_worker'], boolean: true, default: 'true', parse: parseBoolean,
     describe: 'run the queue-worker inside the router; false: only accept async calls (run `whippet worker` beside it)',
+  },
+  workers: {
+    env: ['workers'], default: String(availableParallelism()), parse: parsePositiveInt,
+    defaultDescription: `the CPUs this process may use (os.availableParallelism(); ${availableParallelism()} here)`,
+    describe: 'router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process',
   },
   logFormat: { env: ['log_format'], describe: 'log lines: text for people, json for machines', default: 'text', parse: parseOneOf(['text', 'json'] as const) },
 } as const satisfies Record<string, OptionSpec<unknown>>;

@@ -8,12 +8,12 @@ import { createAsyncHandler } from './async/handler.js';
 import type { RouterConfig } from './config.js';
 import { withRequestApi } from './dispatcher-api.js';
 import { createCountedNames } from './counted-names.js';
-import { createRouterMetrics, registerQueueDepth } from './metrics.js';
+import { createRouterMetrics, registerQueueDepth, type RouterMetrics } from './metrics.js';
 import { openQueue } from './open-queue.js';
 import type { Queue } from './queue/index.js';
 import type { FunctionLogs } from './function-logs.js';
 import { createResolver, type FunctionResolver } from './resolver.js';
-import { RouterServer } from './server.js';
+import { RouterServer, type SharedFigures } from './server.js';
 import { createUpstreamDispatcher } from './upstream.js';
 import { createDashboard } from './ui/dashboard.js';
 import { startWorker, type RunningWorker } from './worker/main.js';
@@ -29,6 +29,14 @@ export interface RouterDeps {
   readonly host?: string;
   /** The watchdogs' log lines (`whippet up`'s): GET /system/logs and the dashboard's tail; without: 501 there, "none" here. */
   readonly functionLogs?: FunctionLogs;
+  /** A registry made by the caller (a cluster worker answers the primary's collect from it). */
+  readonly metrics?: RouterMetrics;
+  /** queue_depth on this router's /metrics (true); a cluster worker leaves it to the primary. */
+  readonly queueDepth?: boolean;
+  /** The start's log message; a cluster worker says `worker listening` and the primary `listening`. */
+  readonly listeningMessage?: string;
+  /** A cluster worker's figures of the whole router (router/cluster/): /metrics and the function counts. */
+  readonly shared?: SharedFigures;
 }
 
 export interface RunningRouter {
@@ -48,8 +56,8 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
   const { log } = deps;
   const resolver = createResolver(config, deps.resolvers);
   const queue = await openQueue(config, log);
-  const metrics = createRouterMetrics();
-  registerQueueDepth(metrics.registry, queue);
+  const metrics = deps.metrics ?? createRouterMetrics();
+  if (deps.queueDepth !== false) registerQueueDepth(metrics.registry, queue);
   const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: config.upstreamTimeoutMs }));
   let worker: RunningWorker | undefined;
   let server: RouterServer | undefined;
@@ -62,7 +70,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
     log.info('async calls enabled', { queue: queue.backend, worker: config.asyncWorker, maxInflight: worker === undefined ? undefined : config.maxInflight });
     const names = createCountedNames(resolver, log);
     server = new RouterServer(config, {
-      resolver, log, metrics, dispatcher, names,
+      resolver, log, metrics, dispatcher, names, stats: deps.shared?.stats, shared: deps.shared,
       async: createAsyncHandler(config, { queue, resolver, log, metrics, names }),
       systemRoutes: createCallsApi(queue),
       ui: createDashboard({ queue, logs: deps.functionLogs }),
@@ -71,7 +79,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
         : config.functionUrlTemplate !== undefined ? 'function_url_template' : 'functions',
     });
     const { port, url } = await server.listen(config.port, deps.host);
-    log.info('listening', {
+    log.info(deps.listeningMessage ?? 'listening', {
       port, url, queue: config.queue, functions: resolver.list().map((fn) => fn.name).join(',') || undefined,
       template: config.functionUrlTemplate, upstreamTimeoutMs: config.upstreamTimeoutMs,
     });

@@ -29,6 +29,14 @@ export interface AsyncHook {
   healthy(): Promise<boolean>;
 }
 
+/** The figures of a router that runs as several processes (router/cluster/): each asks the primary for the sum. */
+export interface SharedFigures {
+  /** Counts of every process once refreshed; the server refreshes before each /system and /ui answer. */
+  readonly stats: FunctionStats & { refresh(): Promise<void> };
+  /** The /metrics text of the whole router. */
+  scrape(): Promise<string>;
+}
+
 /** Extra /system/* routes (e.g. /system/calls); resolves false when the path is not theirs. Auth is already checked. */
 export interface SystemRoutes {
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean>;
@@ -53,6 +61,8 @@ export interface RouterServerDeps {
   readonly functionLogs?: FunctionLogs;
   /** What /system/info reports as provider.orchestration. */
   readonly orchestration?: string;
+  /** Several processes share this router's port: /metrics and the function counts span them all. */
+  readonly shared?: SharedFigures;
 }
 
 export type RouterServerConfig = Pick<RouterConfig,
@@ -156,6 +166,7 @@ export class RouterServer {
       case 'ui':
         if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
         if (this.ui === undefined) throw new NotFoundError('/ui');
+        if (this.deps.shared !== undefined) return this.deps.shared.stats.refresh().then(() => this.ui!.handle(req, res, match.path, match.query));
         return this.ui.handle(req, res, match.path, match.query);
       case 'healthz': return this.handleHealth(req, res);
       case 'metrics': return this.handleMetrics(req, res);
@@ -165,6 +176,7 @@ export class RouterServer {
   private async handleSystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     if (this.credentials !== undefined && !checkBasicAuth(req.headers.authorization, this.credentials)) throw new UnauthorizedError();
     refuseCrossSiteWrite(req);
+    await this.deps.shared?.stats.refresh();
     if (await handleGatewayApi(req, res, path, query, this.system)) return;
     if (this.deps.systemRoutes !== undefined && await this.deps.systemRoutes.handle(req, res, path, query)) return;
     throw new NotFoundError(`/system${path}`);
@@ -179,7 +191,7 @@ export class RouterServer {
   private async handleMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     onlyGet(req);
     const { registry } = this.metrics;
-    const text = await registry.metrics();
+    const text = this.deps.shared === undefined ? await registry.metrics() : await this.deps.shared.scrape();
     res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Length': Buffer.byteLength(text) });
     res.end(req.method === 'HEAD' ? undefined : text);
   }

@@ -14,7 +14,9 @@ interface Teardown { teardown(fn: () => unknown): void }
 
 /** `whippet router` with the given settings (env names). */
 export function startRouter(t: Teardown, env: Record<string, string>, options: CliOptions = {}): Promise<Started> {
-  return startCli(t, 'router', env, [], 20_000, options);
+  // One router process unless a test asks for more (`workers` defaults to the CPU count): the tests of one
+  // process's behaviour read its pid, sockets and memory; test/e2e/router-workers-*.test.ts runs several.
+  return startCli(t, 'router', { workers: '1', ...env }, [], 20_000, options);
 }
 
 /** An in-process node:http upstream on 127.0.0.1:0, closed in teardown. */

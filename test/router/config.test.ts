@@ -16,6 +16,14 @@ t.test('defaults follow the DESIGN table', async (t) => {
   t.ok(Object.isFrozen(c));
 });
 
+t.test('workers: one process per CPU this process may use unless set; 1 or more', async (t) => {
+  const { availableParallelism } = await import('node:os');
+  t.equal(loadRouterConfig({}, {}).workers, availableParallelism());
+  t.equal(loadRouterConfig({ workers: '1' }, { workers: '3' }).workers, 1, 'the flag beats the env');
+  t.equal(loadRouterConfig({}, { workers: '3' }).workers, 3);
+  for (const bad of ['0', '-1', 'two', '1.5']) t.throws(() => loadRouterConfig({}, { workers: bad }), ConfigError, bad);
+});
+
 t.test('every setting of the table is an env name with a flag', async (t) => {
   const envs: string[] = Object.values(ROUTER_OPTIONS).map((o) => o.env[0]);
   for (const name of ['port', 'read_timeout', 'write_timeout', 'upstream_timeout', 'functions', 'function_url_template',

@@ -1,0 +1,178 @@
+// The router with workers=1 (one process) beside workers=2 (a primary and two workers sharing the port),
+// in one run: the sync path to a node:http echo at 32 connections and at 1, in alternating rounds on fresh
+// routers, then start → first answer and idle memory. wrk is the load generator (its Lua `done` hook
+// reports p99.9, which its --latency table does not).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { request } from 'undici';
+import { freePort } from '../common/free-port.js';
+import { benchEnv, startServer, stopServer } from './server-process.js';
+import { hasWrk } from './wrk.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
+const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))})
+  .listen(+process.env.FN_PORT,'127.0.0.1',()=>console.error(JSON.stringify({msg:'listening',port:+process.env.FN_PORT})))`;
+const WORKER_COUNTS = [1, 2] as const;
+const CONNECTIONS = [32, 1] as const;
+const ROUNDS = 3;
+const WARMUP_S = 1;
+const LOAD_S = 4;
+const STARTS = 5;
+const IDLE_SETTLE_MS = 500;
+
+interface Sample { rps: number; p50: number; p99: number; p999: number; errors: number }
+
+const WRK_LUA = `wrk.method = "POST"
+wrk.body = ${JSON.stringify(BODY)}
+wrk.headers["Content-Type"] = "text/plain"
+bad = 0
+response = function(status) if status < 200 or status > 299 then bad = bad + 1 end end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    bad, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
+end
+`;
+
+async function wrk(script: string, url: string, connections: number, seconds: number): Promise<Sample> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn('wrk', [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${seconds}s`, '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    p.stdout.on('data', (c: Buffer) => { text += c.toString(); });
+    p.stderr.on('data', (c: Buffer) => { text += c.toString(); });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+  });
+  const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out);
+  if (m === null) throw new Error(`cannot parse wrk output: ${out}`);
+  const [requests, durationUs, p50, p99, p999, bad, socket] = m.slice(1).map(Number) as number[];
+  return { rps: requests! / (durationUs! / 1e6), p50: p50! / 1000, p99: p99! / 1000, p999: p999! / 1000, errors: bad! + socket! };
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Resident memory of a process and of its children (the workers), in MB. */
+function rssMb(pid: number): { own: number; children: number[] } {
+  const kb = (p: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? NaN);
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+  } catch { /* gone */ }
+  return { own: kb(pid) / 1024, children: children.map((c) => kb(c) / 1024) };
+}
+
+function routerEnv(workers: number, echoPort: number, dir: string, port: number): Record<string, string> {
+  return benchEnv({ workers: String(workers), port: String(port), log_format: 'json', functions: `echo=http://127.0.0.1:${echoPort}`, queue: `sqlite:${join(dir, `queue-${workers}.db`)}` });
+}
+
+/** Spawn a router and time it to its first 200 from the echo (polled every millisecond or so). */
+async function timedStart(workers: number, echoPort: number, dir: string): Promise<{ proc: ChildProcess; ms: number }> {
+  const port = await freePort();
+  const log = join(dir, `start-${workers}.log`);
+  const fd = openSync(log, 'w');
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [CLI, 'router'], { env: routerEnv(workers, echoPort, dir, port), stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`router exited: ${readFileSync(log, 'utf8')}`);
+    try {
+      const res = await request(`http://127.0.0.1:${port}/function/echo`, { method: 'POST', body: BODY, reset: true });
+      await res.body.dump();
+      if (res.statusCode === 200) return { proc, ms: performance.now() - t0 };
+    } catch { /* not listening yet */ }
+    if (performance.now() - t0 > 20_000) throw new Error(`router (workers=${workers}) did not answer within 20 s`);
+    await delay(1);
+  }
+}
+
+const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/** The Markdown subsection. */
+export async function routerWorkers(): Promise<string> {
+  const head = '### workers=1 beside workers=2';
+  if (!hasWrk()) return `${head}\n\nNot measured: wrk is not installed.\n`;
+  const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-workers-'));
+  const script = join(dir, 'req.lua');
+  writeFileSync(script, WRK_LUA);
+  let echo: ChildProcess | undefined;
+  const loadBefore = loadavg();
+  try {
+    const echoPort = await freePort();
+    echo = (await startServer(['-e', ECHO], benchEnv({ FN_PORT: String(echoPort) }))).proc;
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const workers of WORKER_COUNTS) {
+        const router = await startServer([CLI, 'router'], routerEnv(workers, echoPort, dir, 0));
+        try {
+          for (const c of CONNECTIONS) {
+            const url = `http://127.0.0.1:${router.port}/function/echo`;
+            await wrk(script, url, c, WARMUP_S);
+            const s = await wrk(script, url, c, LOAD_S);
+            const key = `${workers}/${c}`;
+            samples.set(key, [...(samples.get(key) ?? []), s]);
+          }
+        } finally {
+          await stopServer(router.proc, 'SIGINT');
+        }
+      }
+    }
+    const starts = new Map<number, number[]>();
+    const rss = new Map<number, Array<{ own: number; children: number[] }>>();
+    for (let i = 0; i < STARTS; i++) {
+      for (const workers of WORKER_COUNTS) {
+        const { proc, ms } = await timedStart(workers, echoPort, dir);
+        await delay(IDLE_SETTLE_MS);
+        starts.set(workers, [...(starts.get(workers) ?? []), ms]);
+        rss.set(workers, [...(rss.get(workers) ?? []), rssMb(proc.pid!)]);
+        await stopServer(proc, 'SIGINT');
+      }
+    }
+    const loadAfter = loadavg();
+    const rows: string[] = [];
+    for (const c of CONNECTIONS) {
+      const one = samples.get(`1/${c}`)!;
+      const two = samples.get(`2/${c}`)!;
+      const ratios = one.map((s, i) => two[i]!.rps / s.rps);
+      for (const [w, ss] of [[1, one], [2, two]] as const) {
+        rows.push(`| ${c} | ${w} | ${f(median(ss.map((s) => s.rps)), 0)} | ${f(median(ss.map((s) => s.p50)))} | ${f(median(ss.map((s) => s.p99)))} | ${f(median(ss.map((s) => s.p999)))} | ${ss.reduce((n, s) => n + s.errors, 0)} | ${w === 2 ? `${f(median(ratios))} (${ratios.map((r) => f(r)).join(', ')})` : ''} |`);
+      }
+    }
+    const startRows = WORKER_COUNTS.map((w) => {
+      const r = rss.get(w)!;
+      const total = r.map((x) => x.own + x.children.reduce((a, b) => a + b, 0));
+      const per = w === 1 ? '' : `primary ${f(median(r.map((x) => x.own)), 0)}, each worker ${f(median(r.flatMap((x) => x.children)), 0)}`;
+      return `| ${w} | ${f(median(starts.get(w)!), 0)} (${starts.get(w)!.map((x) => f(x, 0)).join(', ')}) | ${f(median(total), 0)} | ${per} |`;
+    });
+    return [
+      head,
+      '',
+      `The sync path to a node:http echo, a ${Buffer.byteLength(BODY)}-byte POST to \`/function/echo\`: ${ROUNDS} alternating rounds, a fresh router per round ` +
+        `(defaults otherwise: SQLite queue in a temporary folder, async worker on), ${WARMUP_S} s warm-up then ${LOAD_S} s measured per connection count; ` +
+        'wrk -t2 (-t1 at 1 connection) on the same 2 cores as router and echo. Medians over rounds; the ratio is workers=2 ÷ workers=1 req/s per round. ' +
+        `Load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')} (the machine is shared: compare the ratios, not the absolute figures).`,
+      '',
+      '| connections | workers | req/s | p50 ms | p99 ms | p99.9 ms | errors | req/s ÷ workers=1 (per round) |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...rows,
+      '',
+      `Start → first answer: spawn \`whippet router\` → first 200 from \`/function/echo\` through it (polled every ms), ${STARTS} starts each, alternating, ` +
+        `NODE_EXTRA_CA_CERTS unset; idle RSS (VmRSS) ${IDLE_SETTLE_MS} ms later, every process of the router summed. Medians.`,
+      '',
+      '| workers | start → first answer, ms (each start) | idle RSS, MB (all processes) | per process, MB |',
+      '|---:|---|---:|---|',
+      ...startRows,
+      '',
+    ].join('\n');
+  } finally {
+    if (echo !== undefined) await stopServer(echo);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

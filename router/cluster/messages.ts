@@ -1,0 +1,26 @@
+// What the router's processes say to each other over node:cluster's IPC channel. A worker asks the primary
+// for a figure of the whole router (`gather`); the primary asks every worker for its part (`collect`),
+// adds its own, and answers the asker (`gathered`). `drain` tells a worker to stop as a signal would.
+
+/** The figures that span processes: Prometheus text, or per-function counts for /system/functions. */
+export type Figure = 'metrics' | 'stats';
+
+export type ToPrimary =
+  | { readonly whippet: 'gather'; readonly id: number; readonly what: Figure }
+  | { readonly whippet: 'collected'; readonly id: number; readonly data: unknown };
+
+export type ToWorker =
+  | { readonly whippet: 'collect'; readonly id: number; readonly what: Figure }
+  | { readonly whippet: 'gathered'; readonly id: number; readonly data: unknown }
+  | { readonly whippet: 'drain'; readonly signal: 'SIGTERM' | 'SIGINT' };
+
+/** Whether `msg` is one of ours (node:cluster and prom-client send their own messages on the same channel). */
+export function isOurs<M extends { whippet: string }>(msg: unknown): msg is M {
+  return typeof msg === 'object' && msg !== null && typeof (msg as { whippet?: unknown }).whippet === 'string';
+}
+
+/**
+ * How long an answer may take before the asker goes on without it: a worker that is starting or dying
+ * must not hold a scrape (Prometheus' default scrape timeout is 10 s).
+ */
+export const ANSWER_TIMEOUT_MS = 2_000;
