@@ -12,7 +12,10 @@ export interface Statements {
   /** The row without the request body: what a lease operation needs. */
   readonly bySeq: Stmt<[number], Omit<CallRow, 'body'>>;
   readonly lease: Stmt<[{ now: number; until: number; token: string }], CallRow>;
+  /** lease, skipping the functions in `busy` (a JSON array of names). */
+  readonly leaseExcept: Stmt<[{ now: number; until: number; token: string; busy: string }], CallRow>;
   readonly nextDue: Stmt<[], { due: number | null }>;
+  readonly nextDueExcept: Stmt<[{ busy: string }], { due: number | null }>;
   readonly update: Stmt<[UpdateParams]>;
   readonly depth: Stmt<[], { function_name: string; status: string; count: number }>;
   readonly sweep: Stmt<[{ cutoff: number }]>;
@@ -43,7 +46,15 @@ export function prepareStatements(db: Db): Statements {
     lease: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1
       WHERE seq = (SELECT seq FROM calls WHERE ready_at IS NOT NULL AND ready_at <= @now ORDER BY ready_at, seq LIMIT 1)
       RETURNING ${ROW}`),
+    // The busy functions' calls stay where they are (not leased, deliveries unchanged); the scan walks
+    // calls_ready past them, so a long backlog of a busy function costs a longer scan, not a lease.
+    leaseExcept: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1
+      WHERE seq = (SELECT seq FROM calls WHERE ready_at IS NOT NULL AND ready_at <= @now
+        AND function_name NOT IN (SELECT value FROM json_each(@busy)) ORDER BY ready_at, seq LIMIT 1)
+      RETURNING ${ROW}`),
     nextDue: db.prepare('SELECT MIN(ready_at) AS due FROM calls WHERE ready_at IS NOT NULL'),
+    nextDueExcept: db.prepare(`SELECT MIN(ready_at) AS due FROM calls WHERE ready_at IS NOT NULL
+      AND function_name NOT IN (SELECT value FROM json_each(@busy))`),
     update: db.prepare(`UPDATE calls SET status = @status, finished_at = @finished_at, record = @record,
       result_body = @result_body, ready_at = @ready_at, lease_token = @lease_token,
       deliveries = CASE WHEN @reset = 1 THEN 0 ELSE deliveries END
