@@ -60,8 +60,9 @@ export interface NextOptions {
    * call of another function instead; while only these functions have visible calls, wait as if
    * nothing were visible (their calls stay queued, deliveryCount unchanged). The set is live: the
    * backend reads it each time it looks for work, so the caller may add names while next() waits;
-   * after removing a name the caller aborts the pending next() and calls again (a backend need not
-   * notice removals by itself). Among the other functions, oldest visible first as without it.
+   * after removing a name the caller aborts one pending next() and calls again, and a backend looks
+   * again for every waiting next() (with their sets as they are now) whenever next() is called; it
+   * need not notice removals by itself. Among the other functions, oldest visible first as without it.
    * Optional for a backend: one that ignores it stays correct (the worker naks a lease for a busy
    * function after FUNCTION_BUSY_DELAY_MS, its fallback), only less fair.
    */

@@ -20,6 +20,14 @@ export interface WorkSource<L> {
   batch?<T>(fn: () => T): T;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+function isSubset(small: ReadonlySet<string>, big: ReadonlySet<string>): boolean {
+  if (small.size > big.size) return false;
+  for (const name of small) if (!big.has(name)) return false;
+  return true;
+}
+
 /** FIFO of next() callers fed by one pump. */
 export class Waiters<L> {
   private readonly queue: Waiter<L>[] = [];
@@ -93,11 +101,15 @@ export class Waiters<L> {
   private lease(): Array<readonly [Waiter<L>, L]> {
     const run = (): Array<readonly [Waiter<L>, L]> => {
       const out: Array<readonly [Waiter<L>, L]> = [];
+      // Sets that found nothing: a waiter whose set holds one of them entirely finds nothing either.
+      const empty: Array<ReadonlySet<string>> = [];
       for (const waiter of this.queue) {
+        const busy = waiter.busy ?? NONE;
+        if (empty.some((set) => isSubset(set, busy))) continue;
         const lease = this.source.tryLease(waiter.busy);
         if (lease !== null) out.push([waiter, lease]);
-        // Nothing visible at all: the waiters behind (with the same or more busy names) get nothing either.
-        else if (waiter.busy === undefined || waiter.busy.size === 0) break;
+        else if (busy.size === 0) break; // nothing visible at all
+        else empty.push(new Set(busy));
       }
       return out;
     };

@@ -89,7 +89,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
       msUntilDue: (busy) => {
-        const due = (busy === undefined || busy.size === 0 ? this.st.nextDue.get() : this.st.nextDueExcept.get({ busy: JSON.stringify([...busy]) }))?.due ?? null;
+        const due = busy === undefined || busy.size === 0 ? this.st.nextDue.get()?.due ?? null : this.firstHead(busy)?.ready_at ?? null;
         return due === null ? null : due - this.now();
       },
       batch: (fn) => guarded(() => this.inTx(true, fn)),
@@ -233,9 +233,12 @@ class SqliteQueue implements Queue, LeaseStore {
     const now = this.now();
     const token = randomUUID();
     const until = now + this.opts.ackWaitMs;
-    const row = guarded(() => (busy === undefined || busy.size === 0
-      ? this.st.lease.get({ now, until, token })
-      : this.st.leaseExcept.get({ now, until, token, busy: JSON.stringify([...busy]) })));
+    const row = guarded(() => {
+      if (busy === undefined || busy.size === 0) return this.st.lease.get({ now, until, token });
+      // Called inside the pump's transaction: the head chosen is still visible when leased.
+      const head = this.firstHead(busy);
+      return head === undefined || head.ready_at > now ? undefined : this.st.leaseSeq.get({ seq: head.seq, now, until, token });
+    });
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     const request: NewCall = {
@@ -244,6 +247,16 @@ class SqliteQueue implements Queue, LeaseStore {
     };
     const expired = step.isExpired(record, now, this.opts.maxEventAgeMs);
     return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired);
+  }
+
+  /** The first call in the queue (by ready_at, seq) of a function not in `busy`. */
+  private firstHead(busy: ReadonlySet<string>): { seq: number; ready_at: number } | undefined {
+    let best: { seq: number; ready_at: number } | undefined;
+    for (const head of this.st.heads.all()) {
+      if (busy.has(head.name)) continue;
+      if (best === undefined || head.ready_at < best.ready_at || (head.ready_at === best.ready_at && head.seq < best.seq)) best = head;
+    }
+    return best;
   }
 
   private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
