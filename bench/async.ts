@@ -1,6 +1,7 @@
 // Async path: accepted calls per second (each 202 durable on the sqlite queue, 32 connections), the
 // worker's drain rate to an http-mode function, and that function's own capacity measured directly in
-// the same run as the ceiling the drain rate is judged against.
+// the same run as the ceiling the drain rate is judged against; then the router's in-process worker
+// under a steady open-loop load the function can serve, with the backlog sampled once a second.
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,9 @@ const WARMUP_MS = 1_000;
 const RUN_MS = 4_000;
 const WORKER_INFLIGHT = 64;
 const DRAIN_LIMIT_MS = 120_000;
+// The in-process worker under a steady load: accepts at this share of the function's direct capacity.
+const STEADY_SHARE = 0.5;
+const STEADY_SECONDS = 8;
 
 /** Start `whippet <args>` and wait for its `listening` log line. */
 function start(args: string[], env: Record<string, string>): Promise<Started> {
@@ -37,6 +41,42 @@ async function backlog(pool: Pool): Promise<number> {
   let n = 0;
   for (const m of text.matchAll(/^queue_depth\{[^}]*status="(queued|running)"[^}]*\} (\d+)/gm)) n += Number(m[2]);
   return n;
+}
+
+/**
+ * Open-loop load: `rate` async calls per second for `seconds`, whatever the answers take; the backlog
+ * (queued + running) sampled once a second, and after the load stops until it is empty (at most 10 s).
+ */
+async function steady(url: string, metrics: Pool, rate: number, seconds: number): Promise<{ samples: number[]; sent: number; failed: number }> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: CONNECTIONS });
+  const samples: number[] = [];
+  let sent = 0;
+  let failed = 0;
+  const begin = performance.now();
+  const inflight = new Set<Promise<void>>();
+  let nextSample = begin + 1000;
+  while (performance.now() - begin < seconds * 1000) {
+    const due = Math.floor(((performance.now() - begin) / 1000) * rate);
+    while (sent < due) {
+      sent++;
+      const p = pool.request({ path: target.pathname, method: 'POST', body: 'ping' })
+        .then(async (res) => { await res.body.dump(); if (res.statusCode !== 202) failed++; }, () => { failed++; })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    if (performance.now() >= nextSample) { samples.push(await backlog(metrics)); nextSample += 1000; }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all([...inflight]);
+  for (let i = 0; i < 10; i++) {
+    const left = await backlog(metrics);
+    samples.push(left);
+    if (left === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await pool.close();
+  return { samples, sent, failed };
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -73,6 +113,16 @@ export async function benchAsync(): Promise<string> {
     const drainSeconds = (performance.now() - begin) / 1000;
     const drained = queued - left;
     await pool.close();
+    await stopServer(worker.proc, 'SIGINT');
+
+    // The router's in-process worker while accepts arrive at a rate the function can serve.
+    const inproc = await start(['router'], { functions: fns, queue: `sqlite:${join(dir, 'steady.db')}`, max_inflight: String(WORKER_INFLIGHT) });
+    procs.push(inproc.proc);
+    const inprocPool = new Pool(`http://127.0.0.1:${inproc.port}`, { connections: 1 });
+    const rate = Math.max(50, Math.round(direct.rps * STEADY_SHARE / 50) * 50);
+    const steadyRun = await steady(`http://127.0.0.1:${inproc.port}/async-function/fast`, inprocPool, rate, STEADY_SECONDS);
+    await inprocPool.close();
+    const loadAvg = (await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ');
     return [
       '## Async path (sqlite queue)',
       '',
@@ -86,6 +136,12 @@ export async function benchAsync(): Promise<string> {
       `| function capacity, direct to the watchdog (ceiling) | ${fmt(direct.rps)} | ${fmt(direct.p50, 2)} | ${fmt(direct.p99, 2)} | ${direct.errors} | sync POSTs, ${CONNECTIONS} connections |`,
       `| async accepts (202, durable) | ${fmt(accepted.rps)} | ${fmt(accepted.p50, 2)} | ${fmt(accepted.p99, 2)} | ${accepted.errors} | router with async_worker=false |`,
       `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity |`,
+      '',
+      `The router's in-process worker (max_inflight=${WORKER_INFLIGHT}) while ${rate} async calls/s arrive for ${STEADY_SECONDS} s`,
+      `(open loop, ${fmt(STEADY_SHARE * 100)} % of the function's direct capacity above; ${steadyRun.sent} sent, ${steadyRun.failed} not accepted).`,
+      `Backlog (queued + running) once a second, then until empty: **${steadyRun.samples.join(' → ')}**.`,
+      '',
+      `Load average during the run: ${loadAvg} (2 cores, shared).`,
       '',
     ].join('\n');
   } finally {

@@ -55,6 +55,18 @@ export interface NextOptions {
   readonly signal?: AbortSignal;
   /** Resolve null after this long without work. Default: wait until work, abort or close. */
   readonly timeoutMs?: number;
+  /**
+   * Function names the caller cannot take now (each at its per-function limit): hand out a visible
+   * call of another function instead; while only these functions have visible calls, wait as if
+   * nothing were visible (their calls stay queued, deliveryCount unchanged). The set is live: the
+   * backend reads it each time it looks for work, so the caller may add names while next() waits;
+   * after removing a name the caller aborts one pending next() and calls again, and a backend looks
+   * again for every waiting next() (with their sets as they are now) whenever next() is called; it
+   * need not notice removals by itself. Among the other functions, oldest visible first as without it.
+   * Optional for a backend: one that ignores it stays correct (the worker naks a lease for a busy
+   * function after FUNCTION_BUSY_DELAY_MS, its fallback), only less fair.
+   */
+  readonly busy?: ReadonlySet<string>;
 }
 
 /** Filter for list(); newest accepted first. */

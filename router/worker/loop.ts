@@ -2,6 +2,16 @@
 // own limit), work each one (run-call.ts), and stop gracefully: no new leases, in-flight calls get
 // until the deadline, and whatever is still running then is abandoned so its lease lapses and another
 // worker picks it up after ack_wait. Nothing accepted is lost by stopping.
+//
+// Throughput: up to LEASE_AHEAD next() calls wait at once (never more than the free slots), so a
+// backend can hand out a batch of leases in one round trip (sqlite: one transaction per pump).
+//
+// Fairness: no function holds more than its share of max_inflight (FunctionSlots.limit: three quarters
+// by default, lower when the stack file says so), and every next() names the functions it must not
+// get (NextOptions.busy), so a slow function's backlog never fills the slots another function needs
+// and its calls stay queued instead of being leased and handed back. A backend that ignores `busy`
+// still works: a lease for a function at its limit goes back with a short nak (the fallback).
+// Default share, documented in docs/async.md: defaultFunctionShare below.
 
 import type { Lease, Queue } from '../queue/index.js';
 import type { WorkerConfig } from './options.js';
@@ -9,37 +19,72 @@ import { runCall, type CallControl, type CallDeps } from './run-call.js';
 
 export interface LoopDeps extends Omit<CallDeps, 'config'> {
   readonly queue: Queue;
-  /** Optional per-function concurrency (e.g. from a stack file); undefined = only max_inflight. */
+  /** Optional per-function concurrency (e.g. from a stack file); undefined = the default share. */
   readonly functionLimit?: ((functionName: string) => number | undefined) | undefined;
 }
 
-// A call leased for a function at its own limit goes back for this long; short, so the function's
-// next free slot is used soon, long enough not to spin on the queue.
+// A call leased for a function at its own limit goes back for this long (only with a backend that
+// ignores NextOptions.busy, or a limit the loop could not foresee); short, so the function's next free
+// slot is used soon, long enough not to spin on the queue.
 const FUNCTION_BUSY_DELAY_MS = 200;
 // After a queue failure (locked file, NATS away) the loop waits this long before leasing again.
 const QUEUE_ERROR_PAUSE_MS = 500;
 // Abandoned calls return at their next step; a slow function is not waited for longer than this.
 const ABANDON_WAIT_MS = 1_000;
+// At most this many next() calls wait at once: enough for a batch per round trip, few enough that a
+// stop or a busy-set change aborts little.
+const LEASE_AHEAD = 16;
 
-/** Counts calls per function, for the stack file's per-function limits. */
+/**
+ * The default most slots one function may hold: max_inflight minus a quarter of it (48 of 64, 3 of 4),
+ * so a quarter stays free for the other functions; all of them below 4.
+ */
+export function defaultFunctionShare(maxInflight: number): number {
+  return Math.max(1, maxInflight - Math.floor(maxInflight / 4));
+}
+
+/** Counts calls per function against each function's limit. */
 class FunctionSlots {
   private readonly busy = new Map<string, number>();
+  private readonly share: number;
 
-  constructor(private readonly limit: LoopDeps['functionLimit']) {}
+  constructor(maxInflight: number, private readonly configured: LoopDeps['functionLimit']) {
+    this.share = defaultFunctionShare(maxInflight);
+  }
+
+  /** The most calls of `name` at once: the configured limit if lower than the share. */
+  limit(name: string): number {
+    const configured = this.configured?.(name);
+    return configured !== undefined && configured > 0 ? Math.min(configured, this.share) : this.share;
+  }
+
+  running(name: string): number {
+    return this.busy.get(name) ?? 0;
+  }
+
+  /** The functions with calls running now. */
+  names(): IterableIterator<string> {
+    return this.busy.keys();
+  }
 
   /** Take a slot for the function; false when it is at its limit. */
   take(name: string): boolean {
-    const limit = this.limit?.(name);
-    const busy = this.busy.get(name) ?? 0;
-    if (limit !== undefined && limit > 0 && busy >= limit) return false;
+    const busy = this.running(name);
+    if (busy >= this.limit(name)) return false;
     this.busy.set(name, busy + 1);
     return true;
   }
 
   release(name: string): void {
-    const left = (this.busy.get(name) ?? 1) - 1;
-    if (left === 0) this.busy.delete(name); else this.busy.set(name, left);
+    const left = this.running(name) - 1;
+    if (left <= 0) this.busy.delete(name); else this.busy.set(name, left);
   }
+}
+
+/** One next() call waiting; `busy` is the live set the backend reads. */
+interface PendingNext {
+  readonly busy: Set<string>;
+  readonly abort: AbortController;
 }
 
 /** The loop starts leasing as soon as it is constructed. */
@@ -50,14 +95,18 @@ export class WorkerLoop {
   private readonly abandon = new AbortController();
   private readonly control: CallControl;
   private readonly callDeps: CallDeps;
-  private slotFreed: (() => void) | undefined;
-  private readonly looping: Promise<void>;
+  /** next() calls waiting, oldest first (the order the backend serves them). */
+  private pending: PendingNext[] = [];
+  private readonly requests = new Set<Promise<void>>();
+  private paused = false;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private queueClosed = false;
 
   constructor(private readonly config: Pick<WorkerConfig, 'maxInflight'> & CallDeps['config'], private readonly deps: LoopDeps) {
-    this.slots = new FunctionSlots(deps.functionLimit);
+    this.slots = new FunctionSlots(config.maxInflight, deps.functionLimit);
     this.control = { signal: this.abandon.signal, abandoned: () => this.abandon.signal.aborted };
     this.callDeps = { ...deps, config };
-    this.looping = this.loop();
+    this.fill();
   }
 
   /** Calls being worked right now. */
@@ -68,8 +117,10 @@ export class WorkerLoop {
   /** Stop leasing; wait up to graceMs for in-flight calls, then abandon them (their leases lapse). */
   async stop(graceMs: number): Promise<void> {
     this.leasing.abort();
-    this.slotFreed?.();
-    await this.looping;
+    clearTimeout(this.pauseTimer);
+    for (const p of this.pending) p.abort.abort();
+    this.pending = [];
+    await Promise.allSettled([...this.requests]);
     if (this.running.size === 0) return;
     this.deps.log.info('worker draining', { inflight: this.running.size, graceMs });
     const drained = Promise.allSettled([...this.running]).then(() => true);
@@ -84,32 +135,69 @@ export class WorkerLoop {
     }
   }
 
-  private async loop(): Promise<void> {
-    const { signal } = this.leasing;
-    while (!signal.aborted) {
-      await this.waitForSlot();
-      if (signal.aborted) break;
-      let lease: Lease | null;
-      try {
-        lease = await this.deps.queue.next({ signal });
-      } catch (err) {
-        this.deps.log.warn('could not lease a call', { reason: (err as Error).message });
-        await pause(QUEUE_ERROR_PAUSE_MS, signal);
-        continue;
-      }
-      if (lease === null) {
-        // null without our abort means the queue closed under us: nothing more to do.
-        if (!signal.aborted) this.deps.log.warn('queue closed; worker stops leasing');
-        break;
-      }
-      this.work(lease);
+  /** Ask for as many calls as there are free slots (at most LEASE_AHEAD waiting at once). */
+  private fill(): void {
+    while (!this.leasing.signal.aborted && !this.paused && !this.queueClosed
+      && this.running.size + this.pending.length < this.config.maxInflight && this.pending.length < LEASE_AHEAD) {
+      const entry: PendingNext = { busy: new Set(), abort: new AbortController() };
+      this.pending.push(entry);
+      this.refreshBusy();
+      const request = this.deps.queue.next({ signal: entry.abort.signal, busy: entry.busy })
+        .then((lease) => this.received(entry, lease), (err: unknown) => this.failed(entry, err))
+        .finally(() => this.requests.delete(request));
+      this.requests.add(request);
     }
   }
 
-  private waitForSlot(): Promise<void> {
-    return this.running.size < this.config.maxInflight
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => { this.slotFreed = resolve; });
+  private received(entry: PendingNext, lease: Lease | null): void {
+    this.forget(entry);
+    if (lease !== null) this.work(lease);
+    // null without an abort of ours means the queue closed under us: nothing more to do.
+    else if (!entry.abort.signal.aborted && !this.leasing.signal.aborted && !this.queueClosed) {
+      this.queueClosed = true;
+      this.deps.log.warn('queue closed; worker stops leasing');
+    }
+    this.refreshBusy();
+    this.fill();
+  }
+
+  private failed(entry: PendingNext, err: unknown): void {
+    this.forget(entry);
+    this.deps.log.warn('could not lease a call', { reason: (err as Error).message });
+    if (this.paused || this.leasing.signal.aborted) return;
+    // Everyone waiting starts again after the pause: one failure is reported once, not per waiter.
+    this.paused = true;
+    for (const p of this.pending) p.abort.abort();
+    this.pending = [];
+    this.pauseTimer = setTimeout(() => { this.paused = false; this.fill(); }, QUEUE_ERROR_PAUSE_MS);
+  }
+
+  private forget(entry: PendingNext): void {
+    const at = this.pending.indexOf(entry);
+    if (at >= 0) this.pending.splice(at, 1);
+  }
+
+  /**
+   * The k-th waiting next() (0 = served first) must not get a function that k earlier leases could
+   * already bring to its limit: running + k ≥ limit. So a batch never overshoots a limit, and the
+   * head waiter is refused only functions really at their limit. When a name leaves a set, the last
+   * waiter is asked again: a new next() makes the backend look again for every waiting next().
+   */
+  private refreshBusy(): void {
+    const names = new Set<string>(this.slots.names());
+    for (const fn of this.deps.resolver.list()) names.add(fn.name);
+    let removed = false;
+    this.pending.forEach((entry, k) => {
+      for (const name of names) {
+        if (this.slots.running(name) + k >= this.slots.limit(name)) entry.busy.add(name);
+        else if (entry.busy.delete(name)) removed = true;
+      }
+      for (const name of entry.busy) if (!names.has(name)) { entry.busy.delete(name); removed = true; }
+    });
+    if (!removed) return;
+    const last = this.pending.pop()!;
+    last.abort.abort();
+    this.fill();
   }
 
   private work(lease: Lease): void {
@@ -121,9 +209,8 @@ export class WorkerLoop {
     const call = runCall(lease, this.callDeps, this.control).finally(() => {
       this.running.delete(call);
       this.slots.release(name);
-      const wake = this.slotFreed;
-      this.slotFreed = undefined;
-      wake?.();
+      this.refreshBusy();
+      this.fill();
     });
     this.running.add(call);
   }

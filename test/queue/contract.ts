@@ -2,6 +2,7 @@
 // sqlite file and a real nats-server). A backend is done when this passes unmodified.
 
 import type { Test } from 'tap';
+import { batchContract } from './contract-batch.js';
 import { deliveryContract } from './contract-delivery.js';
 import type { ContractOptions, MakeQueue } from './contract-helpers.js';
 import { recordsContract } from './contract-records.js';
@@ -19,4 +20,5 @@ export function queueContract(t: Test, makeQueue: MakeQueue, opts: ContractOptio
   t.test('delivery', async (t) => deliveryContract(t, makeQueue, resolved));
   t.test('records', async (t) => recordsContract(t, makeQueue, resolved));
   t.test('time', async (t) => timeContract(t, makeQueue, resolved));
+  t.test('batch', async (t) => batchContract(t, makeQueue, resolved));
 }

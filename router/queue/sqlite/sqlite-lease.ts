@@ -1,5 +1,6 @@
-// A lease on one row of the sqlite queue. Every change is one transaction fenced by the lease token,
-// so a worker whose lease lapsed and was taken by another cannot overwrite the new holder's work.
+// A lease on one row of the sqlite queue. Every change is fenced by the lease token (and committed with
+// the other changes of its event-loop turn), so a worker whose lease lapsed and was taken by another
+// cannot overwrite the new holder's work.
 
 import { QueueLease, type LeaseLimits, type MessageChange } from '../lease.js';
 import type { CallRecord, NewCall } from '../record.js';
@@ -9,7 +10,8 @@ export type RowChange = MessageChange | { readonly kind: 'extend' };
 
 /** The queue side a lease needs: one fenced read-modify-write. */
 export interface LeaseStore extends LeaseLimits {
-  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord;
+  /** Resolves once the change is committed (changes are group-committed per event-loop turn). */
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord>;
   /** Called after a nak, so waiters in this process see the call when it is due. */
   released(): void;
 }
@@ -33,11 +35,11 @@ export class SqliteLease extends QueueLease {
   }
 
   protected async renew(): Promise<void> {
-    this.current = this.store.mutate(this.seq, this.token, 'extend the lease', (r) => r, { kind: 'extend' });
+    this.current = await this.store.mutate(this.seq, this.token, 'extend the lease', (r) => r, { kind: 'extend' });
   }
 
   protected async change(op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): Promise<CallRecord> {
-    this.current = this.store.mutate(this.seq, this.token, op, change, message);
+    this.current = await this.store.mutate(this.seq, this.token, op, change, message);
     if (message.kind === 'release') this.store.released();
     return this.current;
   }

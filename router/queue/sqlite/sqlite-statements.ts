@@ -12,7 +12,11 @@ export interface Statements {
   /** The row without the request body: what a lease operation needs. */
   readonly bySeq: Stmt<[number], Omit<CallRow, 'body'>>;
   readonly lease: Stmt<[{ now: number; until: number; token: string }], CallRow>;
+  /** lease of one row chosen by the caller (inside a transaction), if it is still visible. */
+  readonly leaseSeq: Stmt<[{ seq: number; now: number; until: number; token: string }], CallRow>;
   readonly nextDue: Stmt<[], { due: number | null }>;
+  /** Every function's first call in the queue (by ready_at, seq): one index seek per function. */
+  readonly heads: Stmt<[], { name: string; seq: number; ready_at: number }>;
   readonly update: Stmt<[UpdateParams]>;
   readonly depth: Stmt<[], { function_name: string; status: string; count: number }>;
   readonly sweep: Stmt<[{ cutoff: number }]>;
@@ -43,7 +47,20 @@ export function prepareStatements(db: Db): Statements {
     lease: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1
       WHERE seq = (SELECT seq FROM calls WHERE ready_at IS NOT NULL AND ready_at <= @now ORDER BY ready_at, seq LIMIT 1)
       RETURNING ${ROW}`),
+    leaseSeq: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1
+      WHERE seq = @seq AND ready_at IS NOT NULL AND ready_at <= @now
+      RETURNING ${ROW}`),
     nextDue: db.prepare('SELECT MIN(ready_at) AS due FROM calls WHERE ready_at IS NOT NULL'),
+    // The distinct names by skipping along calls_ready_by_function (a seek per name, not a scan of the
+    // backlog), then each name's head: a busy function's backlog costs nothing to skip.
+    heads: db.prepare(`WITH RECURSIVE fns(name) AS (
+        SELECT (SELECT function_name FROM calls WHERE ready_at IS NOT NULL ORDER BY function_name LIMIT 1)
+        UNION ALL
+        SELECT (SELECT function_name FROM calls WHERE ready_at IS NOT NULL AND function_name > fns.name ORDER BY function_name LIMIT 1)
+        FROM fns WHERE fns.name IS NOT NULL)
+      SELECT fns.name AS name, c.seq AS seq, c.ready_at AS ready_at FROM fns JOIN calls c ON c.seq = (
+        SELECT seq FROM calls WHERE function_name = fns.name AND ready_at IS NOT NULL ORDER BY ready_at, seq LIMIT 1)
+      WHERE fns.name IS NOT NULL`),
     update: db.prepare(`UPDATE calls SET status = @status, finished_at = @finished_at, record = @record,
       result_body = @result_body, ready_at = @ready_at, lease_token = @lease_token,
       deliveries = CASE WHEN @reset = 1 THEN 0 ELSE deliveries END

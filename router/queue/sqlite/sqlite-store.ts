@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS calls (
   result_body   BLOB
 );
 CREATE INDEX IF NOT EXISTS calls_ready ON calls (ready_at, seq) WHERE ready_at IS NOT NULL;
+-- Each function's first call in the queue in a few seeks (leases that skip busy functions).
+CREATE INDEX IF NOT EXISTS calls_ready_by_function ON calls (function_name, ready_at, seq) WHERE ready_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (function_name, status, seq);
 CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, seq);
 CREATE INDEX IF NOT EXISTS calls_finished ON calls (finished_at) WHERE finished_at IS NOT NULL;

@@ -1,7 +1,11 @@
 // The embedded backend: one sqlite file in WAL mode, shared by the router and any worker processes on
 // the machine. Accepts are group-committed (one transaction, one fsync per event-loop turn); leases are
 // taken with one atomic UPDATE … WHERE seq = (first visible row) … RETURNING, so two processes never
-// lease the same call.
+// lease the same call. Leases and lease changes are group-committed too: every next() served in one pump
+// shares one transaction, and every lease change (attempt, result, ack, nak, heartbeat) submitted in one
+// event-loop turn is written in one transaction; each caller's promise settles after that commit.
+// Inside a change batch every row is still fenced by its own lease token: a change refused (lost lease,
+// cancelled call) is refused alone and the rest of the batch commits.
 //
 // Durability: enqueue batches commit with synchronous=FULL (the WAL is fsynced before enqueue resolves,
 // so an accepted call survives kill -9 AND power loss; the fsync also covers every earlier commit).
@@ -29,6 +33,24 @@ import { Waiters } from '../waiters.js';
 import { SqliteWatch } from './sqlite-watch.js';
 import type { SqliteLocation, SqliteOptions } from './backend.js';
 
+/** One lease change waiting for its batch. */
+interface Mutation {
+  readonly seq: number;
+  readonly token: string;
+  readonly op: string;
+  readonly change: (r: CallRecord) => CallRecord;
+  readonly message: RowChange;
+}
+
+/** What a lease change came to: the record as written, or why it was refused (nothing written). */
+type MutationOutcome = { readonly record: CallRecord } | { readonly refused: unknown };
+
+/** A better-sqlite3 failure (SQLITE_* code): the transaction cannot go on. */
+function isDriverError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
 /** The shared settings, the URL's location and sqlite's own. */
 export type SqliteQueueOptions = QueueOptions & SqliteLocation & SqliteOptions;
 
@@ -48,6 +70,7 @@ class SqliteQueue implements Queue, LeaseStore {
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
+  private readonly changes: GroupCommit<Mutation, MutationOutcome>;
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -62,9 +85,14 @@ class SqliteQueue implements Queue, LeaseStore {
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
+    this.changes = new GroupCommit((batch) => this.commitChanges(batch));
     this.waiters = new Waiters<Lease>({
-      tryLease: () => this.tryLease(),
-      msUntilDue: () => { const due = this.st.nextDue.get()?.due ?? null; return due === null ? null : due - this.now(); },
+      tryLease: (busy) => this.tryLease(busy),
+      msUntilDue: (busy) => {
+        const due = busy === undefined || busy.size === 0 ? this.st.nextDue.get()?.due ?? null : this.firstHead(busy)?.ready_at ?? null;
+        return due === null ? null : due - this.now();
+      },
+      batch: (fn) => guarded(() => this.inTx(true, fn)),
     }, options.pollIntervalMs ?? 100);
     // Retention needs no precision: a record may outlive call_retention by up to a minute.
     const every = Math.min(60_000, Math.max(1_000, this.opts.callRetentionMs / 2));
@@ -83,7 +111,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   next(options: NextOptions = {}): Promise<Lease | null> {
     if (this.closed) return Promise.resolve(null);
-    return this.waiters.wait(options.signal, options.timeoutMs);
+    return this.waiters.wait(options.signal, options.timeoutMs, options.busy);
   }
 
   async get(id: string): Promise<CallRecord | null> {
@@ -144,6 +172,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.changes.flush(); // lease changes already submitted are written (or refused) before the file closes
     this.closed = true;
     this.accepts.flush(); // accepts already promised a 202 get committed first
     this.waiters.close();
@@ -155,34 +184,61 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters.wake();
   }
 
-  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord {
+  async mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord> {
     this.checkOpen();
-    return guarded(() => this.inTx(true, () => {
-      const row = this.st.bySeq.get(seq);
-      if (row === undefined) throw new LeaseLostError('(removed)');
-      const record = decodeRecord(row, true);
-      if (row.lease_token !== token) {
-        // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
-        if (row.ready_at === null && (message.kind === 'remove' || message.kind === 'release')) return record;
-        if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
-        throw new LeaseLostError(record.id);
-      }
-      const next = change(record);
-      const now = this.now();
-      const readyAt = message.kind === 'keep' ? row.ready_at
-        : message.kind === 'extend' ? now + this.opts.ackWaitMs
-          : message.kind === 'release' ? now + message.delayMs : null;
-      const keepsLease = message.kind === 'keep' || message.kind === 'extend';
-      this.save(seq, next, readyAt, keepsLease ? token : null);
-      return next;
-    }));
+    const item: Mutation = { seq, token, op, change, message };
+    const outcome = this.options.groupCommit === false ? this.commitChanges([item])[0]! : await this.changes.submit(item);
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.record;
   }
 
-  private tryLease(): Lease | null {
+  /**
+   * One transaction for a batch of lease changes. A change its own fence or transition refuses (lost
+   * lease, call cancelled or expired) wrote nothing and is refused alone; a driver error (locked,
+   * broken file) rolls the whole batch back and fails every change in it.
+   */
+  private commitChanges(batch: readonly Mutation[]): MutationOutcome[] {
+    if (this.closed) throw new QueueClosedError();
+    return guarded(() => this.inTx(true, () => batch.map((m): MutationOutcome => {
+      try {
+        return { record: this.applyChange(m) };
+      } catch (err) {
+        if (isDriverError(err)) throw err;
+        return { refused: err };
+      }
+    })));
+  }
+
+  private applyChange({ seq, token, op, change, message }: Mutation): CallRecord {
+    const row = this.st.bySeq.get(seq);
+    if (row === undefined) throw new LeaseLostError('(removed)');
+    const record = decodeRecord(row, true);
+    if (row.lease_token !== token) {
+      // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
+      if (row.ready_at === null && (message.kind === 'remove' || message.kind === 'release')) return record;
+      if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
+      throw new LeaseLostError(record.id);
+    }
+    const next = change(record);
+    const now = this.now();
+    const readyAt = message.kind === 'keep' ? row.ready_at
+      : message.kind === 'extend' ? now + this.opts.ackWaitMs
+        : message.kind === 'release' ? now + message.delayMs : null;
+    const keepsLease = message.kind === 'keep' || message.kind === 'extend';
+    this.save(seq, next, readyAt, keepsLease ? token : null);
+    return next;
+  }
+  private tryLease(busy: ReadonlySet<string> | undefined): Lease | null {
     if (this.closed) return null;
     const now = this.now();
     const token = randomUUID();
-    const row = guarded(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
+    const until = now + this.opts.ackWaitMs;
+    const row = guarded(() => {
+      if (busy === undefined || busy.size === 0) return this.st.lease.get({ now, until, token });
+      // Called inside the pump's transaction: the head chosen is still visible when leased.
+      const head = this.firstHead(busy);
+      return head === undefined || head.ready_at > now ? undefined : this.st.leaseSeq.get({ seq: head.seq, now, until, token });
+    });
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     const request: NewCall = {
@@ -191,6 +247,16 @@ class SqliteQueue implements Queue, LeaseStore {
     };
     const expired = step.isExpired(record, now, this.opts.maxEventAgeMs);
     return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired);
+  }
+
+  /** The first call in the queue (by ready_at, seq) of a function not in `busy`. */
+  private firstHead(busy: ReadonlySet<string>): { seq: number; ready_at: number } | undefined {
+    let best: { seq: number; ready_at: number } | undefined;
+    for (const head of this.st.heads.all()) {
+      if (busy.has(head.name)) continue;
+      if (best === undefined || head.ready_at < best.ready_at || (head.ready_at === best.ready_at && head.seq < best.seq)) best = head;
+    }
+    return best;
   }
 
   private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
