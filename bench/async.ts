@@ -91,7 +91,7 @@ export async function benchAsync(): Promise<string> {
     procs.push(wd.proc);
     const queue = `sqlite:${join(dir, 'queue.db')}`;
     const fns = `fast=http://127.0.0.1:${wd.port}`;
-    const router = await start(['router'], { functions: fns, queue, async_worker: 'false' });
+    const router = await start(['router'], { functions: fns, queue, async_worker: 'false', workers: '1' });
     procs.push(router.proc);
 
     await load(`http://127.0.0.1:${wd.port}/`, {}, WARMUP_MS);
