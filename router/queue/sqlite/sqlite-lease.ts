@@ -9,7 +9,8 @@ export type RowChange = MessageChange | { readonly kind: 'extend' };
 
 /** The queue side a lease needs: one fenced read-modify-write. */
 export interface LeaseStore extends LeaseLimits {
-  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord;
+  /** Asynchronous: a lock held by another process is waited for without blocking (busy.ts). */
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord>;
   /** Called after a nak, so waiters in this process see the call when it is due. */
   released(): void;
 }
@@ -33,11 +34,11 @@ export class SqliteLease extends QueueLease {
   }
 
   protected async renew(): Promise<void> {
-    this.current = this.store.mutate(this.seq, this.token, 'extend the lease', (r) => r, { kind: 'extend' });
+    this.current = await this.store.mutate(this.seq, this.token, 'extend the lease', (r) => r, { kind: 'extend' });
   }
 
   protected async change(op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): Promise<CallRecord> {
-    this.current = this.store.mutate(this.seq, this.token, op, change, message);
+    this.current = await this.store.mutate(this.seq, this.token, op, change, message);
     if (message.kind === 'release') this.store.released();
     return this.current;
   }

@@ -8,10 +8,15 @@
 // Everything else commits with NORMAL: survives kill -9; power loss may undo the last leases/acks,
 // which at-least-once delivery turns into a redelivery, never a loss. Option synchronous='normal'
 // makes accepts crash-safe only (faster on slow disks).
+//
+// A lock held by another process never blocks this thread (busy.ts): accepts and reads retry for up to
+// a second and then fail with QueueBusyError (503 + Retry-After); a lease's writes retry for as long as
+// the lease lasts (ack_wait); a lease attempt that meets the lock finds "nothing now" and looks again
+// shortly; the sweeper and the watch poller skip a round.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from '../errors.js';
+import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
@@ -19,6 +24,7 @@ import {
   type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
 } from '../queue.js';
 import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
+import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteFile } from './sqlite-file.js';
 import { SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
@@ -52,6 +58,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private watcher: SqliteWatch | undefined;
+  private readonly leaseBusy = new BusyBackoff();
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -64,7 +71,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
     this.waiters = new Waiters<Lease>({
       tryLease: () => this.tryLease(),
-      msUntilDue: () => { const due = this.st.nextDue.get()?.due ?? null; return due === null ? null : due - this.now(); },
+      msUntilDue: () => this.msUntilDue(),
     }, options.pollIntervalMs ?? 100);
     // Retention needs no precision: a record may outlive call_retention by up to a minute.
     const every = Math.min(60_000, Math.max(1_000, this.opts.callRetentionMs / 2));
@@ -77,8 +84,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async enqueue(call: NewCall): Promise<EnqueueResult> {
     this.checkOpen();
-    if (this.options.groupCommit === false) return this.commitAccepts([call])[0]!;
-    return this.accepts.submit(call);
+    return retryWhileBusy(() => this.options.groupCommit === false ? this.commitAccepts([call])[0]! : this.accepts.submit(call), CLIENT_BUDGET_MS);
   }
 
   next(options: NextOptions = {}): Promise<Lease | null> {
@@ -88,7 +94,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async get(id: string): Promise<CallRecord | null> {
     this.checkOpen();
-    const row = guarded(() => this.st.byId.get(id));
+    const row = await this.read(() => this.st.byId.get(id));
     return row === undefined ? null : decodeRecord(row, true);
   }
 
@@ -101,29 +107,28 @@ class SqliteQueue implements Queue, LeaseStore {
     if (statuses.length > 0) { where.push(`status IN (${statuses.map(() => '?').join(',')})`); params.push(...statuses); }
     const sql = `SELECT record, NULL AS result_body FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq DESC LIMIT ?`;
-    const rows = guarded(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
+    const rows = await this.read(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
     return rows.map((row) => decodeRecord(row, false));
   }
 
   async cancel(id: string): Promise<CallRecord> {
-    const record = this.change(id, (r) => step.cancel(r, this.now()), null);
-    return record;
+    return retryWhileBusy(() => this.change(id, (r) => step.cancel(r, this.now()), null), CLIENT_BUDGET_MS);
   }
 
   async redrive(id: string): Promise<CallRecord> {
-    const record = this.change(id, (r) => step.redrive(r, this.now()), this.now());
+    const record = await retryWhileBusy(() => this.change(id, (r) => step.redrive(r, this.now()), this.now()), CLIENT_BUDGET_MS);
     this.waiters.wake();
     return record;
   }
 
   async depth(): Promise<DepthEntry[]> {
     this.checkOpen();
-    return guarded(() => this.st.depth.all()).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
+    return (await this.read(() => this.st.depth.all())).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
   }
 
   async sweep(): Promise<number> {
     this.checkOpen();
-    return this.sweepNow();
+    return retryWhileBusy(() => this.sweepNow(), CLIENT_BUDGET_MS);
   }
 
   async health(): Promise<QueueHealth> {
@@ -131,7 +136,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const broken = this.file.gone() ?? this.file.corrupt();
     if (broken !== undefined) return { ok: false, backend: this.backend, detail: broken };
     try {
-      guarded(() => this.st.touch.get());
+      await this.read(() => this.st.touch.get());
       return { ok: true, backend: this.backend, detail: this.options.path };
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
@@ -155,7 +160,12 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters.wake();
   }
 
-  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord {
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord> {
+    // A worker's write is worth waiting for as long as its lease lasts: giving up means running the call again.
+    return retryWhileBusy(() => this.mutateNow(seq, token, op, change, message), this.opts.ackWaitMs);
+  }
+
+  private mutateNow(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): CallRecord {
     this.checkOpen();
     return guarded(() => this.inTx(true, () => {
       const row = this.st.bySeq.get(seq);
@@ -182,7 +192,16 @@ class SqliteQueue implements Queue, LeaseStore {
     if (this.closed) return null;
     const now = this.now();
     const token = randomUUID();
-    const row = guarded(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
+    if (this.leaseBusy.waitMs() > 0) return null;
+    let row: CallRow | undefined;
+    try {
+      row = guarded(() => this.st.lease.get({ now, until: now + this.opts.ackWaitMs, token }));
+    } catch (err) {
+      if (!(err instanceof QueueBusyError)) throw err;
+      this.leaseBusy.busy(); // another process is writing: nothing to lease now, look again shortly
+      return null;
+    }
+    this.leaseBusy.clear();
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     const request: NewCall = {
@@ -202,7 +221,8 @@ class SqliteQueue implements Queue, LeaseStore {
     if (full) this.db.pragma('synchronous = FULL');
     try {
       const now = this.now();
-      const results = guarded(() => this.inTx(false, () => calls.map((call) => this.insert(call, now))));
+      // IMMEDIATE: a locked file fails the BEGIN, before any row is written, and the batch is tried again.
+      const results = guarded(() => this.inTx(true, () => calls.map((call) => this.insert(call, now))));
       if (results.some((r) => !r.duplicate)) this.waiters.wake();
       return results;
     } finally {
@@ -242,8 +262,27 @@ class SqliteQueue implements Queue, LeaseStore {
 
   private inTx<T>(immediate: boolean, fn: () => T): T {
     // IMMEDIATE takes the write lock before the read of a read-modify-write: no other process can
-    // change the row in between.
+    // change the row in between. Every transaction here writes, so every one is IMMEDIATE: a deferred
+    // one that reads first and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
+    // committed in between, after work that must then be thrown away; IMMEDIATE meets a lock at BEGIN.
     return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
+  }
+
+  /** When the pump should look for work again: after a lease attempt met the lock, or when the next call is due. */
+  private msUntilDue(): number | null {
+    const wait = this.leaseBusy.waitMs();
+    if (wait > 0) return wait;
+    try {
+      const due = guarded(() => this.st.nextDue.get())?.due ?? null;
+      return due === null ? null : due - this.now();
+    } catch {
+      return null; // unreadable now: the poll interval
+    }
+  }
+
+  /** A read that a lock held elsewhere delays (asynchronously) rather than fails. */
+  private read<T>(fn: () => T): Promise<T> {
+    return retryWhileBusy(() => guarded(fn), CLIENT_BUDGET_MS);
   }
 
   private sweepNow(): number {
