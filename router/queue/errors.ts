@@ -29,7 +29,7 @@ export class QueueClosedError extends QueueError {
   constructor() { super('QUEUE_ERR_CLOSED', 'the queue is closed', 503); }
 }
 
-/** The backend cannot be reached right now (NATS away, database locked too long, file gone); try again. */
+/** The backend cannot be reached right now (NATS away, database file gone or broken); try again. */
 export class QueueUnavailableError extends QueueError {
   constructor(reason: string, options?: ErrorOptions) {
     super('QUEUE_ERR_UNAVAILABLE', `the queue is unavailable: ${reason}`, 503, options);
