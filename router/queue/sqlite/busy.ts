@@ -54,17 +54,32 @@ export interface RetryOptions {
  * Run `op` until it does not fail with SQLITE_BUSY, pausing asynchronously between tries; past
  * `budgetMs` the failure is QueueBusyError. Any other error ends the retries at once.
  */
-export async function retryWhileBusy<T>(op: () => T | Promise<T>, budgetMs: number, options: RetryOptions = {}): Promise<T> {
-  const random = options.random ?? Math.random;
+export function retryWhileBusy<T>(op: () => T | Promise<T>, budgetMs: number, options: RetryOptions = {}): Promise<T> {
+  // The first try runs as a plain call: the lock is free nearly always, and the hot paths (accepts,
+  // a lease's writes) then pay nothing for the retry machinery.
   const started = performance.now();
+  let first: T | Promise<T>;
+  try {
+    first = op();
+  } catch (err) {
+    return isBusy(err) ? retryLater(op, budgetMs, options, started, err) : Promise.reject(err);
+  }
+  if (!(first instanceof Promise)) return Promise.resolve(first);
+  return first.catch((err: unknown) => isBusy(err) ? retryLater(op, budgetMs, options, started, err) : Promise.reject(err));
+}
+
+async function retryLater<T>(op: () => T | Promise<T>, budgetMs: number, options: RetryOptions, started: number, firstErr: unknown): Promise<T> {
+  const random = options.random ?? Math.random;
+  let err = firstErr;
   for (let attempt = 1; ; attempt++) {
+    const left = budgetMs - (performance.now() - started);
+    if (left <= 0) throw new QueueBusyError(Math.round(performance.now() - started), { cause: err });
+    await sleep(Math.min(left, busyPauseMs(attempt, drawFor(err, random))));
     try {
       return await op();
-    } catch (err) {
-      if (!isBusy(err)) throw err;
-      const left = budgetMs - (performance.now() - started);
-      if (left <= 0) throw new QueueBusyError(Math.round(performance.now() - started), { cause: err });
-      await sleep(Math.min(left, busyPauseMs(attempt, drawFor(err, random))));
+    } catch (next) {
+      if (!isBusy(next)) throw next;
+      err = next;
     }
   }
 }
