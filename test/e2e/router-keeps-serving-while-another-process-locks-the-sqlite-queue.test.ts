@@ -6,7 +6,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { postAsync, waitForCall } from '../async/support.js';
+import { postAsync, waitForCall } from '../helpers/async-calls.js';
 import { holdWriteLock } from '../helpers/sqlite-lock.js';
 import { startRouter, startUpstream } from '../helpers/start-router.js';
 
