@@ -14,6 +14,7 @@ const SECTIONS: Section[] = [
   { name: 'router', run: async () => (await import('./router.js')).benchRouter() },
   { name: 'async', run: async () => (await import('./async.js')).benchAsync() },
   { name: 'queue', run: async () => (await import('./queue.js')).benchQueue() },
+  { name: 'sqlite-lock', run: async () => (await import('./sqlite-lock.js')).benchSqliteLock() },
   { name: 'jetstream', run: async () => (await import('./jetstream.js')).benchJetStream() },
   { name: 'dashboard', run: async () => (await import('./dashboard.js')).benchDashboard() },
 ];

@@ -10,7 +10,7 @@ import { CALL_STATUSES, CallNotFoundError, type CallStatus, type Queue } from '.
 import type { SystemRoutes } from '../server.js';
 import { sendJson } from '../system.js';
 import { CALL_ID_PATTERN } from './call-id.js';
-import { BadQueryError } from './errors.js';
+import { BadQueryError, setRetryAfter } from './errors.js';
 import { viewCall } from './call-view.js';
 
 /** Parse ?function=&status=a,b&limit= into a list filter; BadQueryError names what is wrong. */
@@ -41,34 +41,43 @@ export function parseCallsQuery(query: string): { functionName?: string; status?
 export function createCallsApi(queue: Queue): SystemRoutes {
   return {
     async handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
-      const method = req.method ?? '';
-      if (path === '/calls' || path === '/calls/') {
-        if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
-        const filter = parseCallsQuery(query);
-        const records = await queue.list(filter);
-        sendJson(res, 200, records.map((record) => viewCall(record, false)));
-        return true;
+      try {
+        return await route(req, res, path, query);
+      } catch (err) {
+        setRetryAfter(res, err);
+        throw err;
       }
-      const callPath = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);
-      if (callPath === null) return false;
-      const id = decodeURIComponent(callPath[1]!);
-      if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundError(id);
-      if (callPath[2] !== undefined) {
-        if (method !== 'POST') throw new MethodNotAllowedError(method, ['POST']);
-        const record = await queue.redrive(id);
-        sendJson(res, 202, viewCall(record, false));
-        return true;
-      }
-      if (method === 'DELETE') {
-        const record = await queue.cancel(id);
-        sendJson(res, 200, viewCall(record, false));
-        return true;
-      }
-      if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD', 'DELETE']);
-      const record = await queue.get(id);
-      if (record === null) throw new CallNotFoundError(id);
-      sendJson(res, 200, viewCall(record, true));
-      return true;
     },
   };
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
+    const method = req.method ?? '';
+    if (path === '/calls' || path === '/calls/') {
+      if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
+      const filter = parseCallsQuery(query);
+      const records = await queue.list(filter);
+      sendJson(res, 200, records.map((record) => viewCall(record, false)));
+      return true;
+    }
+    const callPath = /^\/calls\/([^/]+)(\/retry)?\/?$/.exec(path);
+    if (callPath === null) return false;
+    const id = decodeURIComponent(callPath[1]!);
+    if (!CALL_ID_PATTERN.test(id)) throw new CallNotFoundError(id);
+    if (callPath[2] !== undefined) {
+      if (method !== 'POST') throw new MethodNotAllowedError(method, ['POST']);
+      const record = await queue.redrive(id);
+      sendJson(res, 202, viewCall(record, false));
+      return true;
+    }
+    if (method === 'DELETE') {
+      const record = await queue.cancel(id);
+      sendJson(res, 200, viewCall(record, false));
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD', 'DELETE']);
+    const record = await queue.get(id);
+    if (record === null) throw new CallNotFoundError(id);
+    sendJson(res, 200, viewCall(record, true));
+    return true;
+  }
 }

@@ -2,7 +2,9 @@
 // sendError answers them like any other. The queue's own errors need no copy here: they carry their
 // code and status and sendError answers them as they are.
 
+import type { ServerResponse } from 'node:http';
 import { RouterError } from '../errors.js';
+import { QueueBusyError } from '../queue/index.js';
 
 /** X-Callback-Url is not an absolute http(s) URL (400). */
 export class BadCallbackUrlError extends RouterError {
@@ -35,4 +37,9 @@ export class BodyTooLargeError extends RouterError {
 /** A query parameter of /system/calls is not understood (400). */
 export class BadQueryError extends RouterError {
   constructor(message: string) { super('ROUTER_ERR_BAD_QUERY', message, 400); }
+}
+
+/** A queue locked by another process says when to come back: `Retry-After` on its 503. */
+export function setRetryAfter(res: ServerResponse, err: unknown): void {
+  if (err instanceof QueueBusyError && !res.headersSent) res.setHeader('Retry-After', String(err.retryAfterS));
 }

@@ -18,6 +18,7 @@ import type { InvocationRoute } from '../routes.js';
 import { readLimitedBody } from './body.js';
 import { callIdFrom } from './call-id.js';
 import { checkCallbackUrl, compileAllowList } from './callback-url.js';
+import { setRetryAfter } from './errors.js';
 import { createUpstreamProbe, type UpstreamProbe } from './probe.js';
 
 /** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
@@ -82,6 +83,7 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
         if (differs.length > 0) throw new CallIdTakenError(id, differs);
       } catch (err) {
         log.warn('async call not queued', { function: match.name, callId: id, reason: (err as Error).message });
+        setRetryAfter(res, err);
         throw err;
       }
       metrics?.invocationStarted.inc({ function_name: match.name });

@@ -7,6 +7,7 @@ import { WhippetError } from '../../common/errors.js';
 export type QueueErrorCode =
   | 'QUEUE_ERR_CLOSED'
   | 'QUEUE_ERR_UNAVAILABLE'
+  | 'QUEUE_ERR_BUSY'
   | 'QUEUE_ERR_URL'
   | 'QUEUE_ERR_BACKEND_MISSING'
   | 'QUEUE_ERR_CALL_NOT_FOUND'
@@ -28,10 +29,22 @@ export class QueueClosedError extends QueueError {
   constructor() { super('QUEUE_ERR_CLOSED', 'the queue is closed', 503); }
 }
 
-/** The backend cannot be reached right now (NATS away, database locked too long, file gone); try again. */
+/** The backend cannot be reached right now (NATS away, database file gone or broken); try again. */
 export class QueueUnavailableError extends QueueError {
   constructor(reason: string, options?: ErrorOptions) {
     super('QUEUE_ERR_UNAVAILABLE', `the queue is unavailable: ${reason}`, 503, options);
+  }
+}
+
+/**
+ * Another process holds the store's write lock (a second worker, a backup, an admin shell inside a
+ * transaction) and kept it for the whole retry budget (`waitedMs`); try again in `retryAfterS` (503).
+ */
+export class QueueBusyError extends QueueError {
+  /** What Retry-After says: the lock is held by someone else, for how long nobody here knows. */
+  readonly retryAfterS = 1;
+  constructor(readonly waitedMs: number, options?: ErrorOptions) {
+    super('QUEUE_ERR_BUSY', `the queue is locked by another process${waitedMs > 0 ? ` (still locked after ${waitedMs} ms)` : ''}: retry in a second`, 503, options);
   }
 }
 

@@ -1,11 +1,11 @@
 // better-sqlite3's failures in the queue's vocabulary. Only this folder knows SQLITE_* codes: the rest
-// of the router sees QueueUnavailableError (503, retry later) for a file that is locked, gone or broken.
+// of the router sees QueueBusyError for a file another process holds locked (retried first, busy.ts),
+// and QueueUnavailableError (503, retry later) for a file that is gone or broken.
 
-import { QueueUnavailableError } from '../errors.js';
+import { QueueBusyError, QueueUnavailableError } from '../errors.js';
 
 /** Driver codes that mean "the store cannot serve right now", with the reason a client is told. */
 const UNAVAILABLE: ReadonlyArray<readonly [prefix: string, reason: string]> = [
-  ['SQLITE_BUSY', 'database is locked'], // another process holds the write lock past busy_timeout
   ['SQLITE_LOCKED', 'database is locked'],
   ['SQLITE_CORRUPT', 'database file is corrupt'],
   ['SQLITE_NOTADB', 'database file is corrupt'],
@@ -19,11 +19,13 @@ const UNAVAILABLE: ReadonlyArray<readonly [prefix: string, reason: string]> = [
 export function queueErrorOf(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return err;
+  // SQLITE_BUSY and its extended codes (_SNAPSHOT, _RECOVERY): another connection holds the lock.
+  if (code.startsWith('SQLITE_BUSY')) return new QueueBusyError(0, { cause: err });
   const match = UNAVAILABLE.find(([prefix]) => code.startsWith(prefix));
   return match === undefined ? err : new QueueUnavailableError(match[1], { cause: err });
 }
 
-/** Run one database step; driver errors that mean "unavailable" become QueueUnavailableError. */
+/** Run one database step; driver errors that mean "locked" or "unavailable" become QueueBusyError or QueueUnavailableError. */
 export function guarded<T>(fn: () => T): T {
   try {
     return fn();

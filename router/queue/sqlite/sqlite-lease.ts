@@ -10,7 +10,7 @@ export type RowChange = MessageChange | { readonly kind: 'extend' };
 
 /** The queue side a lease needs: one fenced read-modify-write. */
 export interface LeaseStore extends LeaseLimits {
-  /** Resolves once the change is committed (changes are group-committed per event-loop turn). */
+  /** Resolves once the change is committed (group-committed per event-loop turn); a lock held by another process is waited for without blocking (busy.ts). */
   mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord>;
   /** Called after a nak, so waiters in this process see the call when it is due. */
   released(): void;

@@ -49,14 +49,17 @@ CREATE INDEX IF NOT EXISTS calls_finished ON calls (finished_at) WHERE finished_
 export function openDb(path: string): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  // Other processes (workers, a restarted router) write the same file; a write lock is held for
-  // microseconds to milliseconds, so waiting up to 5 s only ever matters under pathological load.
+  // Opening happens before the process serves anything, and two processes starting together on a new
+  // file both create the schema: here waiting inside SQLite for the other's lock is harmless.
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // NORMAL: a commit survives a process crash (kill -9) because it is in the WAL in the OS page cache;
   // only power loss can drop the last commits. Enqueue batches switch to FULL (see sqlite.ts).
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  // From now on a lock held by another process must never stop this thread: SQLITE_BUSY at once,
+  // retried asynchronously (busy.ts).
+  db.pragma('busy_timeout = 0');
   return db;
 }
 

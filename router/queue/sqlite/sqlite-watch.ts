@@ -9,6 +9,7 @@
 
 import type { CallChange } from '../queue.js';
 import type { CallStatus } from '../record.js';
+import { CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { decodeRecord, type Db } from './sqlite-store.js';
 
@@ -50,11 +51,17 @@ export class SqliteWatch {
   private readonly subscribers = new Set<(change: CallChange) => void>();
   private timer: NodeJS.Timeout | null = null;
   private cursor = 0;
+  private logged = false;
 
   constructor(private readonly db: Db, private readonly pollMs = DEFAULT_POLL_MS) {}
 
   /** Start following changes made from now on; resolves with the unsubscribe. */
   async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
+    if (!this.logged) {
+      // Creating the log and its triggers writes: a lock held by another process is waited for like an accept.
+      await retryWhileBusy(() => guarded(() => this.db.exec(SCHEMA)), CLIENT_BUDGET_MS);
+      this.logged = true;
+    }
     if (this.subscribers.size === 0) this.start();
     this.subscribers.add(onChange);
     return () => {
@@ -64,8 +71,8 @@ export class SqliteWatch {
   }
 
   private start(): void {
-    guarded(() => this.db.exec(SCHEMA));
-    this.cursor = this.db.prepare<[], { seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM call_changes').get()!.seq;
+    // A read: in WAL mode it never waits for another process's write lock.
+    this.cursor = guarded(() => this.db.prepare<[], { seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM call_changes').get()!.seq);
     this.timer = setInterval(() => this.poll(), this.pollMs).unref();
   }
 
@@ -88,7 +95,7 @@ export class SqliteWatch {
         records.set(row.id, found === undefined ? null : decodeRecord({ record: found.record, result_body: null }, false));
       }
     } catch {
-      return; // locked past busy_timeout: the next poll reads the same changes
+      return; // locked by another process (or unreadable): skip this round, the next poll reads the same changes
     }
     for (const row of rows) {
       this.cursor = row.seq;

@@ -12,10 +12,15 @@
 // Everything else commits with NORMAL: survives kill -9; power loss may undo the last leases/acks,
 // which at-least-once delivery turns into a redelivery, never a loss. Option synchronous='normal'
 // makes accepts crash-safe only (faster on slow disks).
+//
+// A lock held by another process never blocks this thread (busy.ts): accepts and reads retry for up to
+// a second and then fail with QueueBusyError (503 + Retry-After); a lease's writes retry for as long as
+// the lease lasts (ack_wait); a lease attempt that meets the lock finds "nothing now" and looks again
+// shortly; the sweeper and the watch poller skip a round.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CallNotFoundError, CallStateError, LeaseLostError, QueueClosedError, QueueUnavailableError } from '../errors.js';
+import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
@@ -23,6 +28,7 @@ import {
   type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
 } from '../queue.js';
 import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
+import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteFile } from './sqlite-file.js';
 import { SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
@@ -75,6 +81,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private watcher: SqliteWatch | undefined;
+  private readonly leaseBusy = new BusyBackoff();
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -88,11 +95,8 @@ class SqliteQueue implements Queue, LeaseStore {
     this.changes = new GroupCommit((batch) => this.commitChanges(batch));
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
-      msUntilDue: (busy) => {
-        const due = busy === undefined || busy.size === 0 ? this.st.nextDue.get()?.due ?? null : this.firstHead(busy)?.ready_at ?? null;
-        return due === null ? null : due - this.now();
-      },
-      batch: (fn) => guarded(() => this.inTx(true, fn)),
+      msUntilDue: (busy) => this.msUntilDue(busy),
+      batch: (fn) => this.leaseBatch(fn),
     }, options.pollIntervalMs ?? 100);
     // Retention needs no precision: a record may outlive call_retention by up to a minute.
     const every = Math.min(60_000, Math.max(1_000, this.opts.callRetentionMs / 2));
@@ -105,8 +109,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async enqueue(call: NewCall): Promise<EnqueueResult> {
     this.checkOpen();
-    if (this.options.groupCommit === false) return this.commitAccepts([call])[0]!;
-    return this.accepts.submit(call);
+    return retryWhileBusy(() => this.options.groupCommit === false ? this.commitAccepts([call])[0]! : this.accepts.submit(call), CLIENT_BUDGET_MS);
   }
 
   next(options: NextOptions = {}): Promise<Lease | null> {
@@ -116,7 +119,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async get(id: string): Promise<CallRecord | null> {
     this.checkOpen();
-    const row = guarded(() => this.st.byId.get(id));
+    const row = await this.read(() => this.st.byId.get(id));
     return row === undefined ? null : decodeRecord(row, true);
   }
 
@@ -129,29 +132,28 @@ class SqliteQueue implements Queue, LeaseStore {
     if (statuses.length > 0) { where.push(`status IN (${statuses.map(() => '?').join(',')})`); params.push(...statuses); }
     const sql = `SELECT record, NULL AS result_body FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq DESC LIMIT ?`;
-    const rows = guarded(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
+    const rows = await this.read(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
     return rows.map((row) => decodeRecord(row, false));
   }
 
   async cancel(id: string): Promise<CallRecord> {
-    const record = this.change(id, (r) => step.cancel(r, this.now()), null);
-    return record;
+    return retryWhileBusy(() => this.change(id, (r) => step.cancel(r, this.now()), null), CLIENT_BUDGET_MS);
   }
 
   async redrive(id: string): Promise<CallRecord> {
-    const record = this.change(id, (r) => step.redrive(r, this.now()), this.now());
+    const record = await retryWhileBusy(() => this.change(id, (r) => step.redrive(r, this.now()), this.now()), CLIENT_BUDGET_MS);
     this.waiters.wake();
     return record;
   }
 
   async depth(): Promise<DepthEntry[]> {
     this.checkOpen();
-    return guarded(() => this.st.depth.all()).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
+    return (await this.read(() => this.st.depth.all())).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
   }
 
   async sweep(): Promise<number> {
     this.checkOpen();
-    return this.sweepNow();
+    return retryWhileBusy(() => this.sweepNow(), CLIENT_BUDGET_MS);
   }
 
   async health(): Promise<QueueHealth> {
@@ -159,7 +161,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const broken = this.file.gone() ?? this.file.corrupt();
     if (broken !== undefined) return { ok: false, backend: this.backend, detail: broken };
     try {
-      guarded(() => this.st.touch.get());
+      await this.read(() => this.st.touch.get());
       return { ok: true, backend: this.backend, detail: this.options.path };
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
@@ -172,9 +174,11 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.changes.flush(); // lease changes already submitted are written (or refused) before the file closes
+    // Changes and accepts already submitted are committed (or refused) before the file closes: an
+    // accept waiting for this turn's commit gets it (commitAccepts refuses once closed is set).
+    this.changes.flush();
+    this.accepts.flush();
     this.closed = true;
-    this.accepts.flush(); // accepts already promised a 202 get committed first
     this.waiters.close();
     clearInterval(this.sweeper);
     this.db.close();
@@ -184,7 +188,12 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters.wake();
   }
 
-  async mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord> {
+  mutate(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord> {
+    // A worker's write is worth waiting for as long as its lease lasts: giving up means running the call again.
+    return retryWhileBusy(() => this.mutateNow(seq, token, op, change, message), this.opts.ackWaitMs);
+  }
+
+  private async mutateNow(seq: number, token: string, op: string, change: (r: CallRecord) => CallRecord, message: RowChange): Promise<CallRecord> {
     this.checkOpen();
     const item: Mutation = { seq, token, op, change, message };
     const outcome = this.options.groupCommit === false ? this.commitChanges([item])[0]! : await this.changes.submit(item);
@@ -232,6 +241,7 @@ class SqliteQueue implements Queue, LeaseStore {
     if (this.closed) return null;
     const now = this.now();
     const token = randomUUID();
+    if (this.leaseBusy.waitMs() > 0) return null; // the lock was met a moment ago: nothing to lease now
     const until = now + this.opts.ackWaitMs;
     const row = guarded(() => {
       if (busy === undefined || busy.size === 0) return this.st.lease.get({ now, until, token });
@@ -268,7 +278,8 @@ class SqliteQueue implements Queue, LeaseStore {
     if (full) this.db.pragma('synchronous = FULL');
     try {
       const now = this.now();
-      const results = guarded(() => this.inTx(false, () => calls.map((call) => this.insert(call, now))));
+      // IMMEDIATE: a locked file fails the BEGIN, before any row is written, and the batch is tried again.
+      const results = guarded(() => this.inTx(true, () => calls.map((call) => this.insert(call, now))));
       if (results.some((r) => !r.duplicate)) this.waiters.wake();
       return results;
     } finally {
@@ -308,8 +319,45 @@ class SqliteQueue implements Queue, LeaseStore {
 
   private inTx<T>(immediate: boolean, fn: () => T): T {
     // IMMEDIATE takes the write lock before the read of a read-modify-write: no other process can
-    // change the row in between.
+    // change the row in between. Every transaction here writes, so every one is IMMEDIATE: a deferred
+    // one that reads first and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
+    // committed in between, after work that must then be thrown away; IMMEDIATE meets a lock at BEGIN.
     return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
+  }
+
+  /** When the pump should look for work again: after a lease attempt met the lock, or when the next call (of a function not busy) is due. */
+  private msUntilDue(busy: ReadonlySet<string> | undefined): number | null {
+    const wait = this.leaseBusy.waitMs();
+    if (wait > 0) return wait;
+    try {
+      const due = guarded(() => busy === undefined || busy.size === 0 ? this.st.nextDue.get()?.due ?? null : this.firstHead(busy)?.ready_at ?? null);
+      return due === null ? null : due - this.now();
+    } catch {
+      return null; // unreadable now: the poll interval
+    }
+  }
+
+  /**
+   * The pump's batch of leases in one IMMEDIATE transaction. A lock held by another process is met at
+   * BEGIN (nothing done yet): then this round leases nothing (every tryLease answers null while the
+   * back-off lasts) and the pump looks again after msUntilDue, without the worker seeing an error.
+   */
+  private leaseBatch<T>(fn: () => T): T {
+    if (this.leaseBusy.waitMs() > 0) return fn();
+    try {
+      const out = guarded(() => this.inTx(true, fn));
+      this.leaseBusy.clear();
+      return out;
+    } catch (err) {
+      if (!(err instanceof QueueBusyError)) throw err;
+      this.leaseBusy.busy(); // another process is writing: nothing to lease now, look again shortly
+      return fn();
+    }
+  }
+
+  /** A read that a lock held elsewhere delays (asynchronously) rather than fails. */
+  private read<T>(fn: () => T): Promise<T> {
+    return retryWhileBusy(() => guarded(fn), CLIENT_BUDGET_MS);
   }
 
   private sweepNow(): number {
