@@ -15,8 +15,8 @@ type Delete = (key: string, opts: { previousSeq: number }) => Promise<void>;
 
 /** Make the queue's publishes go through `wrap` (fault injection on the private publish step); returns the undo. */
 function interceptPublish(queue: Queue, wrap: (n: number, real: Publish, args: unknown[]) => Promise<void>): () => void {
-  const q = queue as unknown as { publish: Publish };
-  const real = q.publish.bind(queue);
+  const q = (queue as unknown as { accept: { publish: Publish } }).accept;
+  const real = q.publish.bind(q);
   let n = 0;
   q.publish = (...args) => wrap(++n, real, args);
   return () => { q.publish = real; };
@@ -92,7 +92,7 @@ t.test('enqueue rollback', { timeout: 60_000 }, async (t) => {
     const queue = await open('rb-between');
     const { first, release } = await firstAttemptHeld(queue, 'between');
     // The claim is a compare-and-set (KV update); the creator's rollback lands just before it.
-    const kv = (queue as unknown as { link: { conn: { kv: { update: Update; delete: Delete } } } }).link.conn.kv;
+    const kv = (queue as unknown as { store: { link: { conn: { kv: { update: Update; delete: Delete } } } } }).store.link.conn.kv;
     const update = kv.update.bind(kv);
     let raced = false;
     kv.update = async (key, value, revision) => {

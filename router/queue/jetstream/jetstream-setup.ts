@@ -10,7 +10,9 @@ import {
   type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsLink } from './jetstream-link.js';
 import type { JetStreamNames } from './jetstream-names.js';
+import { QueueUnavailableError } from '../errors.js';
 
 /** A live connection and the handles the queue uses. */
 export interface Conn {
@@ -38,8 +40,34 @@ export interface SetupOptions {
   readonly waitOnFirstConnect: boolean;
 }
 
+/**
+ * Connect, follow the connection on `link`, and set up; with waitOnFirstConnect (background start) the
+ * setup is retried every second until it works or the link is closed. QueueUnavailableError otherwise.
+ */
+export async function openJetStream(link: NatsLink, o: SetupOptions): Promise<void> {
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(o);
+  } catch (err) {
+    link.lastError = `cannot connect to NATS at ${o.servers.join(',')}: ${(err as Error).message}`;
+    throw new QueueUnavailableError(link.lastError, { cause: err });
+  }
+  if (link.closed) { await nc.close(); return; }
+  void link.watch(nc);
+  for (;;) {
+    try {
+      link.conn = await ensureJetStream(nc, o);
+      return;
+    } catch (err) {
+      link.lastError = `JetStream setup failed: ${(err as Error).message}`;
+      if (!o.waitOnFirstConnect || link.closed) { await nc.close(); throw new QueueUnavailableError(link.lastError, { cause: err }); }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 /** Connect (reconnecting forever afterwards). */
-export async function connectNats(o: SetupOptions): Promise<NatsConnection> {
+async function connectNats(o: SetupOptions): Promise<NatsConnection> {
   return connect({
     servers: [...o.servers], name: 'whippet', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250,
     waitOnFirstConnect: o.waitOnFirstConnect, timeout: 2_000, pingInterval: 10_000, maxPingOut: 2,
