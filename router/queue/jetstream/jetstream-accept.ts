@@ -1,18 +1,20 @@
-// The accept path: enqueue = KV create (permanent idempotency: the same id twice is stored once, for as
-// long as the record exists, unlike the 2-minute Nats-Msg-Id window) + the body and the message with
-// Nats-Msg-Id `<key>:<round>`. Also the publish of a redriven round.
+// The accept path: an enqueue is one publish. The message carries the accepted record (headers) and
+// the body (payload), on the call's own subject `<name>.calls.<function>.<key>`, with Nats-Msg-Id
+// `<key>:<round>`: the stream drops a second publish of the same call within its duplicate window
+// (2 min) and says so, which is the `duplicate` answer. The record reaches KV when a worker leases the
+// call; a repeat of the id after the window is recognised there (the record exists) and dropped.
+// Durable before it resolves: the publish resolves once the stream stored the message.
 
-import { headers } from '@nats-io/transport-node';
-import { encodeEnvelope } from './jetstream-envelope.js';
+import { callHeaders, headerBytes } from './jetstream-message.js';
 import { callSubject, messageId, recordKey } from './jetstream-names.js';
-import { isWrongLastSequence, readEnvelope, writeEnvelope } from './jetstream-records.js';
+import { readCall } from './jetstream-records.js';
 import type { Conn } from './jetstream-setup.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import { CallTooLargeError, QueueUnavailableError } from '../errors.js';
 import type { EnqueueResult } from '../queue.js';
-import { newRecord, requestDifferences, type CallRecord, type NewCall } from '../record.js';
+import { newRecord, type CallRecord, type NewCall } from '../record.js';
 
-/** Stores new calls and publishes their messages. */
+/** Publishes calls: new ones, and the new round of a redriven one. */
 export class JetStreamAccept {
   constructor(private readonly store: JetStreamStore) {}
 
@@ -20,75 +22,39 @@ export class JetStreamAccept {
     const { link } = this.store;
     const conn = link.ready();
     if (call.body.byteLength > this.store.maxBodyBytes) throw new CallTooLargeError(call.body.byteLength, this.store.maxBodyBytes);
+    const record = newRecord(call, this.store.now());
+    const room = conn.maxPayload - headerBytes(record);
+    if (call.body.byteLength > room) throw new CallTooLargeError(call.body.byteLength, Math.max(0, room));
     return link.bounded(this.store.options.enqueueTimeoutMs ?? 1_500, async () => {
       const key = recordKey(call.id);
-      for (let tries = 0; tries < 10; tries++) {
-        const record = newRecord(call, this.store.now());
-        const revision = await this.create(conn, key, record);
-        if (revision === null) { // the id exists (or did a moment ago: then look again)
-          const existing = await this.duplicate(conn, key, call);
-          if (existing !== null) return existing;
-          continue;
-        }
-        try {
-          // The body is kept beside the record for redrives (the message leaves the stream on ack).
-          await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, record, call.body)]);
-        } catch (err) {
-          // Not accepted after all: take the record back so a retry with the same id is a new call. Only
-          // at the revision created here: a retry that published since has claimed the record (see
-          // duplicate()), or a worker holds it, and then the delete fails, as it must.
-          conn.kv.delete(key, { previousSeq: revision }).catch(() => { /* NATS away: stays queued, see docs/queues.md, "A lost enqueue midway" */ });
-          throw err;
-        }
+      if (!(await this.publish(conn, key, record, call.body))) {
         this.store.changed();
         return { duplicate: false, record };
       }
-      throw new QueueUnavailableError('the call kept changing while being enqueued; try again');
+      // Within the duplicate window: the call stored first is the one that stays.
+      const existing = await readCall(this.store.ctx(conn), key);
+      if (existing === null) throw new QueueUnavailableError('the call was stored but cannot be read back yet; try again');
+      return { duplicate: true, record: existing.env.record };
     });
   }
 
-  /** Publish the message of the record's round. */
-  async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array): Promise<void> {
-    const h = headers();
-    h.set('Whippet-Call', key);
-    h.set('Whippet-Round', String(record.round));
-    await conn.js.publish(callSubject(this.store.names, record.functionName), body, { msgID: messageId(key, record.round), headers: h });
+  /**
+   * Publish the message of the record's round (the first of a function in this process makes sure its
+   * consumer exists). Resolves true when the stream had it already (a duplicate within the window).
+   */
+  async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array): Promise<boolean> {
+    const subject = callSubject(this.store.names, record.functionName, key);
+    const headers = callHeaders(key, record);
+    const [ack] = await Promise.all([
+      conn.js.publish(subject, body, { msgID: messageId(key, record.round), headers }),
+      this.store.consumers.ensure(conn.jsm, record.functionName),
+    ]);
+    return ack.duplicate;
   }
 
-  /** A redrive needs the request body again; the first message left the stream when it was acked. */
+  /** A redrive needs the request body again; the message left the stream when it was acked. */
   async requestBody(conn: Conn, key: string): Promise<Uint8Array> {
     const entry = await conn.bodies.get(key);
     return entry !== null && entry.operation === 'PUT' ? entry.value : new Uint8Array();
-  }
-
-  /**
-   * An existing id: the stored call, published again first if it may never have been (an earlier
-   * attempt failed midway). Before that publish the record is rewritten unchanged: the claim moves its
-   * revision, so the rollback of the attempt that created it (a delete at that revision, which may land
-   * late) can no longer remove a call this retry answers 202 for. A claim never rolls back. Null when
-   * the record changed under the claim or is gone: the caller starts over.
-   */
-  private async duplicate(conn: Conn, key: string, call: NewCall): Promise<EnqueueResult | null> {
-    const stored = await readEnvelope(conn.kv, key);
-    if (stored === null) return null;
-    const r = stored.env.record;
-    const neverLeased = r.status === 'queued' && stored.env.lease === null && !r.attempts.some((a) => a.round === r.round);
-    // Another request under this id (the router answers 409) must not replace the stored body.
-    if (!neverLeased || requestDifferences(r, call).length > 0) return { duplicate: true, record: r };
-    if ((await writeEnvelope(this.store.ctx(conn), key, stored.env, stored.revision)) === null) return null;
-    // Nats-Msg-Id de-duplicates this inside the 2-minute window; later, next() drops the twin. The body is
-    // stored again too: the attempt that failed midway may not have stored it, and a redrive needs it.
-    await Promise.all([conn.bodies.put(key, call.body), this.publish(conn, key, r, call.body)]);
-    return { duplicate: true, record: r };
-  }
-
-  /** KV create; the new revision, or null when the key exists. */
-  private async create(conn: Conn, key: string, record: CallRecord): Promise<number | null> {
-    try {
-      return await conn.kv.create(key, encodeEnvelope({ record, lease: null }, this.store.ctx(conn).maxValueBytes));
-    } catch (err) {
-      if (isWrongLastSequence(err)) return null;
-      throw err;
-    }
   }
 }

@@ -1,93 +1,203 @@
-// next(): one pull request at a time per waiting caller, short enough to survive a consumer leader that
-// died, and the turn of a delivery into a lease, or its quiet settling when its call has nothing left
-// to do (cancelled, stale rounds, duplicates).
+// next(): deliveries come from the per-function consumers (jetstream-consumers.ts) into a small
+// buffer, and each next() hands out the oldest buffered call of a function the caller can take now.
+// Filling the buffer: a batch pull (take what is there, up to BATCH) from the functions in turn, so
+// one function's backlog never stands in front of another's; when every function is empty, a waiting
+// one-message pull on each (short, so a consumer leader that died does not stall a worker). Functions
+// named in `busy` are not pulled from, and their buffered calls wait; a call held longer than HOLD_MS
+// goes back to the stream for any worker. A delivery becomes a lease only when handed out
+// (jetstream-delivery.ts).
 
 import { setMaxListeners } from 'node:events';
-import { JetStreamLease } from './jetstream-lease.js';
-import { ackConfirmed, nakDelivery, pullOne, type Delivery } from './jetstream-puller.js';
-import { readEnvelope } from './jetstream-records.js';
+import type { Source } from './jetstream-consumers.js';
+import { toLease } from './jetstream-delivery.js';
+import { unescapeToken } from './jetstream-names.js';
+import { nakDelivery, pullNow, pullOne, type Delivery } from './jetstream-puller.js';
 import type { Conn } from './jetstream-setup.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import type { Lease, NextOptions } from '../queue.js';
-import { isFinal, type NewCall } from '../record.js';
-import * as step from '../transitions.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/**
- * Longest wait of one pull request. A waiting pull is held by the consumer's leader; when that node
- * dies (a cluster fails over) the request is gone without a word, and the worker would sit idle until
- * the expiry. Short pulls bound that stall, for one idle request every few seconds per waiting worker.
- */
+/** Most messages taken per batch pull. */
+const BATCH = 32;
+/** Longest wait of one waiting pull (see the header). */
 const MAX_PULL_MS = 5_000;
-/** How long a message whose record is missing is kept for a client retry: the Nats-Msg-Id window (2 min). */
-const ORPHAN_WAIT_MS = 120_000;
+/** Longest time a buffered delivery waits for its function to have room. */
+const HOLD_MS = 5_000;
+
+/** What next() may be told beyond NextOptions: functions the caller cannot take now (a live set). */
+type NextWith = NextOptions & { readonly busy?: ReadonlySet<string> };
+const NONE: ReadonlySet<string> = new Set();
+
+interface Held {
+  readonly delivery: Delivery;
+  readonly consumer: string;
+  readonly functionName: string;
+  readonly at: number;
+}
 
 /** Hands out leases until closed. */
 export class JetStreamNext {
   private readonly closing = new AbortController();
+  private held: Held[] = [];
+  /** Consumers with a waiting pull out, and a wake-up for next() calls when one delivers. */
+  private readonly waiting = new Set<string>();
+  private arrived: Array<() => void> = [];
+  /** Per consumer: messages it had left at its last delivery (0 after an empty pull). */
+  private readonly pendingHint = new Map<string, number>();
+  /** next() calls waiting now, and the one pull round running for them. */
+  private callers = 0;
+  private filling: Promise<void> | null = null;
+  private readonly reaper: NodeJS.Timeout;
 
   constructor(private readonly store: JetStreamStore) {
     setMaxListeners(0, this.closing.signal); // every waiting next() listens for close
+    this.reaper = setInterval(() => this.giveBackOld(), 1_000).unref();
   }
 
-  /** Pending and later next() calls resolve null. */
+  /** Pending and later next() calls resolve null; buffered calls go back to the stream. */
   close(): void {
     this.closing.abort();
+    clearInterval(this.reaper);
+    for (const h of this.held) nakDelivery(h.delivery, 0);
+    this.held = [];
+    this.wake();
   }
 
-  async next(options: NextOptions = {}): Promise<Lease | null> {
-    const { link, names } = this.store;
+  async next(options: NextWith = {}): Promise<Lease | null> {
+    const { link } = this.store;
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     const signal = options.signal === undefined ? this.closing.signal : AbortSignal.any([options.signal, this.closing.signal]);
-    while (!signal.aborted) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return null;
-      const conn = link.conn;
-      if (conn === null || !link.connected) { await link.waitConnected(Math.min(remaining, 1_000), signal); continue; }
-      const started = Date.now();
-      const pull = AbortSignal.any([signal, link.lostSignal]);
-      const got = await pullOne(conn.nc, names.stream, names.consumer, Math.min(remaining, MAX_PULL_MS), pull);
-      if (got === 'aborted') continue; // closed or aborted (the loop ends), or the connection dropped (pull again)
-      if (got === 'expired' || got === 'refused') {
-        if (Date.now() - started < 100) await sleep(100); // a refusal (409) must not spin
-        continue;
+    const busy = options.busy ?? NONE; // live: read at every look for work
+    this.callers++;
+    try {
+      while (!signal.aborted) {
+        const held = this.take(busy);
+        if (held !== null) {
+          const lease = await toLease(this.store, held.delivery).catch(() => {
+            nakDelivery(held.delivery, 1_000); // could not read the record (NATS trouble): hand it back
+            return null;
+          });
+          if (lease !== null) return lease;
+          continue;
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return null;
+        const conn = link.conn;
+        if (conn === null || !link.connected) { await link.waitConnected(Math.min(remaining, 1_000), signal); continue; }
+        if (this.filling === null) {
+          // One caller fills for all that wait now: as many calls as there are callers (a call taken
+          // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
+          const want = Math.min(BATCH, this.callers);
+          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signal).finally(() => { this.filling = null; });
+          await this.filling;
+        } else {
+          const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
+          await Promise.race([this.filling, woken, this.pause(remaining, signal)]);
+        }
       }
-      const lease = await this.toLease(conn, got).catch(() => {
-        nakDelivery(got, 1_000); // could not read the record (NATS trouble): hand it back
-        return null;
-      });
-      if (lease !== null) return lease;
+      return null;
+    } finally {
+      this.callers--;
     }
-    return null;
   }
 
-  /** Turn a delivery into a lease, or settle it quietly when its call has nothing left to do. */
-  private async toLease(conn: Conn, d: Delivery): Promise<Lease | null> {
-    const key = d.msg.headers?.get('Whippet-Call') ?? '';
-    const round = Number(d.msg.headers?.get('Whippet-Round') ?? '0');
-    const stored = key === '' ? null : await readEnvelope(conn.kv, key);
-    const record = stored?.env.record;
-    const lease = stored?.env.lease;
-    if (record === undefined && key !== '' && Date.now() - (d.publishedAt ?? 0) < ORPHAN_WAIT_MS) {
-      // No record for a fresh message: an enqueue that timed out took its record back after the publish
-      // had in fact landed. The client's retry re-creates the record and its publish (same Nats-Msg-Id)
-      // is de-duplicated into this very message, so dropping it would lose the call: look again later.
-      nakDelivery(d, 2_000);
-      return null;
+  /**
+   * The oldest buffered delivery (by stream sequence) of a function not busy, once the head of every
+   * such function that may have calls is known: calls run in accept order across functions, except
+   * that a busy function's calls never stand in front of the others'.
+   */
+  private take(busy: ReadonlySet<string>): Held | null {
+    if (this.lacking(busy).length > 0) return null;
+    let best = -1;
+    for (let i = 0; i < this.held.length; i++) {
+      const h = this.held[i]!;
+      if (busy.has(h.functionName)) continue;
+      if (best < 0 || h.delivery.streamSeq < this.held[best]!.delivery.streamSeq) best = i;
     }
-    const stale = record === undefined // removed (or never a call of ours)
-      || record.round !== round // an earlier round's message, redriven since
-      || (isFinal(record.status) && record.callback.state !== 'pending') // nothing left to deliver
-      || (lease != null && lease.seq !== d.streamSeq); // a duplicate publish: another message owns the call
-    if (stale) {
-      await ackConfirmed(conn.nc, d, this.store.setup.timeoutMs);
-      return null;
-    }
-    const request: NewCall = {
-      id: record.id, functionName: record.functionName, method: record.method, path: record.path,
-      query: record.query, headers: record.headers, body: d.msg.data, callbackUrl: record.callbackUrl,
-    };
-    const expired = step.isExpired(record, this.store.now(), this.store.maxEventAgeMs);
-    return new JetStreamLease(this.store, key, d, round, request, stored!, expired);
+    return best < 0 ? null : this.held.splice(best, 1)[0]!;
   }
+
+  /** Consumers of functions not busy that may have calls and have none buffered: their heads are unknown. */
+  private lacking(busy: ReadonlySet<string>): Source[] {
+    return this.store.consumers.known().filter((s) => (s.functionName === null || !busy.has(s.functionName))
+      && this.pendingHint.get(s.consumer) !== 0 && !this.waiting.has(s.consumer)
+      && !this.held.some((h) => h.consumer === s.consumer));
+  }
+
+  /** Pull the heads that are unknown; when no consumer has anything, wait for the first delivery. */
+  private async fill(conn: Conn, busy: ReadonlySet<string>, want: number, waitMs: number, signal: AbortSignal): Promise<void> {
+    const sources = (await this.store.consumers.sources(conn.jsm).catch(() => [] as Source[]))
+      .filter((s) => s.functionName === null || !busy.has(s.functionName));
+    if (sources.length === 0) { await this.pause(Math.min(waitMs, 250), signal); return; }
+    const lacking = this.lacking(busy);
+    if (lacking.length > 0) {
+      const batch = Math.max(1, Math.ceil(want / lacking.length));
+      const got = await Promise.all(lacking.map(async (source) => {
+        const deliveries = await pullNow(conn.nc, this.store.names.stream, source.consumer, batch, this.store.setup.timeoutMs);
+        this.keep(source, deliveries);
+        return deliveries.length;
+      }));
+      if (got.some((n) => n > 0) || this.held.some((h) => !busy.has(h.functionName))) return;
+    }
+    // Nothing anywhere: a waiting pull on each consumer; the first delivery wakes this caller.
+    const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
+    for (const source of sources) if (!this.waiting.has(source.consumer)) this.waitOn(conn, source, waitMs);
+    const stop = AbortSignal.any([signal, this.store.link.lostSignal]);
+    await Promise.race([woken, this.pause(waitMs + 100, stop)]);
+  }
+
+  private waitOn(conn: Conn, source: Source, waitMs: number): void {
+    this.waiting.add(source.consumer);
+    const signal = AbortSignal.any([this.closing.signal, this.store.link.lostSignal]);
+    void pullOne(conn.nc, this.store.names.stream, source.consumer, waitMs, signal).then((got) => {
+      this.waiting.delete(source.consumer);
+      if (typeof got === 'string') {
+        if (got === 'expired') this.pendingHint.delete(source.consumer); // look again with a batch pull next time
+        if (got === 'expired' && source.functionName === null) this.store.consumers.retireLegacy(conn.jsm).catch(() => {});
+        this.wake();
+        return;
+      }
+      if (this.closing.signal.aborted) { nakDelivery(got, 0); return; }
+      this.keep(source, [got]);
+    });
+  }
+
+  private keep(source: Source, got: readonly Delivery[]): void {
+    const last = got.at(-1);
+    this.pendingHint.set(source.consumer, last?.pending ?? 0);
+    const now = Date.now();
+    for (const delivery of got) {
+      const functionName = source.functionName ?? legacyFunction(delivery);
+      this.held.push({ delivery, consumer: source.consumer, functionName, at: now });
+    }
+    if (got.length > 0) this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.arrived;
+    this.arrived = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Deliveries held too long (their function stayed busy) go back to the stream for any worker. */
+  private giveBackOld(): void {
+    const limit = Math.min(HOLD_MS, this.store.opts.ackWaitMs / 3);
+    const now = Date.now();
+    const old = this.held.filter((h) => now - h.at > limit);
+    if (old.length === 0) return;
+    this.held = this.held.filter((h) => now - h.at <= limit);
+    for (const h of old) nakDelivery(h.delivery, 0);
+  }
+
+  private pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** A message of the earlier layout names its function only in its subject: `<name>.calls.<function>`. */
+function legacyFunction(delivery: Delivery): string {
+  return unescapeToken(delivery.msg.subject.split('.').at(-1) ?? '');
 }

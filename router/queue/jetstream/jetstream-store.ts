@@ -3,6 +3,7 @@
 // also the LeaseStore a JetStreamLease calls back into.
 
 import type { JetStreamOptions } from './backend.js';
+import { FunctionConsumers } from './jetstream-consumers.js';
 import type { Envelope } from './jetstream-envelope.js';
 import type { LeaseStore, Versioned } from './jetstream-lease.js';
 import { NatsLink } from './jetstream-link.js';
@@ -25,17 +26,21 @@ export class JetStreamStore implements LeaseStore {
   readonly opts: ResolvedQueueOptions;
   readonly setup: SetupOptions;
   readonly maxEventAgeMs: number;
+  readonly ackWaitMs: number;
+  readonly consumers: FunctionConsumers;
   private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
 
   constructor(readonly servers: readonly string[], readonly options: JetStreamQueueOptions) {
     this.opts = resolveQueueOptions(options);
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
+    this.ackWaitMs = this.opts.ackWaitMs;
     this.names = jetStreamNames(options.name ?? 'whippet');
     const ttl = this.opts.maxEventAgeMs > 0 ? this.opts.callRetentionMs + this.opts.maxEventAgeMs + 86_400_000 : 0;
     this.setup = {
       servers, names: this.names, replicas: options.replicas ?? 1, ackWaitMs: this.opts.ackWaitMs, recordTtlMs: ttl,
       timeoutMs: options.requestTimeoutMs ?? 5_000, waitOnFirstConnect: options.connectInBackground === true,
     };
+    this.consumers = new FunctionConsumers(this.names, this.opts.ackWaitMs);
   }
 
   /** Largest request body one message can carry: the server's max_payload minus room for headers. */
@@ -54,7 +59,7 @@ export class JetStreamStore implements LeaseStore {
 
   /** What the record operations need, on `conn`. */
   ctx(conn: Conn): RecordContext {
-    return { kv: conn.kv, bodies: conn.bodies, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
+    return { kv: conn.kv, bodies: conn.bodies, jsm: conn.jsm, names: this.names, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
   }
 
   /** A record changed: the next depth() counts again. */
@@ -83,6 +88,11 @@ export class JetStreamStore implements LeaseStore {
     const conn = this.link.ready();
     this.changed();
     return this.link.wrap(() => writeEnvelope(this.ctx(conn), key, env, revision));
+  }
+
+  async saveBody(key: string, body: Uint8Array): Promise<void> {
+    const conn = this.link.ready();
+    await this.link.wrap(() => conn.bodies.put(key, body));
   }
 
   async ack(d: Delivery): Promise<void> {

@@ -11,7 +11,7 @@
 import { JetStreamAccept } from './jetstream-accept.js';
 import { JetStreamNext } from './jetstream-next.js';
 import { recordKey } from './jetstream-names.js';
-import { changeRecord, listRecords, readEnvelope, sweepRecords } from './jetstream-records.js';
+import { changeRecord, listRecords, readCall, sweepRecords } from './jetstream-records.js';
 import { openJetStream } from './jetstream-setup.js';
 import { JetStreamStore, type JetStreamQueueOptions } from './jetstream-store.js';
 import { JetStreamWatch } from './jetstream-watch.js';
@@ -45,7 +45,7 @@ export class JetStreamQueue implements Queue {
     this.store = new JetStreamStore(servers, options);
     this.accept = new JetStreamAccept(this.store);
     this.leases = new JetStreamNext(this.store);
-    this.watcher = new JetStreamWatch(this.store.link);
+    this.watcher = new JetStreamWatch(this.store.link, this.store.names);
   }
 
   /** Largest request body one message can carry. */
@@ -55,7 +55,7 @@ export class JetStreamQueue implements Queue {
 
   /** Connect and set up; in background mode retry until it works or the queue is closed. */
   async start(): Promise<void> {
-    await openJetStream(this.store.link, this.store.setup);
+    await openJetStream(this.store.link, this.store.setup, this.store.consumers);
     if (this.store.link.closed) return;
     const every = Math.min(600_000, Math.max(1_000, this.store.opts.callRetentionMs / 2));
     this.sweeper = setInterval(() => { this.sweep().catch(() => { /* NATS away: next round */ }); }, every).unref();
@@ -72,7 +72,7 @@ export class JetStreamQueue implements Queue {
 
   async get(id: string): Promise<CallRecord | null> {
     const conn = this.store.link.ready();
-    return this.store.link.wrap(async () => (await readEnvelope(conn.kv, recordKey(id)))?.env.record ?? null);
+    return this.store.link.wrap(async () => (await readCall(this.store.ctx(conn), recordKey(id)))?.env.record ?? null);
   }
 
   async list(filter: ListFilter = {}): Promise<CallRecord[]> {
