@@ -56,7 +56,7 @@ t.test('enqueue is one publish', { timeout: 60_000 }, async (t) => {
     const names = jetStreamNames('late');
     const repeat = newRecord(call('twice'), Date.now());
     await jetstream(nc).publish(callSubject(names, repeat.functionName, recordKey('twice')), Buffer.from('again'), {
-      msgID: 'after-the-window', headers: callHeaders(recordKey('twice'), repeat),
+      msgID: 'after-the-window', headers: callHeaders(recordKey('twice'), repeat).headers,
     });
     const lease = await queue.next({ timeoutMs: 5_000 });
     t.ok(lease !== null, 'a worker is handed the repeat (nothing was read for a first delivery)');

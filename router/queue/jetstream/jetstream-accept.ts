@@ -5,7 +5,7 @@
 // call; a repeat of the id after the window is recognised there (the record exists) and dropped.
 // Durable before it resolves: the publish resolves once the stream stored the message.
 
-import { callHeaders, headerBytes } from './jetstream-message.js';
+import { callHeaders } from './jetstream-message.js';
 import { callSubject, messageId, recordKey } from './jetstream-names.js';
 import { readCall } from './jetstream-records.js';
 import type { Conn } from './jetstream-setup.js';
@@ -23,11 +23,12 @@ export class JetStreamAccept {
     const conn = link.ready();
     if (call.body.byteLength > this.store.maxBodyBytes) throw new CallTooLargeError(call.body.byteLength, this.store.maxBodyBytes);
     const record = newRecord(call, this.store.now());
-    const room = conn.maxPayload - headerBytes(record);
+    const key = recordKey(call.id);
+    const message = callHeaders(key, record);
+    const room = conn.maxPayload - message.bytes;
     if (call.body.byteLength > room) throw new CallTooLargeError(call.body.byteLength, Math.max(0, room));
     return link.bounded(this.store.options.enqueueTimeoutMs ?? 1_500, async () => {
-      const key = recordKey(call.id);
-      if (!(await this.publish(conn, key, record, call.body))) {
+      if (!(await this.publish(conn, key, record, call.body, message.headers))) {
         this.store.changed();
         return { duplicate: false, record };
       }
@@ -42,9 +43,8 @@ export class JetStreamAccept {
    * Publish the message of the record's round (the first of a function in this process makes sure its
    * consumer exists). Resolves true when the stream had it already (a duplicate within the window).
    */
-  async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array): Promise<boolean> {
+  async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array, headers = callHeaders(key, record).headers): Promise<boolean> {
     const subject = callSubject(this.store.names, record.functionName, key);
-    const headers = callHeaders(key, record);
     const [ack] = await Promise.all([
       conn.js.publish(subject, body, { msgID: messageId(key, record.round), headers }),
       this.store.consumers.ensure(conn.jsm, record.functionName),

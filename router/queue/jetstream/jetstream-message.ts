@@ -17,18 +17,14 @@ export interface CallMessage {
   readonly record: CallRecord | null;
 }
 
-/** The headers of a call's message for the record's round. */
-export function callHeaders(key: string, record: CallRecord): MsgHdrs {
+/** The headers of a call's message for the record's round, and about how many bytes they take. */
+export function callHeaders(key: string, record: CallRecord): { headers: MsgHdrs; bytes: number } {
+  const json = JSON.stringify(record);
   const h = headers();
   h.set(KEY, key);
   h.set(ROUND, String(record.round));
-  h.set(RECORD, JSON.stringify(record));
-  return h;
-}
-
-/** Bytes the headers of `record` take (to keep body + headers within max_payload). */
-export function headerBytes(record: CallRecord): number {
-  return Buffer.byteLength(JSON.stringify(record)) + 256;
+  h.set(RECORD, json);
+  return { headers: h, bytes: Buffer.byteLength(json) + key.length + 128 };
 }
 
 /** Read a call message's headers; null when it is no call message of ours. */

@@ -114,6 +114,11 @@ export async function ackConfirmed(nc: NatsConnection, d: Delivery, timeoutMs: n
   await nc.request(d.msg.reply!, '+ACK', { timeout: timeoutMs });
 }
 
+/** Acknowledge without waiting for the server's confirmation. */
+export function ackDelivery(d: Delivery): void {
+  d.msg.respond('+ACK');
+}
+
 /** Hand the message back, visible again after delayMs. */
 export function nakDelivery(d: Delivery, delayMs: number): void {
   d.msg.respond(delayMs > 0 ? `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}` : '-NAK');

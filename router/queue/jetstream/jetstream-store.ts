@@ -8,7 +8,7 @@ import type { Envelope } from './jetstream-envelope.js';
 import type { LeaseStore, Versioned } from './jetstream-lease.js';
 import { NatsLink } from './jetstream-link.js';
 import { jetStreamNames, type JetStreamNames } from './jetstream-names.js';
-import { ackConfirmed, nakDelivery, workingDelivery, type Delivery } from './jetstream-puller.js';
+import { ackDelivery, nakDelivery, workingDelivery, type Delivery } from './jetstream-puller.js';
 import { countRecords, readEnvelope, writeEnvelope, type RecordContext } from './jetstream-records.js';
 import type { Conn, SetupOptions } from './jetstream-setup.js';
 import { resolveQueueOptions, type DepthEntry, type QueueOptions, type ResolvedQueueOptions } from '../queue.js';
@@ -95,9 +95,15 @@ export class JetStreamStore implements LeaseStore {
     await this.link.wrap(() => conn.bodies.put(key, body));
   }
 
+  /**
+   * A lease acks only a call whose record is final (stored before): the ack is sent without waiting
+   * for the server's confirmation. Should it be lost, the message comes back after ack_wait, finds the
+   * final record and is acked then without being handed out (jetstream-delivery.ts). The server handles
+   * a connection's messages in order, so this process's next pull already sees the message gone.
+   */
   async ack(d: Delivery): Promise<void> {
-    const conn = this.link.ready();
-    await this.link.wrap(() => ackConfirmed(conn.nc, d, this.setup.timeoutMs));
+    this.link.ready();
+    ackDelivery(d);
   }
 
   nak(d: Delivery, delayMs: number): void {
