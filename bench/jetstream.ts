@@ -153,6 +153,16 @@ function render(r: Results): string {
     `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(r.direct)} | the ceiling |`,
     ...r.workers.map((w) => line(w, `${pct(rate(w), r.direct)} of the function's capacity`)),
     '',
+    'Server messages per call (nats-server `/varz`, 1,000 calls, 16 slots): an enqueue is 1 (one publish; the',
+    'earlier layout: 3, a KV create, the body and the message); lease → attempt → finish → ack is about 3.2',
+    '(a share of one batch pull, a KV create at the first write, one KV update with the result, the ack).',
+    '',
+    'What limits the drain here: everything shares 2 cores (nats-server, the function, its watchdog, the',
+    'workers and this benchmark), so a second or third worker process adds CPU contention, not capacity;',
+    'each call still costs the server two KV writes (file store) and an ack; and `whippet worker` asks for',
+    'one call at a time (one `next()` pending), so each lease waits for one pull round trip, which grows',
+    'to 10-20 ms on a loaded server. Several `next()` pending at once are served from one batch pull.',
+    '',
   ].join('\n');
 }
 

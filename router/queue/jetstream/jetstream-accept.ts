@@ -45,10 +45,10 @@ export class JetStreamAccept {
    */
   async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array, headers = callHeaders(key, record).headers): Promise<boolean> {
     const subject = callSubject(this.store.names, record.functionName, key);
-    const [ack] = await Promise.all([
-      conn.js.publish(subject, body, { msgID: messageId(key, record.round), headers }),
-      this.store.consumers.ensure(conn.jsm, record.functionName),
-    ]);
+    const published = conn.js.publish(subject, body, { msgID: messageId(key, record.round), headers });
+    const ensured = this.store.consumers.ensure(conn.jsm, record.functionName);
+    if (ensured === true) return (await published).duplicate; // the common case: no second promise to wait on
+    const [ack] = await Promise.all([published, ensured]);
     return ack.duplicate;
   }
 

@@ -24,6 +24,7 @@ export interface Source {
 export class FunctionConsumers {
   private readonly byName = new Map<string, Source>();
   private readonly ensured = new Map<string, Promise<void>>();
+  private readonly created = new Set<string>();
   /** Consumers whose ack_wait this process already set (once each, so two settings cannot fight). */
   private readonly tuned = new Set<string>();
   private refreshedAt = 0;
@@ -31,13 +32,17 @@ export class FunctionConsumers {
 
   constructor(private readonly names: JetStreamNames, private readonly ackWaitMs: number) {}
 
-  /** Make sure the function's consumer exists (once per process; a failure is retried by the next call). */
-  ensure(jsm: JetStreamManager, functionName: string): Promise<void> {
+  /**
+   * Make sure the function's consumer exists (once per process; a failure is retried by the next call).
+   * True when it is known to exist already, else the promise of its creation.
+   */
+  ensure(jsm: JetStreamManager, functionName: string): Promise<void> | true {
+    if (this.created.has(functionName)) return true;
     let done = this.ensured.get(functionName);
     if (done === undefined) {
       const consumer = functionConsumer(this.names, functionName);
       done = addConsumer(jsm, this.names.stream, this.config(consumer, functionSubjects(this.names, functionName)))
-        .then(() => { this.byName.set(consumer, { consumer, functionName }); });
+        .then(() => { this.byName.set(consumer, { consumer, functionName }); this.created.add(functionName); });
       done.catch(() => this.ensured.delete(functionName));
       this.ensured.set(functionName, done);
     }
