@@ -53,9 +53,7 @@ export class FunctionConsumers {
   async sources(jsm: JetStreamManager, force = false): Promise<Source[]> {
     if (force || Date.now() - this.refreshedAt > REFRESH_MS) {
       this.refreshing ??= this.refresh(jsm).finally(() => { this.refreshing = null; });
-      // Known sources keep being served while the list is fetched; with none known, wait for it.
-      if (force || this.byName.size === 0) await this.refreshing;
-      else this.refreshing.catch(() => { /* next refresh */ });
+      await this.refreshing;
     }
     return [...this.byName.values()];
   }

@@ -43,9 +43,9 @@ export class JetStreamNext {
   private arrived: Array<() => void> = [];
   /** Per consumer: messages it had left at its last delivery (0 after an empty pull). */
   private readonly pendingHint = new Map<string, number>();
-  /** next() calls waiting now, and how many of them the pulls in flight are for. */
+  /** next() calls waiting now, and the one pull round running for them. */
   private callers = 0;
-  private pulling = 0;
+  private filling: Promise<void> | null = null;
   private readonly reaper: NodeJS.Timeout;
 
   constructor(private readonly store: JetStreamStore) {
@@ -83,17 +83,15 @@ export class JetStreamNext {
         if (remaining <= 0) return null;
         const conn = link.conn;
         if (conn === null || !link.connected) { await link.waitConnected(Math.min(remaining, 1_000), signal); continue; }
-        const short = this.callers - this.pulling; // callers no pull in flight is for yet
-        if (short > 0) {
-          // Pull for the callers waiting now (a call taken ahead of demand would wait in the buffer,
-          // and one handed back counts as a redelivery); pulls for later callers may overlap this one.
-          const want = Math.min(BATCH, short);
-          this.pulling += want;
-          await this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signal)
-            .finally(() => { this.pulling -= want; this.wake(); });
+        if (this.filling === null) {
+          // One caller fills for all that wait now: as many calls as there are callers (a call taken
+          // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
+          const want = Math.min(BATCH, this.callers);
+          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signal).finally(() => { this.filling = null; });
+          await this.filling;
         } else {
           const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
-          await Promise.race([woken, this.pause(remaining, signal)]);
+          await Promise.race([this.filling, woken, this.pause(remaining, signal)]);
         }
       }
       return null;
