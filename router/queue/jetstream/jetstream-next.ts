@@ -3,15 +3,15 @@
 // Filling the buffer: a batch pull (take what is there, up to BATCH) from the functions in turn, so
 // one function's backlog never stands in front of another's; when every function is empty, a waiting
 // one-message pull on each (short, so a consumer leader that died does not stall a worker). Functions
-// named in `busy` are not pulled from, and their buffered calls wait; a call held longer than HOLD_MS
-// goes back to the stream for any worker. A delivery becomes a lease only when handed out
+// named in `busy` are not pulled from, and their buffered calls wait; held longer than HOLD_MS they go
+// back to the stream for any worker (other buffered calls have their ack_wait renewed while they wait). A delivery becomes a lease only when handed out
 // (jetstream-delivery.ts).
 
 import { setMaxListeners } from 'node:events';
 import type { Source } from './jetstream-consumers.js';
 import { toLease } from './jetstream-delivery.js';
 import { unescapeToken } from './jetstream-names.js';
-import { nakDelivery, pullNow, pullOne, type Delivery } from './jetstream-puller.js';
+import { nakDelivery, pullNow, pullOne, workingDelivery, type Delivery } from './jetstream-puller.js';
 import type { Conn } from './jetstream-setup.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import type { Lease, NextOptions } from '../queue.js';
@@ -32,6 +32,8 @@ interface Held {
   readonly consumer: string;
   readonly functionName: string;
   readonly at: number;
+  /** When its ack_wait was last restarted (`working`): held calls of functions not busy are kept, not returned. */
+  renewedAt: number;
 }
 
 /** Hands out leases until closed. */
@@ -47,10 +49,12 @@ export class JetStreamNext {
   private callers = 0;
   private filling: Promise<void> | null = null;
   private readonly reaper: NodeJS.Timeout;
+  /** The busy set of the latest next(): held calls of those functions go back after HOLD_MS. */
+  private lastBusy: ReadonlySet<string> = NONE;
 
   constructor(private readonly store: JetStreamStore) {
     setMaxListeners(0, this.closing.signal); // every waiting next() listens for close
-    this.reaper = setInterval(() => this.giveBackOld(), 1_000).unref();
+    this.reaper = setInterval(() => this.tendHeld(), Math.min(1_000, store.opts.ackWaitMs / 6)).unref();
   }
 
   /** Pending and later next() calls resolve null; buffered calls go back to the stream. */
@@ -67,6 +71,7 @@ export class JetStreamNext {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     const signal = options.signal === undefined ? this.closing.signal : AbortSignal.any([options.signal, this.closing.signal]);
     const busy = options.busy ?? NONE; // live: read at every look for work
+    this.lastBusy = busy;
     this.callers++;
     try {
       while (!signal.aborted) {
@@ -167,7 +172,7 @@ export class JetStreamNext {
     const now = Date.now();
     for (const delivery of got) {
       const functionName = source.functionName ?? legacyFunction(delivery);
-      this.held.push({ delivery, consumer: source.consumer, functionName, at: now });
+      this.held.push({ delivery, consumer: source.consumer, functionName, at: now, renewedAt: now });
     }
     if (got.length > 0) this.wake();
   }
@@ -178,14 +183,21 @@ export class JetStreamNext {
     for (const wake of waiters) wake();
   }
 
-  /** Deliveries held too long (their function stayed busy) go back to the stream for any worker. */
-  private giveBackOld(): void {
-    const limit = Math.min(HOLD_MS, this.store.opts.ackWaitMs / 3);
+  /**
+   * Held calls of a busy function go back to the stream for any worker after HOLD_MS; the others wait
+   * for this worker's next caller (the oldest call across functions goes first) with their ack_wait
+   * renewed, so that they are not delivered again meanwhile.
+   */
+  private tendHeld(): void {
     const now = Date.now();
-    const old = this.held.filter((h) => now - h.at > limit);
-    if (old.length === 0) return;
-    this.held = this.held.filter((h) => now - h.at <= limit);
-    for (const h of old) nakDelivery(h.delivery, 0);
+    const renewEvery = this.store.opts.ackWaitMs / 3;
+    const keep: Held[] = [];
+    for (const h of this.held) {
+      if (this.lastBusy.has(h.functionName) && now - h.at > HOLD_MS) { nakDelivery(h.delivery, 0); continue; }
+      if (now - h.renewedAt > renewEvery) { workingDelivery(h.delivery); h.renewedAt = now; }
+      keep.push(h);
+    }
+    this.held = keep;
   }
 
   private pause(ms: number, signal: AbortSignal): Promise<void> {
