@@ -1,7 +1,9 @@
 // Pure parts of the jetstream backend: name escaping, the record envelope, the queue URL, fencing.
 
 import t from 'tap';
-import { callSubject, escapeToken, jetStreamNames, messageId, recordKey } from '../../router/queue/jetstream/jetstream-names.js';
+import {
+  callSubject, escapeToken, functionConsumer, functionSubjects, idSubjects, jetStreamNames, messageId, parseCallSubject, recordKey, unescapeToken,
+} from '../../router/queue/jetstream/jetstream-names.js';
 import { decodeEnvelope, encodeEnvelope } from '../../router/queue/jetstream/jetstream-envelope.js';
 import { fence } from '../../router/queue/jetstream/jetstream-lease.js';
 import { newRecord } from '../../router/queue/record.js';
@@ -11,8 +13,17 @@ const record = newRecord({ id: 'a', functionName: 'echo', method: 'POST', path: 
 
 t.test('names and keys', async (t) => {
   const names = jetStreamNames('whippet');
-  t.same(names, { stream: 'whippet-calls', consumer: 'whippet-workers', bucket: 'whippet-records', bodies: 'whippet-bodies', subjects: 'whippet.calls.>' });
-  t.equal(callSubject(names, 'echo.openfaas-fn'), 'whippet.calls.echo_2Eopenfaas-fn', 'a dot never splits the token');
+  t.same(names, {
+    stream: 'whippet-calls', prefix: 'whippet', consumer: 'whippet-workers', legacy: 'whippet-legacy', bucket: 'whippet-records',
+    bodies: 'whippet-bodies', subjects: 'whippet.calls.>',
+  });
+  t.equal(callSubject(names, 'echo.openfaas-fn', 'k1'), 'whippet.calls.echo_2Eopenfaas-fn.k1', 'a dot never splits the token');
+  t.equal(functionSubjects(names, 'echo.openfaas-fn'), 'whippet.calls.echo_2Eopenfaas-fn.*');
+  t.equal(idSubjects(names, 'k1'), 'whippet.calls.*.k1', 'a call is found by id whatever its function');
+  t.same(parseCallSubject(names, 'whippet.calls.echo_2Eopenfaas-fn.k1'), { functionName: 'echo.openfaas-fn', key: 'k1' });
+  t.equal(parseCallSubject(names, 'whippet.calls.echo'), null, 'a subject of the earlier layout');
+  t.equal(functionConsumer(names, 'echo.openfaas-fn'), 'whippet-fn-echo_2Eopenfaas-fn');
+  for (const value of ['a_b', 'x.*>é', 'plain', 'a_5Fb']) t.equal(unescapeToken(escapeToken(value)), value, `unescape(escape(${value}))`);
   t.equal(recordKey('3f2a-11'), '3f2a-11', 'UUID-like ids stay readable');
   t.equal(escapeToken('a_b'), 'a_5Fb', 'the escape character is escaped itself (injective)');
   t.equal(escapeToken('x.*>é'), 'x_2E_2A_3E_C3_A9');

@@ -17,7 +17,7 @@ function fakeStore(): { store: LeaseStore; stored: () => Versioned; holdReads: (
   let held: Array<() => void> | null = null;
   const wpi: number[] = [];
   const store: LeaseStore = {
-    maxEventAgeMs: 0, maxResultBytes: 1024, now: () => 2,
+    maxEventAgeMs: 0, maxResultBytes: 1024, ackWaitMs: 30_000, now: () => 2,
     read: async () => {
       const snapshot = current; // the value as of when the request left
       if (held !== null) await new Promise<void>((r) => held!.push(r));
@@ -28,6 +28,7 @@ function fakeStore(): { store: LeaseStore; stored: () => Versioned; holdReads: (
       current = { env, revision: revision + 1 };
       return current.revision;
     },
+    saveBody: async () => {},
     ack: async () => {},
     nak: () => {},
     working: () => { wpi.push(current.revision); },
@@ -60,7 +61,7 @@ t.test('a heartbeat answered late never rolls the lease back to an older revisio
   t.equal(final.status, 'succeeded');
   t.equal(lease.record.status, 'succeeded', 'settle (the callback) sees the final record, not the one the beat read');
   t.equal(lease.record.result?.statusCode, 200);
-  t.equal(stored().revision, 4);
+  t.equal(stored().revision, 3, 'begin, then end + finish in one write');
 });
 
 t.test('a heartbeat adopts a newer revision written by someone else', async (t) => {

@@ -7,8 +7,12 @@
 export interface JetStreamNames {
   /** Work-queue stream of call messages. */
   readonly stream: string;
-  /** The durable pull consumer every worker shares. */
+  /** The name base of the per-function durable pull consumers every worker shares. */
+  readonly prefix: string;
+  /** The one consumer of the earlier layout (all of `<name>.calls.>`), replaced at start-up by `legacy`. */
   readonly consumer: string;
+  /** The consumer of messages in the earlier layout (`<name>.calls.<function>`), until they are gone. */
+  readonly legacy: string;
   /** KV bucket of call records. */
   readonly bucket: string;
   /** KV bucket of request bodies (for redrives). */
@@ -20,7 +24,8 @@ export interface JetStreamNames {
 /** Derive the names; `name` must be a NATS name ([-_A-Za-z0-9]+). */
 export function jetStreamNames(name: string): JetStreamNames {
   if (!/^[-_A-Za-z0-9]+$/.test(name)) throw new Error(`invalid NATS name ${JSON.stringify(name)}: use [-_A-Za-z0-9]`);
-  return { stream: `${name}-calls`, consumer: `${name}-workers`, bucket: `${name}-records`, bodies: `${name}-bodies`, subjects: `${name}.calls.>` };
+  return {
+    stream: `${name}-calls`, prefix: name, consumer: `${name}-workers`, legacy: `${name}-legacy`, bucket: `${name}-records`, bodies: `${name}-bodies`, subjects: `${name}.calls.>` };
 }
 
 /** Escape any string into one subject token / KV key token. */
@@ -34,9 +39,59 @@ export function escapeToken(value: string): string {
   return out === '' ? '_' : out;
 }
 
-/** The subject a call for `functionName` is published on. */
-export function callSubject(names: JetStreamNames, functionName: string): string {
-  return `${names.subjects.slice(0, -1)}${escapeToken(functionName)}`;
+/** Undo escapeToken. */
+export function unescapeToken(token: string): string {
+  if (!token.includes('_')) return token;
+  const bytes: number[] = [];
+  for (let i = 0; i < token.length; i++) {
+    if (token[i] === '_' && /^[0-9A-F]{2}$/.test(token.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(token.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(token.charCodeAt(i));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** `<name>.calls.` */
+function base(names: JetStreamNames): string {
+  return names.subjects.slice(0, -1);
+}
+
+/** The subject of one call's messages: `<name>.calls.<function>.<key>` (read by id, filtered by function). */
+export function callSubject(names: JetStreamNames, functionName: string, key: string): string {
+  return `${base(names)}${escapeToken(functionName)}.${key}`;
+}
+
+/** Every call message of one function. */
+export function functionSubjects(names: JetStreamNames, functionName: string): string {
+  return `${base(names)}${escapeToken(functionName)}.*`;
+}
+
+/** Every call message, any function. */
+export function allCallSubjects(names: JetStreamNames): string {
+  return `${base(names)}*.*`;
+}
+
+/** The messages of one call, whatever its function. */
+export function idSubjects(names: JetStreamNames, key: string): string {
+  return `${base(names)}*.${key}`;
+}
+
+/** Messages of the earlier layout: `<name>.calls.<function>`, the record in KV since the accept. */
+export function legacySubjects(names: JetStreamNames): string {
+  return `${base(names)}*`;
+}
+
+/** The key and function of a call subject; null for a subject of the earlier layout. */
+export function parseCallSubject(names: JetStreamNames, subject: string): { functionName: string; key: string } | null {
+  const tokens = subject.slice(base(names).length).split('.');
+  if (tokens.length !== 2) return null;
+  return { functionName: unescapeToken(tokens[0]!), key: tokens[1]! };
+}
+
+/** The durable consumer of one function's calls. */
+export function functionConsumer(names: JetStreamNames, functionName: string): string {
+  return `${names.prefix}-fn-${escapeToken(functionName)}`;
 }
 
 /** The KV key of a call record (also the base of its Nats-Msg-Id). */

@@ -1,11 +1,15 @@
-// Record operations that need no lease: get, list, cancel, redrive, depth, sweep. Each works on the
-// KV bucket through a small context, so jetstream.ts stays about connections and leases.
+// Record operations that need no lease: get, list, cancel, redrive, depth, sweep. A call's record is
+// in KV once a worker leased it (or it was cancelled); before that, only in its message (an accept is
+// one publish), so every read looks at KV, then at the stream, then at KV again (a worker may have
+// written the record and acked the message between the two reads).
 
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './jetstream-envelope.js';
 import type { Versioned } from './jetstream-lease.js';
-import { recordKey } from './jetstream-names.js';
+import { idSubjects, recordKey, type JetStreamNames } from './jetstream-names.js';
 import { scanRecords, type OnUndecodable } from './jetstream-scan.js';
+import { newestStreamRecords, streamKeys, streamRecord } from './jetstream-stream.js';
 import { CallNotFoundError, CallStateError } from '../errors.js';
 import { listLimit, type DepthEntry, type ListFilter } from '../queue.js';
 import { isFinal, type CallRecord, type CallStatus } from '../record.js';
@@ -15,6 +19,8 @@ export interface RecordContext {
   readonly kv: KV;
   /** Request bodies, one key per record (kept for redrives). */
   readonly bodies: KV;
+  readonly jsm: JetStreamManager;
+  readonly names: JetStreamNames;
   /** Largest value one KV message may hold. */
   readonly maxValueBytes: number;
   /** Told about a value in the bucket that is not a call record (it is skipped). */
@@ -33,10 +39,20 @@ export async function readEnvelope(kv: KV, key: string, withBody = true): Promis
   return { env: decodeEnvelope(entry.value, withBody), revision: entry.revision };
 }
 
-/** Compare-and-set; the new revision, or null when someone wrote in between. */
+/** The call under `key`: from KV, else from its message (revision 0: not in KV yet); null when unknown. */
+export async function readCall(ctx: RecordContext, key: string): Promise<Versioned | null> {
+  const stored = await readEnvelope(ctx.kv, key);
+  if (stored !== null) return stored;
+  const message = await streamRecord(ctx.jsm, ctx.names, key);
+  if (message !== null) return { env: { record: message.record, lease: null }, revision: 0, seq: message.seq };
+  return readEnvelope(ctx.kv, key);
+}
+
+/** Compare-and-set (revision 0: create); the new revision, or null when someone wrote in between. */
 export async function writeEnvelope(ctx: RecordContext, key: string, env: Envelope, revision: number): Promise<number | null> {
   try {
-    return await ctx.kv.update(key, encodeEnvelope(env, ctx.maxValueBytes), revision);
+    const value = encodeEnvelope(env, ctx.maxValueBytes);
+    return await (revision === 0 ? ctx.kv.create(key, value) : ctx.kv.update(key, value, revision));
   } catch (err) {
     if (isWrongLastSequence(err)) return null;
     throw err;
@@ -49,11 +65,18 @@ export async function changeRecord(
 ): Promise<CallRecord> {
   const key = recordKey(id);
   for (let tries = 0; ; tries++) {
-    const current = await readEnvelope(ctx.kv, key);
+    const current = await readCall(ctx, key);
     if (current === null) throw new CallNotFoundError(id);
     const record = change(current.env.record);
     const env: Envelope = { record, lease: resetLease ? null : current.env.lease };
-    if ((await writeEnvelope(ctx, key, env, current.revision)) !== null) return record;
+    if ((await writeEnvelope(ctx, key, env, current.revision)) !== null) {
+      // Cancelled before any lease: the message goes too, so that no worker is handed it. (Should this
+      // fail, a worker's first write finds the cancelled record and does not run the call.)
+      if (current.seq !== undefined && isFinal(record.status)) {
+        await ctx.jsm.streams.deleteMessage(ctx.names.stream, current.seq, false).catch(() => {});
+      }
+      return record;
+    }
     if (tries >= 10) throw new CallStateError(id, record.status, 'change: too many concurrent changes');
   }
 }
@@ -61,22 +84,31 @@ export async function changeRecord(
 /** Records matching the filter, newest accepted first, without result bodies. */
 export async function listRecords(ctx: RecordContext, filter: ListFilter): Promise<CallRecord[]> {
   const statuses = filter.status === undefined ? null : ([] as CallStatus[]).concat(filter.status);
-  return (await scanRecords(ctx.kv, ctx.onUndecodable))
-    .map((s) => s.env.record)
+  const limit = listLimit(filter.limit);
+  const stored = (await scanRecords(ctx.kv, ctx.onUndecodable)).map((s) => s.env.record);
+  const inKv = new Set(stored.map((r) => recordKey(r.id)));
+  const onlyMessages = statuses !== null && !statuses.includes('queued') ? []
+    : await newestStreamRecords(ctx.jsm, ctx.names, filter.functionName, limit, (key) => inKv.has(key));
+  return [...stored, ...onlyMessages]
     .filter((r) => (filter.functionName === undefined || r.functionName === filter.functionName)
       && (statuses === null || statuses.includes(r.status)))
     .sort((a, b) => b.acceptedAt - a.acceptedAt)
-    .slice(0, listLimit(filter.limit));
+    .slice(0, limit);
 }
 
-/** Counts by function and status. */
+/** Counts by function and status: the records in KV, and the calls still only messages (queued). */
 export async function countRecords(ctx: RecordContext): Promise<DepthEntry[]> {
   const counts = new Map<string, DepthEntry>();
-  for (const { env: { record } } of await scanRecords(ctx.kv, ctx.onUndecodable)) {
-    const k = `${record.functionName}\u0000${record.status}`;
-    const prev = counts.get(k);
-    counts.set(k, { functionName: record.functionName, status: record.status, count: (prev?.count ?? 0) + 1 });
+  const add = (functionName: string, status: CallStatus): void => {
+    const k = `${functionName}\u0000${status}`;
+    counts.set(k, { functionName, status, count: (counts.get(k)?.count ?? 0) + 1 });
+  };
+  const [stored, messages] = await Promise.all([scanRecords(ctx.kv, ctx.onUndecodable), streamKeys(ctx.jsm, ctx.names)]);
+  for (const { key, env: { record } } of stored) {
+    add(record.functionName, record.status);
+    messages.delete(key);
   }
+  for (const functionName of messages.values()) add(functionName, 'queued');
   return [...counts.values()];
 }
 
@@ -89,6 +121,9 @@ export async function sweepRecords(ctx: RecordContext, now: number, callRetentio
     if ((record.finishedAt ?? now) + callRetentionMs > now) continue;
     try {
       await kv.delete(key, { previousSeq: revision }); // a redrive in between wins
+      // A call cancelled before any worker leased it still has its message: without the record it
+      // would look freshly accepted.
+      if (record.status === 'cancelled') await ctx.jsm.streams.purge(ctx.names.stream, { filter: idSubjects(ctx.names, key) });
       await ctx.bodies.purge(key);
       removed++;
     } catch (err) {

@@ -1,16 +1,18 @@
-// Connecting to NATS and making sure the stream, the shared consumer and the record bucket exist.
-// The first router or worker to start creates them; later ones use what is there (a stream or
-// bucket is never rewritten, so two instances with different settings cannot fight over it). The
-// consumer's ack_wait is the one exception: it follows the latest starter, so set `ack_wait` the same
-// everywhere.
+// Connecting to NATS and making sure the stream and the buckets exist (the consumers are
+// jetstream-consumers.ts'). The first router or worker to start creates them; later ones use what is
+// there (a stream or bucket is never rewritten, so two instances with different settings cannot fight
+// over it).
 
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
-  AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType,
+  jetstream, jetstreamManager, RetentionPolicy, StorageType,
   type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import type { FunctionConsumers } from './jetstream-consumers.js';
+import type { NatsLink } from './jetstream-link.js';
 import type { JetStreamNames } from './jetstream-names.js';
+import { QueueUnavailableError } from '../errors.js';
 
 /** A live connection and the handles the queue uses. */
 export interface Conn {
@@ -38,8 +40,34 @@ export interface SetupOptions {
   readonly waitOnFirstConnect: boolean;
 }
 
+/**
+ * Connect, follow the connection on `link`, and set up; with waitOnFirstConnect (background start) the
+ * setup is retried every second until it works or the link is closed. QueueUnavailableError otherwise.
+ */
+export async function openJetStream(link: NatsLink, o: SetupOptions, consumers: FunctionConsumers): Promise<void> {
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(o);
+  } catch (err) {
+    link.lastError = `cannot connect to NATS at ${o.servers.join(',')}: ${(err as Error).message}`;
+    throw new QueueUnavailableError(link.lastError, { cause: err });
+  }
+  if (link.closed) { await nc.close(); return; }
+  void link.watch(nc);
+  for (;;) {
+    try {
+      link.conn = await ensureJetStream(nc, o, consumers);
+      return;
+    } catch (err) {
+      link.lastError = `JetStream setup failed: ${(err as Error).message}`;
+      if (!o.waitOnFirstConnect || link.closed) { await nc.close(); throw new QueueUnavailableError(link.lastError, { cause: err }); }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 /** Connect (reconnecting forever afterwards). */
-export async function connectNats(o: SetupOptions): Promise<NatsConnection> {
+async function connectNats(o: SetupOptions): Promise<NatsConnection> {
   return connect({
     servers: [...o.servers], name: 'whippet', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250,
     waitOnFirstConnect: o.waitOnFirstConnect, timeout: 2_000, pingInterval: 10_000, maxPingOut: 2,
@@ -47,25 +75,17 @@ export async function connectNats(o: SetupOptions): Promise<NatsConnection> {
 }
 
 /** Create what is missing; returns the handles. */
-export async function ensureJetStream(nc: NatsConnection, o: SetupOptions): Promise<Conn> {
+export async function ensureJetStream(nc: NatsConnection, o: SetupOptions, consumers: FunctionConsumers): Promise<Conn> {
   const js = jetstream(nc, { timeout: o.timeoutMs });
   const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
-  const { stream, consumer, subjects, bucket } = o.names;
+  const { stream, subjects, bucket } = o.names;
   if (!(await exists(() => jsm.streams.info(stream)))) {
     await ignoreExisting(jsm.streams.add({
       name: stream, subjects: [subjects], retention: RetentionPolicy.Workqueue, storage: StorageType.File,
       num_replicas: o.replicas, duplicate_window: nanos(120_000),
     }));
   }
-  const info = await exists(() => jsm.consumers.info(stream, consumer));
-  if (info === false) {
-    await ignoreExisting(jsm.consumers.add(stream, {
-      durable_name: consumer, ack_policy: AckPolicy.Explicit, ack_wait: nanos(o.ackWaitMs), max_deliver: -1,
-      deliver_policy: DeliverPolicy.All, filter_subject: subjects, max_ack_pending: 20_000, max_waiting: 4_096,
-    }));
-  } else if (info.config.ack_wait !== nanos(o.ackWaitMs)) {
-    await jsm.consumers.update(stream, consumer, { ack_wait: nanos(o.ackWaitMs) });
-  }
+  await consumers.migrate(jsm);
   const kv = await new Kvm(js).create(bucket, {
     history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs,
     // Direct gets may be answered by a lagging replica; with replicas the leader answers.

@@ -1,11 +1,15 @@
-// watch() for the jetstream queue: a KV watch on the records bucket (new values only, no initial
-// snapshot), running only while somebody watches. Every router, worker and machine writes the same
-// bucket, so every change is seen. KV keeps only the new value: the previous status comes from what
-// this watcher saw last of the key (null for a call that looks freshly accepted).
+// watch() for the jetstream queue, running only while somebody watches: accepts are call messages
+// (an accept writes nothing else), seen through a plain subscription on the call subjects; every later
+// change is a KV write, seen through a KV watch on the records bucket (new values only). Every router,
+// worker and machine publishes and writes the same subjects and bucket, so every change is seen. KV
+// keeps only the new value: the previous status comes from what this watcher saw last of the key
+// (null for a call that looks freshly accepted).
 
 import { KvWatchInclude } from '@nats-io/kv';
 import type { NatsLink } from './jetstream-link.js';
 import { decodeEnvelope } from './jetstream-envelope.js';
+import { readCallMessage } from './jetstream-message.js';
+import { allCallSubjects, type JetStreamNames } from './jetstream-names.js';
 import type { CallChange } from '../queue.js';
 import type { CallRecord, CallStatus } from '../record.js';
 
@@ -27,7 +31,7 @@ export class JetStreamWatch {
   private readonly last = new Map<string, CallStatus>();
   private run: Run | null = null;
 
-  constructor(private readonly link: NatsLink) {}
+  constructor(private readonly link: NatsLink, private readonly names: JetStreamNames) {}
 
   /** Start following changes; resolves with the unsubscribe once the KV watch is open. */
   async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
@@ -50,8 +54,16 @@ export class JetStreamWatch {
             const conn = this.link.conn;
             if (conn === null) throw new Error('not connected yet');
             const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
-            stopWatch = () => watch.stop();
-            if (stopped) watch.stop();
+            const accepts = conn.nc.subscribe(allCallSubjects(this.names), {
+              callback: (err, msg) => {
+                const call = err === null ? readCallMessage(msg) : null;
+                // Round 0 only: a redrive's new round is a KV write too. A repeat of an id is no news.
+                if (call?.record != null && call.round === 0 && !this.last.has(call.record.id)) this.emit(call.record);
+              },
+            });
+            stopWatch = () => { watch.stop(); accepts.unsubscribe(); };
+            if (stopped) stopWatch();
+            await conn.nc.flush(); // the server knows the subscription: every accept from now on is seen
             resolve();
             for await (const entry of watch) {
               if (stopped) break;
@@ -67,6 +79,7 @@ export class JetStreamWatch {
           } catch {
             resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again
           } finally {
+            stopWatch?.();
             stopWatch = null;
           }
           if (!stopped && !this.link.closed) await new Promise((r) => setTimeout(r, RETRY_MS).unref());
