@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
-import { startServer, stopServer, type Started } from './server-process.js';
+import { startWhippet, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 const CONNECTIONS = 32;
@@ -25,10 +24,6 @@ const DRAIN_LIMIT_MS = 120_000;
 const STEADY_SHARE = 0.5;
 const STEADY_SECONDS = 8;
 
-/** Start `whippet <args>` and wait for its `listening` log line. */
-function start(args: string[], env: Record<string, string>): Promise<Started> {
-  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
-}
 
 async function load(url: string, headers: Record<string, string> = {}, durationMs = RUN_MS): Promise<LoadResult> {
   return runLoad({ url, method: 'POST', body: 'ping', headers, connections: CONNECTIONS, durationMs });
@@ -87,11 +82,11 @@ export async function benchAsync(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-async-'));
   try {
     const fnPort = await freePort();
-    const wd = await start(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
+    const wd = await startWhippet(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
     procs.push(wd.proc);
     const queue = `sqlite:${join(dir, 'queue.db')}`;
     const fns = `fast=http://127.0.0.1:${wd.port}`;
-    const router = await start(['router'], { functions: fns, queue, async_worker: 'false', workers: '1' });
+    const router = await startWhippet(['router'], { functions: fns, queue, async_worker: 'false', workers: '1' });
     procs.push(router.proc);
 
     await load(`http://127.0.0.1:${wd.port}/`, {}, WARMUP_MS);
@@ -102,7 +97,7 @@ export async function benchAsync(): Promise<string> {
 
     const pool = new Pool(`http://127.0.0.1:${router.port}`, { connections: 1 });
     const queued = await backlog(pool);
-    const worker = await start(['worker'], { functions: fns, queue, max_inflight: String(WORKER_INFLIGHT) });
+    const worker = await startWhippet(['worker'], { functions: fns, queue, max_inflight: String(WORKER_INFLIGHT) });
     procs.push(worker.proc);
     const begin = worker.listeningAt;
     let left = queued;
@@ -116,7 +111,7 @@ export async function benchAsync(): Promise<string> {
     await stopServer(worker.proc, 'SIGINT');
 
     // The router's in-process worker while accepts arrive at a rate the function can serve.
-    const inproc = await start(['router'], { functions: fns, queue: `sqlite:${join(dir, 'steady.db')}`, max_inflight: String(WORKER_INFLIGHT) });
+    const inproc = await startWhippet(['router'], { functions: fns, queue: `sqlite:${join(dir, 'steady.db')}`, max_inflight: String(WORKER_INFLIGHT) });
     procs.push(inproc.proc);
     const inprocPool = new Pool(`http://127.0.0.1:${inproc.port}`, { connections: 1 });
     const rate = Math.max(50, Math.round(direct.rps * STEADY_SHARE / 50) * 50);

@@ -12,9 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { runLoad, type LoadResult } from './load.js';
-import { benchEnv, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const CONNECTIONS = 16;
 const WARMUP_MS = 1_000;
 const RUN_MS = 4_000;

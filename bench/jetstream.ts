@@ -17,7 +17,7 @@ import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { runLoad } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
-import { benchEnv, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -27,7 +27,6 @@ const ROUNDS = 3;
 const DRAIN = 3_000;
 const BACKLOG = 6_000;
 const WORKER_INFLIGHT = 64;
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 
 interface Row { readonly name: string; readonly calls: number; readonly ms: number; readonly note?: string }

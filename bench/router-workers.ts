@@ -7,14 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
-import { benchEnv, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
 import { hasWrk } from './wrk.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))})
   .listen(+process.env.FN_PORT,'127.0.0.1',()=>console.error(JSON.stringify({msg:'listening',port:+process.env.FN_PORT})))`;

@@ -4,12 +4,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
-import { startServer, stopServer, type Started } from './server-process.js';
+import { CLI, startServer, stopServer, type Started } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 import { routerBesideGateway } from './router-vs-gateway.js';
 import { routerWorkers } from './router-workers.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // The http-mode function the router tests use (JSON echo of the request), found from dist/bench/.
 const HTTP_FN = fileURLToPath(new URL('../../test/router/fixtures/http-fn.mjs', import.meta.url));
 const CONNECTIONS = 16;

@@ -7,6 +7,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI, seen from dist/bench/. */
+export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export interface Started {
   readonly proc: ChildProcess;
@@ -64,4 +68,9 @@ export async function stopServer(proc: ChildProcess, signal: NodeJS.Signals = 'S
   const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Start `whippet <args>` with PATH only (plus `env`), JSON logs on port 0, and wait for its `listening` line. */
+export function startWhippet(args: string[], env: Record<string, string>): Promise<Started> {
+  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
 }

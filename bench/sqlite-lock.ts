@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
-import { startServer, stopServer, type Started } from './server-process.js';
+import { startWhippet, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // From dist/bench/: the http-mode function that answers at once, and the lock holder the tests use.
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 const HOLD_LOCK = fileURLToPath(new URL('../../test/fixtures/hold-sqlite-write-lock.mjs', import.meta.url));
@@ -27,9 +26,6 @@ const TRICKLE_EVERY_MS = 100;
 const ACCEPT_CONNECTIONS = 32;
 const ACCEPT_MS = 4_000;
 
-function start(args: string[], env: Record<string, string>): Promise<Started> {
-  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
-}
 
 /** Another process holding the write lock until release() (test/fixtures/hold-sqlite-write-lock.mjs). */
 async function holdLock(path: string): Promise<{ release(): Promise<void> }> {
@@ -108,12 +104,12 @@ export async function benchSqliteLock(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-lock-'));
   try {
     const fnPort = await freePort();
-    const wd = await start(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
+    const wd = await startWhippet(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
     procs.push(wd.proc);
     const fns = `fast=http://127.0.0.1:${wd.port}`;
     const lockDb = join(dir, 'lock.db');
     // The router as shipped: sqlite queue and its in-process worker.
-    const router = await start(['router'], { functions: fns, queue: `sqlite:${lockDb}` });
+    const router = await startWhippet(['router'], { functions: fns, queue: `sqlite:${lockDb}` });
     procs.push(router.proc);
     await runLoad({ url: `http://127.0.0.1:${router.port}/function/fast`, method: 'POST', body: 'ping', connections: SYNC_CONNECTIONS, durationMs: WARMUP_MS });
     const unlocked = await syncRun(router.port, lockDb, false);
@@ -122,7 +118,7 @@ export async function benchSqliteLock(): Promise<string> {
 
     // Accepts alone, then with a worker process draining the same file meanwhile.
     const acceptsDb = join(dir, 'accepts.db');
-    const acceptor = await start(['router'], { functions: fns, queue: `sqlite:${acceptsDb}`, async_worker: 'false' });
+    const acceptor = await startWhippet(['router'], { functions: fns, queue: `sqlite:${acceptsDb}`, async_worker: 'false' });
     procs.push(acceptor.proc);
     const acceptUrl = `http://127.0.0.1:${acceptor.port}/async-function/fast`;
     // The router's own CPU per accept too: on a shared, loaded machine it moves far less than calls/s.
@@ -133,7 +129,7 @@ export async function benchSqliteLock(): Promise<string> {
     };
     await runLoad({ url: acceptUrl, method: 'POST', body: 'ping', connections: ACCEPT_CONNECTIONS, durationMs: WARMUP_MS });
     const alone = await accept();
-    const worker = await start(['worker'], { functions: fns, queue: `sqlite:${acceptsDb}`, max_inflight: '16' });
+    const worker = await startWhippet(['worker'], { functions: fns, queue: `sqlite:${acceptsDb}`, max_inflight: '16' });
     procs.push(worker.proc);
     const shared = await accept();
 

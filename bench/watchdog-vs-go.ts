@@ -5,15 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../common/free-port.js';
 import { LOAD_MS, ROUNDS, STARTS, STARTUP_HEADER, WARMUP_MS, orLine, pairHeader, pairRow, startupRow, warmAndMeasure } from './beside-go.js';
 import { ANCHORS, findAnchor, halt, launch, type Launch } from './go-anchors.js';
 import type { LoadResult } from './load.js';
-import { benchEnv } from './server-process.js';
+import { CLI, benchEnv } from './server-process.js';
 import { generatorText } from './wrk.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const CONNECTIONS = 32;
 const THREADS = 2;
