@@ -93,9 +93,8 @@ export const ROUTER_OPTIONS = {
     describe: 'run the queue-worker inside the router; false: only accept async calls (run `whippet worker` beside it)',
   },
   workers: {
-    env: ['workers'], default: String(availableParallelism()), parse: parsePositiveInt,
-    defaultDescription: `the CPUs this process may use (os.availableParallelism(); ${availableParallelism()} here)`,
-    describe: 'router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process',
+    env: ['workers'], default: '1', parse: parsePositiveInt,
+    describe: `router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process, nothing forked; set it to the cores the router has to itself (${availableParallelism()} here)`,
   },
   logFormat: { env: ['log_format'], describe: 'log lines: text for people, json for machines', default: 'text', parse: parseOneOf(['text', 'json'] as const) },
 } as const satisfies Record<string, OptionSpec<unknown>>;

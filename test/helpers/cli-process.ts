@@ -58,7 +58,7 @@ export async function stopChild(child: ChildProcess, exited: Promise<Exit>, sign
  */
 export async function startCli(t: Teardown, command: string, env: Record<string, string>, args: string[] = [], timeoutMs = 20_000, options: CliOptions = {}): Promise<Started> {
   const argv = [CLI, command, ...args];
-  // One router process unless a test asks for more (`workers` defaults to the CPU count): the tests of one
+  // One router process unless a test asks for more (whatever the default of `workers`): the tests of one
   // process's behaviour read its pid, sockets and memory; test/e2e/router-workers-*.test.ts runs several.
   if (command === 'router' && env['workers'] === undefined) env = { ...env, workers: '1' };
   // `env -u NODE_OPTIONS` execs node in place (same pid) with the loader flags removed.
