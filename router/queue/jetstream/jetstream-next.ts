@@ -47,7 +47,7 @@ export class JetStreamNext {
   private readonly pendingHint = new Map<string, number>();
   /** next() calls waiting now, and the one pull round running for them. */
   private callers = 0;
-  private filling: Promise<void> | null = null;
+  private filling: Promise<boolean> | null = null;
   private readonly reaper: NodeJS.Timeout;
   /** The busy set of the latest next(): held calls of those functions go back after HOLD_MS. */
   private lastBusy: ReadonlySet<string> = NONE;
@@ -93,7 +93,12 @@ export class JetStreamNext {
           // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
           const want = Math.min(BATCH, this.callers);
           this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signal).finally(() => { this.filling = null; });
-          await this.filling;
+          if (!(await this.filling)) {
+            // Every function this caller may take is busy: wait here, not inside fill(), so the callers
+            // that can take work are not held behind this one's pause.
+            const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
+            await Promise.race([woken, this.pause(Math.min(remaining, 250), signal)]);
+          }
         } else {
           const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
           await Promise.race([this.filling, woken, this.pause(remaining, signal)]);
@@ -129,10 +134,11 @@ export class JetStreamNext {
   }
 
   /** Pull the heads that are unknown; when no consumer has anything, wait for the first delivery. */
-  private async fill(conn: Conn, busy: ReadonlySet<string>, want: number, waitMs: number, signal: AbortSignal): Promise<void> {
+  /** False when every consumer is of a function busy for this caller (nothing pulled, nothing waited for). */
+  private async fill(conn: Conn, busy: ReadonlySet<string>, want: number, waitMs: number, signal: AbortSignal): Promise<boolean> {
     const sources = (await this.store.consumers.sources(conn.jsm).catch(() => [] as Source[]))
       .filter((s) => s.functionName === null || !busy.has(s.functionName));
-    if (sources.length === 0) { await this.pause(Math.min(waitMs, 250), signal); return; }
+    if (sources.length === 0) return false;
     const lacking = this.lacking(busy);
     if (lacking.length > 0) {
       const batch = Math.max(1, Math.ceil(want / lacking.length));
@@ -141,13 +147,14 @@ export class JetStreamNext {
         this.keep(source, deliveries);
         return deliveries.length;
       }));
-      if (got.some((n) => n > 0) || this.held.some((h) => !busy.has(h.functionName))) return;
+      if (got.some((n) => n > 0) || this.held.some((h) => !busy.has(h.functionName))) return true;
     }
     // Nothing anywhere: a waiting pull on each consumer; the first delivery wakes this caller.
     const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
     for (const source of sources) if (!this.waiting.has(source.consumer)) this.waitOn(conn, source, waitMs);
     const stop = AbortSignal.any([signal, this.store.link.lostSignal]);
     await Promise.race([woken, this.pause(waitMs + 100, stop)]);
+    return true;
   }
 
   private waitOn(conn: Conn, source: Source, waitMs: number): void {
