@@ -109,7 +109,7 @@ export async function benchSqliteLock(): Promise<string> {
     const fns = `fast=http://127.0.0.1:${wd.port}`;
     const lockDb = join(dir, 'lock.db');
     // The router as shipped: sqlite queue and its in-process worker.
-    const router = await startWhippet(['router'], { functions: fns, queue: `sqlite:${lockDb}` });
+    const router = await startWhippet(['router'], { functions: fns, queue: `sqlite:${lockDb}`, workers: '1' });
     procs.push(router.proc);
     await runLoad({ url: `http://127.0.0.1:${router.port}/function/fast`, method: 'POST', body: 'ping', connections: SYNC_CONNECTIONS, durationMs: WARMUP_MS });
     const unlocked = await syncRun(router.port, lockDb, false);
@@ -118,7 +118,7 @@ export async function benchSqliteLock(): Promise<string> {
 
     // Accepts alone, then with a worker process draining the same file meanwhile.
     const acceptsDb = join(dir, 'accepts.db');
-    const acceptor = await startWhippet(['router'], { functions: fns, queue: `sqlite:${acceptsDb}`, async_worker: 'false' });
+    const acceptor = await startWhippet(['router'], { functions: fns, queue: `sqlite:${acceptsDb}`, async_worker: 'false', workers: '1' });
     procs.push(acceptor.proc);
     const acceptUrl = `http://127.0.0.1:${acceptor.port}/async-function/fast`;
     // The router's own CPU per accept too: on a shared, loaded machine it moves far less than calls/s.
