@@ -89,6 +89,7 @@ async function startLocked(stack: Stack, opts: LocalStackOptions, lock: UpLock):
       log: opts.log.child({ component: 'router' }), resolvers: [stackResolver], functionLimit: (name) => limits.get(name), host: HOST,
       functionLogs,
     });
+    await router.ready; // the queue and the worker too: `up` prints its summary once everything runs
     lock.listening(router.url);
     let stopped: Promise<void> | undefined;
     return {

@@ -26,8 +26,8 @@ export async function run(flags: Readonly<Record<string, unknown>>): Promise<num
   const config = loadRouterConfig(flags, process.env);
   if (config.workers > 1) return runCluster(config);
   const log = createLogger({ format: config.logFormat }, { component: 'router' });
-  const { startRouter } = await import('../../router/main.js');
-  return serve(await startRouter(config, { log }), { log });
+  // serve() takes signals while the router is still loading: one then drains it as soon as it listens.
+  return serve(import('../../router/main.js').then(({ startRouter }) => startRouter(config, { log })), { log });
 }
 
 async function runCluster(config: RouterConfig): Promise<number> {
@@ -59,6 +59,10 @@ async function runWorker(config: RouterConfig, log: Logger): Promise<number> {
     process.exit(1);
   }
   const { router, stopRequested } = started;
+  router.ready.catch((err: unknown) => {
+    log.error('cannot start', { err: err as Error, code: (err as NodeJS.ErrnoException).code });
+    process.exit(1);
+  });
   let draining = false;
   const drain = (signal: 'SIGTERM' | 'SIGINT'): void => {
     if (draining) return;

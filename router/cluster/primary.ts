@@ -84,7 +84,7 @@ export async function startRouterPrimary(config: RouterConfig, log: Logger): Pro
       await dispatcher.close();
       log.info('stopped');
     };
-    return { port, url, queue, supervisor, drain: (signal) => (drained ??= drain(signal)), kill: () => supervisor.kill() };
+    return { port, url, ready: Promise.resolve(), supervisor, drain: (signal) => (drained ??= drain(signal)), kill: () => supervisor.kill() };
   } catch (err) {
     supervisor.kill();
     await worker?.drain('SIGINT');
