@@ -66,8 +66,11 @@ interface AsyncSide {
   readonly worker: RunningWorker | undefined;
 }
 
-/** How long /healthz waits for a queue still being opened before it answers unhealthy. */
-const HEALTH_WAIT_MS = 1_000;
+/**
+ * How long /healthz waits for a queue still being opened before it answers unhealthy: a SQLite file opens in
+ * milliseconds (seconds on a host under load), a NATS queue exists at once and then says whether it is connected.
+ */
+const HEALTH_WAIT_MS = 5_000;
 
 /** Start a router; resolves once it listens (see `ready` for the rest), rejects (having cleaned up) when it cannot. */
 export async function startRouter(config: RouterConfig, deps: RouterDeps): Promise<RunningRouter> {
@@ -82,16 +85,17 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
   const queueCreated = new Promise<Queue | undefined>((resolve) => { created = resolve; });
 
   const startAsyncSide = async (): Promise<AsyncSide> => {
-    // Loaded here, not imported above: none of it is on the first sync call's path.
-    const [{ createAsyncHandler }, { createCallsApi }, { createDashboard }, inProcess] = await Promise.all([
-      import('./async/handler.js'), import('./async/calls-api.js'), import('./ui/dashboard.js'),
-      config.asyncWorker ? Promise.all([import('./worker/main.js'), import('./worker/options.js')]) : undefined,
-    ]);
+    // The queue first (/healthz waits for it), then the modules, loaded here rather than imported above:
+    // none of them is on the first sync call's path.
     try {
       queue = await createConfiguredQueue(config, log);
     } finally {
       created(queue);
     }
+    const [{ createAsyncHandler }, { createCallsApi }, { createDashboard }, inProcess] = await Promise.all([
+      import('./async/handler.js'), import('./async/calls-api.js'), import('./ui/dashboard.js'),
+      config.asyncWorker ? Promise.all([import('./worker/main.js'), import('./worker/options.js')]) : undefined,
+    ]);
     await awaitConnected(queue, log, stopping.signal);
     if (deps.queueDepth !== false) registerQueueDepth(metrics.registry, queue);
     const worker = inProcess !== undefined && !stopping.signal.aborted
