@@ -29,7 +29,8 @@ interface Entry {
   byCode: Record<string, number>;
   health: FunctionHealth;
   lastStatus?: number;
-  lastSeen?: string;
+  /** The Date of the last completion, formatted only when asked for (a string per call costs every call). */
+  lastSeen?: Date;
 }
 
 /** In-memory per-function counters; `now` is injectable for tests. */
@@ -56,11 +57,13 @@ export function createFunctionStats(now: () => Date = () => new Date()): Functio
       if (status !== 0) e.byCode[status] = (e.byCode[status] ?? 0) + 1;
       e.health = health;
       if (status !== 0) e.lastStatus = status;
-      e.lastSeen = now().toISOString();
+      e.lastSeen = now();
     },
     get(name) {
       const e = entries.get(name);
-      return e === undefined ? undefined : { ...e, byCode: { ...e.byCode } };
+      if (e === undefined) return undefined;
+      const { lastSeen, ...rest } = e;
+      return { ...rest, byCode: { ...e.byCode }, ...(lastSeen === undefined ? {} : { lastSeen: lastSeen.toISOString() }) };
     },
     names: () => [...entries.keys()],
   };

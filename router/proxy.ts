@@ -67,13 +67,29 @@ export function forward(
   const transferEncoding = req.headers['transfer-encoding'];
   const contentLength = req.headers['content-length'];
   const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
-  dispatcher.dispatch({
-    origin: call.upstream.origin,
-    path: upstreamPath(call.upstream, call.path, call.query),
-    method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
-    headers,
-    body: hasBody ? req : null,
-  }, new ProxiedCall(res, call, done));
+  const handler = new ProxiedCall(res, call, done);
+  const send = (body: IncomingMessage | Buffer | null): void => {
+    if (!handler.dispatching()) return;
+    dispatcher.dispatch({
+      origin: call.upstream.origin,
+      path: upstreamPath(call.upstream, call.path, call.query),
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      body,
+    }, handler);
+  };
+  if (!hasBody) send(null);
+  // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
+  // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
+  // listeners); a body still arriving is streamed, with backpressure, as it comes.
+  else queueMicrotask(() => send(req.complete ? completeBody(req) : req));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Everything buffered of a request that has fully arrived. */
+function completeBody(req: IncomingMessage): Buffer {
+  return req.readableLength > 0 ? (req.read() as Buffer | null) ?? EMPTY : EMPTY;
 }
 
 /**
@@ -84,6 +100,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private abortReason: Error | undefined;
   private finished = false;
+  private dispatched = false;
   private status = 0;
   private upstreamStatus = 0;
   private trailerAnnounced = false;
@@ -153,9 +170,17 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     return (performance.now() - this.call.startedAt) / 1000;
   }
 
+  /** Called just before dispatch; false when the call already ended (the client left while its body was read). */
+  dispatching(): boolean {
+    this.dispatched = true;
+    return !this.finished;
+  }
+
   private abort(reason: Error): void {
     this.abortReason ??= reason;
-    this.controller?.abort(this.abortReason);
+    if (this.controller !== undefined) this.controller.abort(this.abortReason);
+    // Not dispatched yet (the body was being read): nothing upstream to cancel, so end the call here.
+    else if (!this.dispatched) this.fail(this.abortReason);
   }
 
   private fail(err: Error): void {

@@ -54,8 +54,12 @@ export function matchRoute(target: string): RouteMatch | RouterError {
   return new NotFoundError(rawPath);
 }
 
+const PLAIN_PATH = /^\/[-\w/]*$/;
+
 /** Why a raw path must not be forwarded, or undefined when it is fine. Exported for tests. */
 export function pathProblem(rawPath: string): string | undefined {
+  // The common case, checked once: without `%` or `.` there is no encoding to decode and no dot segment.
+  if (PLAIN_PATH.test(rawPath)) return undefined;
   if (!rawPath.startsWith('/')) return 'the path must start with /';
   // Node's parser already refuses raw spaces and most control characters; these checks are the
   // backstop for any other front end and for targets built by code (the queue-worker replays them).
