@@ -17,6 +17,7 @@ import type { FunctionStats } from '../function-stats.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { Queue } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
+import { setRetryAfter } from '../async/errors.js';
 import { handleCalls } from './api-calls.js';
 import { functionRows } from './api-functions.js';
 import { loadAssets, sendAsset, type Assets } from './assets.js';
@@ -78,7 +79,12 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
         }
         if (path.startsWith('/api/calls')) {
           if (options.queue === undefined) throw new AsyncDisabledError();
-          return handleCalls(req, res, path, query, options.queue, streams);
+          try {
+            return await handleCalls(req, res, path, query, options.queue, streams);
+          } catch (err) {
+            setRetryAfter(res, err); // a queue locked by another process: the same 503 + Retry-After as /system/calls
+            throw err;
+          }
         }
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(req.method ?? '', ['GET', 'HEAD']);
         if (path === '/' || path === '/index.html') return page(req, res, 'index.html', 'no-cache');

@@ -62,6 +62,11 @@ t.test('sync calls answer and accepts get 503 Retry-After while the queue file i
     t.ok(ms < BUSY_BOUND_MS, `the 503 came within ${BUSY_BOUND_MS} ms (took ${Math.round(ms)} ms)`);
     refused.push(id);
   }
+  // The dashboard's cancel action meets the same lock and says the same: 503 with Retry-After.
+  const cancel = await request(`${router.url}/ui/api/calls/before-the-lock/cancel`, { method: 'POST', headers: { 'x-whippet-ui': '1', origin: router.url } });
+  t.equal(cancel.statusCode, 503, "the dashboard's cancel while the file is locked is refused");
+  t.equal(cancel.headers['retry-after'], '1', 'with Retry-After, as /system/calls says it');
+  await cancel.body.dump();
   const health = await timed(() => request(`${router.url}/healthz`).then(async (res) => { await res.body.dump(); return res.statusCode; }));
   t.ok(health.ms < SYNC_BOUND_MS, `/healthz answered within ${SYNC_BOUND_MS} ms (took ${Math.round(health.ms)} ms)`);
   await syncCalls;
