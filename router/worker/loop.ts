@@ -35,6 +35,9 @@ const ABANDON_WAIT_MS = 1_000;
 // At most this many next() calls wait at once: enough for a batch per round trip, few enough that a
 // stop or a busy-set change aborts little.
 const LEASE_AHEAD = 16;
+// The reason a waiting next() is withdrawn to be asked again (once per finished call while a function
+// is at its share): one shared value, as abort() without a reason builds a DOMException with a stack.
+const ASK_AGAIN = new Error('asked again with a smaller busy set');
 
 /**
  * The default most slots one function may hold: max_inflight minus a quarter of it (48 of 64, 3 of 4),
@@ -199,7 +202,7 @@ export class WorkerLoop {
     });
     if (!removed) return;
     const last = this.pending.pop()!;
-    last.abort.abort();
+    last.abort.abort(ASK_AGAIN);
     this.fill();
   }
 
