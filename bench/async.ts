@@ -4,7 +4,7 @@
 // under a steady open-loop load the function can serve, with the backlog sampled once a second.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,16 @@ async function steady(url: string, metrics: Pool, rate: number, seconds: number)
   return { samples, sent, failed };
 }
 
+/** CPU time (user + system) a process used so far, in ms; NaN where /proc is not there. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 /** Run the async benchmark; returns a Markdown section. */
@@ -100,6 +110,7 @@ export async function benchAsync(): Promise<string> {
     const worker = await startWhippet(['worker'], { functions: fns, queue, max_inflight: String(WORKER_INFLIGHT) });
     procs.push(worker.proc);
     const begin = worker.listeningAt;
+    const workerCpuStart = cpuMs(worker.proc.pid);
     let left = queued;
     while (left > 0 && performance.now() - begin < DRAIN_LIMIT_MS) {
       await new Promise((r) => setTimeout(r, 100));
@@ -107,6 +118,7 @@ export async function benchAsync(): Promise<string> {
     }
     const drainSeconds = (performance.now() - begin) / 1000;
     const drained = queued - left;
+    const workerCpu = cpuMs(worker.proc.pid) - workerCpuStart;
     await pool.close();
     await stopServer(worker.proc, 'SIGINT');
 
@@ -115,7 +127,9 @@ export async function benchAsync(): Promise<string> {
     procs.push(inproc.proc);
     const inprocPool = new Pool(`http://127.0.0.1:${inproc.port}`, { connections: 1 });
     const rate = Math.max(50, Math.round(direct.rps * STEADY_SHARE / 50) * 50);
+    const routerCpuStart = cpuMs(inproc.proc.pid);
     const steadyRun = await steady(`http://127.0.0.1:${inproc.port}/async-function/fast`, inprocPool, rate, STEADY_SECONDS);
+    const routerCpu = cpuMs(inproc.proc.pid) - routerCpuStart;
     await inprocPool.close();
     const loadAvg = (await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ');
     return [
@@ -130,11 +144,13 @@ export async function benchAsync(): Promise<string> {
       '|---|---:|---:|---:|---:|---|',
       `| function capacity, direct to the watchdog (ceiling) | ${fmt(direct.rps)} | ${fmt(direct.p50, 2)} | ${fmt(direct.p99, 2)} | ${direct.errors} | sync POSTs, ${CONNECTIONS} connections |`,
       `| async accepts (202, durable) | ${fmt(accepted.rps)} | ${fmt(accepted.p50, 2)} | ${fmt(accepted.p99, 2)} | ${accepted.errors} | router with async_worker=false |`,
-      `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity |`,
+      `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity; worker CPU ${fmt(workerCpu / drained * 1000)} ms per 1,000 calls |`,
       '',
       `The router's in-process worker (max_inflight=${WORKER_INFLIGHT}) while ${rate} async calls/s arrive for ${STEADY_SECONDS} s`,
       `(open loop, ${fmt(STEADY_SHARE * 100)} % of the function's direct capacity above; ${steadyRun.sent} sent, ${steadyRun.failed} not accepted).`,
       `Backlog (queued + running) once a second, then until empty: **${steadyRun.samples.join(' → ')}**.`,
+      `Router CPU (accept + in-process worker) over that time: ${fmt(routerCpu / Math.max(1, steadyRun.sent) * 1000)} ms per 1,000 calls accepted`,
+      '(CPU per call holds on a shared machine where calls/s do not; one core is 1,000 ms per second).',
       '',
       `Load average during the run: ${loadAvg} (2 cores, shared).`,
       '',

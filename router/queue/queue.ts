@@ -121,6 +121,12 @@ export interface Lease {
   endAttempt(outcome: AttemptOutcome): Promise<void>;
   /** Make the call final and store its result; the callback (if any) becomes pending. Does not ack. */
   finish(outcome: FinalOutcome): Promise<CallRecord>;
+  /**
+   * Optional: endAttempt(attempt), finish(final) and, when `ack`, ack() as ONE write, all or nothing
+   * (a crash leaves the call as it was before, so it is delivered again). The record as written. A
+   * backend that commits per change offers it to save commits; callers fall back to the three calls.
+   */
+  conclude?(attempt: AttemptOutcome, final: FinalOutcome, ack: boolean): Promise<CallRecord>;
   /** Record one callback delivery attempt. */
   callbackAttempt(outcome: CallbackOutcome): Promise<void>;
   /** Done: the message leaves the queue, the record stays. The call must be final (finish or term first). */

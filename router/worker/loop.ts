@@ -13,6 +13,7 @@
 // still works: a lease for a function at its limit goes back with a short nak (the fallback).
 // Default share, documented in docs/async.md: defaultFunctionShare below.
 
+import { setMaxListeners } from 'node:events';
 import type { Lease, Queue } from '../queue/index.js';
 import type { WorkerConfig } from './options.js';
 import { runCall, type CallControl, type CallDeps } from './run-call.js';
@@ -34,6 +35,9 @@ const ABANDON_WAIT_MS = 1_000;
 // At most this many next() calls wait at once: enough for a batch per round trip, few enough that a
 // stop or a busy-set change aborts little.
 const LEASE_AHEAD = 16;
+// The reason a waiting next() is withdrawn to be asked again (once per finished call while a function
+// is at its share): one shared value, as abort() without a reason builds a DOMException with a stack.
+const ASK_AGAIN = new Error('asked again with a smaller busy set');
 
 /**
  * The default most slots one function may hold: max_inflight minus a quarter of it (48 of 64, 3 of 4),
@@ -104,6 +108,8 @@ export class WorkerLoop {
 
   constructor(private readonly config: Pick<WorkerConfig, 'maxInflight'> & CallDeps['config'], private readonly deps: LoopDeps) {
     this.slots = new FunctionSlots(config.maxInflight, deps.functionLimit);
+    // Every running call listens on it (run-call.ts): up to max_inflight listeners is not a leak.
+    setMaxListeners(0, this.abandon.signal);
     this.control = { signal: this.abandon.signal, abandoned: () => this.abandon.signal.aborted };
     this.callDeps = { ...deps, config };
     this.fill();
@@ -196,7 +202,7 @@ export class WorkerLoop {
     });
     if (!removed) return;
     const last = this.pending.pop()!;
-    last.abort.abort();
+    last.abort.abort(ASK_AGAIN);
     this.fill();
   }
 

@@ -47,30 +47,38 @@ export interface CallControl {
 
 /** Work one lease to its end (ack), a retry (nak), or let it lapse on shutdown. Never throws. */
 export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): Promise<void> {
-  const log = deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
-  const lost = new AbortController();
+  const log = (): Logger => deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
+  // One signal per call, aborted by a lost lease or by the worker's shutdown (a listener on the shared
+  // shutdown signal, removed at the end: cheaper per call than AbortSignal.any).
+  const stop = new AbortController();
+  let lost = false;
   const heartbeat = startHeartbeat(lease, deps.config.ackWaitMs, (err) => {
-    log.warn('lease lost while working; another worker has the call', { reason: (err as Error).message });
-    lost.abort(err);
+    log().warn('lease lost while working; another worker has the call', { reason: (err as Error).message });
+    lost = true;
+    stop.abort(err);
   });
-  const signal = AbortSignal.any([ctl.signal, lost.signal]);
-  const gone = (): boolean => ctl.abandoned() || lost.signal.aborted;
+  const shutdown = (): void => stop.abort(ctl.signal.reason);
+  if (ctl.signal.aborted) shutdown(); else ctl.signal.addEventListener('abort', shutdown, { once: true });
+  const signal = stop.signal;
+  const gone = (): boolean => ctl.abandoned() || lost;
   let body: ResultBody | undefined;
   try {
     if (!isFinal(lease.record.status)) {
       const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone);
       if (outcome === 'released' || gone()) return;
       body = outcome.body;
+      if ('acked' in outcome && outcome.acked === true) return;
     }
     if (gone()) return;
     await settle(lease, lease.record, body, deps, signal);
   } catch (err) {
     if (gone()) return;
     // A lost lease or a call cancelled meanwhile: someone else owns the outcome now.
-    if (err instanceof LeaseLostError || err instanceof CallStateError || err instanceof QueueClosedError) log.info('call left to others', { reason: err.message });
-    else log.warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
+    if (err instanceof LeaseLostError || err instanceof CallStateError || err instanceof QueueClosedError) log().info('call left to others', { reason: err.message });
+    else log().warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
   } finally {
     heartbeat.stop();
+    ctl.signal.removeEventListener('abort', shutdown);
     await releaseResult(body);
   }
 }
@@ -86,7 +94,7 @@ async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }
 // Stored limit when the queue does not say (the queue's own default).
 const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 
-async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined }> {
+async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined; acked?: boolean }> {
   const { config, metrics } = deps;
   const name = lease.request.functionName;
   try {
@@ -120,9 +128,11 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
       return 'released';
     }
     const statusCode = res.ok ? res.status : null;
-    await lease.endAttempt({ statusCode, error: res.ok ? null : res.error.message });
+    const attemptOutcome = { statusCode, error: res.ok ? null : res.error.message };
+    // endAttempt adds no attempt: the count is the same before and after it.
     const tries = attemptsThisRound(lease.record);
     const decision = decide({ statusCode }, tries, config);
+    if (decision.kind === 'retry' || lease.conclude === undefined) await lease.endAttempt(attemptOutcome);
     if (decision.kind === 'retry') {
       if (res.ok) await releaseResult(res.body);
       const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
@@ -131,13 +141,17 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
       deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
       return 'released';
     }
-    await lease.finish({
+    const final = {
       status: decision.status,
       result: res.ok ? { statusCode: res.status, headers: res.headers, body: bodyForRecord(res.body) } : null,
       error: decision.reason,
-    });
+    };
+    // Without a callback nothing happens between finish and ack: one write does all three (conclude).
+    const acked = lease.conclude !== undefined && lease.record.callbackUrl === null;
+    if (lease.conclude !== undefined) await lease.conclude(attemptOutcome, final, acked);
+    else await lease.finish(final);
     metrics?.finished.inc({ function_name: name, status: decision.status });
-    return { body: res.ok ? res.body : undefined };
+    return { body: res.ok ? res.body : undefined, acked };
   } catch (err) {
     // A spooled result must not outlive a turn that failed after the invocation.
     if (res.ok) await releaseResult(res.body);

@@ -4,6 +4,7 @@
 
 import { QueueLease, type LeaseLimits, type MessageChange } from '../lease.js';
 import type { CallRecord, NewCall } from '../record.js';
+import * as step from '../transitions.js';
 
 /** A message change, or `extend`: the heartbeat moves the lease deadline. */
 export type RowChange = MessageChange | { readonly kind: 'extend' };
@@ -15,6 +16,11 @@ export interface LeaseStore extends LeaseLimits {
   /** Called after a nak, so waiters in this process see the call when it is due. */
   released(): void;
 }
+
+/** The op name of conclude(): never settled by the "already left the queue" shortcut of ack. */
+export const CONCLUDE = 'end the attempt and finish';
+const KEEP: MessageChange = { kind: 'keep' };
+const REMOVE: MessageChange = { kind: 'remove' };
 
 /** A sqlite lease. */
 export class SqliteLease extends QueueLease {
@@ -32,6 +38,16 @@ export class SqliteLease extends QueueLease {
 
   get record(): CallRecord {
     return this.current;
+  }
+
+  /** endAttempt + finish (+ ack) in one fenced write: one row update instead of three. */
+  conclude(attempt: step.AttemptOutcome, final: step.FinalOutcome, ack: boolean): Promise<CallRecord> {
+    const store = this.store;
+    return this.change(CONCLUDE, (r) => {
+      const now = store.now();
+      const done = step.finish(step.endAttempt(r, attempt, now), final, now, store.maxResultBytes);
+      return ack ? step.ack(done) : done;
+    }, ack ? REMOVE : KEEP);
   }
 
   protected async renew(): Promise<void> {

@@ -18,6 +18,8 @@ export interface Statements {
   /** Every function's first call in the queue (by ready_at, seq): one index seek per function. */
   readonly heads: Stmt<[], { name: string; seq: number; ready_at: number }>;
   readonly update: Stmt<[UpdateParams]>;
+  /** update of a row only while it carries the lease token; `keep` leaves ready_at (the lease deadline) as it is. */
+  readonly updateHeld: Stmt<[UpdateHeldParams]>;
   readonly depth: Stmt<[], { function_name: string; status: string; count: number }>;
   readonly sweep: Stmt<[{ cutoff: number }]>;
   readonly touch: Stmt<[], { seq: number | null }>;
@@ -30,6 +32,11 @@ interface InsertParams {
 interface UpdateParams {
   seq: number; status: string; finished_at: number | null; record: string; result_body: Buffer | null;
   ready_at: number | null; lease_token: string | null; reset: number;
+}
+
+interface UpdateHeldParams {
+  seq: number; token: string; status: string; finished_at: number | null; record: string; result_body: Buffer | null;
+  keep: number; ready_at: number | null; lease_token: string | null;
 }
 
 const ROW = 'seq, id, record, body, result_body, ready_at, lease_token, deliveries';
@@ -65,6 +72,9 @@ export function prepareStatements(db: Db): Statements {
       result_body = @result_body, ready_at = @ready_at, lease_token = @lease_token,
       deliveries = CASE WHEN @reset = 1 THEN 0 ELSE deliveries END
       WHERE seq = @seq`),
+    updateHeld: db.prepare(`UPDATE calls SET status = @status, finished_at = @finished_at, record = @record,
+      result_body = @result_body, ready_at = CASE WHEN @keep = 1 THEN ready_at ELSE @ready_at END, lease_token = @lease_token
+      WHERE seq = @seq AND lease_token = @token`),
     depth: db.prepare(`SELECT function_name, status, COUNT(*) AS count FROM calls
       GROUP BY function_name, status ORDER BY function_name, status`),
     // Only final records whose message has left the queue (a pending callback keeps its record).

@@ -31,7 +31,7 @@ import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } fr
 import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteFile } from './sqlite-file.js';
-import { SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
+import { CONCLUDE, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
 import * as step from '../transitions.js';
@@ -82,6 +82,14 @@ class SqliteQueue implements Queue, LeaseStore {
   private closed = false;
   private watcher: SqliteWatch | undefined;
   private readonly leaseBusy = new BusyBackoff();
+  /**
+   * The record each lease of this process last wrote (or leased), by seq, with its token. While the
+   * row still carries that token nobody else has written it (every other writer, a lease, cancel,
+   * redrive, replaces or clears the token, and the sweeper only removes rows without one), so a change
+   * starts from this record and is written with an UPDATE fenced on the token: no read, no JSON.parse.
+   * When the fenced UPDATE changes nothing, the entry is dropped and the change takes the reading path.
+   */
+  private readonly held = new Map<number, { readonly token: string; readonly record: CallRecord }>();
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -179,6 +187,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.changes.flush();
     this.accepts.flush();
     this.closed = true;
+    this.held.clear();
     this.waiters.close();
     clearInterval(this.sweeper);
     this.db.close();
@@ -208,23 +217,52 @@ class SqliteQueue implements Queue, LeaseStore {
    */
   private commitChanges(batch: readonly Mutation[]): MutationOutcome[] {
     if (this.closed) throw new QueueClosedError();
-    return guarded(() => this.inTx(true, () => batch.map((m): MutationOutcome => {
-      try {
-        return { record: this.applyChange(m) };
-      } catch (err) {
-        if (isDriverError(err)) throw err;
-        return { refused: err };
-      }
-    })));
+    try {
+      return guarded(() => this.inTx(true, () => batch.map((m): MutationOutcome => {
+        try {
+          return { record: this.applyChange(m) };
+        } catch (err) {
+          if (isDriverError(err)) throw err;
+          return { refused: err };
+        }
+      })));
+    } catch (err) {
+      // Rolled back: what the batch put in `held` was never written.
+      for (const m of batch) this.held.delete(m.seq);
+      throw err;
+    }
   }
 
-  private applyChange({ seq, token, op, change, message }: Mutation): CallRecord {
+  private applyChange(m: Mutation): CallRecord {
+    const { seq, token, change, message } = m;
+    const held = this.held.get(seq);
+    if (held !== undefined && held.token === token) {
+      const next = change(held.record); // a refused transition throws here, nothing written
+      const keepsLease = message.kind === 'keep' || message.kind === 'extend';
+      const now = this.now();
+      const written = this.st.updateHeld.run({
+        seq, token, status: next.status, finished_at: isFinal(next.status) ? next.finishedAt : null, record: encodeRecord(next),
+        result_body: resultBody(next), keep: message.kind === 'keep' ? 1 : 0,
+        ready_at: message.kind === 'extend' ? now + this.opts.ackWaitMs : message.kind === 'release' ? now + message.delayMs : null,
+        lease_token: keepsLease ? token : null,
+      }).changes === 1;
+      if (written) {
+        if (keepsLease) this.held.set(seq, { token, record: next }); else this.held.delete(seq);
+        return next;
+      }
+    }
+    this.held.delete(seq);
+    return this.applyRead(m);
+  }
+
+  /** A change read from the row: the lease's first write after a restart of the entry, or one that was refused. */
+  private applyRead({ seq, token, op, change, message }: Mutation): CallRecord {
     const row = this.st.bySeq.get(seq);
     if (row === undefined) throw new LeaseLostError('(removed)');
     const record = decodeRecord(row, true);
     if (row.lease_token !== token) {
       // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
-      if (row.ready_at === null && (message.kind === 'remove' || message.kind === 'release')) return record;
+      if (row.ready_at === null && op !== CONCLUDE && (message.kind === 'remove' || message.kind === 'release')) return record;
       if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
       throw new LeaseLostError(record.id);
     }
@@ -235,6 +273,7 @@ class SqliteQueue implements Queue, LeaseStore {
         : message.kind === 'release' ? now + message.delayMs : null;
     const keepsLease = message.kind === 'keep' || message.kind === 'extend';
     this.save(seq, next, readyAt, keepsLease ? token : null);
+    if (keepsLease) this.held.set(seq, { token, record: next });
     return next;
   }
   private tryLease(busy: ReadonlySet<string> | undefined): Lease | null {
@@ -251,6 +290,7 @@ class SqliteQueue implements Queue, LeaseStore {
     });
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
+    this.held.set(row.seq, { token, record });
     const request: NewCall = {
       id: record.id, functionName: record.functionName, method: record.method, path: record.path,
       query: record.query, headers: record.headers, body: row.body, callbackUrl: record.callbackUrl,
