@@ -1,7 +1,8 @@
 // The queue_worker_* counters, in the registry the worker's host already exposes (the router's, or the
 // standalone worker's own /metrics).
 
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { prom } from '../metrics.js';
 
 export interface WorkerMetrics {
   /** One per invocation attempt: status = the function's code, or `unreachable` / `timeout`. */
@@ -22,7 +23,7 @@ export interface WorkerMetrics {
 /** Register the queue_worker_* counters in `registry`. */
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
-    new Counter({ name, help, labelNames, registers: [registry] });
+    new prom.Counter({ name, help, labelNames, registers: [registry] });
   return {
     invocations: counter('queue_worker_invocations_total', 'Async invocation attempts, by function and status (code, unreachable, timeout)', ['function_name', 'status']),
     retries: counter('queue_worker_retries_total', 'Async attempts scheduled again after a retryable status or a connection error', ['function_name']),

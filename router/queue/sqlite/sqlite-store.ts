@@ -3,7 +3,7 @@
 // A row is "in the queue" while ready_at is set: visible when ready_at <= now, leased while a
 // lease_token is set and ready_at (the lease deadline) is in the future.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallRecord } from '../record.js';
@@ -45,9 +45,19 @@ CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, seq);
 CREATE INDEX IF NOT EXISTS calls_finished ON calls (finished_at) WHERE finished_at IS NOT NULL;
 `;
 
+/**
+ * mkdir -p, one level at a time from the nearest folder that exists: Node 20's recursive mkdirSync spins
+ * forever on a path under /proc (`sqlite:/proc/x/q.db` hung the router at 100 % CPU); this fails with ENOENT.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  for (let f = folder; !existsSync(f) && dirname(f) !== f; f = dirname(f)) missing.unshift(f);
+  for (const f of missing) mkdirSync(f);
+}
+
 /** Open (creating if needed) the queue file in WAL mode, ready for several processes. */
 export function openDb(path: string): Db {
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   const db = new Database(path);
   // Opening happens before the process serves anything, and two processes starting together on a new
   // file both create the schema: here waiting inside SQLite for the other's lock is harmless.

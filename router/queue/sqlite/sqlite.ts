@@ -282,12 +282,21 @@ class SqliteQueue implements Queue, LeaseStore {
     const token = randomUUID();
     if (this.leaseBusy.waitMs() > 0) return null; // the lock was met a moment ago: nothing to lease now
     const until = now + this.opts.ackWaitMs;
-    const row = guarded(() => {
-      if (busy === undefined || busy.size === 0) return this.st.lease.get({ now, until, token });
-      // Called inside the pump's transaction: the head chosen is still visible when leased.
-      const head = this.firstHead(busy);
-      return head === undefined || head.ready_at > now ? undefined : this.st.leaseSeq.get({ seq: head.seq, now, until, token });
-    });
+    let row: CallRow | undefined;
+    try {
+      row = guarded(() => {
+        if (busy === undefined || busy.size === 0) return this.st.lease.get({ now, until, token });
+        // Called inside the pump's transaction: the head chosen is still visible when leased.
+        const head = this.firstHead(busy);
+        return head === undefined || head.ready_at > now ? undefined : this.st.leaseSeq.get({ seq: head.seq, now, until, token });
+      });
+    } catch (err) {
+      // Outside a transaction (leaseBatch skipped BEGIN while backing off, and the back-off ended between
+      // its check and this one) the statement itself can meet the lock: lease nothing, as at BEGIN.
+      if (!(err instanceof QueueBusyError)) throw err;
+      this.leaseBusy.busy();
+      return null;
+    }
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     this.held.set(row.seq, { token, record });
