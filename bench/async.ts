@@ -4,13 +4,13 @@
 // under a steady open-loop load the function can serve, with the backlog sampled once a second.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
-import { startWhippet, stopServer } from './server-process.js';
+import { processCpuMs, startWhippet, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
@@ -77,8 +77,7 @@ async function steady(url: string, metrics: Pool, rate: number, seconds: number)
 /** CPU time (user + system) a process used so far, in ms; NaN where /proc is not there. */
 function cpuMs(pid: number | undefined): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+    return processCpuMs(pid!).own;
   } catch {
     return Number.NaN;
   }

@@ -74,3 +74,13 @@ export async function stopServer(proc: ChildProcess, signal: NodeJS.Signals = 'S
 export function startWhippet(args: string[], env: Record<string, string>): Promise<Started> {
   return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
 }
+
+/**
+ * CPU time of `pid` so far, in ms: its own (utime + stime) and that of the children it reaped (cutime +
+ * cstime), from /proc/<pid>/stat (Linux; fields after the parenthesised command name, 100 ticks a second).
+ */
+export function processCpuMs(pid: number): { readonly own: number; readonly children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { own: (f[11]! + f[12]!) * 10, children: (f[13]! + f[14]!) * 10 };
+}

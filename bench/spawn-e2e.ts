@@ -3,7 +3,6 @@
 // (fresh process each time) so that load from other work on the shared 2 cores hits every server alike. The Go
 // classic watchdog is a row when WHIPPET_BENCH_GO_CLASSIC_WATCHDOG names its binary (bench/go-anchors.ts).
 
-import { readFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +11,7 @@ import { freePort } from '../common/free-port.js';
 import { pairHeader, pairRow } from './beside-go.js';
 import { ANCHORS, findAnchor, halt, launch } from './go-anchors.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
-import { benchEnv, startServer, stopServer } from './server-process.js';
+import { benchEnv, processCpuMs, startServer, stopServer } from './server-process.js';
 import { runWrk, useWrk } from './wrk.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
@@ -100,11 +99,10 @@ interface Measured extends LoadResult {
   readonly childCpu: number;
 }
 
-/** [own, reaped children] CPU time of `pid` in ms (utime+stime, cutime+cstime; 100 ticks a second). */
+/** [own, reaped children] CPU time of `pid` in ms. */
 function cpuMs(pid: number): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  return [(f[11]! + f[12]!) * 10, (f[13]! + f[14]!) * 10];
+  const { own, children } = processCpuMs(pid);
+  return [own, children];
 }
 
 /** Runs the C ceiling for `ms` (after a warm-up) in `env`; no latencies, it has no requests to time. */

@@ -6,13 +6,13 @@
 // Run alone: node dist/bench/sqlite-lock.js
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
-import { startWhippet, stopServer } from './server-process.js';
+import { processCpuMs, startWhippet, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 // From dist/bench/: the http-mode function that answers at once, and the lock holder the tests use.
@@ -86,12 +86,8 @@ async function syncRun(routerPort: number, dbPath: string, locked: boolean): Pro
   }
 }
 
-/** CPU time (user + system) a process used so far, in microseconds, from /proc (Linux). */
-function cpuMicros(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name; in clock ticks (100 Hz).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+/** CPU time (user + system) a process used so far, in microseconds (ticks of 10 ms). */
+const cpuMicros = (pid: number): number => processCpuMs(pid).own * 1_000;
 
 interface Accepts { readonly load: LoadResult; readonly cpuPerCallUs: number }
 
