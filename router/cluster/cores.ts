@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 export interface MachineCores {
   /** Whole cores: the quota rounded down (at least 1), never more than the CPUs the process may run on. */
   readonly cores: number;
-  /** Where the figure came from, for the start's log line. */
+  /** Where the figure came from: the quota (which cgroup version) or the CPUs. */
   readonly from: 'cgroup cpu.max' | 'cgroup cfs_quota_us' | 'cpus';
 }
 
