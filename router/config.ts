@@ -8,6 +8,7 @@ import {
   loadOptions, parseBoolean, parseBytes, parseNonEmpty, parseOneOf, parsePort,
   parsePositiveDurationMs, parsePositiveInt, type OptionSpec, type Options,
 } from '../common/options.js';
+import { machineCores } from './cluster/cores.js';
 import { parseQueueUrl } from './queue/index.js';
 
 /** Durations that may also be written in days (`7d`), for retention and event age. */
@@ -58,6 +59,11 @@ export function parseNamespace(raw: string): string {
   return v;
 }
 
+/** `workers`: a whole number of 1 or more, or `auto` (the cores of the machine or the container's quota). */
+export function parseWorkers(raw: string, cores: () => number = () => machineCores().cores): number {
+  return raw.trim().toLowerCase() === 'auto' ? cores() : parsePositiveInt(raw);
+}
+
 /** Every router and queue-worker setting (DESIGN "Router and worker settings"). */
 export const ROUTER_OPTIONS = {
   port: { env: ['port'], describe: 'router listen port (0 = ephemeral, printed at start)', default: '8080', parse: parsePort },
@@ -93,8 +99,8 @@ export const ROUTER_OPTIONS = {
     describe: 'run the queue-worker inside the router; false: only accept async calls (run `whippet worker` beside it)',
   },
   workers: {
-    env: ['workers'], default: '1', parse: parsePositiveInt,
-    describe: `router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process, nothing forked; set it to the cores the router has to itself (${availableParallelism()} here)`,
+    env: ['workers'], default: '1', parse: parseWorkers,
+    describe: `router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process, nothing forked; auto: the cores this process may use (a container's CPU quota counts; ${availableParallelism()} CPUs here). Set it where the router has the cores to itself`,
   },
   logFormat: { env: ['log_format'], describe: 'log lines: text for people, json for machines', default: 'text', parse: parseOneOf(['text', 'json'] as const) },
 } as const satisfies Record<string, OptionSpec<unknown>>;

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { ConfigError } from '../../common/options.js';
 import { join } from 'node:path';
-import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseLongDurationMs, parseStatusList, parseUrlTemplate } from '../../router/config.js';
+import { machineCores } from '../../router/cluster/cores.js';
+import { ROUTER_OPTIONS, loadRouterConfig, parseHostList, parseWorkers, parseLongDurationMs, parseStatusList, parseUrlTemplate } from '../../router/config.js';
 import { BACKENDS, createQueue } from '../../router/queue/index.js';
 
 t.test('defaults follow the DESIGN table', async (t) => {
@@ -16,11 +17,15 @@ t.test('defaults follow the DESIGN table', async (t) => {
   t.ok(Object.isFrozen(c));
 });
 
-t.test('workers: one process per CPU this process may use unless set; 1 or more', async (t) => {
+t.test('workers: one process unless set; 1 or more, or auto (the cores this process may use)', async (t) => {
   t.equal(loadRouterConfig({}, {}).workers, 1);
+  t.equal(loadRouterConfig({}, { workers: 'auto' }).workers, machineCores().cores, 'auto reads the machine');
+  t.equal(loadRouterConfig({ workers: 'AUTO' }, {}).workers, machineCores().cores, 'any case, as a flag too');
+  t.equal(parseWorkers('auto', () => 3), 3);
+  t.equal(parseWorkers('2', () => 3), 2, 'a number is taken as it is');
   t.equal(loadRouterConfig({ workers: '1' }, { workers: '3' }).workers, 1, 'the flag beats the env');
   t.equal(loadRouterConfig({}, { workers: '3' }).workers, 3);
-  for (const bad of ['0', '-1', 'two', '1.5']) t.throws(() => loadRouterConfig({}, { workers: bad }), ConfigError, bad);
+  for (const bad of ['0', '-1', 'two', '1.5', 'automatic']) t.throws(() => loadRouterConfig({}, { workers: bad }), ConfigError, bad);
 });
 
 t.test('every setting of the table is an env name with a flag', async (t) => {
