@@ -17,7 +17,7 @@ import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { runLoad } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
-import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, processCpuMs, startServer, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -29,7 +29,11 @@ const BACKLOG = 6_000;
 const WORKER_INFLIGHT = 64;
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 
-interface Row { readonly name: string; readonly calls: number; readonly ms: number; readonly note?: string }
+interface Row {
+  readonly name: string; readonly calls: number; readonly ms: number;
+  /** CPU per drained call (µs): the worker processes together, and nats-server (whole drain). */
+  readonly cpu?: { readonly workers: number; readonly nats: number };
+}
 const rate = (r: Row): number => r.calls / (r.ms / 1000);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -64,7 +68,7 @@ export async function benchJetStream(): Promise<string> {
     await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 1_000 });
     const direct = await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 });
     const workers: Row[] = [];
-    for (const count of [1, 2, 3]) workers.push(await workerDrain(url, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
+    for (const count of [1, 2, 3]) workers.push(await workerDrain(url, server.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
     return render({ raw, whippet, jsDrain, sqDrain, direct: direct.rps, workers, load });
   } finally {
     for (const p of procs) await stopServer(p, 'SIGINT');
@@ -105,7 +109,7 @@ async function drain(name: string, q: Queue, total: number): Promise<Row> {
  * `count` worker processes drain a backlog of BACKLOG calls to the function; timed from their start
  * until the stream is empty (every call acked, which comes after its result was stored).
  */
-async function workerDrain(url: string, name: string, count: number, functions: string): Promise<Row> {
+async function workerDrain(url: string, natsPid: number, name: string, count: number, functions: string): Promise<Row> {
   const queue = await createQueue(url, { ackWaitMs: 30_000, jetstream: { name } });
   await concurrently(BACKLOG, PRODUCERS, (i) => queue.enqueue({ ...benchCall(name, i), functionName: 'fast' }));
   const nc = await connect({ servers: url });
@@ -113,6 +117,10 @@ async function workerDrain(url: string, name: string, count: number, functions: 
   const env = benchEnv({ log_format: 'json', port: '0', queue: `${url}?name=${name}`, functions, max_inflight: String(WORKER_INFLIGHT) });
   const started = performance.now();
   const workers = await Promise.all(Array.from({ length: count }, () => startServer([CLI, 'worker'], env)));
+  const cpu = (): { workers: number; nats: number } => ({
+    workers: workers.reduce((sum, w) => sum + processCpuMs(w.proc.pid!).own, 0), nats: processCpuMs(natsPid).own,
+  });
+  const before = cpu(); // after their start (module loading is not a drained call's cost)
   try {
     for (;;) {
       const left = (await jsm.streams.info(`${name}-calls`)).state.messages; // cheap, unlike depth() during a drain
@@ -120,7 +128,12 @@ async function workerDrain(url: string, name: string, count: number, functions: 
       await new Promise((r) => setTimeout(r, 100));
     }
     const ms = performance.now() - started;
-    return { name: `${count} \`whippet worker\` process${count > 1 ? 'es' : ''} (max_inflight ${WORKER_INFLIGHT} each)`, calls: BACKLOG, ms };
+    const after = cpu();
+    const per = (a: number, b: number): number => Math.round((a - b) * 1000 / BACKLOG);
+    return {
+      name: `${count} \`whippet worker\` process${count > 1 ? 'es' : ''} (max_inflight ${WORKER_INFLIGHT} each)`, calls: BACKLOG, ms,
+      cpu: { workers: per(after.workers, before.workers), nats: per(after.nats, before.nats) },
+    };
   } finally {
     await Promise.all(workers.map((w) => stopServer(w.proc, 'SIGINT')));
     await Promise.all([queue.close(), nc.close()]);
@@ -133,7 +146,8 @@ interface Results {
 }
 
 function render(r: Results): string {
-  const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note} |`;
+  const cpu = (x: Row): string => (x.cpu === undefined ? ' | | ' : ` | ${x.cpu.workers} | ${x.cpu.nats}`);
+  const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note}${cpu(x)} |`;
   const pct = (a: number, b: number): string => `${(a / b * 100).toFixed(0)} %`;
   return [
     '### Queue (jetstream backend)',
@@ -144,23 +158,26 @@ function render(r: Results): string {
     'timed from the workers\' start until the stream is empty (every call acked after its result was stored); its direct capacity is sync POSTs to its watchdog',
     '(32 connections, 4 s) in the same run.',
     '',
-    '| case | calls | seconds | calls/s | ratio |',
-    '|---|---:|---:|---:|---|',
+    '| case | calls | seconds | calls/s | ratio | worker CPU µs/call | nats-server CPU µs/call |',
+    '|---|---:|---:|---:|---|---:|---:|',
     line(r.raw, 'the ceiling'),
     line(r.whippet, `${pct(rate(r.whippet), rate(r.raw))} of the raw publish`),
     line(r.jsDrain), line(r.sqDrain),
-    `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(r.direct)} | the ceiling |`,
+    `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(r.direct)} | the ceiling | | |`,
     ...r.workers.map((w) => line(w, `${pct(rate(w), r.direct)} of the function's capacity`)),
+    '',
+    'CPU per drained call: /proc/<pid>/stat of the worker processes (together) and of nats-server, from the',
+    'workers\' start (after their code loaded) to the empty stream, divided by the backlog.',
     '',
     'Server messages per call (nats-server `/varz`, 1,000 calls, 16 slots): an enqueue is 1 (one publish; the',
     'earlier layout: 3, a KV create, the body and the message); lease → attempt → finish → ack is about 3.2',
-    '(a share of one batch pull, a KV create at the first write, one KV update with the result, the ack).',
+    '(a share of one batch pull, a KV create at the first write, one KV update with the attempt\'s end and',
+    'the result (`conclude`), the ack).',
     '',
-    'What limits the drain here: everything shares 2 cores (nats-server, the function, its watchdog, the',
-    'workers and this benchmark), so a second or third worker process adds CPU contention, not capacity;',
-    'each call still costs the server two KV writes (file store) and an ack; and `whippet worker` asks for',
-    'one call at a time (one `next()` pending), so each lease waits for one pull round trip, which grows',
-    'to 10-20 ms on a loaded server. Several `next()` pending at once are served from one batch pull.',
+    'What limits the drain: CPU. One worker process spends its CPU per call on the NATS client (two KV',
+    'writes, the ack, socket writes) and on the HTTP call to the function, and everything shares 2 cores',
+    '(nats-server, the function, its watchdog, the workers and this benchmark): a second or third worker',
+    'process adds CPU contention, not capacity, on this machine (see docs/queues.md, "What limits the drain").',
     '',
   ].join('\n');
 }

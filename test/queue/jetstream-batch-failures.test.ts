@@ -14,6 +14,7 @@ import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'jetstream-batch-then-die.ts');
+const overlapFixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'jetstream-overlapping-pulls-then-die.ts');
 
 /** Leases taken by `n` next() at once (nulls dropped), by id. Keep timeoutMs below ack_wait: a caller still waiting would get a redelivery of a lease not settled yet. */
 async function batch(queue: Queue, n: number, timeoutMs: number): Promise<Lease[]> {
@@ -91,6 +92,47 @@ t.test('batches on jetstream', { timeout: 90_000 }, async (t) => {
       t.match(record?.attempts[0]?.error, /lease/, `${id}: the first closed as a lapsed lease`);
     }
     t.match(await queue.get('k4'), { status: 'succeeded', attempts: [{ number: 1 }] }, 'k4 ran once');
+    t.equal(await queue.next({ timeoutMs: 500 }), null, 'nothing left');
+  });
+  await t.test('next() calls that arrive while a pull is out get pulls of their own: each call leased once, first delivery', async (t) => {
+    const name = 'ahead';
+    const queue = await createQueue(node.url, { ackWaitMs, jetstream: { name } });
+    t.teardown(() => queue.close());
+    const ids = Array.from({ length: 24 }, (_, i) => `a${String(i).padStart(2, '0')}`);
+    for (const id of ids) await queue.enqueue(call(id));
+    const seen: Array<[string, number]> = [];
+    // Six loops, each asking again as soon as it settled: their next() calls keep overlapping pulls.
+    await Promise.all(Array.from({ length: 6 }, async (_, loop) => {
+      await new Promise((resolve) => setTimeout(resolve, loop)); // arrive one after another
+      for (;;) {
+        const lease = await queue.next({ timeoutMs: ackWaitMs / 2 });
+        if (lease === null) return;
+        seen.push([lease.request.id, lease.deliveryCount]);
+        await settle(lease);
+      }
+    }));
+    t.same(seen.sort((a, b) => a[0].localeCompare(b[0])), ids.map((id) => [id, 1]), 'every call once, none delivered twice');
+    t.equal(await queue.next({ timeoutMs: ackWaitMs * 2 }), null, 'nothing comes back');
+  });
+
+  await t.test('a process killed holding leases from overlapping pulls: they come back after ack_wait, nothing more was taken', async (t) => {
+    const name = 'aheadkilled';
+    const queue = await createQueue(node.url, { ackWaitMs, jetstream: { name } });
+    t.teardown(() => queue.close());
+    const ids = ['b1', 'b2', 'b3', 'b4'];
+    for (const id of ids) await queue.enqueue(call(id));
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn(process.execPath, ['--import', 'tsx', overlapFixture, node.url, name, String(ackWaitMs)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const signal = await new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    t.equal(signal, 'SIGKILL', 'the process died by SIGKILL');
+    t.same(out.trim().split('\n').sort(), ['dying', 'leased b1', 'leased b2', 'leased b3'], 'it held three leases, taken by overlapping pulls');
+    t.same(await drain(queue, 4, ackWaitMs * 5), [['b1', 2], ['b2', 2], ['b3', 2], ['b4', 1]],
+      'the leased calls come back after ack_wait; the one never asked for was never delivered');
+    for (const id of ids) t.match(await queue.get(id), { status: 'succeeded', attempts: [{ number: 1 }] }, `${id} ran once, here`);
     t.equal(await queue.next({ timeoutMs: 500 }), null, 'nothing left');
   });
 });

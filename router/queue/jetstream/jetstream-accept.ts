@@ -28,7 +28,8 @@ export class JetStreamAccept {
     const room = conn.maxPayload - message.bytes;
     if (call.body.byteLength > room) throw new CallTooLargeError(call.body.byteLength, Math.max(0, room));
     return link.bounded(this.store.options.enqueueTimeoutMs ?? 1_500, async () => {
-      if (!(await this.publish(conn, key, record, call.body, message.headers))) {
+      // Accepts of one turn (one per HTTP request) leave in one socket write (jetstream-turn.ts).
+      if (!(await this.store.turn.run(() => this.publish(conn, key, record, call.body, message.headers)))) {
         this.store.changed();
         return { duplicate: false, record };
       }

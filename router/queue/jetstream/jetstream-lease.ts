@@ -93,6 +93,20 @@ export class JetStreamLease extends QueueLease {
     this.deferred.push(change);
   }
 
+  /**
+   * endAttempt + finish as one fenced KV write, then (when `ack`) the ack: one write per call instead
+   * of two when the attempt's end could not be deferred. A crash between the write and the ack leaves
+   * a final record whose message comes back and is acked without being handed out (jetstream-delivery.ts).
+   */
+  async conclude(attempt: step.AttemptOutcome, final: step.FinalOutcome, ack: boolean): Promise<CallRecord> {
+    const now = this.store.now();
+    const change: Change = (r) => {
+      const done = step.finish(step.endAttempt(r, attempt, now), final, now, this.store.maxResultBytes);
+      return ack ? step.ack(done) : done;
+    };
+    return this.change('conclude', change, ack ? { kind: 'remove' } : { kind: 'keep' });
+  }
+
   override async ack(): Promise<void> {
     step.ack(this.shown); // only a final call leaves the queue by ack
     // The write before (finish, or the callback's) was fenced; an ack that changes nothing writes nothing.

@@ -11,6 +11,7 @@ import { jetStreamNames, type JetStreamNames } from './jetstream-names.js';
 import { ackDelivery, nakDelivery, workingDelivery, type Delivery } from './jetstream-puller.js';
 import { countRecords, readEnvelope, writeEnvelope, type RecordContext } from './jetstream-records.js';
 import type { Conn, SetupOptions } from './jetstream-setup.js';
+import { TurnBatch } from './jetstream-turn.js';
 import { resolveQueueOptions, type DepthEntry, type QueueOptions, type ResolvedQueueOptions } from '../queue.js';
 
 /** The shared settings and jetstream's own. */
@@ -29,6 +30,8 @@ export class JetStreamStore implements LeaseStore {
   readonly ackWaitMs: number;
   readonly consumers: FunctionConsumers;
   private depthCache: { readonly at: number; readonly value: Promise<DepthEntry[]> } | null = null;
+  /** Lease writes, acks and accepts of one turn leave in one socket write (jetstream-turn.ts). */
+  readonly turn = new TurnBatch();
 
   constructor(readonly servers: readonly string[], readonly options: JetStreamQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -87,7 +90,7 @@ export class JetStreamStore implements LeaseStore {
   async write(key: string, env: Envelope, revision: number): Promise<number | null> {
     const conn = this.link.ready();
     this.changed();
-    return this.link.wrap(() => writeEnvelope(this.ctx(conn), key, env, revision));
+    return this.link.wrap(() => this.turn.run(() => writeEnvelope(this.ctx(conn), key, env, revision)));
   }
 
   async saveBody(key: string, body: Uint8Array): Promise<void> {
@@ -98,12 +101,13 @@ export class JetStreamStore implements LeaseStore {
   /**
    * A lease acks only a call whose record is final (stored before): the ack is sent without waiting
    * for the server's confirmation. Should it be lost, the message comes back after ack_wait, finds the
-   * final record and is acked then without being handed out (jetstream-delivery.ts). The server handles
-   * a connection's messages in order, so this process's next pull already sees the message gone.
+   * final record and is acked then without being handed out (jetstream-delivery.ts). It leaves at the
+   * end of the turn with the turn's other writes (jetstream-turn.ts); until then the message is still
+   * this delivery's (never handed to a pull), and close() sends what is queued before disconnecting.
    */
   async ack(d: Delivery): Promise<void> {
     this.link.ready();
-    ackDelivery(d);
+    this.turn.send(() => ackDelivery(d));
   }
 
   nak(d: Delivery, delayMs: number): void {

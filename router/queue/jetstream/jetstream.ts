@@ -132,6 +132,7 @@ export class JetStreamQueue implements Queue {
     if (link.closed) return;
     link.closed = true;
     this.leases.close();
+    this.store.turn.flush(); // acks of this turn go out before the connection closes
     if (this.sweeper !== null) clearInterval(this.sweeper);
     link.wake();
     await link.conn?.nc.close().catch(() => { /* already closed */ });
