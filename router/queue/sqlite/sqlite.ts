@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
+import { ChangeBatch, type TakenChanges } from './change-batch.js';
 import {
   listLimit, resolveQueueOptions,
   type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
@@ -76,7 +77,7 @@ class SqliteQueue implements Queue, LeaseStore {
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
-  private readonly changes: GroupCommit<Mutation, MutationOutcome>;
+  private readonly changes: ChangeBatch<Mutation, MutationOutcome>;
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -100,7 +101,9 @@ class SqliteQueue implements Queue, LeaseStore {
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
-    this.changes = new GroupCommit((batch) => this.commitChanges(batch));
+    // A pump due in the same turn takes the changes into its transaction (leaseBatch); what it leaves (none
+    // due, or backing off from a lock) commits alone.
+    this.changes = new ChangeBatch((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); });
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
       msUntilDue: (busy) => this.msUntilDue(busy),
@@ -218,19 +221,28 @@ class SqliteQueue implements Queue, LeaseStore {
   private commitChanges(batch: readonly Mutation[]): MutationOutcome[] {
     if (this.closed) throw new QueueClosedError();
     try {
-      return guarded(() => this.inTx(true, () => batch.map((m): MutationOutcome => {
-        try {
-          return { record: this.applyChange(m) };
-        } catch (err) {
-          if (isDriverError(err)) throw err;
-          return { refused: err };
-        }
-      })));
+      return guarded(() => this.inTx(true, () => this.applyChanges(batch)));
     } catch (err) {
-      // Rolled back: what the batch put in `held` was never written.
-      for (const m of batch) this.held.delete(m.seq);
+      this.forgetHeld(batch);
       throw err;
     }
+  }
+
+  /** Inside a transaction: each change applied or refused alone; a driver error is thrown (the caller rolls back). */
+  private applyChanges(batch: readonly Mutation[]): MutationOutcome[] {
+    return batch.map((m): MutationOutcome => {
+      try {
+        return { record: this.applyChange(m) };
+      } catch (err) {
+        if (isDriverError(err)) throw err;
+        return { refused: err };
+      }
+    });
+  }
+
+  /** Rolled back: what the batch put in `held` was never written. */
+  private forgetHeld(batch: readonly Mutation[]): void {
+    for (const m of batch) this.held.delete(m.seq);
   }
 
   private applyChange(m: Mutation): CallRecord {
@@ -393,15 +405,26 @@ class SqliteQueue implements Queue, LeaseStore {
    */
   private leaseBatch<T>(fn: () => T): T {
     if (this.leaseBusy.waitMs() > 0) return fn();
+    // The lease changes of this turn ride in the same transaction (written before the new leases):
+    // one BEGIN … COMMIT per turn instead of two. They settle only after the COMMIT.
+    const taken: TakenChanges<Mutation, MutationOutcome> | undefined = this.closed ? undefined : this.changes.take();
+    let outcomes: MutationOutcome[] = [];
+    let out: T;
     try {
-      const out = guarded(() => this.inTx(true, fn));
-      this.leaseBusy.clear();
-      return out;
+      out = guarded(() => this.inTx(true, () => {
+        if (taken !== undefined) outcomes = this.applyChanges(taken.items);
+        return fn();
+      }));
     } catch (err) {
+      // Rolled back: the changes are refused with the cause (a locked file is retried by mutate()).
+      if (taken !== undefined) { this.forgetHeld(taken.items); taken.reject(err); }
       if (!(err instanceof QueueBusyError)) throw err;
       this.leaseBusy.busy(); // another process is writing: nothing to lease now, look again shortly
       return fn();
     }
+    this.leaseBusy.clear();
+    taken?.resolve(outcomes);
+    return out;
   }
 
   /** A read that a lock held elsewhere delays (asynchronously) rather than fails. */
