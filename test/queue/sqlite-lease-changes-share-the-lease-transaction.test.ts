@@ -5,7 +5,7 @@
 // change is still refused alone, and a lock held by another process rolls it all back: the changes are
 // retried (nothing lost, nothing written twice) and the leases come once the lock is gone.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,7 +36,7 @@ function resetWal(path: string): void {
   try { db.pragma('wal_checkpoint(TRUNCATE)'); } finally { db.close(); }
 }
 
-async function setup(t: Tap.Test, n: number): Promise<{ path: string; queue: Queue; leases: Lease[]; ids: string[] }> {
+async function setup(t: Test, n: number): Promise<{ path: string; queue: Queue; leases: Lease[]; ids: string[] }> {
   const path = join(t.testdir(), 'q.db');
   const queue = await createQueue(`sqlite:${path}`, { ackWaitMs: 30_000, sqlite: { pollIntervalMs: 20 } });
   t.teardown(() => queue.close());
