@@ -67,6 +67,13 @@ export interface NextOptions {
    * function after FUNCTION_BUSY_DELAY_MS, its fallback), only less fair.
    */
   readonly busy?: ReadonlySet<string>;
+  /**
+   * The caller invokes the call at once: begin its attempt in the lease's own write (sqlite: one row
+   * write less per call) when the call can start (not final, not expired). The lease's beginAttempt()
+   * then returns that attempt without writing; a nak before beginAttempt() withdraws it (the record goes
+   * back as it was leased). Optional for a backend: one that ignores it writes in beginAttempt().
+   */
+  readonly beginAttempt?: boolean;
 }
 
 /** Filter for list(); newest accepted first. */

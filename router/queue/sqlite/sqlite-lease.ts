@@ -3,7 +3,7 @@
 // cannot overwrite the new holder's work.
 
 import { QueueLease, type LeaseLimits, type MessageChange } from '../lease.js';
-import type { CallRecord, NewCall } from '../record.js';
+import type { Attempt, CallRecord, NewCall } from '../record.js';
 import * as step from '../transitions.js';
 
 /** A message change, or `extend`: the heartbeat moves the lease deadline. */
@@ -22,6 +22,11 @@ export const CONCLUDE = 'end the attempt and finish';
 const KEEP: MessageChange = { kind: 'keep' };
 const REMOVE: MessageChange = { kind: 'remove' };
 
+/** The record without the attempt the lease began (the last one, never run): as it was leased. */
+function withdrawn(r: CallRecord, before: CallRecord): CallRecord {
+  return { ...r, status: before.status, startedAt: before.startedAt, nextAttemptAt: before.nextAttemptAt, attempts: r.attempts.slice(0, -1) };
+}
+
 /** A sqlite lease. */
 export class SqliteLease extends QueueLease {
   constructor(
@@ -32,8 +37,27 @@ export class SqliteLease extends QueueLease {
     private current: CallRecord,
     readonly deliveryCount: number,
     expired: boolean,
+    /** The record as leased, while the attempt begun with the lease (NextOptions.beginAttempt) is not yet confirmed. */
+    private leasedAs?: CallRecord,
   ) {
     super(store, request, expired);
+  }
+
+  /** With an attempt begun by the lease: that attempt, confirmed (no write); else a write as on any backend. */
+  override async beginAttempt(): Promise<Attempt> {
+    if (this.leasedAs === undefined) return super.beginAttempt();
+    this.leasedAs = undefined;
+    return this.current.attempts.at(-1)!;
+  }
+
+  /** Given back before beginAttempt(): the attempt begun with the lease never ran, so it is withdrawn. */
+  override async nak(delayMs = 0): Promise<void> {
+    const before = this.leasedAs;
+    if (before === undefined) return super.nak(delayMs);
+    this.leasedAs = undefined;
+    const delay = Math.max(0, delayMs);
+    const store = this.store;
+    await this.change('nak', (r) => step.nak(withdrawn(r, before), delay, store.now()), { kind: 'release', delayMs: delay });
   }
 
   get record(): CallRecord {

@@ -91,6 +91,8 @@ class SqliteQueue implements Queue, LeaseStore {
    * When the fenced UPDATE changes nothing, the entry is dropped and the change takes the reading path.
    */
   private readonly held = new Map<number, { readonly token: string; readonly record: CallRecord }>();
+  /** The busy sets of next() calls that asked for NextOptions.beginAttempt. */
+  private readonly beginOnLease = new WeakSet<ReadonlySet<string>>();
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -125,7 +127,10 @@ class SqliteQueue implements Queue, LeaseStore {
 
   next(options: NextOptions = {}): Promise<Lease | null> {
     if (this.closed) return Promise.resolve(null);
-    return this.waiters.wait(options.signal, options.timeoutMs, options.busy);
+    let busy = options.busy;
+    // The waiter's busy set carries the wish to the pump (Waiters hands tryLease nothing else).
+    if (options.beginAttempt === true) this.beginOnLease.add(busy ??= new Set());
+    return this.waiters.wait(options.signal, options.timeoutMs, busy);
   }
 
   async get(id: string): Promise<CallRecord | null> {
@@ -293,6 +298,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const now = this.now();
     const token = randomUUID();
     if (this.leaseBusy.waitMs() > 0) return null; // the lock was met a moment ago: nothing to lease now
+    if (busy !== undefined && this.beginOnLease.has(busy) && this.db.inTransaction) return guarded(() => this.leaseBegun(busy, now, token));
     const until = now + this.opts.ackWaitMs;
     let row: CallRow | undefined;
     try {
@@ -312,12 +318,40 @@ class SqliteQueue implements Queue, LeaseStore {
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     this.held.set(row.seq, { token, record });
+    return this.leaseOf(row, record, token, now, undefined);
+  }
+
+  /**
+   * A lease with its attempt begun in the same write (NextOptions.beginAttempt): the row is read, then
+   * written once with the lease and the started record. Only inside the pump's transaction, where no
+   * other process can change the row in between; null when nothing is visible.
+   */
+  private leaseBegun(busy: ReadonlySet<string>, now: number, token: string): Lease | null {
+    const row = busy.size === 0 ? this.st.headRow.get({ now }) : this.headOf(busy, now);
+    if (row === undefined) return null;
+    const record = decodeRecord(row, true);
+    const startable = !isFinal(record.status) && !step.isExpired(record, now, this.opts.maxEventAgeMs);
+    const started = startable ? step.beginAttempt(record, now, this.opts.maxEventAgeMs) : record;
+    this.st.leaseBegun.run({
+      seq: row.seq, until: now + this.opts.ackWaitMs, token, status: started.status, record: startable ? encodeRecord(started) : row.record,
+    });
+    this.held.set(row.seq, { token, record: started });
+    return this.leaseOf({ ...row, deliveries: row.deliveries + 1 }, started, token, now, startable ? record : undefined);
+  }
+
+  private headOf(busy: ReadonlySet<string>, now: number): CallRow | undefined {
+    const head = this.firstHead(busy);
+    return head === undefined || head.ready_at > now ? undefined : this.st.rowAt.get({ seq: head.seq, now });
+  }
+
+  /** The Lease object of a leased row; `leasedAs` is the record before an attempt begun with the lease. */
+  private leaseOf(row: CallRow, record: CallRecord, token: string, now: number, leasedAs: CallRecord | undefined): Lease {
     const request: NewCall = {
       id: record.id, functionName: record.functionName, method: record.method, path: record.path,
       query: record.query, headers: record.headers, body: row.body, callbackUrl: record.callbackUrl,
     };
-    const expired = step.isExpired(record, now, this.opts.maxEventAgeMs);
-    return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired);
+    const expired = leasedAs === undefined && step.isExpired(record, now, this.opts.maxEventAgeMs);
+    return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired, leasedAs);
   }
 
   /** The first call in the queue (by ready_at, seq) of a function not in `busy`. */
