@@ -134,6 +134,11 @@ export interface Lease {
    * backend that commits per change offers it to save commits; callers fall back to the three calls.
    */
   conclude?(attempt: AttemptOutcome, final: FinalOutcome, ack: boolean): Promise<CallRecord>;
+  /**
+   * Optional: endAttempt + nak(delayMs) in one all-or-nothing write (a retry: a crash before it leaves
+   * the call running, delivered again after ack_wait). Callers fall back to the two calls.
+   */
+  retryLater?(attempt: AttemptOutcome, delayMs: number): Promise<void>;
   /** Record one callback delivery attempt. */
   callbackAttempt(outcome: CallbackOutcome): Promise<void>;
   /** Done: the message leaves the queue, the record stays. The call must be final (finish or term first). */

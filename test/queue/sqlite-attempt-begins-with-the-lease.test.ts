@@ -120,3 +120,43 @@ t.test('the lease with its attempt is lost (no settle): the next delivery closes
   await again.conclude!({ statusCode: 200 }, ok, true);
   t.equal((await later.get(call.id))?.status, 'succeeded');
 });
+
+t.test('retryLater: the attempt ends and the call goes back in one write; a crash before it leaves the call running', async (t) => {
+  const path = join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${path}`);
+  t.teardown(() => queue.close());
+  const call = makeCall();
+  await queue.enqueue(call);
+  const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
+  await lease.beginAttempt();
+  t.ok(lease.retryLater, 'the sqlite lease offers retryLater');
+  await lease.retryLater!({ statusCode: 503, error: null }, 0);
+  const back = await queue.get(call.id);
+  t.equal(back?.status, 'queued', 'queued again');
+  t.equal(back?.attempts.length, 1, 'the attempt is kept');
+  t.equal(back?.attempts[0]?.statusCode, 503, 'closed with the status');
+  t.not(back?.attempts[0]?.finishedAt, null);
+  t.same(stored(path, call.id), { status: 'queued', deliveries: 1, attempts: 1 });
+  const again = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
+  t.equal(again.deliveryCount, 2, 'visible again at once (delay 0)');
+  t.equal(again.record.attempts.length, 2);
+  await again.beginAttempt();
+  await again.conclude!({ statusCode: 200 }, ok, true);
+});
+
+t.test('retryLater on a call another holder already settled is refused, not taken as done', async (t) => {
+  const path = join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${path}`, { ackWaitMs: 30_000 });
+  t.teardown(() => queue.close());
+  const call = makeCall();
+  await queue.enqueue(call);
+  const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
+  await lease.beginAttempt();
+  const other = await createQueue(`sqlite:${path}`, { now: () => Date.now() + 60_000 });
+  t.teardown(() => other.close());
+  const taken = (await other.next({ timeoutMs: 2000, beginAttempt: true }))!;
+  await taken.beginAttempt();
+  await taken.conclude!({ statusCode: 200 }, ok, true);
+  await t.rejects(lease.retryLater!({ statusCode: 503 }, 0), 'the lost lease cannot end an attempt');
+  t.equal((await queue.get(call.id))?.status, 'succeeded', 'the other holder\'s result stands');
+});

@@ -19,6 +19,8 @@ export interface LeaseStore extends LeaseLimits {
 
 /** The op name of conclude(): never settled by the "already left the queue" shortcut of ack. */
 export const CONCLUDE = 'end the attempt and finish';
+/** The op name of retryLater(): likewise (its attempt's end must be written, or refused). */
+export const RETRY_LATER = 'end the attempt and retry later';
 const KEEP: MessageChange = { kind: 'keep' };
 const REMOVE: MessageChange = { kind: 'remove' };
 
@@ -72,6 +74,17 @@ export class SqliteLease extends QueueLease {
       const done = step.finish(step.endAttempt(r, attempt, now), final, now, store.maxResultBytes);
       return ack ? step.ack(done) : done;
     }, ack ? REMOVE : KEEP);
+  }
+
+  /** endAttempt + nak in one fenced write: a retry costs one row update after the lease, not two. */
+  async retryLater(attempt: step.AttemptOutcome, delayMs: number): Promise<void> {
+    const store = this.store;
+    const delay = Math.max(0, delayMs);
+    this.leasedAs = undefined;
+    await this.change(RETRY_LATER, (r) => {
+      const now = store.now();
+      return step.nak(step.endAttempt(r, attempt, now), delay, now);
+    }, { kind: 'release', delayMs: delay });
   }
 
   protected async renew(): Promise<void> {

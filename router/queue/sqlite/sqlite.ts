@@ -32,7 +32,7 @@ import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } fr
 import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteFile } from './sqlite-file.js';
-import { CONCLUDE, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
+import { CONCLUDE, RETRY_LATER, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
 import * as step from '../transitions.js';
@@ -279,7 +279,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const record = decodeRecord(row, true);
     if (row.lease_token !== token) {
       // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
-      if (row.ready_at === null && op !== CONCLUDE && (message.kind === 'remove' || message.kind === 'release')) return record;
+      if (row.ready_at === null && op !== CONCLUDE && op !== RETRY_LATER && (message.kind === 'remove' || message.kind === 'release')) return record;
       if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
       throw new LeaseLostError(record.id);
     }
