@@ -67,6 +67,13 @@ export interface NextOptions {
    * function after FUNCTION_BUSY_DELAY_MS, its fallback), only less fair.
    */
   readonly busy?: ReadonlySet<string>;
+  /**
+   * The caller invokes the call at once: begin its attempt in the lease's own write (sqlite: one row
+   * write less per call) when the call can start (not final, not expired). The lease's beginAttempt()
+   * then returns that attempt without writing; a nak before beginAttempt() withdraws it (the record goes
+   * back as it was leased). Optional for a backend: one that ignores it writes in beginAttempt().
+   */
+  readonly beginAttempt?: boolean;
 }
 
 /** Filter for list(); newest accepted first. */
@@ -127,6 +134,11 @@ export interface Lease {
    * backend that commits per change offers it to save commits; callers fall back to the three calls.
    */
   conclude?(attempt: AttemptOutcome, final: FinalOutcome, ack: boolean): Promise<CallRecord>;
+  /**
+   * Optional: endAttempt + nak(delayMs) in one all-or-nothing write (a retry: a crash before it leaves
+   * the call running, delivered again after ack_wait). Callers fall back to the two calls.
+   */
+  retryLater?(attempt: AttemptOutcome, delayMs: number): Promise<void>;
   /** Record one callback delivery attempt. */
   callbackAttempt(outcome: CallbackOutcome): Promise<void>;
   /** Done: the message leaves the queue, the record stays. The call must be final (finish or term first). */

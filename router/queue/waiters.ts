@@ -68,6 +68,18 @@ export class Waiters<L> {
     this.scheduled = setImmediate(() => { this.scheduled = null; this.pump(); });
   }
 
+  /**
+   * Run the pump now if one is scheduled for this turn; false when none is. A backend that commits
+   * other writes of the turn can then do both in the pump's batch (sqlite: one transaction).
+   */
+  pumpIfScheduled(): boolean {
+    if (this.scheduled === null || this.closed) return false;
+    clearImmediate(this.scheduled);
+    this.scheduled = null;
+    this.pump();
+    return true;
+  }
+
   /** Resolve every waiter with null and stop. */
   close(): void {
     this.closed = true;

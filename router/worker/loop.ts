@@ -148,7 +148,9 @@ export class WorkerLoop {
       const entry: PendingNext = { busy: new Set(), abort: new AbortController() };
       this.pending.push(entry);
       this.refreshBusy();
-      const request = this.deps.queue.next({ signal: entry.abort.signal, busy: entry.busy })
+      // beginAttempt: a lease is worked at once, so its attempt starts in the lease's own write (run-call's
+      // beginAttempt() then writes nothing on a backend that does it; a busy fallback nak withdraws it).
+      const request = this.deps.queue.next({ signal: entry.abort.signal, busy: entry.busy, beginAttempt: true })
         .then((lease) => this.received(entry, lease), (err: unknown) => this.failed(entry, err))
         .finally(() => this.requests.delete(request));
       this.requests.add(request);
@@ -190,15 +192,18 @@ export class WorkerLoop {
    * waiter is asked again: a new next() makes the backend look again for every waiting next().
    */
   private refreshBusy(): void {
-    const names = new Set<string>(this.slots.names());
-    for (const fn of this.deps.resolver.list()) names.add(fn.name);
+    // Per name, the first position that must skip it (limit − running); computed once per refresh, as
+    // this runs twice per call (a lease received, a call finished) over up to LEASE_AHEAD waiters.
+    const room = new Map<string, number>();
+    for (const name of this.slots.names()) room.set(name, this.slots.limit(name) - this.slots.running(name));
+    for (const fn of this.deps.resolver.list()) if (!room.has(fn.name)) room.set(fn.name, this.slots.limit(fn.name));
     let removed = false;
     this.pending.forEach((entry, k) => {
-      for (const name of names) {
-        if (this.slots.running(name) + k >= this.slots.limit(name)) entry.busy.add(name);
+      for (const [name, first] of room) {
+        if (k >= first) entry.busy.add(name);
         else if (entry.busy.delete(name)) removed = true;
       }
-      for (const name of entry.busy) if (!names.has(name)) { entry.busy.delete(name); removed = true; }
+      for (const name of entry.busy) if (!room.has(name)) { entry.busy.delete(name); removed = true; }
     });
     if (!removed) return;
     const last = this.pending.pop()!;

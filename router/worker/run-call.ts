@@ -132,15 +132,17 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
     // endAttempt adds no attempt: the count is the same before and after it.
     const tries = attemptsThisRound(lease.record);
     const decision = decide({ statusCode }, tries, config);
-    if (decision.kind === 'retry' || lease.conclude === undefined) await lease.endAttempt(attemptOutcome);
     if (decision.kind === 'retry') {
       if (res.ok) await releaseResult(res.body);
       const delay = nextDelayMs(tries, res.ok ? res.headers['retry-after'] : undefined, config, (deps.now ?? Date.now)());
-      await lease.nak(delay);
+      // One write where the backend offers it (sqlite), else the attempt's end and then the nak.
+      if (lease.retryLater !== undefined) await lease.retryLater(attemptOutcome, delay);
+      else { await lease.endAttempt(attemptOutcome); await lease.nak(delay); }
       metrics?.retries.inc({ function_name: name });
       deps.log.info('call will be retried', { callId: lease.request.id, function: name, status: code, attempt: tries, delayMs: delay });
       return 'released';
     }
+    if (lease.conclude === undefined) await lease.endAttempt(attemptOutcome);
     const final = {
       status: decision.status,
       result: res.ok ? { statusCode: res.status, headers: res.headers, body: bodyForRecord(res.body) } : null,

@@ -184,4 +184,27 @@ export function deliveryContract(t: Test, make: MakeQueue, opts: Required<Contra
     t.comment(`leases per instance: ${JSON.stringify(Object.fromEntries(byQueue))}`);
     t.same((await q1.depth()).filter((d) => d.status !== 'succeeded'), [], 'nothing left queued or running');
   });
+  test('next({ beginAttempt }): one attempt per lease whether the backend begins it or beginAttempt() does; a nak before it counts none', async (t) => {
+    const q = await make(t, { ackWaitMs });
+    const call = makeCall();
+    await q.enqueue(call);
+    const first = await q.next({ timeoutMs: 5000, beginAttempt: true });
+    if (first === null) throw new Error('expected a call to lease');
+    await first.nak(0);
+    const back = (await q.get(call.id))!;
+    t.equal(back.status, 'queued', 'handed back before it ran: queued');
+    t.equal(back.attempts.length, 0, 'and no attempt counted');
+    const second = await q.next({ timeoutMs: 5000, beginAttempt: true });
+    if (second === null) throw new Error('expected the call again');
+    t.equal(second.deliveryCount, 2);
+    const attempt = await second.beginAttempt();
+    t.equal(attempt.number, 1, 'the first attempt');
+    t.equal((await q.get(call.id))?.status, 'running');
+    await second.endAttempt({ statusCode: 200 });
+    await second.finish({ status: 'succeeded', result: { statusCode: 200, headers: {}, body: Buffer.from('ok') } });
+    await second.ack();
+    const done = (await q.get(call.id))!;
+    t.equal(done.attempts.length, 1, 'one attempt on record');
+    t.equal(done.attempts[0]?.statusCode, 200);
+  });
 }

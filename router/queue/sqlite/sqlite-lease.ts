@@ -3,7 +3,7 @@
 // cannot overwrite the new holder's work.
 
 import { QueueLease, type LeaseLimits, type MessageChange } from '../lease.js';
-import type { CallRecord, NewCall } from '../record.js';
+import type { Attempt, CallRecord, NewCall } from '../record.js';
 import * as step from '../transitions.js';
 
 /** A message change, or `extend`: the heartbeat moves the lease deadline. */
@@ -19,8 +19,15 @@ export interface LeaseStore extends LeaseLimits {
 
 /** The op name of conclude(): never settled by the "already left the queue" shortcut of ack. */
 export const CONCLUDE = 'end the attempt and finish';
+/** The op name of retryLater(): likewise (its attempt's end must be written, or refused). */
+export const RETRY_LATER = 'end the attempt and retry later';
 const KEEP: MessageChange = { kind: 'keep' };
 const REMOVE: MessageChange = { kind: 'remove' };
+
+/** The record without the attempt the lease began (the last one, never run): as it was leased. */
+function withdrawn(r: CallRecord, before: CallRecord): CallRecord {
+  return { ...r, status: before.status, startedAt: before.startedAt, nextAttemptAt: before.nextAttemptAt, attempts: r.attempts.slice(0, -1) };
+}
 
 /** A sqlite lease. */
 export class SqliteLease extends QueueLease {
@@ -32,8 +39,27 @@ export class SqliteLease extends QueueLease {
     private current: CallRecord,
     readonly deliveryCount: number,
     expired: boolean,
+    /** The record as leased, while the attempt begun with the lease (NextOptions.beginAttempt) is not yet confirmed. */
+    private leasedAs?: CallRecord,
   ) {
     super(store, request, expired);
+  }
+
+  /** With an attempt begun by the lease: that attempt, confirmed (no write); else a write as on any backend. */
+  override async beginAttempt(): Promise<Attempt> {
+    if (this.leasedAs === undefined) return super.beginAttempt();
+    this.leasedAs = undefined;
+    return this.current.attempts.at(-1)!;
+  }
+
+  /** Given back before beginAttempt(): the attempt begun with the lease never ran, so it is withdrawn. */
+  override async nak(delayMs = 0): Promise<void> {
+    const before = this.leasedAs;
+    if (before === undefined) return super.nak(delayMs);
+    this.leasedAs = undefined;
+    const delay = Math.max(0, delayMs);
+    const store = this.store;
+    await this.change('nak', (r) => step.nak(withdrawn(r, before), delay, store.now()), { kind: 'release', delayMs: delay });
   }
 
   get record(): CallRecord {
@@ -48,6 +74,17 @@ export class SqliteLease extends QueueLease {
       const done = step.finish(step.endAttempt(r, attempt, now), final, now, store.maxResultBytes);
       return ack ? step.ack(done) : done;
     }, ack ? REMOVE : KEEP);
+  }
+
+  /** endAttempt + nak in one fenced write: a retry costs one row update after the lease, not two. */
+  async retryLater(attempt: step.AttemptOutcome, delayMs: number): Promise<void> {
+    const store = this.store;
+    const delay = Math.max(0, delayMs);
+    this.leasedAs = undefined;
+    await this.change(RETRY_LATER, (r) => {
+      const now = store.now();
+      return step.nak(step.endAttempt(r, attempt, now), delay, now);
+    }, { kind: 'release', delayMs: delay });
   }
 
   protected async renew(): Promise<void> {

@@ -14,6 +14,12 @@ export interface Statements {
   readonly lease: Stmt<[{ now: number; until: number; token: string }], CallRow>;
   /** lease of one row chosen by the caller (inside a transaction), if it is still visible. */
   readonly leaseSeq: Stmt<[{ seq: number; now: number; until: number; token: string }], CallRow>;
+  /** The first visible row (by ready_at, seq), read inside the transaction that leases it. */
+  readonly headRow: Stmt<[{ now: number }], CallRow>;
+  /** The row at seq if it is visible now. */
+  readonly rowAt: Stmt<[{ seq: number; now: number }], CallRow>;
+  /** lease of a row read in the same transaction, with its attempt begun: one row write. */
+  readonly leaseBegun: Stmt<[{ seq: number; until: number; token: string; status: string; record: string }]>;
   readonly nextDue: Stmt<[], { due: number | null }>;
   /** Every function's first call in the queue (by ready_at, seq): one index seek per function. */
   readonly heads: Stmt<[], { name: string; seq: number; ready_at: number }>;
@@ -57,6 +63,10 @@ export function prepareStatements(db: Db): Statements {
     leaseSeq: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1
       WHERE seq = @seq AND ready_at IS NOT NULL AND ready_at <= @now
       RETURNING ${ROW}`),
+    headRow: db.prepare(`SELECT ${ROW} FROM calls WHERE ready_at IS NOT NULL AND ready_at <= @now ORDER BY ready_at, seq LIMIT 1`),
+    rowAt: db.prepare(`SELECT ${ROW} FROM calls WHERE seq = @seq AND ready_at IS NOT NULL AND ready_at <= @now`),
+    leaseBegun: db.prepare(`UPDATE calls SET ready_at = @until, lease_token = @token, deliveries = deliveries + 1,
+      status = @status, record = @record WHERE seq = @seq`),
     nextDue: db.prepare('SELECT MIN(ready_at) AS due FROM calls WHERE ready_at IS NOT NULL'),
     // The distinct names by skipping along calls_ready_by_function (a seek per name, not a scan of the
     // backlog), then each name's head: a busy function's backlog costs nothing to skip.

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
 import { GroupCommit } from '../group-commit.js';
+import { ChangeBatch, type TakenChanges } from './change-batch.js';
 import {
   listLimit, resolveQueueOptions,
   type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
@@ -31,7 +32,7 @@ import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } fr
 import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteFile } from './sqlite-file.js';
-import { CONCLUDE, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
+import { CONCLUDE, RETRY_LATER, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
 import * as step from '../transitions.js';
@@ -76,7 +77,7 @@ class SqliteQueue implements Queue, LeaseStore {
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
-  private readonly changes: GroupCommit<Mutation, MutationOutcome>;
+  private readonly changes: ChangeBatch<Mutation, MutationOutcome>;
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -90,6 +91,8 @@ class SqliteQueue implements Queue, LeaseStore {
    * When the fenced UPDATE changes nothing, the entry is dropped and the change takes the reading path.
    */
   private readonly held = new Map<number, { readonly token: string; readonly record: CallRecord }>();
+  /** The busy sets of next() calls that asked for NextOptions.beginAttempt. */
+  private readonly beginOnLease = new WeakSet<ReadonlySet<string>>();
 
   constructor(private readonly options: SqliteQueueOptions) {
     this.opts = resolveQueueOptions(options);
@@ -100,7 +103,9 @@ class SqliteQueue implements Queue, LeaseStore {
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
-    this.changes = new GroupCommit((batch) => this.commitChanges(batch));
+    // A pump due in the same turn takes the changes into its transaction (leaseBatch); what it leaves (none
+    // due, or backing off from a lock) commits alone.
+    this.changes = new ChangeBatch((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); });
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
       msUntilDue: (busy) => this.msUntilDue(busy),
@@ -122,7 +127,10 @@ class SqliteQueue implements Queue, LeaseStore {
 
   next(options: NextOptions = {}): Promise<Lease | null> {
     if (this.closed) return Promise.resolve(null);
-    return this.waiters.wait(options.signal, options.timeoutMs, options.busy);
+    let busy = options.busy;
+    // The waiter's busy set carries the wish to the pump (Waiters hands tryLease nothing else).
+    if (options.beginAttempt === true) this.beginOnLease.add(busy ??= new Set());
+    return this.waiters.wait(options.signal, options.timeoutMs, busy);
   }
 
   async get(id: string): Promise<CallRecord | null> {
@@ -218,19 +226,28 @@ class SqliteQueue implements Queue, LeaseStore {
   private commitChanges(batch: readonly Mutation[]): MutationOutcome[] {
     if (this.closed) throw new QueueClosedError();
     try {
-      return guarded(() => this.inTx(true, () => batch.map((m): MutationOutcome => {
-        try {
-          return { record: this.applyChange(m) };
-        } catch (err) {
-          if (isDriverError(err)) throw err;
-          return { refused: err };
-        }
-      })));
+      return guarded(() => this.inTx(true, () => this.applyChanges(batch)));
     } catch (err) {
-      // Rolled back: what the batch put in `held` was never written.
-      for (const m of batch) this.held.delete(m.seq);
+      this.forgetHeld(batch);
       throw err;
     }
+  }
+
+  /** Inside a transaction: each change applied or refused alone; a driver error is thrown (the caller rolls back). */
+  private applyChanges(batch: readonly Mutation[]): MutationOutcome[] {
+    return batch.map((m): MutationOutcome => {
+      try {
+        return { record: this.applyChange(m) };
+      } catch (err) {
+        if (isDriverError(err)) throw err;
+        return { refused: err };
+      }
+    });
+  }
+
+  /** Rolled back: what the batch put in `held` was never written. */
+  private forgetHeld(batch: readonly Mutation[]): void {
+    for (const m of batch) this.held.delete(m.seq);
   }
 
   private applyChange(m: Mutation): CallRecord {
@@ -262,7 +279,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const record = decodeRecord(row, true);
     if (row.lease_token !== token) {
       // The message already left the queue (cancelled, or settled by a later lease): settling again is a no-op.
-      if (row.ready_at === null && op !== CONCLUDE && (message.kind === 'remove' || message.kind === 'release')) return record;
+      if (row.ready_at === null && op !== CONCLUDE && op !== RETRY_LATER && (message.kind === 'remove' || message.kind === 'release')) return record;
       if (row.ready_at === null) throw new CallStateError(record.id, record.status, op);
       throw new LeaseLostError(record.id);
     }
@@ -281,6 +298,7 @@ class SqliteQueue implements Queue, LeaseStore {
     const now = this.now();
     const token = randomUUID();
     if (this.leaseBusy.waitMs() > 0) return null; // the lock was met a moment ago: nothing to lease now
+    if (busy !== undefined && this.beginOnLease.has(busy) && this.db.inTransaction) return guarded(() => this.leaseBegun(busy, now, token));
     const until = now + this.opts.ackWaitMs;
     let row: CallRow | undefined;
     try {
@@ -300,12 +318,40 @@ class SqliteQueue implements Queue, LeaseStore {
     if (row === undefined) return null;
     const record = decodeRecord(row, true);
     this.held.set(row.seq, { token, record });
+    return this.leaseOf(row, record, token, now, undefined);
+  }
+
+  /**
+   * A lease with its attempt begun in the same write (NextOptions.beginAttempt): the row is read, then
+   * written once with the lease and the started record. Only inside the pump's transaction, where no
+   * other process can change the row in between; null when nothing is visible.
+   */
+  private leaseBegun(busy: ReadonlySet<string>, now: number, token: string): Lease | null {
+    const row = busy.size === 0 ? this.st.headRow.get({ now }) : this.headOf(busy, now);
+    if (row === undefined) return null;
+    const record = decodeRecord(row, true);
+    const startable = !isFinal(record.status) && !step.isExpired(record, now, this.opts.maxEventAgeMs);
+    const started = startable ? step.beginAttempt(record, now, this.opts.maxEventAgeMs) : record;
+    this.st.leaseBegun.run({
+      seq: row.seq, until: now + this.opts.ackWaitMs, token, status: started.status, record: startable ? encodeRecord(started) : row.record,
+    });
+    this.held.set(row.seq, { token, record: started });
+    return this.leaseOf({ ...row, deliveries: row.deliveries + 1 }, started, token, now, startable ? record : undefined);
+  }
+
+  private headOf(busy: ReadonlySet<string>, now: number): CallRow | undefined {
+    const head = this.firstHead(busy);
+    return head === undefined || head.ready_at > now ? undefined : this.st.rowAt.get({ seq: head.seq, now });
+  }
+
+  /** The Lease object of a leased row; `leasedAs` is the record before an attempt begun with the lease. */
+  private leaseOf(row: CallRow, record: CallRecord, token: string, now: number, leasedAs: CallRecord | undefined): Lease {
     const request: NewCall = {
       id: record.id, functionName: record.functionName, method: record.method, path: record.path,
       query: record.query, headers: record.headers, body: row.body, callbackUrl: record.callbackUrl,
     };
-    const expired = step.isExpired(record, now, this.opts.maxEventAgeMs);
-    return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired);
+    const expired = leasedAs === undefined && step.isExpired(record, now, this.opts.maxEventAgeMs);
+    return new SqliteLease(this, row.seq, token, request, record, row.deliveries, expired, leasedAs);
   }
 
   /** The first call in the queue (by ready_at, seq) of a function not in `busy`. */
@@ -393,15 +439,26 @@ class SqliteQueue implements Queue, LeaseStore {
    */
   private leaseBatch<T>(fn: () => T): T {
     if (this.leaseBusy.waitMs() > 0) return fn();
+    // The lease changes of this turn ride in the same transaction (written before the new leases):
+    // one BEGIN … COMMIT per turn instead of two. They settle only after the COMMIT.
+    const taken: TakenChanges<Mutation, MutationOutcome> | undefined = this.closed ? undefined : this.changes.take();
+    let outcomes: MutationOutcome[] = [];
+    let out: T;
     try {
-      const out = guarded(() => this.inTx(true, fn));
-      this.leaseBusy.clear();
-      return out;
+      out = guarded(() => this.inTx(true, () => {
+        if (taken !== undefined) outcomes = this.applyChanges(taken.items);
+        return fn();
+      }));
     } catch (err) {
+      // Rolled back: the changes are refused with the cause (a locked file is retried by mutate()).
+      if (taken !== undefined) { this.forgetHeld(taken.items); taken.reject(err); }
       if (!(err instanceof QueueBusyError)) throw err;
       this.leaseBusy.busy(); // another process is writing: nothing to lease now, look again shortly
       return fn();
     }
+    this.leaseBusy.clear();
+    taken?.resolve(outcomes);
+    return out;
   }
 
   /** A read that a lock held elsewhere delays (asynchronously) rather than fails. */
