@@ -104,6 +104,13 @@ export class HttpRunner implements Runner {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** Everything buffered of a request that has fully arrived. */
+function completeBody(req: IncomingMessage): Buffer {
+  return req.readableLength > 0 ? (req.read() as Buffer | null) ?? EMPTY : EMPTY;
+}
+
 function onExecTimeout(call: ProxyCall): void { call.stop('timeout'); }
 
 /** One proxied request: the undici dispatch handler, writing the upstream's answer into `res` as it comes. */
@@ -133,7 +140,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     if (deps.config.bufferHttp) { this.sendBuffered(headers, limit); return; }
     // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 6.3).
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    this.dispatch(headers, hasBody ? req : null);
+    if (!hasBody) { this.dispatch(headers, null); return; }
+    // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
+    // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
+    // listeners in undici); a body still arriving is streamed, with backpressure, as it comes.
+    queueMicrotask(() => {
+      if (this.reason === undefined) this.dispatch(headers, req.complete ? completeBody(req) : req);
+    });
   }
 
   private dispatch(headers: IncomingHttpHeaders, body: Readable | Buffer | null): void {
