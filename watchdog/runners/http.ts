@@ -8,8 +8,9 @@
 // loaded while the function process starts, so the watchdog is not ready any later for it.
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
+import { Module, createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher, Pool } from 'undici';
 import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
@@ -41,7 +42,36 @@ function upstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 // undici 7 has no `exports` map: its index loads every dispatcher, fetch, WebSocket and the cache (~200 ms).
 const require = createRequire(import.meta.url);
-const loadPool = (): typeof Pool => require('undici/lib/dispatcher/pool') as typeof Pool;
+
+/** undici's Pool, without its HTTP/2 client loaded. client.js requires client-h2.js at the top, and that
+ * requires node:http2, which loads tls and crypto: a third of the Pool's load time and ~1.5 MB resident,
+ * for a protocol a plain-http upstream never speaks (h2 is chosen only by TLS ALPN, or by `useH2c`, which
+ * this pool does not set). The HTTP/2 module is loaded if undici ever asks for it. */
+export function loadPool(): typeof Pool {
+  const h2 = require.resolve('undici/lib/dispatcher/client-h2.js');
+  if (require.cache[h2] === undefined) {
+    const lazy = new Module(h2);
+    lazy.filename = h2;
+    lazy.loaded = true;
+    lazy.exports = function connectH2(...args: unknown[]): unknown {
+      if (require.cache[h2] === lazy) delete require.cache[h2];
+      return (require(h2) as (...a: unknown[]) => unknown)(...args);
+    };
+    require.cache[h2] = lazy;
+  }
+  return require('undici/lib/dispatcher/pool') as typeof Pool;
+}
+
+/** undici parses responses with llhttp compiled to WebAssembly (on the first connection). V8 compiles it with
+ * Liftoff, then recompiles its hot functions with TurboFan about a second into the load: in half the starts
+ * measured, that put ~9 MB on the idle watchdog's RSS for good (55-57 MB → 65-66 MB after one request; with
+ * Liftoff only, 55-56 in 12 of 12). Parsing a short response head is a sliver of a request's work: CPU per
+ * request through the Pool was the same within noise either way (30,000 requests × 5 alternating runs). The flag
+ * is read when a module compiles, so setting it here, before undici compiles llhttp, is in time; it reaches only
+ * this process's WebAssembly (llhttp is the only one), not the function process. */
+export function keepLlhttpOnLiftoff(): void {
+  setFlagsFromString('--liftoff-only');
+}
 
 export class HttpRunner implements Runner {
   private readonly upstream: URL;
@@ -55,6 +85,7 @@ export class HttpRunner implements Runner {
 
   async start(): Promise<void> {
     await this.process.start();
+    keepLlhttpOnLiftoff();
     // A connection per concurrent request, as node:http's keep-alive agent had; no pipelining (a slow or
     // failing request would hold up or take down the ones queued behind it). exec_timeout and write_timeout
     // bound a request, so undici's own 300 s timeouts are off.
@@ -71,6 +102,13 @@ export class HttpRunner implements Runner {
   handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void {
     new ProxyCall(this.deps, this.upstream, this.pool!, req, res, startedAt).run();
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Everything buffered of a request that has fully arrived. */
+function completeBody(req: IncomingMessage): Buffer {
+  return req.readableLength > 0 ? (req.read() as Buffer | null) ?? EMPTY : EMPTY;
 }
 
 function onExecTimeout(call: ProxyCall): void { call.stop('timeout'); }
@@ -102,7 +140,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     if (deps.config.bufferHttp) { this.sendBuffered(headers, limit); return; }
     // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 6.3).
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    this.dispatch(headers, hasBody ? req : null);
+    if (!hasBody) { this.dispatch(headers, null); return; }
+    // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
+    // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
+    // listeners in undici); a body still arriving is streamed, with backpressure, as it comes.
+    queueMicrotask(() => {
+      if (this.reason === undefined) this.dispatch(headers, req.complete ? completeBody(req) : req);
+    });
   }
 
   private dispatch(headers: IncomingHttpHeaders, body: Readable | Buffer | null): void {
