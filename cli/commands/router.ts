@@ -3,8 +3,8 @@
 // process: the first becomes the primary (router/cluster/primary.ts), the processes node:cluster forks from
 // it the workers (router/cluster/worker.ts). Wiring only; the behaviour lives in router/.
 
-import { setFlagsFromString } from 'node:v8';
 import type { Argv } from 'yargs';
+import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { yargsOptions } from '../../common/options.js';
 import { ROUTER_OPTIONS, loadRouterConfig, type RouterConfig } from '../../router/config.js';
@@ -24,13 +24,7 @@ export const fast: FastPath = {
 };
 
 export async function run(flags: Readonly<Record<string, unknown>>): Promise<number> {
-  // undici parses responses with llhttp, compiled to WebAssembly at the first connection by V8's baseline
-  // tier (Liftoff), then again by TurboFan about a second later. Liftoff's code is enough for a response
-  // head (undici client CPU per request the same within noise either way) and the second compile stays
-  // resident: idle RSS 2.5 s after the first answer, median of 7 fresh routers, 65.7-65.9 MB with this
-  // flag, 74.9 without. Read when the module is compiled, so set before the first connection; process-wide,
-  // so here. (--no-wasm-tier-up set at run time did not hold: 67.8 and 77.1 MB in two runs.)
-  setFlagsFromString('--liftoff-only');
+  keepLlhttpOnLiftoff(); // before undici's first connection (common/wasm-tier.ts)
   const config = loadRouterConfig(flags, process.env);
   if (config.workers > 1) return runCluster(config);
   const log = createLogger({ format: config.logFormat }, { component: 'router' });

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { parsePort } from '../../common/options.js';
+import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { createLogger } from '../../common/log.js';
 import { UsageError } from '../errors.js';
 import { serve } from '../serve.js';
@@ -43,6 +44,7 @@ export const command = {
 
 /** A stack it cannot use or a watchdog that will not start is a LocalStackError: one line, exit 1 (cli/errors.ts). */
 export async function run(argv: UpArgs): Promise<number> {
+  keepLlhttpOnLiftoff(); // before undici's first connection (common/wasm-tier.ts)
   const problem = argProblem(argv);
   if (problem !== undefined) throw new UsageError(problem);
   const format = argv['log-format'];

@@ -3,6 +3,7 @@
 // finish within write_timeout, leave the rest to lapse back into the queue. Wiring only.
 
 import type { Argv } from 'yargs';
+import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { createLogger } from '../../common/log.js';
 import { yargsOptions } from '../../common/options.js';
 import { startWorker } from '../../router/worker/main.js';
@@ -23,6 +24,7 @@ export const fast: FastPath = {
 };
 
 export async function run(flags: Readonly<Record<string, unknown>>): Promise<number> {
+  keepLlhttpOnLiftoff(); // before undici's first connection (common/wasm-tier.ts)
   const config = loadWorkerConfig(flags, process.env);
   const log = createLogger({ format: config.logFormat }, { component: 'worker' });
   return serve(startWorker(config, { log }), { log });

@@ -7,10 +7,12 @@ import { promisify } from 'node:util';
 import t from 'tap';
 
 const HTTP_RUNNER = fileURLToPath(new URL('../../dist/watchdog/runners/http.js', import.meta.url));
+const WASM_TIER = fileURLToPath(new URL('../../dist/common/wasm-tier.js', import.meta.url));
 
 const PROBE = `
 import { createServer } from 'node:http';
-const { loadPool, keepLlhttpOnLiftoff } = await import(${JSON.stringify(HTTP_RUNNER)});
+const { loadPool } = await import(${JSON.stringify(HTTP_RUNNER)});
+const { keepLlhttpOnLiftoff } = await import(${JSON.stringify(WASM_TIER)});
 keepLlhttpOnLiftoff();
 const Pool = loadPool();
 const server = createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');

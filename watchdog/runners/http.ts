@@ -10,8 +10,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Module, createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher, Pool } from 'undici';
+import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
 import type { Runner, RunnerDeps } from './types.js';
@@ -60,17 +60,6 @@ export function loadPool(): typeof Pool {
     require.cache[h2] = lazy;
   }
   return require('undici/lib/dispatcher/pool') as typeof Pool;
-}
-
-/** undici parses responses with llhttp compiled to WebAssembly (on the first connection). V8 compiles it with
- * Liftoff, then recompiles its hot functions with TurboFan about a second into the load: in half the starts
- * measured, that put ~9 MB on the idle watchdog's RSS for good (55-57 MB → 65-66 MB after one request; with
- * Liftoff only, 55-56 in 12 of 12). Parsing a short response head is a sliver of a request's work: CPU per
- * request through the Pool was the same within noise either way (30,000 requests × 5 alternating runs). The flag
- * is read when a module compiles, so setting it here, before undici compiles llhttp, is in time; it reaches only
- * this process's WebAssembly (llhttp is the only one), not the function process. */
-export function keepLlhttpOnLiftoff(): void {
-  setFlagsFromString('--liftoff-only');
 }
 
 export class HttpRunner implements Runner {
