@@ -4,11 +4,19 @@
 // (expired, or final with a callback still due) is leased as it is; a worker killed after such a lease
 // leaves the attempt open, and the next delivery closes it as for any lost lease.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createQueue } from '../../router/queue/index.js';
+import { createQueue, type Queue } from '../../router/queue/index.js';
 import { makeCall } from '../helpers/calls.js';
+
+/** A queue on a fresh file of the test's folder, closed when the test ends. */
+async function freshQueue(t: Test, options?: Parameters<typeof createQueue>[1]): Promise<{ path: string; queue: Queue }> {
+  const path = join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${path}`, options);
+  t.teardown(() => queue.close());
+  return { path, queue };
+}
 
 const ok = { status: 'succeeded' as const, result: { statusCode: 200, headers: {}, body: Buffer.from('out') } };
 
@@ -24,9 +32,7 @@ function stored(path: string, id: string): { status: string; deliveries: number;
 }
 
 t.test('the attempt is written with the lease; beginAttempt() confirms it; two writes settle the call', async (t) => {
-  const path = join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${path}`);
-  t.teardown(() => queue.close());
+  const { path, queue } = await freshQueue(t);
   const call = makeCall();
   await queue.enqueue(call);
   const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
@@ -45,9 +51,7 @@ t.test('the attempt is written with the lease; beginAttempt() confirms it; two w
 });
 
 t.test('a nak before beginAttempt() withdraws the attempt: the call is queued as it was leased', async (t) => {
-  const path = join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${path}`);
-  t.teardown(() => queue.close());
+  const { path, queue } = await freshQueue(t);
   const call = makeCall();
   await queue.enqueue(call);
   const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
@@ -122,9 +126,7 @@ t.test('the lease with its attempt is lost (no settle): the next delivery closes
 });
 
 t.test('retryLater: the attempt ends and the call goes back in one write; a crash before it leaves the call running', async (t) => {
-  const path = join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${path}`);
-  t.teardown(() => queue.close());
+  const { path, queue } = await freshQueue(t);
   const call = makeCall();
   await queue.enqueue(call);
   const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
@@ -145,9 +147,7 @@ t.test('retryLater: the attempt ends and the call goes back in one write; a cras
 });
 
 t.test('retryLater on a call another holder already settled is refused, not taken as done', async (t) => {
-  const path = join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${path}`, { ackWaitMs: 30_000 });
-  t.teardown(() => queue.close());
+  const { path, queue } = await freshQueue(t, { ackWaitMs: 30_000 });
   const call = makeCall();
   await queue.enqueue(call);
   const lease = (await queue.next({ timeoutMs: 2000, beginAttempt: true }))!;
