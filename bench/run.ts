@@ -43,6 +43,8 @@ for (const s of SECTIONS) {
     parts.push(`## ${s.name}\n\nFAILED: ${(err as Error).stack ?? String(err)}\n`);
   }
 }
+// A full run replaces docs/benchmarks.md; runs worth keeping beside it are moved to benchmarks-history.md by hand.
+if (only.length === 0) parts.push('Earlier runs kept for comparison are in [benchmarks-history.md](benchmarks-history.md).\n');
 mkdirSync('docs', { recursive: true });
 const out = only.length > 0 ? `docs/benchmarks-${only.join('-')}.md` : 'docs/benchmarks.md';
 writeFileSync(out, `${parts.join('\n')}\n`);
