@@ -98,6 +98,10 @@ export const ROUTER_OPTIONS = {
     env: ['async_worker'], boolean: true, default: 'true', parse: parseBoolean,
     describe: 'run the queue-worker inside the router; false: only accept async calls (run `whippet worker` beside it)',
   },
+  dashboard: {
+    env: ['dashboard'], boolean: true, default: 'true', parse: parseBoolean,
+    describe: 'serve the dashboard at /ui/; false: /ui/ answers 404 and the dashboard is never loaded',
+  },
   workers: {
     env: ['workers'], default: '1', parse: parseWorkers,
     describe: `router processes sharing the listening port (one primary supervises them and runs the async worker); 1: one process, nothing forked; auto: the cores this process may use (a container's CPU quota counts; ${availableParallelism()} CPUs here). Set it where the router has the cores to itself`,

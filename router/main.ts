@@ -62,7 +62,8 @@ export interface RunningRouter {
 interface AsyncSide {
   readonly async: AsyncHook;
   readonly calls: SystemRoutes;
-  readonly ui: UiMount;
+  /** undefined with dashboard=false. */
+  readonly ui: UiMount | undefined;
   readonly worker: RunningWorker | undefined;
 }
 
@@ -92,8 +93,8 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
     } finally {
       created(queue);
     }
-    const [{ createAsyncHandler }, { createCallsApi }, { createDashboard }, inProcess] = await Promise.all([
-      import('./async/handler.js'), import('./async/calls-api.js'), import('./ui/dashboard.js'),
+    const [{ createAsyncHandler }, { createCallsApi }, dashboard, inProcess] = await Promise.all([
+      import('./async/handler.js'), import('./async/calls-api.js'), config.dashboard ? import('./ui/dashboard.js') : undefined,
       config.asyncWorker ? Promise.all([import('./worker/main.js'), import('./worker/options.js')]) : undefined,
     ]);
     await awaitConnected(queue, log, stopping.signal);
@@ -107,7 +108,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
     return {
       async: createAsyncHandler(config, { queue, resolver, log, metrics, names }),
       calls: createCallsApi(queue),
-      ui: createDashboard({ queue, logs: deps.functionLogs }),
+      ui: dashboard?.createDashboard({ queue, logs: deps.functionLogs }),
       worker,
     };
   };
@@ -126,12 +127,12 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
       },
     },
     systemRoutes: { handle: async (req, res, path, query) => (await side()).calls.handle(req, res, path, query) },
-    ui: (ctx) => {
+    ui: !config.dashboard ? undefined : (ctx) => {
       uiContext = ctx;
       return {
         handle: async (req, res, path, query) => {
           const { ui } = await side();
-          return (uiRoutes ??= ui(uiContext!)).handle(req, res, path, query);
+          return (uiRoutes ??= ui!(uiContext!)).handle(req, res, path, query);
         },
         close: () => uiRoutes?.close(),
       };
@@ -166,7 +167,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
   })());
   // The dashboard's samplers are made on its first request, after the queue: mount it now so that it samples
   // from the start, as it would without the deferred half.
-  const ready = side().then((s) => { if (uiContext !== undefined) uiRoutes ??= s.ui(uiContext); }).catch(async (err: unknown) => {
+  const ready = side().then((s) => { if (uiContext !== undefined && s.ui !== undefined) uiRoutes ??= s.ui(uiContext); }).catch(async (err: unknown) => {
     await closeRest(undefined, 'SIGINT', 0);
     throw err;
   });
