@@ -21,8 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
-import { GroupCommit } from '../group-commit.js';
-import { ChangeBatch, type TakenChanges } from './change-batch.js';
+import { GroupCommit, type TakenBatch } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
   type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
@@ -77,7 +76,7 @@ class SqliteQueue implements Queue, LeaseStore {
   /** One transaction wrapper, reused: building one per call costs more than the write itself. */
   private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly accepts: GroupCommit<NewCall, EnqueueResult>;
-  private readonly changes: ChangeBatch<Mutation, MutationOutcome>;
+  private readonly changes: GroupCommit<Mutation, MutationOutcome>;
   private readonly waiters: Waiters<Lease>;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -105,7 +104,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
     // A pump due in the same turn takes the changes into its transaction (leaseBatch); what it leaves (none
     // due, or backing off from a lock) commits alone.
-    this.changes = new ChangeBatch((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); });
+    this.changes = new GroupCommit((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); });
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
       msUntilDue: (busy) => this.msUntilDue(busy),
@@ -441,7 +440,7 @@ class SqliteQueue implements Queue, LeaseStore {
     if (this.leaseBusy.waitMs() > 0) return fn();
     // The lease changes of this turn ride in the same transaction (written before the new leases):
     // one BEGIN … COMMIT per turn instead of two. They settle only after the COMMIT.
-    const taken: TakenChanges<Mutation, MutationOutcome> | undefined = this.closed ? undefined : this.changes.take();
+    const taken: TakenBatch<Mutation, MutationOutcome> | undefined = this.closed ? undefined : this.changes.take();
     let outcomes: MutationOutcome[] = [];
     let out: T;
     try {
