@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { noteTeardownKill } from './processes.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -34,7 +35,7 @@ export interface CliOptions {
    * child through NODE_OPTIONS and which adds tens of MB of heap): for tests that measure memory.
    */
   uninstrumented?: boolean;
-  /** Teardown sends SIGINT, then SIGKILL after this long (default 5 s). */
+  /** Teardown sends SIGINT, then SIGKILL after this long (default 15 s: a drain on a loaded CI host can take seconds). */
   killAfterMs?: number;
 }
 
@@ -47,7 +48,10 @@ export function listeningPort(stderr: string): number | undefined {
 /** Send `signal` unless the process is gone, SIGKILL it if it is still there after `killAfterMs`, and wait for the exit. */
 export async function stopChild(child: ChildProcess, exited: Promise<Exit>, signal: NodeJS.Signals, killAfterMs?: number): Promise<Exit> {
   if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  const killer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const killer = killAfterMs === undefined ? undefined : setTimeout(() => {
+    noteTeardownKill(child.spawnargs.slice(1, 3).join(' '), child.pid, killAfterMs);
+    child.kill('SIGKILL');
+  }, killAfterMs);
   try { return await exited; } finally { clearTimeout(killer); }
 }
 
@@ -67,7 +71,7 @@ export async function startCli(t: Teardown, command: string, env: Record<string,
   let stderr = '';
   child.stdout!.resume();
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  t.teardown(() => stopChild(child, exited, 'SIGINT', options.killAfterMs ?? 5_000));
+  t.teardown(() => stopChild(child, exited, 'SIGINT', options.killAfterMs ?? 15_000));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not print listening within ${timeoutMs}ms:\n${stderr}`)), timeoutMs);
     let listening = false; // then stop scanning: a chatty process would make each chunk rescan everything

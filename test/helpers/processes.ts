@@ -1,6 +1,7 @@
 // Reading /proc: which processes live, in which group, descending from whom, and which were never reaped.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const pids = (): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
 
@@ -79,4 +80,19 @@ export function descendants(root: number): number[] {
 export function killIfAlive(pid: number): void {
   if (!(pid > 0)) return;
   try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** Where teardowns note the processes they had to SIGKILL; `.ci/run` prints it after the tests. */
+export const TEARDOWN_KILLS = fileURLToPath(new URL('../../.tap/teardown-kills.log', import.meta.url));
+
+/**
+ * Note that a teardown SIGKILLed `what` (pid) because it was still running `afterMs` after being asked to
+ * stop. Such a process writes no V8 coverage (tap collects it at exit), so files only it ran drop out of
+ * the coverage report: this line says which process it was when the totals fall.
+ */
+export function noteTeardownKill(what: string, pid: number | undefined, afterMs: number): void {
+  try {
+    mkdirSync(fileURLToPath(new URL('../../.tap/', import.meta.url)), { recursive: true });
+    appendFileSync(TEARDOWN_KILLS, `${new Date().toISOString()} ${process.argv[1] ?? '?'}: ${what} (pid ${pid ?? '?'}) still running ${afterMs} ms after the stop signal: SIGKILLed\n`);
+  } catch { /* a note only */ }
 }

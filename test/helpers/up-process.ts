@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { descendants, killIfAlive } from './processes.js';
+import { alive, descendants, killIfAlive, noteTeardownKill } from './processes.js';
 
 type Test = { teardown(fn: () => unknown): void };
 
@@ -54,13 +54,21 @@ export async function startUp(t: Test, cwd: string, args: string[], env: Record<
   const stop = async (signal: NodeJS.Signals = 'SIGINT', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
     for (const p of descendants(child.pid!)) started.add(p);
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const timer = setTimeout(() => { child.kill('SIGKILL'); for (const p of started) killIfAlive(p); }, timeoutMs);
+    const timer = setTimeout(() => {
+      noteTeardownKill(`whippet up ${signal}`, child.pid, timeoutMs);
+      child.kill('SIGKILL');
+      for (const p of started) killIfAlive(p);
+    }, timeoutMs);
     try { return await exited; } finally { clearTimeout(timer); }
   };
   t.teardown(async () => {
     await stop('SIGINT');
     // Nothing up started may outlive it; a leak here fails loudly in the test that checks for it.
-    for (const p of started) killIfAlive(p);
+    for (const p of started) {
+      if (!alive(p)) continue;
+      noteTeardownKill('a process whippet up left running', p, 0);
+      killIfAlive(p);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`whippet up printed no summary within 60 s:\n${stdout}\n${stderr}`)), 60_000);
