@@ -76,14 +76,16 @@ t.test('trailers from the function reach the client', async (t) => {
 
 t.test('errors: unknown 404, refused 502, slow 504, all marked internal', async (t) => {
   const port = await deadPort();
-  const slow = await startUpstream(t, (_req, res) => { setTimeout(() => res.end('late'), 3000).unref(); });
+  // upstream_timeout is long enough that a refused or reset connection is told apart from it on a loaded
+  // host (at 300 ms a refusal that took longer under load 10 once answered 504), short enough to wait out.
+  const slow = await startUpstream(t, (_req, res) => { setTimeout(() => res.end('late'), 10_000).unref(); });
   const reset = await startUpstream(t, (req) => { req.socket.destroy(); });
-  const { url } = await router(t, { dead: `http://127.0.0.1:${port}`, slow: slow.url, reset: reset.url }, { upstreamTimeoutMs: 300 });
+  const { url } = await router(t, { dead: `http://127.0.0.1:${port}`, slow: slow.url, reset: reset.url }, { upstreamTimeoutMs: 1500 });
   const cases: Array<[string, number, string, RegExp]> = [
     ['/function/missing', 404, 'ROUTER_ERR_FUNCTION_NOT_FOUND', /function not found: missing/],
     ['/function/dead', 502, 'ROUTER_ERR_UPSTREAM_UNREACHABLE', /connection refused/],
     ['/function/reset', 502, 'ROUTER_ERR_UPSTREAM_UNREACHABLE', /unreachable/],
-    ['/function/slow', 504, 'ROUTER_ERR_UPSTREAM_TIMEOUT', /300ms/],
+    ['/function/slow', 504, 'ROUTER_ERR_UPSTREAM_TIMEOUT', /1500ms/],
     ['/function/a%20b', 400, 'ROUTER_ERR_BAD_NAME', /invalid function name "a b"/],
   ];
   for (const [path, status, code, text] of cases) {
@@ -93,7 +95,7 @@ t.test('errors: unknown 404, refused 502, slow 504, all marked internal', async 
     t.equal(res.headers['x-openfaas-internal'], 'router', path);
     t.equal(res.headers['x-router-error'], code, path);
     t.match(await res.body.text(), text, path);
-    if (status === 504) t.ok(performance.now() - started < 2000, 'timeout answered promptly');
+    if (status === 504) t.ok(performance.now() - started < 5000, 'timeout answered promptly');
     if (status >= 502) t.ok(res.headers['x-call-id'], 'call id on upstream errors');
   }
   t.equal(slow.requests.length, 1);
