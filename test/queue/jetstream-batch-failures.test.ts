@@ -12,6 +12,7 @@ import { createQueue, type Lease, type Queue } from '../../router/queue/index.js
 import { escapeToken, jetStreamNames } from '../../router/queue/jetstream/jetstream-names.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'jetstream-batch-then-die.ts');
 const overlapFixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'jetstream-overlapping-pulls-then-die.ts');
@@ -74,7 +75,7 @@ t.test('batches on jetstream', { timeout: 90_000 }, async (t) => {
     for (const id of ['k1', 'k2', 'k3', 'k4']) await queue.enqueue(call(id));
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, node.url, name, String(ackWaitMs)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, fixtureArgv(fixture, node.url, name, String(ackWaitMs)), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -123,7 +124,7 @@ t.test('batches on jetstream', { timeout: 90_000 }, async (t) => {
     for (const id of ids) await queue.enqueue(call(id));
     const env = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn(process.execPath, ['--import', 'tsx', overlapFixture, node.url, name, String(ackWaitMs)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, fixtureArgv(overlapFixture, node.url, name, String(ackWaitMs)), { env, stdio: ['ignore', 'pipe', 'inherit'] });
     t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });

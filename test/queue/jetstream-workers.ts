@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NewCall } from '../../router/queue/index.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'jetstream-worker.ts');
 const childEnv = { ...process.env };
@@ -22,7 +23,7 @@ export interface WorkerProcess {
 /** Start a worker process; argv as fixtures/jetstream-worker.ts documents. */
 export function startWorker(url: string, name: string, opts: { ackWaitMs: number; slots: number; workMs: number; idleMs: number }): WorkerProcess {
   const args = [url, name, opts.ackWaitMs, opts.slots, opts.workMs, opts.idleMs].map(String);
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, fixtureArgv(fixture, ...args), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const begun: string[] = [];
   const done: Array<[string, number]> = [];
   let buffer = '';

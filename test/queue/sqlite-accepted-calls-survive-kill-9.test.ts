@@ -7,6 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createQueue } from '../../router/queue/index.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'enqueue-loop.ts');
 const childEnv = { ...process.env };
@@ -14,7 +15,7 @@ delete childEnv.NODE_EXTRA_CA_CERTS; // 125 ms per node start on these machines
 
 t.test('every resolved enqueue survives kill -9 of the process', async (t) => {
   const path = join(t.testdir(), 'queue.db');
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, fixtureArgv(fixture, path), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   t.teardown(() => { child.kill('SIGKILL'); });
   let out = '';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createQueue, LeaseLostError, CallStateError, type Lease } from '../../router/queue/index.js';
 import { makeCall } from '../helpers/calls.js';
 import { settle } from './contract-helpers.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'conclude-then-die.ts');
 const childEnv = { ...process.env };
@@ -97,7 +98,7 @@ t.test('killed with SIGKILL between conclude batches: committed calls stay final
     for (let i = 0; i < N; i++) { const call = makeCall(); ids.push(call.id); await queue.enqueue(call); }
     await queue.close();
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, String(N)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, fixtureArgv(fixture, path, String(N)), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { child.kill('SIGKILL'); });
   let out = '';
   let stderr = '';

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createQueue, type Lease } from '../../router/queue/index.js';
 import { makeCall } from '../helpers/calls.js';
 import { settle } from './contract-helpers.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'lease-batch.ts');
 const childEnv = { ...process.env };
@@ -22,7 +23,7 @@ t.test('a batch leased by a process killed with SIGKILL comes back after ack_wai
     for (let i = 0; i < BATCH; i++) { const call = makeCall(); ids.push(call.id); await queue.enqueue(call); }
     await queue.close();
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, String(BATCH)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, fixtureArgv(fixture, path, String(BATCH)), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   t.teardown(() => { child.kill('SIGKILL'); });
   let out = '';

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createQueue } from '../../router/queue/index.js';
+import { fixtureArgv } from '../helpers/processes.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'lease-loop.ts');
 const childEnv = { ...process.env };
@@ -13,7 +14,7 @@ delete childEnv.NODE_EXTRA_CA_CERTS;
 interface Worker { readonly child: ChildProcess; readonly lines: string[]; readonly ready: Promise<void>; readonly exited: Promise<number | null> }
 
 function startWorker(path: string): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, fixtureArgv(fixture, path), { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let buffer = '';
   let markReady: () => void = () => {};
