@@ -1,0 +1,76 @@
+// A command's modules from its start bundle: dist/cli/start/NAME.cjs, one CommonJS script that
+// scripts/start-bundle.mjs makes at build time, compiled here through node:vm with the V8 code cache made
+// beside it (NAME.cache). Node 20 has no compile cache for ES modules: without this, every start resolves,
+// reads, parses and compiles the ~40 modules of the watchdog's start path one by one (~40 CPU ms and ~4 MB of
+// RSS of a ~160 ms start, docs/performance.md).
+//
+// The cache is only a hint: V8 refuses one made by another V8 version, with other flags or for a source of
+// another length (then it compiles the script as usual), and the build id both files start with must match.
+
+import { createRequire } from 'node:module';
+
+// Node's builtins through require(), not import: the ES module facade of a builtin reads every export, and
+// node:fs' facade thereby loads its stream classes (~5 ms) at every start.
+const require = createRequire(import.meta.url);
+const { readFileSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+const { dirname } = require('node:path') as typeof import('node:path');
+const { fileURLToPath } = require('node:url') as typeof import('node:url');
+const { Script } = require('node:vm') as typeof import('node:vm');
+
+/** The first line of a bundle: `// whippet start bundle <id>`; its cache starts with the same id. */
+const BUILD_ID = /^\/\/ whippet start bundle ([0-9a-f]+)\n/;
+
+/** What a start bundle exports (cli/watchdog-bundle.ts). */
+export interface StartBundle {
+  /** Run the command with `args` (after its name), or undefined when they need yargs (--help, a usage error). */
+  start(args: readonly string[]): Promise<number> | undefined;
+}
+
+/**
+ * `whippet watchdog ARGS` from the start bundle; undefined for another command, --help, or when there is no
+ * bundle. Not while coverage is measured (NODE_V8_COVERAGE: it is reported per module, and the tests run the
+ * modules). WHIPPET_START_BUNDLE=0 turns it off (to compare); WHIPPET_WRITE_CODE_CACHE is the build's training run.
+ */
+export function startBundled(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> | undefined {
+  if (args[0] !== 'watchdog' || args.includes('--help') || args.includes('-h')) return undefined;
+  if (env.NODE_V8_COVERAGE || env.WHIPPET_START_BUNDLE === '0') return undefined;
+  return loadStartBundle('watchdog', { writeCacheTo: env.WHIPPET_WRITE_CODE_CACHE || undefined })?.start(args.slice(1));
+}
+
+export interface StartBundleOptions {
+  /** Build time: write the code cache to this file at exit (what the process compiled by then). */
+  readonly writeCacheTo?: string;
+}
+
+/** Bundle `name`, or undefined when there is none (a build without the step, tsx). */
+export function loadStartBundle(name: string, options: StartBundleOptions = {}): StartBundle | undefined {
+  const file = fileURLToPath(new URL(`./start/${name}.cjs`, import.meta.url));
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const id = BUILD_ID.exec(source)?.[1];
+  const cachedData = options.writeCacheTo === undefined && id !== undefined ? readCache(file.replace(/\.cjs$/, '.cache'), id) : undefined;
+  // The CommonJS wrapper, strict as the ES modules it was made from.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {'use strict';${source}\n})`, { filename: file, cachedData });
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  const to = options.writeCacheTo;
+  if (to !== undefined && id !== undefined) {
+    process.once('exit', () => writeFileSync(to, Buffer.concat([Buffer.from(id), script.createCachedData()])));
+  }
+  return module.exports as StartBundle;
+}
+
+/** The V8 data of a cache file made for build `id`, or undefined (none, or made for another build). */
+function readCache(file: string, id: string): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  return data.subarray(0, id.length).toString('latin1') === id ? data.subarray(id.length) : undefined;
+}

@@ -1,0 +1,121 @@
+// Build step (part of `npm run build`, after tsc): the watchdog command's modules as one CommonJS script,
+// dist/cli/start/watchdog.cjs, and a V8 code cache for it, dist/cli/start/watchdog.cache, made by a training
+// run of that script (start, answer /_/health and one forked POST, drain). cli/start-bundle.ts loads the
+// script through node:vm with the cache: V8 then neither parses nor compiles the ~40 modules of the start
+// path, and Node's ES module loader does not resolve, read and link them one by one. On Node 20 (no
+// module.enableCompileCache) this took ~40 CPU ms and ~4 MB of RSS off a ~160 ms start (docs/performance.md).
+//
+// The cache is checked by V8 when it is used (V8 version, flags, source length) and by the loader (a build id
+// both files carry); when either check fails the script is compiled as usual. Without a cache (training
+// failed: printed, not fatal) the script still loads; without the script the CLI imports the modules.
+
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { request } from 'node:http';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const out = join(dist, 'cli', 'start');
+const BUNDLES = [{ name: 'watchdog', entry: join(dist, 'cli', 'watchdog-bundle.js') }];
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+// Modules whose `const require = createRequire(import.meta.url);` loads packages the bundle should carry:
+// without that line their require() calls are the script's own, which esbuild follows (prom-client's
+// registry, counter, gauge and histogram: ~10 CPU ms through Node's CommonJS loader at every start).
+const BUNDLED_REQUIRES = new Set(['watchdog/metrics.js']);
+const REQUIRE_LINE = 'const require = createRequire(import.meta.url);';
+
+// Each module keeps the import.meta.url it has in dist/ (the native addon and package.json are found from
+// it): the script gets the dist folder's URL from its own location when it runs.
+const distModules = {
+  name: 'dist-modules',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      if (!args.path.startsWith(dist)) return { contents: source, loader: 'js' };
+      const rel = relative(dist, args.path).split('\\').join('/');
+      if (BUNDLED_REQUIRES.has(rel)) {
+        if (!source.includes(REQUIRE_LINE)) throw new Error(`${rel}: no \`${REQUIRE_LINE}\` to take out`);
+        source = source.replace(REQUIRE_LINE, '');
+      }
+      return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __whippetDist).href`), loader: 'js' };
+    });
+  },
+};
+const BUNDLED_PACKAGES = ['prom-client'];
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const EXTERNAL = Object.keys(pkg.dependencies).filter((p) => !BUNDLED_PACKAGES.includes(p)).flatMap((p) => [p, `${p}/*`]);
+
+for (const { name, entry } of BUNDLES) {
+  const file = join(out, `${name}.cjs`);
+  const id = randomBytes(8).toString('hex');
+  await build({
+    entryPoints: [entry], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    external: [...EXTERNAL, '*.node'], plugins: [distModules], logLevel: 'warning',
+    banner: { js: `// whippet start bundle ${id}\nconst __whippetDist = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', '..', '/')).href;` },
+  });
+  // node:vm compiles it without a loader for import(): every module the start path needs is in the script.
+  const text = readFileSync(file, 'utf8');
+  if (/\bimport\(/.test(text)) throw new Error(`${relative(root, file)}: import() left in the bundle (a module it cannot load)`);
+  await train(name, file, id);
+}
+
+/** Run the bundle once as the CLI does, with WHIPPET_WRITE_CODE_CACHE: the loader writes the cache at exit. */
+async function train(name, file, id) {
+  const cache = file.replace(/\.cjs$/, '.cache');
+  // As a function image starts it: metrics on, the lock file written (in a folder of its own).
+  const tmp = mkdtempSync(join(tmpdir(), 'whippet-start-bundle-'));
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp, port: '0', metrics_port: String(await freePort()), fprocess: 'cat' };
+  const child = spawn(process.execPath, [join(dist, 'cli', 'main.js'), name], {
+    env: { ...env, WHIPPET_WRITE_CODE_CACHE: cache },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s) => { stderr += s; });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  try {
+    const port = await new Promise((resolve, reject) => {
+      const poll = setInterval(() => {
+        const m = /listening\b[^\n]*\bport=(\d+)/.exec(stderr);
+        if (m) { clearInterval(poll); resolve(Number(m[1])); }
+      }, 5);
+      void exited.then(() => { clearInterval(poll); reject(new Error(`exited before listening:\n${stderr}`)); });
+    });
+    for (const [method, path, body] of [['GET', '/_/health'], ['POST', '/', 'hello'], ['GET', '/_/health']]) {
+      await new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, method }, (res) => res.resume().once('end', resolve));
+        req.once('error', reject).end(body);
+      });
+    }
+    child.kill('SIGINT');
+    await exited;
+    const data = existsSync(cache) ? readFileSync(cache) : undefined;
+    if (data === undefined || data.subarray(0, id.length).toString() !== id) throw new Error(`no cache written:\n${stderr}`);
+    process.stdout.write(`start bundle: ${relative(root, file)} ${(readFileSync(file).byteLength / 1024).toFixed(0)} KiB, code cache ${(data.byteLength / 1024).toFixed(0)} KiB\n`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(cache, { force: true });
+    process.stdout.write(`start bundle: ${relative(root, file)} without a code cache (${err.message.split('\n')[0]})\n`);
+  } finally {
+    clearTimeout(timer);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
