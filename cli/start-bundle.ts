@@ -1,5 +1,5 @@
 // A command's modules from its start bundle: dist/cli/start/NAME.cjs, one CommonJS script that
-// scripts/start-bundle.mjs makes at build time, compiled here through node:vm with the V8 code cache made
+// cli/build-start-bundle.mjs makes at build time, compiled here through node:vm with the V8 code cache made
 // beside it (NAME.cache). Node 20 has no compile cache for ES modules: without this, every start resolves,
 // reads, parses and compiles the ~40 modules of the watchdog's start path one by one (~40 CPU ms and ~4 MB of
 // RSS of a ~160 ms start, docs/performance.md).
@@ -20,31 +20,39 @@ const { Script } = require('node:vm') as typeof import('node:vm');
 /** The first line of a bundle: `// whippet start bundle <id>`; its cache starts with the same id. */
 const BUILD_ID = /^\/\/ whippet start bundle ([0-9a-f]+)\n/;
 
-/** What a start bundle exports (cli/watchdog-bundle.ts). */
+/** What a start bundle exports (cli/watchdog-bundle.ts), and how it was compiled. */
 export interface StartBundle {
   /** Run the command with `args` (after its name), or undefined when they need yargs (--help, a usage error). */
   start(args: readonly string[]): Promise<number> | undefined;
+  /** `used`: V8 took the cache; `refused`: V8 or the build id refused it (compiled as usual); `none`: no cache. */
+  readonly codeCache: 'used' | 'refused' | 'none';
 }
+
+/** NODE_OPTIONS that load code which hooks or measures modules (an APM agent, a test runner's coverage). */
+const INSTRUMENTED = /(^|[\s"'])(--import|--require|-r|--loader|--experimental-loader)\b/;
 
 /**
  * `whippet watchdog ARGS` from the start bundle; undefined for another command, --help, or when there is no
- * bundle. Not while coverage is measured (NODE_V8_COVERAGE: it is reported per module, and the tests run the
- * modules). WHIPPET_START_BUNDLE=0 turns it off (to compare); WHIPPET_WRITE_CODE_CACHE is the build's training run.
+ * bundle. Not when modules are instrumented (NODE_OPTIONS with --import, --require or a loader; NODE_V8_COVERAGE):
+ * what hooks or measures a module would not see the watchdog's. WHIPPET_START_BUNDLE=0 turns it off (to
+ * compare); WHIPPET_WRITE_CODE_CACHE is the build's training run.
  */
 export function startBundled(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> | undefined {
   if (args[0] !== 'watchdog' || args.includes('--help') || args.includes('-h')) return undefined;
-  if (env.NODE_V8_COVERAGE || env.WHIPPET_START_BUNDLE === '0') return undefined;
+  if (env.WHIPPET_START_BUNDLE === '0' || env.NODE_V8_COVERAGE || INSTRUMENTED.test(env.NODE_OPTIONS ?? '')) return undefined;
   return loadStartBundle('watchdog', { writeCacheTo: env.WHIPPET_WRITE_CODE_CACHE || undefined })?.start(args.slice(1));
 }
 
 export interface StartBundleOptions {
   /** Build time: write the code cache to this file at exit (what the process compiled by then). */
   readonly writeCacheTo?: string;
+  /** The folder of the bundles (tests); dist/cli/start/ by default. */
+  readonly dir?: string;
 }
 
 /** Bundle `name`, or undefined when there is none (a build without the step, tsx). */
 export function loadStartBundle(name: string, options: StartBundleOptions = {}): StartBundle | undefined {
-  const file = fileURLToPath(new URL(`./start/${name}.cjs`, import.meta.url));
+  const file = options.dir === undefined ? fileURLToPath(new URL(`./start/${name}.cjs`, import.meta.url)) : `${options.dir}/${name}.cjs`;
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
@@ -52,7 +60,8 @@ export function loadStartBundle(name: string, options: StartBundleOptions = {}):
     return undefined;
   }
   const id = BUILD_ID.exec(source)?.[1];
-  const cachedData = options.writeCacheTo === undefined && id !== undefined ? readCache(file.replace(/\.cjs$/, '.cache'), id) : undefined;
+  const cache = options.writeCacheTo === undefined && id !== undefined ? readCache(file.replace(/\.cjs$/, '.cache'), id) : undefined;
+  const cachedData = cache === 'other build' ? undefined : cache;
   // The CommonJS wrapper, strict as the ES modules it was made from.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {'use strict';${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} as unknown };
@@ -61,16 +70,17 @@ export function loadStartBundle(name: string, options: StartBundleOptions = {}):
   if (to !== undefined && id !== undefined) {
     process.once('exit', () => writeFileSync(to, Buffer.concat([Buffer.from(id), script.createCachedData()])));
   }
-  return module.exports as StartBundle;
+  const codeCache = cache === undefined ? 'none' : cache === 'other build' || script.cachedDataRejected === true ? 'refused' : 'used';
+  return { ...(module.exports as Pick<StartBundle, 'start'>), codeCache };
 }
 
-/** The V8 data of a cache file made for build `id`, or undefined (none, or made for another build). */
-function readCache(file: string, id: string): Buffer | undefined {
+/** The V8 data of a cache file made for build `id`; undefined when there is none. */
+function readCache(file: string, id: string): Buffer | 'other build' | undefined {
   let data: Buffer;
   try {
     data = readFileSync(file);
   } catch {
     return undefined;
   }
-  return data.subarray(0, id.length).toString('latin1') === id ? data.subarray(id.length) : undefined;
+  return data.subarray(0, id.length).toString('latin1') === id ? data.subarray(id.length) : 'other build';
 }

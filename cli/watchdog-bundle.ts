@@ -1,4 +1,4 @@
-// The entry of the watchdog's start bundle (scripts/start-bundle.mjs makes dist/cli/start/watchdog.cjs from
+// The entry of the watchdog's start bundle (cli/build-start-bundle.mjs makes dist/cli/start/watchdog.cjs from
 // it; cli/start-bundle.ts loads it): the watchdog command and its yargs-free run.
 
 import * as watchdog from './commands/watchdog.js';
