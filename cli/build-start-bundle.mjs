@@ -15,21 +15,37 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { request } from 'node:http';
+import { createServer as createHttpServer, request } from 'node:http';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const out = join(dist, 'cli', 'start');
-const BUNDLES = [{ name: 'watchdog', entry: join(dist, 'cli', 'watchdog-bundle.js') }];
+// Each bundle: its entry, the V8 flags its command sets before anything runs (a cache is taken only under the
+// flags it was made with, so the loader sets them before compiling), and what its training run asks of it.
+const BUNDLES = [
+  {
+    name: 'watchdog', entry: join(dist, 'cli', 'watchdog-bundle.js'), flags: [], packages: ['prom-client'],
+    // As a function image starts it: metrics on, the lock file written.
+    env: async () => ({ fprocess: 'cat', metrics_port: String(await freePort()) }),
+    requests: [['GET', '/_/health'], ['POST', '/', 'hello'], ['GET', '/_/health']],
+  },
+  {
+    name: 'router', entry: join(dist, 'cli', 'router-bundle.js'), flags: ['--liftoff-only'], packages: [], // flags: common/wasm-tier.ts
+    // One function (an echo in this process), the SQLite queue, the worker and the dashboard on, as by default.
+    env: async (tmp, echo) => ({ functions: `echo=http://127.0.0.1:${echo}`, queue: `sqlite:${join(tmp, 'queue.db')}` }),
+    requests: [['POST', '/function/echo', 'hello'], ['GET', '/healthz'], ['POST', '/async-function/echo', 'hello'], ['GET', '/system/functions']],
+  },
+];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-// Modules whose `const require = createRequire(import.meta.url);` loads packages the bundle should carry:
-// without that line their require() calls are the script's own, which esbuild follows (prom-client's
-// registry, counter, gauge and histogram: ~10 CPU ms through Node's CommonJS loader at every start).
+// Modules whose `const require = createRequire(import.meta.url);` loads packages the bundle carries (a
+// bundle's `packages`; every other package is loaded from node_modules as before): without that line their
+// require() calls are the script's own, which esbuild follows (prom-client's registry, counter, gauge and
+// histogram in the watchdog's: ~10 CPU ms through Node's CommonJS loader at every start).
 const BUNDLED_REQUIRES = new Set(['watchdog/metrics.js']);
 const REQUIRE_LINE = 'const require = createRequire(import.meta.url);';
 
@@ -50,30 +66,34 @@ const distModules = {
     });
   },
 };
-const BUNDLED_PACKAGES = ['prom-client'];
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const EXTERNAL = Object.keys(pkg.dependencies).filter((p) => !BUNDLED_PACKAGES.includes(p)).flatMap((p) => [p, `${p}/*`]);
+const external = (bundled) => Object.keys(pkg.dependencies).filter((p) => !bundled.includes(p)).flatMap((p) => [p, `${p}/*`]);
 
-for (const { name, entry } of BUNDLES) {
+for (const bundle of BUNDLES) {
+  const { name, entry, flags, packages } = bundle;
   const file = join(out, `${name}.cjs`);
   const id = randomBytes(8).toString('hex');
-  await build({
-    entryPoints: [entry], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
-    external: [...EXTERNAL, '*.node'], plugins: [distModules], logLevel: 'warning',
-    banner: { js: `// whippet start bundle ${id}\nconst __whippetDist = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', '..', '/')).href;` },
+  const { metafile } = await build({
+    metafile: true, entryPoints: [entry], outfile: file, bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+    external: [...external(packages), '*.node'], plugins: [distModules], logLevel: 'warning',
+    // import() of a builtin or a package becomes require(): node:vm gives the script no loader for import().
+    supported: { 'dynamic-import': false },
+    banner: { js: `// whippet start bundle ${[id, ...flags].join(' ')}\nconst __whippetDist = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', '..', '/')).href;` },
   });
   // node:vm compiles it without a loader for import(): every module the start path needs is in the script.
-  const text = readFileSync(file, 'utf8');
-  if (/\bimport\(/.test(text)) throw new Error(`${relative(root, file)}: import() left in the bundle (a module it cannot load)`);
-  await train(name, file, id);
+  const left = Object.values(metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'dynamic-import');
+  if (left.length > 0) throw new Error(`${relative(root, file)}: import() left in the bundle: ${left.map((i) => i.path).join(', ')}`);
+  await train(bundle, file, id);
 }
 
 /** Run the bundle once as the CLI does, with WHIPPET_WRITE_CODE_CACHE: the loader writes the cache at exit. */
-async function train(name, file, id) {
+async function train({ name, env: settings, requests }, file, id) {
   const cache = file.replace(/\.cjs$/, '.cache');
-  // As a function image starts it: metrics on, the lock file written (in a folder of its own).
   const tmp = mkdtempSync(join(tmpdir(), 'whippet-start-bundle-'));
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp, port: '0', metrics_port: String(await freePort()), fprocess: 'cat' };
+  // The function a router calls: an echo of the body.
+  const echo = createHttpServer((req, res) => req.pipe(res));
+  await new Promise((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp, port: '0', ...await settings(tmp, echo.address().port) };
   const child = spawn(process.execPath, [join(dist, 'cli', 'main.js'), name], {
     env: { ...env, WHIPPET_WRITE_CODE_CACHE: cache },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -90,11 +110,12 @@ async function train(name, file, id) {
       }, 5);
       void exited.then(() => { clearInterval(poll); reject(new Error(`exited before listening:\n${stderr}`)); });
     });
-    for (const [method, path, body] of [['GET', '/_/health'], ['POST', '/', 'hello'], ['GET', '/_/health']]) {
-      await new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path, method }, (res) => res.resume().once('end', resolve));
+    for (const [method, path, body] of requests) {
+      const status = await new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, method }, (res) => res.resume().once('end', () => resolve(res.statusCode)));
         req.once('error', reject).end(body);
       });
+      if (status >= 300) throw new Error(`${method} ${path}: ${status}`);
     }
     child.kill('SIGINT');
     await exited;
@@ -107,6 +128,7 @@ async function train(name, file, id) {
     process.stdout.write(`start bundle: ${relative(root, file)} without a code cache (${err.message.split('\n')[0]})\n`);
   } finally {
     clearTimeout(timer);
+    echo.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

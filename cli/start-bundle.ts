@@ -17,8 +17,15 @@ const { dirname } = require('node:path') as typeof import('node:path');
 const { fileURLToPath } = require('node:url') as typeof import('node:url');
 const { Script } = require('node:vm') as typeof import('node:vm');
 
-/** The first line of a bundle: `// whippet start bundle <id>`; its cache starts with the same id. */
-const BUILD_ID = /^\/\/ whippet start bundle ([0-9a-f]+)\n/;
+/**
+ * The first line of a bundle: `// whippet start bundle <id> [V8 flags]`. Its cache starts with the same id, and
+ * was made with those flags set (the router's --liftoff-only, common/wasm-tier.ts): they are set before the
+ * script is compiled, as V8 takes a cache only under the flags it was made with.
+ */
+const HEADER = /^\/\/ whippet start bundle ([0-9a-f]+)((?: --[-a-z]+)*)\n/;
+
+/** The commands that have a start bundle. */
+const BUNDLED = new Set(['watchdog', 'router']);
 
 /** What a start bundle exports (cli/watchdog-bundle.ts), and how it was compiled. */
 export interface StartBundle {
@@ -32,15 +39,16 @@ export interface StartBundle {
 const INSTRUMENTED = /(^|[\s"'])(--import|--require|-r|--loader|--experimental-loader)\b/;
 
 /**
- * `whippet watchdog ARGS` from the start bundle; undefined for another command, --help, or when there is no
+ * `whippet watchdog|router ARGS` from its start bundle; undefined for another command, --help, or when there is no
  * bundle. Not when modules are instrumented (NODE_OPTIONS with --import, --require or a loader; NODE_V8_COVERAGE):
  * what hooks or measures a module would not see the watchdog's. WHIPPET_START_BUNDLE=0 turns it off (to
  * compare); WHIPPET_WRITE_CODE_CACHE is the build's training run.
  */
 export function startBundled(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> | undefined {
-  if (args[0] !== 'watchdog' || args.includes('--help') || args.includes('-h')) return undefined;
+  const name = args[0];
+  if (name === undefined || !BUNDLED.has(name) || args.includes('--help') || args.includes('-h')) return undefined;
   if (env.WHIPPET_START_BUNDLE === '0' || env.NODE_V8_COVERAGE || INSTRUMENTED.test(env.NODE_OPTIONS ?? '')) return undefined;
-  return loadStartBundle('watchdog', { writeCacheTo: env.WHIPPET_WRITE_CODE_CACHE || undefined })?.start(args.slice(1));
+  return loadStartBundle(name, { writeCacheTo: env.WHIPPET_WRITE_CODE_CACHE || undefined })?.start(args.slice(1));
 }
 
 export interface StartBundleOptions {
@@ -59,7 +67,10 @@ export function loadStartBundle(name: string, options: StartBundleOptions = {}):
   } catch {
     return undefined;
   }
-  const id = BUILD_ID.exec(source)?.[1];
+  const header = HEADER.exec(source);
+  const id = header?.[1];
+  const flags = header?.[2]?.trim();
+  if (flags) (require('node:v8') as typeof import('node:v8')).setFlagsFromString(flags);
   const cache = options.writeCacheTo === undefined && id !== undefined ? readCache(file.replace(/\.cjs$/, '.cache'), id) : undefined;
   const cachedData = cache === 'other build' ? undefined : cache;
   // The CommonJS wrapper, strict as the ES modules it was made from.
