@@ -12,7 +12,7 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createServer as createHttpServer, request } from 'node:http';
@@ -78,11 +78,20 @@ for (const bundle of BUNDLES) {
     external: [...external(packages), '*.node'], plugins: [distModules], logLevel: 'warning',
     // import() of a builtin or a package becomes require(): node:vm gives the script no loader for import().
     supported: { 'dynamic-import': false },
-    banner: { js: `// whippet start bundle ${[id, ...flags].join(' ')}\nconst __whippetDist = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', '..', '/')).href;` },
+    banner: { js: `// whippet start bundle ${[id, ...flags].join(' ')}\nconst __whippetDist = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', '..', '/')).href;\nconst __whippetNextTurn = () => new Promise((resolve) => setImmediate(resolve));` },
   });
   // node:vm compiles it without a loader for import(): every module the start path needs is in the script.
   const left = Object.values(metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind === 'dynamic-import');
   if (left.length > 0) throw new Error(`${relative(root, file)}: import() left in the bundle: ${left.map((i) => i.path).join(', ')}`);
+  // esbuild turns each import() into Promise.resolve().then(() => <init the module>): a microtask, where the
+  // module's import() read files and let the event loop turn. The router loads its queue, async side and worker
+  // that way right after listening; as microtasks they would all run before the first request is read. Each
+  // one waits for the next turn of the loop (setImmediate) instead, as the import() it replaces did.
+  const calls = Object.values(metafile.inputs).flatMap((i) => i.imports).filter((i) => i.kind === 'dynamic-import').length;
+  const text = readFileSync(file, 'utf8');
+  const lowered = text.split('Promise.resolve().then(() =>').length - 1;
+  if (lowered !== calls) throw new Error(`${relative(root, file)}: ${lowered} lowered import() calls, ${calls} in the sources`);
+  writeFileSync(file, text.replaceAll('Promise.resolve().then(() =>', '__whippetNextTurn().then(() =>'));
   await train(bundle, file, id);
 }
 
