@@ -1,9 +1,10 @@
-// Build step (part of `npm run build`, after tsc): the watchdog command's modules as one CommonJS script,
-// dist/cli/start/watchdog.cjs, and a V8 code cache for it, dist/cli/start/watchdog.cache, made by a training
-// run of that script (start, answer /_/health and one forked POST, drain). cli/start-bundle.ts loads the
-// script through node:vm with the cache: V8 then neither parses nor compiles the ~40 modules of the start
-// path, and Node's ES module loader does not resolve, read and link them one by one. On Node 20 (no
-// module.enableCompileCache) this took ~40 CPU ms and ~4 MB of RSS off a ~160 ms start (docs/performance.md).
+// Build step (the last of `npm run build`, after tsc): the watchdog's and the router's commands as one CommonJS
+// script each, dist/cli/start/{watchdog,router}.cjs, and a V8 code cache for each, {watchdog,router}.cache,
+// made by a training run of the script (start, the first requests, drain). cli/start-bundle.ts loads a script
+// through node:vm with its cache: V8 then neither parses nor compiles the modules of the start path, and
+// Node's ES module loader does not resolve, read and link them one by one. On Node 20 (no
+// module.enableCompileCache) this took ~40-50 CPU ms and ~4.5 MB of RSS off the watchdog's ~170 ms start
+// (docs/performance.md).
 //
 // The cache is checked by V8 when it is used (V8 version, flags, source length) and by the loader (a build id
 // both files carry); when either check fails the script is compiled as usual. Without a cache (training
@@ -13,9 +14,9 @@ import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { createServer as createHttpServer, request } from 'node:http';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

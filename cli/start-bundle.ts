@@ -1,8 +1,8 @@
 // A command's modules from its start bundle: dist/cli/start/NAME.cjs, one CommonJS script that
 // cli/build-start-bundle.mjs makes at build time, compiled here through node:vm with the V8 code cache made
 // beside it (NAME.cache). Node 20 has no compile cache for ES modules: without this, every start resolves,
-// reads, parses and compiles the ~40 modules of the watchdog's start path one by one (~40 CPU ms and ~4 MB of
-// RSS of a ~160 ms start, docs/performance.md).
+// reads, parses and compiles the modules of the start path one by one (the watchdog's ~40: ~40-50 CPU ms and
+// ~4.5 MB of RSS of a ~170 ms start, docs/performance.md).
 //
 // The cache is only a hint: V8 refuses one made by another V8 version, with other flags or for a source of
 // another length (then it compiles the script as usual), and the build id both files start with must match.
@@ -27,7 +27,7 @@ const HEADER = /^\/\/ whippet start bundle ([0-9a-f]+)((?: --[-a-z]+)*)\n/;
 /** The commands that have a start bundle. */
 const BUNDLED = new Set(['watchdog', 'router']);
 
-/** What a start bundle exports (cli/watchdog-bundle.ts), and how it was compiled. */
+/** What a start bundle exports (cli/watchdog-bundle.ts, cli/router-bundle.ts), and how it was compiled. */
 export interface StartBundle {
   /** Run the command with `args` (after its name), or undefined when they need yargs (--help, a usage error). */
   start(args: readonly string[]): Promise<number> | undefined;
@@ -41,7 +41,7 @@ const INSTRUMENTED = /(^|[\s"'])(--import|--require|-r|--loader|--experimental-l
 /**
  * `whippet watchdog|router ARGS` from its start bundle; undefined for another command, --help, or when there is no
  * bundle. Not when modules are instrumented (NODE_OPTIONS with --import, --require or a loader; NODE_V8_COVERAGE):
- * what hooks or measures a module would not see the watchdog's. WHIPPET_START_BUNDLE=0 turns it off (to
+ * what hooks or measures modules would not see the command's. WHIPPET_START_BUNDLE=0 turns it off (to
  * compare); WHIPPET_WRITE_CODE_CACHE is the build's training run.
  */
 export function startBundled(args: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> | undefined {
