@@ -3,8 +3,8 @@
 #   docker build --target watchdog -t ghcr.io/whippet/watchdog:latest .   # what function images start FROM
 #   docker build -t ghcr.io/whippet/whippet:latest .                      # router, worker, the whole CLI
 #
-# The watchdog image carries only what `fwatchdog` loads: the compiled common/, watchdog/ and the
-# fwatchdog entry, yargs, prom-client and undici (http mode's pool), the native spawn addon and tini. The whippet image adds the
+# The watchdog image carries only what `fwatchdog` loads: the compiled common/, watchdog/, the
+# fwatchdog entry and its start bundle, yargs, prom-client and undici (http mode's pool), the native spawn addon and tini. The whippet image adds the
 # router, the worker, the queues (better-sqlite3, the NATS clients) and the templates.
 #
 # NODE_BUILD_IMAGE / NODE_RUNTIME_IMAGE pick the Node 20 Debian bookworm images; where no registry is
@@ -64,8 +64,11 @@ COPY --from=watchdog-deps /watchdog/package.json ./
 COPY --from=watchdog-deps /watchdog/node_modules ./node_modules/
 COPY --from=build /src/dist/common ./dist/common/
 COPY --from=build /src/dist/watchdog ./dist/watchdog/
-COPY --from=build /src/dist/cli/fwatchdog.js /src/dist/cli/run.js /src/dist/cli/errors.js /src/dist/cli/fast-path.js /src/dist/cli/serve.js ./dist/cli/
+COPY --from=build /src/dist/cli/fwatchdog.js /src/dist/cli/start-bundle.js /src/dist/cli/run.js /src/dist/cli/errors.js /src/dist/cli/fast-path.js /src/dist/cli/serve.js ./dist/cli/
 COPY --from=build /src/dist/cli/commands/watchdog.js ./dist/cli/commands/
+# The start bundle and its V8 code cache (cli/start-bundle.ts): what `fwatchdog` starts from; the modules above
+# are for --help, a usage error, or a bundle that is missing.
+COPY --from=build /src/dist/cli/start ./dist/cli/start/
 # The native spawn addon (native/build/Release/whippet_spawn.node); the folder always exists, and the
 # watchdog falls back to child_process when the addon is not in it.
 COPY --from=build /src/native/build ./native/build/

@@ -1,8 +1,22 @@
 // A yargs-free start for a command (yargs costs ~200 ms and ~13 MB to import): the flags it accepts,
-// declared from its option table for node:util's parseArgs, folded the way yargs would fold them.
+// declared from its option table for node:util's parseArgs, folded the way yargs would fold them, and the
+// run of a command whose flags parse that way. Also in the start bundles (cli/start-bundle.ts).
 
-import type { parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
+import type { CommandModule } from 'yargs';
 import { flagName, type OptionTable } from '../common/options.js';
+import { exitCodeFor } from './errors.js';
+
+/** What each command module exports: its yargs declaration, the work, and maybe a yargs-free start. */
+export interface WhippetCommand {
+  /** Name, description and options; the handler is run() (cli/run.ts wraps it). */
+  readonly command: Omit<CommandModule<object, any>, 'handler'>;
+  /** Do the command's work; resolves with the exit code. Throws UsageError for wrong arguments yargs cannot see. */
+  run(argv: Record<string, any>): Promise<number> | number;
+  /** How errors are prefixed: `whippet <name>` unless the command says otherwise. */
+  readonly errorPrefix?: string;
+  readonly fast?: FastPath;
+}
 
 export interface FastPath {
   readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
@@ -33,3 +47,31 @@ export function foldAliases(table: OptionTable, values: Readonly<Record<string, 
   return out;
 }
 
+/**
+ * Run `command` with `args` (after its name) parsed by node:util, or undefined when it has no fast path or the
+ * flags do not parse that way: yargs then reports the problem with the usage text (cli/run.ts). --help is the
+ * caller's to check.
+ */
+export function runFast(command: WhippetCommand, name: string, args: readonly string[]): Promise<number> | undefined {
+  const fast = command.fast;
+  if (fast === undefined) return undefined;
+  let flags: Record<string, unknown>;
+  try {
+    flags = parseArgs({ args: [...args], options: fast.options, strict: true, allowPositionals: false }).values;
+  } catch {
+    return undefined;
+  }
+  // No usage to show on this path: a command's UsageError needs yargs' text, and the fast commands throw none.
+  return runCommand(command, name, fast.flags?.(flags) ?? flags, () => {});
+}
+
+/** Run a command; any error it throws becomes its exit code through the one mapping. */
+export async function runCommand(command: WhippetCommand, name: string, argv: Record<string, unknown>, showUsage: () => void): Promise<number> {
+  try {
+    return await command.run(argv);
+  } catch (err) {
+    return exitCodeFor(err, {
+      prefix: command.errorPrefix ?? `whippet ${name}`, showUsage, write: (text) => { process.stderr.write(text); },
+    });
+  }
+}

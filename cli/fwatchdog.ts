@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `fwatchdog` = `whippet watchdog`, so OpenFaaS Dockerfiles with CMD ["fwatchdog"] keep working.
 
-import { runCli } from './run.js';
+import { startBundled } from './start-bundle.js';
 
-process.exitCode = await runCli(['watchdog', ...process.argv.slice(2)], 'fwatchdog');
+const args = ['watchdog', ...process.argv.slice(2)];
+process.exitCode = await (startBundled(args, process.env) ?? import('./run.js').then(({ runCli }) => runCli(args, 'fwatchdog')));

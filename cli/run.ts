@@ -4,21 +4,10 @@
 // function image starts) parses its flags with node:util's parseArgs and loads yargs only for --help or a
 // usage error.
 
-import { parseArgs } from 'node:util';
 import type { Argv, CommandModule } from 'yargs';
-import { exitCodeFor } from './errors.js';
-import type { FastPath } from './fast-path.js';
+import { runCommand, runFast, type WhippetCommand } from './fast-path.js';
 
-/** What each command module exports: its yargs declaration, the work, and maybe a yargs-free start. */
-export interface WhippetCommand {
-  /** Name, description and options; the handler is run() below, wrapped here. */
-  readonly command: Omit<CommandModule<object, any>, 'handler'>;
-  /** Do the command's work; resolves with the exit code. Throws UsageError for wrong arguments yargs cannot see. */
-  run(argv: Record<string, any>): Promise<number> | number;
-  /** How errors are prefixed: `whippet <name>` unless the command says otherwise. */
-  readonly errorPrefix?: string;
-  readonly fast?: FastPath;
-}
+export type { WhippetCommand } from './fast-path.js';
 
 const COMMANDS: Readonly<Record<string, { describe: string; load: () => Promise<WhippetCommand> }>> = {
   watchdog: { describe: 'run the function watchdog (the entrypoint of a function image)', load: () => import('./commands/watchdog.js') },
@@ -40,35 +29,16 @@ export async function runCli(args: readonly string[], scriptName = 'whippet'): P
   }
   const name = args[0];
   const spec = name === undefined ? undefined : COMMANDS[name];
-  const wantsHelp = args.includes('--help') || args.includes('-h');
   let loaded: WhippetCommand | undefined;
-  if (spec !== undefined && !wantsHelp) {
+  if (spec !== undefined && !wantsHelp(args)) {
     loaded = await spec.load();
-    const fast = loaded.fast;
-    if (fast !== undefined) {
-      let flags: Record<string, unknown> | undefined;
-      try {
-        flags = parseArgs({ args: args.slice(1), options: fast.options, strict: true, allowPositionals: false }).values;
-      } catch {
-        flags = undefined; // yargs below reports the problem with the usage text
-      }
-      // No usage to show on this path: a command's UsageError needs yargs' text, and the fast commands throw none.
-      if (flags !== undefined) return runCommand(loaded, name!, fast.flags?.(flags) ?? flags, () => {});
-    }
+    const done = runFast(loaded, name!, args.slice(1));
+    if (done !== undefined) return done;
   }
   return runYargs(args, scriptName, name, loaded);
 }
 
-/** Run a command; any error it throws becomes its exit code through the one mapping. */
-async function runCommand(command: WhippetCommand, name: string, argv: Record<string, unknown>, showUsage: () => void): Promise<number> {
-  try {
-    return await command.run(argv);
-  } catch (err) {
-    return exitCodeFor(err, {
-      prefix: command.errorPrefix ?? `whippet ${name}`, showUsage, write: (text) => { process.stderr.write(text); },
-    });
-  }
-}
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
 /** The command's yargs module with its handler: run() through the mapping, the exit code kept in `result`. */
 function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }): CommandModule<object, any> {

@@ -142,9 +142,10 @@ t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image',
   t.same(copied('watchdog'), [
     'build:/src/dist/cli/commands/watchdog.js', 'build:/src/dist/cli/errors.js', 'build:/src/dist/cli/fast-path.js',
     'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js', 'build:/src/dist/cli/serve.js',
+    'build:/src/dist/cli/start', 'build:/src/dist/cli/start-bundle.js',
     'build:/src/dist/common', 'build:/src/dist/watchdog', 'build:/src/native/build',
     'watchdog-deps:/watchdog/node_modules', 'watchdog-deps:/watchdog/package.json',
-  ], 'the watchdog image: common, watchdog, the fwatchdog entry, its two dependencies, the addon');
+  ], 'the watchdog image: common, watchdog, the fwatchdog entry and its start bundle, its dependencies, the addon');
   t.same(copied('whippet'), [
     'build:/src/dist', 'build:/src/native/build', 'build:/src/node_modules', 'build:/src/package.json', 'context:templates/',
   ]);
