@@ -79,10 +79,12 @@ export function forward(
     }, handler);
   };
   if (!hasBody) send(null);
-  // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
-  // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
-  // listeners); a body still arriving is streamed, with backpressure, as it comes.
-  else queueMicrotask(() => send(req.complete ? completeBody(req) : req));
+  // The request event fires when the head is parsed. Node's server parses straight from the socket (the
+  // parser consumes it), calling into JS once for the head and again for the body, and microtasks run in
+  // between: a microtask here saw every body as incomplete. An immediate runs once the whole read has been
+  // parsed, so a body that came in the same read as its head is complete by then and goes up as one Buffer
+  // with the head (one write, no stream listeners); a body still arriving is streamed, with backpressure.
+  else setImmediate(() => send(req.complete ? completeBody(req) : req));
 }
 
 const EMPTY = Buffer.alloc(0);
