@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { sendError, type RouterError } from './errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient } from './headers.js';
-import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
+import { DeadlineError, classifyUpstreamError, upstreamOrigin, upstreamPath } from './upstream.js';
 
 /** One proxied call: where it goes and the identity the router gave it. */
 export interface ForwardCall {
@@ -71,7 +71,7 @@ export function forward(
   const send = (body: IncomingMessage | Buffer | null): void => {
     if (!handler.dispatching()) return;
     dispatcher.dispatch({
-      origin: call.upstream.origin,
+      origin: upstreamOrigin(call.upstream),
       path: upstreamPath(call.upstream, call.path, call.query),
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
@@ -161,7 +161,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
       this.res.addTrailers(responseHeadersForClient(trailers, false) as Record<string, string>);
     }
     this.res.end();
-    this.finish({ status: this.status, seconds: this.seconds() });
+    this.finish(undefined, undefined);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -189,20 +189,20 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     if (err instanceof ClientCutError || this.res.destroyed) {
       const cut = err instanceof ClientCutError ? err.cut : this.socket[WRITE_TIMED_OUT] ? 'write_timeout' : 'client_closed';
       this.res.destroy();
-      this.finish({ status: this.status, seconds: this.seconds(), cut });
+      this.finish(undefined, cut);
       return;
     }
     const error = classifyUpstreamError(err, this.call.functionName, this.call.timeoutMs);
     if (!this.res.headersSent) this.status = error.status;
     sendError(this.res, error, { 'X-Call-Id': this.call.callId, 'X-Start-Time': this.call.startTime });
-    this.finish({ status: this.status, seconds: this.seconds(), error });
+    this.finish(error, undefined);
   }
 
-  private finish(outcome: Omit<ForwardOutcome, 'upstreamStatus'>): void {
+  private finish(error: RouterError | undefined, cut: ClientCut | undefined): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.res.off('close', this.onClientClose);
-    this.done({ ...outcome, upstreamStatus: this.upstreamStatus });
+    this.done({ status: this.status, upstreamStatus: this.upstreamStatus, seconds: this.seconds(), error, cut });
   }
 }
