@@ -124,7 +124,8 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     // upstream_timeout while the response waits on a client that stopped reading is the client's doing.
     this.timer = setTimeout(() => this.abort(this.waitingForClient ? new ClientCutError('client_stalled') : new DeadlineError('upstream_timeout')), call.timeoutMs);
     this.socket = res.req.socket as typeof this.socket;
-    res.once('close', this.onClientClose);
+    // on, not once: finish() removes it, and once would wrap it in a new bound function per call.
+    res.on('close', this.onClientClose);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
