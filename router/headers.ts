@@ -15,6 +15,11 @@ const REQUEST_ONLY_DROP = new Set(['host', 'expect']);
 function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
   const value = headers['connection'];
   if (value === undefined) return undefined;
+  // The usual value names no header (`keep-alive` from every keep-alive upstream, or `close`): no list to build.
+  if (typeof value === 'string' && !value.includes(',')) {
+    const name = value.trim().toLowerCase();
+    return name === '' || name === 'close' || name === 'keep-alive' ? undefined : new Set([name]);
+  }
   const names = (Array.isArray(value) ? value.join(',') : value).split(',').map((s) => s.trim().toLowerCase());
   return new Set(names.filter((n) => n !== '' && n !== 'close' && n !== 'keep-alive'));
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { sendError, type RouterError } from './errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient } from './headers.js';
-import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
+import { DeadlineError, classifyUpstreamError, upstreamOrigin, upstreamPath } from './upstream.js';
 
 /** One proxied call: where it goes and the identity the router gave it. */
 export interface ForwardCall {
@@ -71,7 +71,7 @@ export function forward(
   const send = (body: IncomingMessage | Buffer | null): void => {
     if (!handler.dispatching()) return;
     dispatcher.dispatch({
-      origin: call.upstream.origin,
+      origin: upstreamOrigin(call.upstream),
       path: upstreamPath(call.upstream, call.path, call.query),
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
@@ -79,10 +79,12 @@ export function forward(
     }, handler);
   };
   if (!hasBody) send(null);
-  // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
-  // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
-  // listeners); a body still arriving is streamed, with backpressure, as it comes.
-  else queueMicrotask(() => send(req.complete ? completeBody(req) : req));
+  // The request event fires when the head is parsed. Node's server parses straight from the socket (the
+  // parser consumes it), calling into JS once for the head and again for the body, and microtasks run in
+  // between: a microtask here saw every body as incomplete. An immediate runs once the whole read has been
+  // parsed, so a body that came in the same read as its head is complete by then and goes up as one Buffer
+  // with the head (one write, no stream listeners); a body still arriving is streamed, with backpressure.
+  else setImmediate(() => send(req.complete ? completeBody(req) : req));
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -122,7 +124,8 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     // upstream_timeout while the response waits on a client that stopped reading is the client's doing.
     this.timer = setTimeout(() => this.abort(this.waitingForClient ? new ClientCutError('client_stalled') : new DeadlineError('upstream_timeout')), call.timeoutMs);
     this.socket = res.req.socket as typeof this.socket;
-    res.once('close', this.onClientClose);
+    // on, not once: finish() removes it, and once would wrap it in a new bound function per call.
+    res.on('close', this.onClientClose);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -159,7 +162,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
       this.res.addTrailers(responseHeadersForClient(trailers, false) as Record<string, string>);
     }
     this.res.end();
-    this.finish({ status: this.status, seconds: this.seconds() });
+    this.finish(undefined, undefined);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -187,20 +190,20 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
     if (err instanceof ClientCutError || this.res.destroyed) {
       const cut = err instanceof ClientCutError ? err.cut : this.socket[WRITE_TIMED_OUT] ? 'write_timeout' : 'client_closed';
       this.res.destroy();
-      this.finish({ status: this.status, seconds: this.seconds(), cut });
+      this.finish(undefined, cut);
       return;
     }
     const error = classifyUpstreamError(err, this.call.functionName, this.call.timeoutMs);
     if (!this.res.headersSent) this.status = error.status;
     sendError(this.res, error, { 'X-Call-Id': this.call.callId, 'X-Start-Time': this.call.startTime });
-    this.finish({ status: this.status, seconds: this.seconds(), error });
+    this.finish(error, undefined);
   }
 
-  private finish(outcome: Omit<ForwardOutcome, 'upstreamStatus'>): void {
+  private finish(error: RouterError | undefined, cut: ClientCut | undefined): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.res.off('close', this.onClientClose);
-    this.done({ ...outcome, upstreamStatus: this.upstreamStatus });
+    this.done({ status: this.status, upstreamStatus: this.upstreamStatus, seconds: this.seconds(), error, cut });
   }
 }

@@ -24,8 +24,17 @@ export interface SyncInvokerDeps {
 }
 
 const CLIENT_CUT_STATUS = 499;
+// Names are the callers' (a URL template resolves any): bound what is kept, as function-stats.ts does.
+const MAX_LABELLED_FUNCTIONS = 10_000;
+
+interface FunctionLabels {
+  readonly name: { readonly function_name: string };
+  readonly byStatus: Map<number, { readonly function_name: string; readonly code: string }>;
+}
 
 export class SyncInvoker {
+  private readonly labels = new Map<string, FunctionLabels>();
+
   constructor(private readonly upstreamTimeoutMs: number, private readonly deps: SyncInvokerDeps) {}
 
   /** Proxy one call; throws FunctionNotFoundError before anything is sent. */
@@ -52,8 +61,19 @@ export class SyncInvoker {
     });
   }
 
+  /** The label sets of a function's metrics, made once: the same objects each call, not two new ones. */
+  private labelsOf(name: string): FunctionLabels {
+    let l = this.labels.get(name);
+    if (l === undefined) {
+      if (this.labels.size >= MAX_LABELLED_FUNCTIONS) this.labels.clear();
+      l = { name: { function_name: name }, byStatus: new Map() };
+      this.labels.set(name, l);
+    }
+    return l;
+  }
+
   private started(name: string): void {
-    this.deps.metrics.invocationStarted.inc({ function_name: name });
+    this.deps.metrics.invocationStarted.inc(this.labelsOf(name).name);
     this.deps.stats.started(name);
   }
 
@@ -62,9 +82,11 @@ export class SyncInvoker {
     // A call the client's side cut is 499 (nginx's "client closed request", as the watchdog counts it),
     // whatever status line it already had: the function is not blamed for it.
     const status = outcome.cut === undefined ? outcome.status : CLIENT_CUT_STATUS;
-    const code = String(status);
-    metrics.invocationTotal.inc({ function_name: name, code });
-    metrics.functionSeconds.observe({ function_name: name, code }, outcome.seconds);
+    const byStatus = this.labelsOf(name).byStatus;
+    let labels = byStatus.get(status);
+    if (labels === undefined) byStatus.set(status, labels = { function_name: name, code: String(status) });
+    metrics.invocationTotal.inc(labels);
+    metrics.functionSeconds.observe(labels, outcome.seconds);
     // A client that left says nothing about the function: its health stays what it was.
     const health = outcome.error === undefined
       ? (outcome.cut !== undefined ? stats.get(name)?.health ?? 'unknown' : 'healthy')

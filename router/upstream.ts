@@ -49,9 +49,26 @@ export function createUpstreamDispatcher(options: UpstreamPoolOptions): Dispatch
 
 /** The path and query the upstream sees: its base path joined with the suffix after /function/{name}. */
 export function upstreamPath(base: URL, suffix: string, query: string): string {
-  const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname;
-  const path = `${prefix}${suffix}` || '/';
+  const path = `${parsed(base).prefix}${suffix}` || '/';
   return query === '' ? path : `${path}?${query}`;
+}
+
+/** The upstream's origin, as undici's dispatch() takes it. */
+export function upstreamOrigin(base: URL): string {
+  return parsed(base).origin;
+}
+
+// URL's origin and pathname getters build a new string on each read; a resolver hands out the same URL for a
+// function call after call, so what the proxy reads of it is kept per URL object.
+const parts = new WeakMap<URL, { readonly origin: string; readonly prefix: string }>();
+function parsed(base: URL): { readonly origin: string; readonly prefix: string } {
+  let p = parts.get(base);
+  if (p === undefined) {
+    const { pathname } = base;
+    p = { origin: base.origin, prefix: pathname.endsWith('/') ? pathname.slice(0, -1) : pathname };
+    parts.set(base, p);
+  }
+  return p;
 }
 
 /** Raised on the controller when our own deadline fires, so the error handler can tell it apart. */
