@@ -130,10 +130,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 6.3).
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
     if (!hasBody) { this.dispatch(headers, null); return; }
-    // The request event fires when the head is parsed; a body that came in the same read is parsed right after,
-    // before microtasks run. Such a complete body goes up as one Buffer with the head (one write, no stream
-    // listeners in undici); a body still arriving is streamed, with backpressure, as it comes.
-    queueMicrotask(() => {
+    // The request event fires when the head is parsed. Node's server parses straight from the socket and calls
+    // into JS once for the head and again for the body, with microtasks run in between (a microtask here saw
+    // every body as still arriving). An immediate runs once the whole read is parsed: a body that came with its
+    // head is complete by then and goes up as one Buffer with the head (one write, no stream listeners in
+    // undici); a body still arriving is streamed, with backpressure, as it comes.
+    setImmediate(() => {
       if (this.reason === undefined) this.dispatch(headers, req.complete ? completeBody(req) : req);
     });
   }
