@@ -5,9 +5,10 @@ import { connect } from 'node:net';
 
 /**
  * Send `text` to 127.0.0.1:`port` and resolve with the answer: once the server closes, once a first
- * response with Content-Length is complete, or with what arrived after `ms`.
+ * response with Content-Length is complete, or with what arrived after `ms`. Given parts, each is
+ * written `gapMs` after the one before (a body arriving after its head).
  */
-export function raw(port: number, text: string, ms = 3_000): Promise<string> {
+export function raw(port: number, text: string | readonly string[], ms = 3_000, gapMs = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
@@ -21,6 +22,12 @@ export function raw(port: number, text: string, ms = 3_000): Promise<string> {
     });
     socket.on('error', (err) => { clearTimeout(timer); answer === '' ? reject(err) : resolve(answer); });
     socket.on('close', () => { clearTimeout(timer); resolve(answer); });
-    socket.write(text);
+    const parts = typeof text === 'string' ? [text] : text;
+    const send = (i: number): void => {
+      if (i === parts.length || socket.destroyed) return;
+      socket.write(parts[i]!);
+      setTimeout(send, gapMs, i + 1);
+    };
+    send(0);
   });
 }

@@ -2,13 +2,13 @@
 // stream listeners); a body still arriving is streamed. Node's server parses straight from the socket, so
 // the body is parsed in a later call into JS than the head: the proxy must look once the whole read is parsed.
 import t from 'tap';
-import { connect } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { createLogger } from '../../common/log.js';
 import { RouterServer } from '../../router/server.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';
 import { startUpstream } from '../helpers/start-router.js';
+import { raw } from '../helpers/raw-http.js';
 
 type BodyKind = 'none' | 'buffer' | 'stream';
 
@@ -34,27 +34,12 @@ async function setUp(t: { teardown(fn: () => unknown): void }) {
   return { port, bodies };
 }
 
-/** Send `parts` on one connection, `gapMs` apart; resolves with the raw answer once the connection closes. */
-function exchange(port: number, parts: string[], gapMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); }).on('end', () => resolve(text)).on('error', reject);
-    const send = (i: number): void => {
-      if (i === parts.length) return;
-      socket.write(parts[i]!);
-      setTimeout(() => send(i + 1), gapMs);
-    };
-    socket.once('connect', () => send(0));
-  });
-}
-
 const BODY = 'hello world, this is a small body';
 const HEAD = `POST /function/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${BODY.length}\r\n\r\n`;
 
 t.test('a small body sent with its head is dispatched as one Buffer and arrives whole', async (t) => {
   const { port, bodies } = await setUp(t);
-  const answer = await exchange(port, [HEAD + BODY], 0);
+  const answer = await raw(port, [HEAD + BODY]);
   t.match(answer, /^HTTP\/1\.1 200 /);
   t.ok(answer.endsWith(`\r\n\r\n${BODY}`), 'the function got the body and echoed it');
   t.same(bodies, ['buffer']);
@@ -62,7 +47,7 @@ t.test('a small body sent with its head is dispatched as one Buffer and arrives 
 
 t.test('a body that comes after its head is streamed and arrives whole', async (t) => {
   const { port, bodies } = await setUp(t);
-  const answer = await exchange(port, [HEAD, BODY.slice(0, 10), BODY.slice(10)], 50);
+  const answer = await raw(port, [HEAD, BODY.slice(0, 10), BODY.slice(10)], 3_000, 50);
   t.match(answer, /^HTTP\/1\.1 200 /);
   t.ok(answer.endsWith(`\r\n\r\n${BODY}`), 'the function got the body and echoed it');
   t.same(bodies, ['stream']);
@@ -70,7 +55,7 @@ t.test('a body that comes after its head is streamed and arrives whole', async (
 
 t.test('a call without a body is dispatched without one', async (t) => {
   const { port, bodies } = await setUp(t);
-  const answer = await exchange(port, ['GET /function/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], 0);
+  const answer = await raw(port, ['GET /function/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
   t.match(answer, /^HTTP\/1\.1 200 /);
   t.same(bodies, ['none']);
 });

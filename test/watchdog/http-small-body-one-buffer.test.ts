@@ -3,7 +3,6 @@
 // socket and calls into JS once for the head and again for the body, so the runner looks only once the whole
 // read is parsed (an immediate); a microtask saw every body as still arriving.
 import t from 'tap';
-import { connect } from 'node:net';
 import { createServer } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { createLogger } from '../../common/log.js';
@@ -11,6 +10,7 @@ import { loadWatchdogConfig } from '../../watchdog/config.js';
 import { HttpRunner } from '../../watchdog/runners/http.js';
 import { selectSpawnBackend } from '../../watchdog/spawn/select.js';
 import { freePort } from '../../common/free-port.js';
+import { raw } from '../helpers/raw-http.js';
 
 type BodyKind = 'none' | 'buffer' | 'stream';
 
@@ -42,30 +42,15 @@ async function setUp(t: { teardown(fn: () => unknown): void }) {
   return { port: (server.address() as { port: number }).port, bodies };
 }
 
-/** Send `parts` on one connection, `gapMs` apart; resolves with the raw answer once the connection closes. */
-function exchange(port: number, parts: string[], gapMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); }).on('end', () => resolve(text)).on('error', reject);
-    const send = (i: number): void => {
-      if (i === parts.length) return;
-      socket.write(parts[i]!);
-      setTimeout(() => send(i + 1), gapMs);
-    };
-    socket.once('connect', () => send(0));
-  });
-}
-
 const BODY = 'hello world, this is a small body';
 const HEAD = `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${BODY.length}\r\n\r\n`;
 
 t.test('http mode: a small body sent with its head goes up as one Buffer, one still arriving is streamed', async (t) => {
   const { port, bodies } = await setUp(t);
-  const whole = await exchange(port, [HEAD + BODY], 0);
+  const whole = await raw(port, [HEAD + BODY]);
   t.match(whole, /^HTTP\/1\.1 200 /);
   t.ok(whole.endsWith(`\r\n\r\n${BODY}`), 'the function got the body and echoed it');
-  const split = await exchange(port, [HEAD, BODY.slice(0, 10), BODY.slice(10)], 50);
+  const split = await raw(port, [HEAD, BODY.slice(0, 10), BODY.slice(10)], 3_000, 50);
   t.match(split, /^HTTP\/1\.1 200 /);
   t.ok(split.endsWith(`\r\n\r\n${BODY}`), 'the function got the streamed body and echoed it');
   t.same(bodies, ['buffer', 'stream']);
