@@ -16,6 +16,8 @@ export interface WhippetCommand {
   /** How errors are prefixed: `whippet <name>` unless the command says otherwise. */
   readonly errorPrefix?: string;
   readonly fast?: FastPath;
+  /** Text for the end of the usage, worked out only when the usage is shown (the command's builder stays synchronous). */
+  usageFooter?(): Promise<string>;
 }
 
 export interface FastPath {

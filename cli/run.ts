@@ -41,20 +41,26 @@ export async function runCli(args: readonly string[], scriptName = 'whippet'): P
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
 /** The command's yargs module with its handler: run() through the mapping, the exit code kept in `result`. */
-function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }): CommandModule<object, any> {
+async function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }): Promise<CommandModule<object, any>> {
   let commandParser: Argv | undefined;
   const builder = command.command.builder;
+  const footer = await command.usageFooter?.();
   return {
     ...command.command,
+    // Synchronous: yargs sends a usage error of a command with an async builder past fail(), as a rejection.
     builder: (parser: Argv) => {
       commandParser = parser;
-      return typeof builder === 'function' ? builder(parser) : parser.options(builder ?? {});
+      const built = (typeof builder === 'function' ? builder(parser) : parser.options(builder ?? {})) as Argv;
+      return footer === undefined ? built : built.epilog(`\n${footer}`);
     },
     handler: async (argv) => {
       result.exitCode = await runCommand(command, name, argv, () => commandParser?.showHelp('error'));
     },
   } as CommandModule<object, any>;
 }
+
+/** Thrown from yargs' fail() to end the parse there (see runYargs). */
+class UsageFailure extends Error {}
 
 async function runYargs(args: readonly string[], scriptName: string, name: string | undefined, loaded?: WhippetCommand): Promise<number> {
   const { default: yargs } = await import('yargs');
@@ -69,23 +75,32 @@ async function runYargs(args: readonly string[], scriptName: string, name: strin
     .version(false)
     .wrap(Math.min(120, process.stdout.columns ?? 100));
   let usageError: string | undefined;
-  parser = parser.fail((msg, err) => {
-    // yargs' own validation (unknown option, failed .check()) is a usage error; anything else is a bug.
+  let usage: string | undefined;
+  parser = parser.fail((msg, err, context) => {
+    // yargs' own validation (unknown option, a flag missing its value, failed .check()) is a usage error;
+    // anything else is a bug. The usage is the one of the command being parsed, so it is taken now: once
+    // parsing ends the parser is back at the top level.
+    // Throwing stops the parse: when fail() returns, yargs goes on to run the command's handler.
     if (err && err.name !== 'YError') throw err;
     usageError = msg ?? err?.message;
+    context.showHelp((text: string) => { usage = text; });
+    throw new UsageFailure(usageError ?? 'usage error');
   });
   const result = { exitCode: 0 };
   for (const [cmd, spec] of Object.entries(COMMANDS)) {
     if (cmd === name) {
-      parser = parser.command(withHandler(loaded ?? await spec.load(), cmd, result));
+      parser = parser.command(await withHandler(loaded ?? await spec.load(), cmd, result));
     } else {
       parser = parser.command(cmd, spec.describe);
     }
   }
-  await parser.parseAsync();
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageFailure)) throw err;
+  }
   if (usageError !== undefined) {
-    parser.showHelp('error');
-    process.stderr.write(`\n${usageError}\n`);
+    process.stderr.write(`${usage ?? ''}\n\n${usageError}\n`);
     return 2;
   }
   return result.exitCode;

@@ -9,18 +9,21 @@ import { fastOptions, foldAliases, type FastPath } from '../fast-path.js';
 export const command = {
   command: 'watchdog',
   describe: 'run the function watchdog (the entrypoint of a function image)',
-  // Only the yargs path (--help, or a usage error, which prints the help too) builds this: finding the spawn
-  // path loads the addon and makes one probe child, which a plain start does not need.
-  builder: async (parser: Argv) => {
-    const { describeSpawnPath } = await import('../../watchdog/spawn/native.js');
-    const method = SPAWN_METHODS.find((m) => m === process.env.spawn_method?.trim()) ?? 'auto';
-    return parser
-      .options(yargsOptions(WATCHDOG_OPTIONS))
-      .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
-      .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'
-        + `\n\nSpawn path here with spawn_backend=auto: ${describeSpawnPath(method)}.`);
-  },
+  builder: (parser: Argv) => parser
+    .options(yargsOptions(WATCHDOG_OPTIONS))
+    .option('run-healthcheck', { type: 'boolean', describe: 'ask the running watchdog on this port for /_/health; exit 0 when healthy, 1 when not' })
+    .epilog('Each option is also read from the environment variable named in brackets; a flag beats the env, the env beats the default. Durations: 30 (seconds), 500ms, 10s, 1m30s.'),
 };
+
+/**
+ * The last line of the usage text: which spawn path this machine takes. Only the yargs path (--help, or a usage
+ * error, which prints the usage too) asks: finding it loads the addon and makes one probe child.
+ */
+export async function usageFooter(): Promise<string> {
+  const { describeSpawnPath } = await import('../../watchdog/spawn/native.js');
+  const method = SPAWN_METHODS.find((m) => m === process.env.spawn_method?.trim()) ?? 'auto';
+  return `Spawn path here with spawn_backend=auto: ${describeSpawnPath(method)}.`;
+}
 
 // Function images have always printed `watchdog: ...`, not `whippet watchdog: ...`.
 export const errorPrefix = 'watchdog';

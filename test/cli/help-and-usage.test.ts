@@ -4,6 +4,7 @@
 import t from 'tap';
 import { runWhippet } from '../helpers/up-process.js';
 import { expectedSpawnMethod } from '../helpers/spawn-backends.js';
+import { startUpstream } from '../helpers/start-router.js';
 
 t.test('--help lists the commands and each command its options', async (t) => {
   const top = await runWhippet(['--help']);
@@ -43,6 +44,30 @@ t.test('wrong arguments: what was wrong, the usage, exit code 2', async (t) => {
     t.match(res.stderr, new RegExp(`whippet ${args[0]} `), `${args.join(' ')}: shows the usage`);
     t.equal(res.stdout, '', `${args.join(' ')}: nothing on stdout`);
   }
+});
+
+t.test('a usage error stops before the command runs', async (t) => {
+  // yargs runs a command's handler after its own validation failed unless fail() ends the parse: here an
+  // unknown flag would still have sent the call.
+  const router = await startUpstream(t, (_req, res) => { res.end('called'); });
+  const res = await runWhippet(['invoke', 'echo', '--bogus', '--gateway', router.url], { input: 'x' });
+  t.equal(res.code, 2, 'exit code 2', { stderr: res.stderr });
+  t.match(res.stderr, /Unknown argument: bogus/);
+  t.equal(router.requests.length, 0, 'no call reached the router');
+  t.equal(res.stdout, '');
+});
+
+t.test('a flag without its value: the command\'s usage and what was missing, never a stack trace', async (t) => {
+  for (const args of [['watchdog', '--port'], ['router', '--port'], ['worker', '--queue']]) {
+    const res = await runWhippet(args);
+    t.equal(res.code, 2, `${args.join(' ')}: exit code 2`, { stderr: res.stderr });
+    t.match(res.stderr, new RegExp(`Not enough arguments following: ${args[1]!.slice(2)}\\n$`), `${args.join(' ')}: says what was missing, last`);
+    t.match(res.stderr, new RegExp(`^whippet ${args[0]}\\n`), `${args.join(' ')}: the usage is the command's own`);
+    t.notMatch(res.stderr, /\bat .*\.js:\d+/, `${args.join(' ')}: no stack trace`);
+  }
+  const watchdog = await runWhippet(['watchdog', '--port']);
+  t.match(watchdog.stderr, '--read-timeout', "the watchdog's options are listed");
+  t.match(watchdog.stderr, 'Spawn path here with spawn_backend=auto', 'with the spawn path line');
 });
 
 t.test('refusals that are not usage errors exit 1 with a message', async (t) => {
