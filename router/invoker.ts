@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
+import { CallAbort, onAbort, type AnySignal } from '../common/call-abort.js';
 import type { RouterError } from './errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from './headers.js';
 import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
@@ -35,7 +36,7 @@ export interface InvokeOptions<B = Buffer> {
   readonly readBody?: (statusCode: number, body: Readable) => Promise<B>;
   readonly timeoutMs: number;
   /** Aborting it (e.g. worker shutdown) ends the call as a connection failure. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AnySignal;
 }
 
 /** The function answered (any status), or the call failed before it could: `unreachable` (502) or `timeout` (504). */
@@ -58,14 +59,12 @@ export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRe
     remoteAddress: undefined, host: undefined, proto: 'http',
   });
   delete headers['content-length'];
-  // One controller per call: the deadline aborts it, and so does the caller's signal through a listener
-  // removed at the end (AbortSignal.any built a second signal per call and cost more than the rest of this).
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
+  // One signal per call (common/call-abort.ts): the deadline aborts it, and so does the caller's signal
+  // through a listener removed at the end.
+  const signal = new CallAbort();
+  const timer = setTimeout(() => signal.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
   const outer = options.signal;
-  const cancel = (): void => deadline.abort(outer?.reason);
-  if (outer?.aborted === true) cancel(); else outer?.addEventListener('abort', cancel, { once: true });
-  const signal = deadline.signal;
+  const stopListening = onAbort(outer, () => signal.abort(outer?.reason));
   try {
     const res = await options.dispatcher.request({
       origin: target.upstream.origin,
@@ -82,11 +81,11 @@ export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRe
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = v;
     return { ok: true, status: res.statusCode, headers: out, body, durationMs: performance.now() - started };
   } catch (err) {
-    const cause = deadline.signal.reason instanceof DeadlineError ? deadline.signal.reason : err;
+    const cause = signal.reason instanceof DeadlineError ? signal.reason : err;
     const error = classifyUpstreamError(cause, target.functionName, options.timeoutMs);
     return { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: performance.now() - started };
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', cancel);
+    stopListening();
   }
 }

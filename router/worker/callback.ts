@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { CallAbort, onAbort, type AnySignal } from '../../common/call-abort.js';
 import { isRefusedCallbackAddress } from '../callback-guard.js';
 import type { CallHeaders, CallRecord } from '../queue/index.js';
 import { CallbackRefusedError } from './errors.js';
@@ -61,17 +62,20 @@ export interface DeliveryResult {
  */
 export async function postCallback(
   url: string, headers: Record<string, string | string[]>, body: Uint8Array | Readable,
-  options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AbortSignal; allowLinkLocal?: boolean },
+  options: { dispatcher: Dispatcher; timeoutMs: number; signal?: AnySignal; allowLinkLocal?: boolean },
 ): Promise<DeliveryResult> {
   const target = new URL(url);
   if (options.allowLinkLocal !== true && isRefusedCallbackAddress(target.hostname)) {
     return { statusCode: null, error: new CallbackRefusedError(target.hostname, target.hostname).message, refused: true };
   }
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  // One signal (common/call-abort.ts): the deadline aborts it, and so does the caller's.
+  const signal = new CallAbort();
+  let late = false;
+  const timer = setTimeout(() => { late = true; signal.abort(); }, options.timeoutMs);
+  const stopListening = onAbort(options.signal, () => signal.abort(options.signal?.reason));
   try {
     const res = await options.dispatcher.request({
-      origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body,
-      signal: options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]),
+      origin: target.origin, path: `${target.pathname}${target.search}`, method: 'POST', headers, body, signal,
     });
     await res.body.dump();
     return { statusCode: res.statusCode, error: res.statusCode < 300 ? null : `callback answered ${res.statusCode}` };
@@ -80,8 +84,11 @@ export async function postCallback(
     const refused = err instanceof CallbackRefusedError ? err : (err as { cause?: unknown }).cause instanceof CallbackRefusedError ? (err as { cause: CallbackRefusedError }).cause : undefined;
     if (refused !== undefined) return { statusCode: null, error: refused.message, refused: true };
     const failure = err as { code?: string; message?: string };
-    const reason = deadline.aborted ? `no answer within ${options.timeoutMs}ms` : failure.code ?? failure.message ?? 'connection failed';
+    const reason = late ? `no answer within ${options.timeoutMs}ms` : failure.code ?? failure.message ?? 'connection failed';
     return { statusCode: null, error: reason };
+  } finally {
+    clearTimeout(timer);
+    stopListening();
   }
 }
 

@@ -13,7 +13,7 @@
 // still works: a lease for a function at its limit goes back with a short nak (the fallback).
 // Default share, documented in docs/async.md: defaultFunctionShare below.
 
-import { setMaxListeners } from 'node:events';
+import { CallAbort } from '../../common/call-abort.js';
 import type { Lease, Queue } from '../queue/index.js';
 import type { WorkerConfig } from './options.js';
 import { runCall, type CallControl, type CallDeps } from './run-call.js';
@@ -96,7 +96,7 @@ export class WorkerLoop {
   private readonly running = new Set<Promise<void>>();
   private readonly slots: FunctionSlots;
   private readonly leasing = new AbortController();
-  private readonly abandon = new AbortController();
+  private readonly abandon = new CallAbort();
   private readonly control: CallControl;
   private readonly callDeps: CallDeps;
   /** next() calls waiting, oldest first (the order the backend serves them). */
@@ -109,8 +109,8 @@ export class WorkerLoop {
   constructor(private readonly config: Pick<WorkerConfig, 'maxInflight'> & CallDeps['config'], private readonly deps: LoopDeps) {
     this.slots = new FunctionSlots(config.maxInflight, deps.functionLimit);
     // Every running call listens on it (run-call.ts): up to max_inflight listeners is not a leak.
-    setMaxListeners(0, this.abandon.signal);
-    this.control = { signal: this.abandon.signal, abandoned: () => this.abandon.signal.aborted };
+    this.abandon.setMaxListeners(0);
+    this.control = { signal: this.abandon, abandoned: () => this.abandon.aborted };
     this.callDeps = { ...deps, config };
     this.fill();
   }

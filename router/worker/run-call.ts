@@ -4,6 +4,7 @@
 // second invocation; and the ack comes last, so a crash anywhere before it means "deliver again".
 
 import type { Dispatcher } from 'undici';
+import { CallAbort, onAbort } from '../../common/call-abort.js';
 import type { Logger } from '../../common/log.js';
 import { invoke } from '../invoker.js';
 import type { RouterMetrics } from '../metrics.js';
@@ -41,25 +42,23 @@ export interface CallDeps {
 
 /** Shutdown control: `signal` aborts the invocation; once `abandoned()`, nothing more is written. */
 export interface CallControl {
-  readonly signal: AbortSignal;
+  readonly signal: CallAbort;
   abandoned(): boolean;
 }
 
 /** Work one lease to its end (ack), a retry (nak), or let it lapse on shutdown. Never throws. */
 export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): Promise<void> {
   const log = (): Logger => deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
-  // One signal per call, aborted by a lost lease or by the worker's shutdown (a listener on the shared
-  // shutdown signal, removed at the end: cheaper per call than AbortSignal.any).
-  const stop = new AbortController();
+  // One signal per call (common/call-abort.ts), aborted by a lost lease or by the worker's shutdown (a
+  // listener on the shared shutdown signal, removed at the end).
+  const signal = new CallAbort();
   let lost = false;
   const heartbeat = startHeartbeat(lease, deps.config.ackWaitMs, (err) => {
     log().warn('lease lost while working; another worker has the call', { reason: (err as Error).message });
     lost = true;
-    stop.abort(err);
+    signal.abort(err);
   });
-  const shutdown = (): void => stop.abort(ctl.signal.reason);
-  if (ctl.signal.aborted) shutdown(); else ctl.signal.addEventListener('abort', shutdown, { once: true });
-  const signal = stop.signal;
+  const stopListening = onAbort(ctl.signal, () => signal.abort(ctl.signal.reason));
   const gone = (): boolean => ctl.abandoned() || lost;
   let body: ResultBody | undefined;
   try {
@@ -78,7 +77,7 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): P
     else log().warn('call handling failed; its lease will lapse and it will be delivered again', { err: err as Error });
   } finally {
     heartbeat.stop();
-    ctl.signal.removeEventListener('abort', shutdown);
+    stopListening();
     await releaseResult(body);
   }
 }
@@ -94,7 +93,7 @@ async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }
 // Stored limit when the queue does not say (the queue's own default).
 const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 
-async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined; acked?: boolean }> {
+async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined; acked?: boolean }> {
   const { config, metrics } = deps;
   const name = lease.request.functionName;
   try {
@@ -162,7 +161,7 @@ async function attempt(lease: Lease, deps: CallDeps, signal: AbortSignal, gone: 
 }
 
 /** Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. */
-async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: AbortSignal): Promise<void> {
+async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort): Promise<void> {
   if (record.callbackUrl === null || record.callback.state !== 'pending') {
     await lease.ack();
     return;
