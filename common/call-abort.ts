@@ -37,4 +37,12 @@ export function onAbort(signal: AnySignal | undefined, fn: () => void): () => vo
   return () => { signal.removeEventListener('abort', fn); };
 }
 
+/** An AbortSignal that follows `signal` (itself when it is one), for an API that takes nothing else. */
+export function asAbortSignal(signal: AnySignal): AbortSignal {
+  if (!(signal instanceof CallAbort)) return signal;
+  const follower = new AbortController();
+  onAbort(signal, () => follower.abort(signal.reason));
+  return follower.signal;
+}
+
 function noop(): void {}

@@ -12,6 +12,7 @@
 // call) and call_retention (final records are removed after it); the worker decides retries, backoff,
 // which statuses succeed, and sends callbacks.
 
+import type { AnySignal } from '../../common/call-abort.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { CallRecord, CallStatus, NewCall, Attempt } from './record.js';
 import type { AttemptOutcome, CallbackOutcome, FinalOutcome } from './transitions.js';
@@ -51,8 +52,8 @@ export interface EnqueueResult {
 
 /** How long next() may wait. */
 export interface NextOptions {
-  /** Aborting makes next() resolve null at once. */
-  readonly signal?: AbortSignal;
+  /** Aborting makes next() resolve null at once. The worker passes a CallAbort (common/call-abort.ts). */
+  readonly signal?: AnySignal;
   /** Resolve null after this long without work. Default: wait until work, abort or close. */
   readonly timeoutMs?: number;
   /**

@@ -4,6 +4,8 @@
 // One pump serves every waiter it can inside one `batch` (sqlite: one transaction, one commit), so a
 // worker with many next() calls pending gets many leases for the cost of one commit.
 
+import { onAbort, type AnySignal } from '../../common/call-abort.js';
+
 interface Waiter<L> {
   /** Function names this waiter cannot take now (NextOptions.busy); read at every attempt. */
   readonly busy: ReadonlySet<string> | undefined;
@@ -38,11 +40,11 @@ export class Waiters<L> {
   constructor(private readonly source: WorkSource<L>, private readonly pollIntervalMs: number) {}
 
   /** Resolve with a lease, or null on abort, timeout or close. */
-  wait(signal?: AbortSignal, timeoutMs?: number, busy?: ReadonlySet<string>): Promise<L | null> {
+  wait(signal?: AnySignal, timeoutMs?: number, busy?: ReadonlySet<string>): Promise<L | null> {
     if (this.closed || signal?.aborted === true) return Promise.resolve(null);
     return new Promise<L | null>((resolve, reject) => {
       let deadline: NodeJS.Timeout | undefined;
-      const onAbort = (): void => waiter.settle(null);
+      let stopListening = (): void => {};
       const waiter: Waiter<L> = {
         busy,
         settle: (lease, err) => {
@@ -50,13 +52,13 @@ export class Waiters<L> {
           if (at < 0) return; // settle once
           this.queue.splice(at, 1);
           clearTimeout(deadline);
-          signal?.removeEventListener('abort', onAbort);
+          stopListening();
           if (err !== undefined) reject(err); else resolve(lease);
           if (this.queue.length === 0) this.stopTimer();
         },
       };
       this.queue.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      stopListening = onAbort(signal, () => waiter.settle(null));
       if (timeoutMs !== undefined) deadline = setTimeout(() => waiter.settle(null), timeoutMs);
       this.wake();
     });

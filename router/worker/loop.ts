@@ -88,7 +88,7 @@ class FunctionSlots {
 /** One next() call waiting; `busy` is the live set the backend reads. */
 interface PendingNext {
   readonly busy: Set<string>;
-  readonly abort: AbortController;
+  readonly abort: CallAbort;
 }
 
 /** The loop starts leasing as soon as it is constructed. */
@@ -145,12 +145,12 @@ export class WorkerLoop {
   private fill(): void {
     while (!this.leasing.signal.aborted && !this.paused && !this.queueClosed
       && this.running.size + this.pending.length < this.config.maxInflight && this.pending.length < LEASE_AHEAD) {
-      const entry: PendingNext = { busy: new Set(), abort: new AbortController() };
+      const entry: PendingNext = { busy: new Set(), abort: new CallAbort() };
       this.pending.push(entry);
       this.refreshBusy();
       // beginAttempt: a lease is worked at once, so its attempt starts in the lease's own write (run-call's
       // beginAttempt() then writes nothing on a backend that does it; a busy fallback nak withdraws it).
-      const request = this.deps.queue.next({ signal: entry.abort.signal, busy: entry.busy, beginAttempt: true })
+      const request = this.deps.queue.next({ signal: entry.abort, busy: entry.busy, beginAttempt: true })
         .then((lease) => this.received(entry, lease), (err: unknown) => this.failed(entry, err))
         .finally(() => this.requests.delete(request));
       this.requests.add(request);
@@ -161,7 +161,7 @@ export class WorkerLoop {
     this.forget(entry);
     if (lease !== null) this.work(lease);
     // null without an abort of ours means the queue closed under us: nothing more to do.
-    else if (!entry.abort.signal.aborted && !this.leasing.signal.aborted && !this.queueClosed) {
+    else if (!entry.abort.aborted && !this.leasing.signal.aborted && !this.queueClosed) {
       this.queueClosed = true;
       this.deps.log.warn('queue closed; worker stops leasing');
     }

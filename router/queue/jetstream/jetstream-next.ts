@@ -8,6 +8,7 @@
 // (jetstream-delivery.ts).
 
 import { setMaxListeners } from 'node:events';
+import { asAbortSignal, onAbort, type AnySignal } from '../../../common/call-abort.js';
 import type { Source } from './jetstream-consumers.js';
 import { toLease } from './jetstream-delivery.js';
 import { unescapeToken } from './jetstream-names.js';
@@ -73,9 +74,9 @@ export class JetStreamNext {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     // Both signals are listened to where a wait needs them: AbortSignal.any() per next() was ~4 % of a
     // draining worker's CPU.
-    const signals = options.signal === undefined ? [this.closing.signal] : [options.signal, this.closing.signal];
+    const signals: AnySignal[] = options.signal === undefined ? [this.closing.signal] : [options.signal, this.closing.signal];
     let joined: AbortSignal | null = null;
-    const signal = (): AbortSignal => (joined ??= signals.length === 1 ? signals[0]! : AbortSignal.any(signals));
+    const signal = (): AbortSignal => (joined ??= signals.length === 1 ? asAbortSignal(signals[0]!) : AbortSignal.any(signals.map(asAbortSignal)));
     const busy = options.busy ?? NONE; // live: read at every look for work
     this.lastBusy = busy;
     this.callers++;
@@ -250,20 +251,20 @@ export class JetStreamNext {
    * (A waiting next() loops here once per arrival: a timer or listener left behind per loop piled up
    * thousands of listeners on the close signal, and an endless wait must not become a 1 ms timer.)
    */
-  private async pause(ms: number, signals: readonly AbortSignal[], ...others: Promise<unknown>[]): Promise<void> {
+  private async pause(ms: number, signals: readonly AnySignal[], ...others: Promise<unknown>[]): Promise<void> {
     if (signals.some((s) => s.aborted)) return;
     let timer: NodeJS.Timeout | undefined;
-    let done: () => void = () => {};
+    const listening: Array<() => void> = [];
     const own = new Promise<void>((resolve) => {
-      done = () => resolve();
+      const done = (): void => resolve();
       if (Number.isFinite(ms)) timer = setTimeout(done, Math.min(Math.max(0, ms), 2 ** 31 - 1));
-      for (const s of signals) s.addEventListener('abort', done, { once: true });
+      for (const s of signals) listening.push(onAbort(s, done));
     });
     try {
       await Promise.race([own, ...others]);
     } finally {
       clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', done);
+      for (const stop of listening) stop();
     }
   }
 }
