@@ -20,7 +20,11 @@ const COMMANDS: Readonly<Record<string, { describe: string; load: () => Promise<
   build: { describe: 'assemble the build folder (template + handler) of each function', load: () => import('./commands/build.js') },
 };
 
-/** Run the CLI with `args` (no node/script prefix); resolves to the process exit code. */
+/**
+ * Run the CLI with `args` (no node/script prefix); resolves to the process exit code. A `scriptName` other
+ * than `whippet` names a script that is the one command args[0] (`fwatchdog` is `whippet watchdog`): its
+ * usage reads `fwatchdog [options]`, and no other command is offered.
+ */
 export async function runCli(args: readonly string[], scriptName = 'whippet'): Promise<number> {
   if (args.length === 1 && args[0] === '--version') {
     const { whippetVersion } = await import('../common/version.js');
@@ -40,11 +44,13 @@ export async function runCli(args: readonly string[], scriptName = 'whippet'): P
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
-/** The command's yargs module with its handler: run() through the mapping, the exit code kept in `result`. */
-async function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }): Promise<CommandModule<object, any>> {
+/**
+ * The command's yargs module with its handler: run() through the mapping, the exit code kept in `result`.
+ * `footer` ends the usage yargs prints for --help (a usage error adds it in runYargs, once it happened).
+ */
+function withHandler(command: WhippetCommand, name: string, result: { exitCode: number }, footer: string | undefined): CommandModule<object, any> {
   let commandParser: Argv | undefined;
   const builder = command.command.builder;
-  const footer = await command.usageFooter?.();
   return {
     ...command.command,
     // Synchronous: yargs sends a usage error of a command with an async builder past fail(), as a rejection.
@@ -59,48 +65,57 @@ async function withHandler(command: WhippetCommand, name: string, result: { exit
   } as CommandModule<object, any>;
 }
 
-/** Thrown from yargs' fail() to end the parse there (see runYargs). */
-class UsageFailure extends Error {}
+/** Thrown from yargs' fail() to end the parse there (see runYargs): what was wrong, and the usage to show. */
+class UsageFailure extends Error {
+  constructor(message: string, readonly usage: string) {
+    super(message);
+  }
+}
 
 async function runYargs(args: readonly string[], scriptName: string, name: string | undefined, loaded?: WhippetCommand): Promise<number> {
   const { default: yargs } = await import('yargs');
-  let parser: Argv = yargs([...args])
-    .scriptName(scriptName)
-    .usage('$0 <command> [options]\n$0 --version')
+  const command = name === undefined || COMMANDS[name] === undefined ? undefined : loaded ?? await COMMANDS[name].load();
+  const alone = scriptName !== 'whippet' && command !== undefined;
+  let parser: Argv = yargs(alone ? args.slice(1) : [...args]).scriptName(scriptName);
+  if (!alone) parser = parser.usage('$0 <command> [options]\n$0 --version').demandCommand(1, 'name a command').recommendCommands();
+  parser = parser
     .strict()
-    .demandCommand(1, 'name a command')
-    .recommendCommands()
     .help()
     .alias('h', 'help')
     .version(false)
     .wrap(Math.min(120, process.stdout.columns ?? 100));
-  let usageError: string | undefined;
-  let usage: string | undefined;
+  let failure: UsageFailure | undefined;
   parser = parser.fail((msg, err, context) => {
     // yargs' own validation (unknown option, a flag missing its value, failed .check()) is a usage error;
     // anything else is a bug. The usage is the one of the command being parsed, so it is taken now: once
     // parsing ends the parser is back at the top level.
     // Throwing stops the parse: when fail() returns, yargs goes on to run the command's handler.
     if (err && err.name !== 'YError') throw err;
-    usageError = msg ?? err?.message;
+    let usage = '';
     context.showHelp((text: string) => { usage = text; });
-    throw new UsageFailure(usageError ?? 'usage error');
+    failure = new UsageFailure(msg ?? err?.message ?? 'usage error', usage);
+    throw failure;
   });
   const result = { exitCode: 0 };
-  for (const [cmd, spec] of Object.entries(COMMANDS)) {
-    if (cmd === name) {
-      parser = parser.command(await withHandler(loaded ?? await spec.load(), cmd, result));
-    } else {
-      parser = parser.command(cmd, spec.describe);
+  // The footer costs work (the watchdog's probes a spawn): only for a usage that will be printed.
+  const footer = command !== undefined && wantsHelp(args) ? await command.usageFooter?.() : undefined;
+  if (alone) {
+    parser = parser.command({ ...withHandler(command, name!, result, footer), command: '$0' });
+  } else {
+    for (const [cmd, spec] of Object.entries(COMMANDS)) {
+      parser = cmd === name && command !== undefined
+        ? parser.command(withHandler(command, cmd, result, footer))
+        : parser.command(cmd, spec.describe);
     }
   }
   try {
     await parser.parseAsync();
   } catch (err) {
-    if (!(err instanceof UsageFailure)) throw err;
+    if (err !== failure) throw err;
   }
-  if (usageError !== undefined) {
-    process.stderr.write(`${usage ?? ''}\n\n${usageError}\n`);
+  if (failure !== undefined) {
+    const end = await command?.usageFooter?.();
+    process.stderr.write(`${failure.usage}${end === undefined ? '' : `\n\n${end}`}\n\n${failure.message}\n`);
     return 2;
   }
   return result.exitCode;

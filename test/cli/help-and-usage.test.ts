@@ -2,7 +2,7 @@
 // what was wrong and the command's usage, exit code 2.
 
 import t from 'tap';
-import { runWhippet } from '../helpers/up-process.js';
+import { FWATCHDOG, runWhippet } from '../helpers/up-process.js';
 import { expectedSpawnMethod } from '../helpers/spawn-backends.js';
 import { startUpstream } from '../helpers/start-router.js';
 
@@ -92,4 +92,18 @@ t.test('watchdog --help says which spawn path spawn_backend=auto takes on this m
   t.match(help.stdout, `Spawn path here with spawn_backend=auto: native (${expectedSpawnMethod(undefined)}).`);
   const capped = await runWhippet(['watchdog', '--help'], { env: { spawn_method: 'posix_spawn' } });
   t.match(capped.stdout, `Spawn path here with spawn_backend=auto: native (${expectedSpawnMethod('posix_spawn')}).`, 'spawn_method=posix_spawn: glibc posix_spawn');
+});
+
+t.test('fwatchdog is the watchdog on its own: its usage reads `fwatchdog [options]`', async (t) => {
+  const help = await runWhippet(['--help'], { script: FWATCHDOG });
+  t.equal(help.code, 0);
+  t.match(help.stdout, /^fwatchdog\n/, 'the usage names the script, not "fwatchdog watchdog"');
+  t.notMatch(help.stdout, /fwatchdog watchdog|whippet/, 'and offers no other command');
+  t.match(help.stdout, '--read-timeout');
+  t.match(help.stdout, 'Spawn path here with spawn_backend=auto');
+  const wrong = await runWhippet(['--bogus'], { script: FWATCHDOG });
+  t.equal(wrong.code, 2, 'a usage error exits 2', { stderr: wrong.stderr });
+  t.match(wrong.stderr, /^fwatchdog\n/);
+  t.match(wrong.stderr, /Spawn path here with spawn_backend=auto: .*\n\nUnknown argument: bogus\n$/, 'the spawn path line, then what was wrong');
+  t.equal(wrong.stdout, '');
 });

@@ -8,6 +8,8 @@ import { alive, descendants, killIfAlive, noteTeardownKill } from './processes.j
 type Test = { teardown(fn: () => unknown): void };
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** `fwatchdog`, the watchdog's own script (OpenFaaS Dockerfiles name it). */
+export const FWATCHDOG = fileURLToPath(new URL('../../dist/cli/fwatchdog.js', import.meta.url));
 
 /** A child environment: ours minus NODE_EXTRA_CA_CERTS (slow node starts) and stray OpenFaaS settings. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -15,10 +17,10 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** Run a whippet command to completion. */
-export function runWhippet(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}):
+/** Run a whippet command (or, with `script: FWATCHDOG`, fwatchdog) to completion. */
+export function runWhippet(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; timeoutMs?: number; script?: string } = {}):
   Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [opts.script ?? CLI, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
