@@ -97,7 +97,7 @@ async function runYargs(args: readonly string[], scriptName: string, name: strin
     throw failure;
   });
   const result = { exitCode: 0 };
-  // The footer costs work (the watchdog's probes a spawn): only for a usage that will be printed.
+  // The footer costs work (the watchdog's loads its addon and makes a probe child): only for a usage that is printed.
   const footer = command !== undefined && wantsHelp(args) ? await command.usageFooter?.() : undefined;
   if (alone) {
     parser = parser.command({ ...withHandler(command, name!, result, footer), command: '$0' });
