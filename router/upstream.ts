@@ -1,8 +1,8 @@
 // What the proxy and the invoker share about upstreams: the keep-alive pools, the path an upstream
 // sees, and turning a transport failure into a 502 or 504.
 
-import { createRequire } from 'node:module';
-import type { Agent as AgentType, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadAgent } from '../watchdog/undici.js';
 import { RouterError, UpstreamTimeoutError, UpstreamUnreachableError } from './errors.js';
 
 export interface UpstreamPoolOptions {
@@ -21,17 +21,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 // Shorter than the watchdog's and Node's 5 s server keep-alive, so the router never reuses a socket the
 // other side is closing (that race shows up as a spurious reset).
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
-
-// undici's index also loads fetch, WebSocket, caches and mocks: about 10 MB of RSS the router never uses.
-// The Agent module alone is enough; the package root stays the fallback should that path ever move.
-const require = createRequire(import.meta.url);
-function loadAgent(): typeof AgentType {
-  try {
-    return require('undici/lib/dispatcher/agent.js') as typeof AgentType;
-  } catch {
-    return (require('undici') as { Agent: typeof AgentType }).Agent;
-  }
-}
 
 /** An undici Agent: one keep-alive Pool per upstream origin. Header/body timers are ours, not undici's. */
 export function createUpstreamDispatcher(options: UpstreamPoolOptions): Dispatcher {

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 
-const HTTP_RUNNER = fileURLToPath(new URL('../../dist/watchdog/runners/http.js', import.meta.url));
+const UNDICI = fileURLToPath(new URL('../../dist/watchdog/undici.js', import.meta.url));
 const WASM_TIER = fileURLToPath(new URL('../../dist/common/wasm-tier.js', import.meta.url));
 
 const PROBE = `
 import { createServer } from 'node:http';
-const { loadPool } = await import(${JSON.stringify(HTTP_RUNNER)});
+const { loadPool } = await import(${JSON.stringify(UNDICI)});
 const { keepLlhttpOnLiftoff } = await import(${JSON.stringify(WASM_TIER)});
 keepLlhttpOnLiftoff();
 const Pool = loadPool();

@@ -8,9 +8,9 @@
 // loaded while the function process starts, so the watchdog is not ready any later for it.
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Module, createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
+import { loadPool } from '../undici.js';
 import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
@@ -38,28 +38,6 @@ function upstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out = endToEndHeaders(headers);
   delete out.expect;
   return out;
-}
-
-// undici 7 has no `exports` map: its index loads every dispatcher, fetch, WebSocket and the cache (~200 ms).
-const require = createRequire(import.meta.url);
-
-/** undici's Pool, without its HTTP/2 client loaded. client.js requires client-h2.js at the top, and that
- * requires node:http2, which loads tls and crypto: a third of the Pool's load time and ~1.5 MB resident,
- * for a protocol a plain-http upstream never speaks (h2 is chosen only by TLS ALPN, or by `useH2c`, which
- * this pool does not set). The HTTP/2 module is loaded if undici ever asks for it. */
-export function loadPool(): typeof Pool {
-  const h2 = require.resolve('undici/lib/dispatcher/client-h2.js');
-  if (require.cache[h2] === undefined) {
-    const lazy = new Module(h2);
-    lazy.filename = h2;
-    lazy.loaded = true;
-    lazy.exports = function connectH2(...args: unknown[]): unknown {
-      if (require.cache[h2] === lazy) delete require.cache[h2];
-      return (require(h2) as (...a: unknown[]) => unknown)(...args);
-    };
-    require.cache[h2] = lazy;
-  }
-  return require('undici/lib/dispatcher/pool') as typeof Pool;
 }
 
 export class HttpRunner implements Runner {
