@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, extname } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SECURITY_HEADERS } from './headers.js';
 
@@ -36,8 +36,12 @@ export function defaultAssetDir(): string | undefined {
   return [join(here, '../../ui'), join(here, '../../dist/ui')].find((d) => existsSync(join(d, 'index.html')));
 }
 
+// node:zlib is loaded with the files, at the first dashboard request, not when the router starts.
+const require = createRequire(import.meta.url);
+
 /** Load every file of `dir` (flat) into memory. */
 export function loadAssets(dir: string | undefined = defaultAssetDir()): Assets {
+  const { gzipSync } = require('node:zlib') as typeof import('node:zlib');
   const files = new Map<string, Asset>();
   if (dir !== undefined) {
     for (const name of readdirSync(dir)) {
