@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import { CallAbort, onAbort, type AnySignal } from '../common/call-abort.js';
 import type { RouterError } from './errors.js';
-import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from './headers.js';
+import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient, unixNanos } from './headers.js';
 import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
 
 /** A request as the queue keeps it: everything needed to replay it against the function. */
@@ -77,8 +77,9 @@ export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRe
     const body = options.readBody === undefined
       ? Buffer.from(await res.body.arrayBuffer()) as B
       : await options.readBody(res.statusCode, res.body);
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = v;
+    // The function's end-to-end headers, as the sync path gives them to its client: the connection's own
+    // (connection, keep-alive, transfer-encoding, ...) describe the hop to the function, not the result.
+    const out = responseHeadersForClient(res.headers, false) as Record<string, string | string[]>;
     return { ok: true, status: res.statusCode, headers: out, body, durationMs: performance.now() - started };
   } catch (err) {
     const cause = signal.reason instanceof DeadlineError ? signal.reason : err;

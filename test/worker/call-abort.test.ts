@@ -70,3 +70,22 @@ t.test('undici ends a request on a CallAbort: the invocation and the callback', 
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.equal(closed, 4, 'each aborted request closed its connection');
 });
+
+t.test('an invocation keeps the function\'s end-to-end headers and drops the hop\'s own', async (t) => {
+  const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 }));
+  t.teardown(() => dispatcher.close());
+  const up = await startUpstream(t, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Custom': 'kept', 'X-Per-Hop': 'listed', Connection: 'keep-alive, x-per-hop', 'Keep-Alive': 'timeout=5' });
+    res.write('chunked ');
+    res.end('body');
+  });
+  const request = { method: 'POST', path: '', query: '', headers: {}, body: Buffer.from('x') };
+  const res = await invoke({ functionName: 'fn', upstream: new URL(up.url) }, request, { dispatcher, timeoutMs: 10_000 });
+  t.ok(res.ok, 'answered');
+  if (!res.ok) return;
+  t.equal(res.body.toString(), 'chunked body');
+  t.equal(res.headers['x-custom'], 'kept');
+  t.equal(res.headers['content-type'], 'text/plain');
+  for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'x-per-hop']) t.notOk(name in res.headers, `${name} is not stored with the result`);
+});
