@@ -49,12 +49,6 @@ export function responseHeadersForClient(headers: IncomingHttpHeaders, keepTrail
   return out;
 }
 
-/** Unix time in nanoseconds as text (microsecond precision: a double cannot hold more at this size). */
-export function unixNanos(): string {
-  // Microseconds since 1970 are ~1.8e15, below 2^53: exact as a double, so no BigInt is needed.
-  return `${Math.round((performance.timeOrigin + performance.now()) * 1000)}000`;
-}
-
 /** The client address without the IPv4-mapped prefix, for X-Forwarded-For. */
 function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return '';

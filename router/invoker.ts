@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
 import { CallAbort, onAbort, type AnySignal } from '../common/call-abort.js';
+import { monotonicMs, unixNanos } from '../common/clock.js';
 import type { RouterError } from './errors.js';
-import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient, unixNanos } from './headers.js';
+import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient } from './headers.js';
 import { DeadlineError, classifyUpstreamError, upstreamPath } from './upstream.js';
 
 /** A request as the queue keeps it: everything needed to replay it against the function. */
@@ -50,7 +51,7 @@ function stored(value: string | string[] | undefined): string | undefined {
 
 /** Invoke the function once; never throws for transport failures, it returns them classified. */
 export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRequest, options: InvokeOptions<B>): Promise<InvokeResult<B>> {
-  const started = performance.now();
+  const started = monotonicMs();
   const headers = requestHeadersForUpstream(request.headers as Record<string, string | string[]>);
   // The stored X-Start-Time is the router's, set when the call was accepted; X-Forwarded-For is kept as
   // the accept path built it (client's list plus the peer), as the sync path sends it.
@@ -80,11 +81,11 @@ export async function invoke<B = Buffer>(target: InvokeTarget, request: StoredRe
     // The function's end-to-end headers, as the sync path gives them to its client: the connection's own
     // (connection, keep-alive, transfer-encoding, ...) describe the hop to the function, not the result.
     const out = responseHeadersForClient(res.headers, false) as Record<string, string | string[]>;
-    return { ok: true, status: res.statusCode, headers: out, body, durationMs: performance.now() - started };
+    return { ok: true, status: res.statusCode, headers: out, body, durationMs: monotonicMs() - started };
   } catch (err) {
     const cause = signal.reason instanceof DeadlineError ? signal.reason : err;
     const error = classifyUpstreamError(cause, target.functionName, options.timeoutMs);
-    return { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: performance.now() - started };
+    return { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: monotonicMs() - started };
   } finally {
     clearTimeout(timer);
     stopListening();

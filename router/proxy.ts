@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { monotonicMs } from '../common/clock.js';
 import { sendError, type RouterError } from './errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient } from './headers.js';
 import { DeadlineError, classifyUpstreamError, upstreamOrigin, upstreamPath } from './upstream.js';
@@ -170,7 +171,7 @@ class ProxiedCall implements Dispatcher.DispatchHandler {
   }
 
   private seconds(): number {
-    return (performance.now() - this.call.startedAt) / 1000;
+    return (monotonicMs() - this.call.startedAt) / 1000;
   }
 
   /** Called just before dispatch; false when the call already ended (the client left while its body was read). */

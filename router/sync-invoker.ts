@@ -4,11 +4,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import { monotonicMs, unixNanos } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { CountedNames } from './counted-names.js';
 import { FunctionNotFoundError } from './errors.js';
 import type { FunctionStats } from './function-stats.js';
-import { unixNanos } from './headers.js';
 import type { RouterMetrics } from './metrics.js';
 import { forward, type ForwardOutcome } from './proxy.js';
 import type { FunctionResolver } from './resolver.js';
@@ -49,7 +49,7 @@ export class SyncInvoker {
     if (counted) this.started(name);
     forward(req, res, {
       functionName: name, upstream, path: match.path, query: match.query, callId,
-      startTime: unixNanos(), startedAt: performance.now(), timeoutMs: this.upstreamTimeoutMs,
+      startTime: unixNanos(), startedAt: monotonicMs(), timeoutMs: this.upstreamTimeoutMs,
     }, this.deps.dispatcher, (outcome) => {
       if (counted) this.record(name, callId, outcome);
       else if (this.deps.names.answered(name, outcome.upstreamStatus)) {

@@ -2,6 +2,7 @@
 // function that turns any of them into a response marked `X-OpenFaaS-Internal: watchdog`.
 
 import type { ServerResponse } from 'node:http';
+import { monotonicMs } from '../common/clock.js';
 import { WhippetError } from '../common/errors.js';
 
 export type WatchdogErrorCode =
@@ -93,7 +94,7 @@ export function toResponse(res: ServerResponse, err: unknown, startedAt?: number
   res.end(body);
 }
 
-/** Seconds since `startedAt` (a performance.now() value), six decimals as the Go watchdogs print it. */
+/** Seconds since `startedAt` (a monotonicMs() value), six decimals as the Go watchdogs print it. */
 export function durationSeconds(startedAt: number): string {
-  return ((performance.now() - startedAt) / 1000).toFixed(6);
+  return ((monotonicMs() - startedAt) / 1000).toFixed(6);
 }

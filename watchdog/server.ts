@@ -3,6 +3,7 @@
 
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { monotonicMs } from '../common/clock.js';
 import type { WatchdogConfig } from './config.js';
 import { INTERNAL_HEADER, OverloadedError, WatchdogError, toResponse } from './errors.js';
 import type { LockFile } from './lock.js';
@@ -101,13 +102,13 @@ export class WatchdogServer {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (url.startsWith('/_/')) { this.probe(req, res, url); return; }
-    const startedAt = performance.now();
+    const startedAt = monotonicMs();
     if (this.draining) res.setHeader('Connection', 'close');
     const max = this.config.maxInflight;
     this.deps.metrics.requestStarted();
     if (max > 0 && this.inflight >= max) {
       toResponse(res, new OverloadedError(max), startedAt);
-      this.deps.metrics.requestFinished(req.method ?? 'GET', 429, (performance.now() - startedAt) / 1000);
+      this.deps.metrics.requestFinished(req.method ?? 'GET', 429, (monotonicMs() - startedAt) / 1000);
       return;
     }
     this.inflight++;
@@ -128,7 +129,7 @@ export class WatchdogServer {
   /** Bookkeeping once a function response is over (sent or cut). */
   finished(res: TrackedResponse): void {
     this.inflight--;
-    const seconds = (performance.now() - res[STARTED]) / 1000;
+    const seconds = (monotonicMs() - res[STARTED]) / 1000;
     // A cut response is logged and counted as what happened to it, not as the status its head carried.
     let status = res.statusCode;
     let cut: string | undefined;

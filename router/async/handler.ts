@@ -5,11 +5,12 @@
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monotonicMs, unixNanos } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { RouterConfig } from '../config.js';
 import type { CountedNames } from '../counted-names.js';
 import { CallIdTakenError, FunctionNotFoundError, MethodNotAllowedError } from '../errors.js';
-import { addRouterRequestHeaders, requestHeadersForUpstream, unixNanos } from '../headers.js';
+import { addRouterRequestHeaders, requestHeadersForUpstream } from '../headers.js';
 import type { RouterMetrics } from '../metrics.js';
 import { queueMaxBodyBytes, requestDifferences, type NewCall, type Queue } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
@@ -45,7 +46,7 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
 
   return {
     async handle(req: IncomingMessage, res: ServerResponse, match: InvocationRoute): Promise<void> {
-      const started = performance.now();
+      const started = monotonicMs();
       const method = req.method ?? '';
       if (!ASYNC_METHODS.includes(method)) throw new MethodNotAllowedError(method, ASYNC_METHODS);
       const upstream = resolver.resolve(match.name);
@@ -88,7 +89,7 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
       }
       metrics?.invocationStarted.inc({ function_name: match.name });
       metrics?.invocationTotal.inc({ function_name: match.name, code: '202' });
-      metrics?.functionSeconds.observe({ function_name: match.name, code: '202' }, (performance.now() - started) / 1000);
+      metrics?.functionSeconds.observe({ function_name: match.name, code: '202' }, (monotonicMs() - started) / 1000);
       if (duplicate) log.info('async call already queued', { function: match.name, callId: id });
       const text = `${JSON.stringify({ callId: id, duplicate: chosen ? duplicate : undefined })}\n`;
       res.writeHead(202, {

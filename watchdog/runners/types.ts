@@ -11,7 +11,7 @@ export interface Runner {
   start(): Promise<void>;
   /** False while requests cannot be served yet (http mode: the upstream does not accept connections). */
   ready(): boolean;
-  /** Serve one request and end (or destroy) `res`; never throws. `startedAt` is a performance.now() value. */
+  /** Serve one request and end (or destroy) `res`; never throws. `startedAt` is a monotonicMs() value (common/clock.ts). */
   handle(req: IncomingMessage, res: ServerResponse, startedAt: number): void;
   /** Called after the drain: http mode stops its process. */
   stop(): Promise<void>;

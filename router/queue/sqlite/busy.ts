@@ -6,6 +6,7 @@
 // after an asynchronous, jittered pause, until its budget runs out (then QueueBusyError: 503 + Retry-After).
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monotonicMs } from '../../../common/clock.js';
 import { QueueBusyError } from '../errors.js';
 
 /**
@@ -57,7 +58,7 @@ export interface RetryOptions {
 export function retryWhileBusy<T>(op: () => T | Promise<T>, budgetMs: number, options: RetryOptions = {}): Promise<T> {
   // The first try runs as a plain call: the lock is free nearly always, and the hot paths (accepts,
   // a lease's writes) then pay nothing for the retry machinery.
-  const started = performance.now();
+  const started = monotonicMs();
   let first: T | Promise<T>;
   try {
     first = op();
@@ -72,8 +73,8 @@ async function retryLater<T>(op: () => T | Promise<T>, budgetMs: number, options
   const random = options.random ?? Math.random;
   let err = firstErr;
   for (let attempt = 1; ; attempt++) {
-    const left = budgetMs - (performance.now() - started);
-    if (left <= 0) throw new QueueBusyError(Math.round(performance.now() - started), { cause: err });
+    const left = budgetMs - (monotonicMs() - started);
+    if (left <= 0) throw new QueueBusyError(Math.round(monotonicMs() - started), { cause: err });
     await sleep(Math.min(left, busyPauseMs(attempt, drawFor(err, random))));
     try {
       return await op();
@@ -95,7 +96,7 @@ export class BusyBackoff {
   busy(): number {
     this.failures++;
     const pause = busyPauseMs(this.failures, this.random());
-    this.until = performance.now() + pause;
+    this.until = monotonicMs() + pause;
     return pause;
   }
 
@@ -107,6 +108,6 @@ export class BusyBackoff {
 
   /** Milliseconds until the next try is worth making; 0 when it is now. */
   waitMs(): number {
-    return Math.max(0, this.until - performance.now());
+    return Math.max(0, this.until - monotonicMs());
   }
 }
