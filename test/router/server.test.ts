@@ -34,6 +34,8 @@ t.test('request and response cross the hop with the router headers', async (t) =
   t.equal(res.headers['x-fn'], 'yes');
   t.match(res.headers['x-call-id'], /^[0-9a-f-]{36}$/);
   t.match(res.headers['x-start-time'], /^\d{19}$/);
+  const startedMs = Number(BigInt(String(res.headers['x-start-time'])) / 1_000_000n);
+  t.ok(Math.abs(startedMs - Date.now()) < 5_000, `X-Start-Time is the Unix time in nanoseconds (${startedMs} ms against ${Date.now()})`);
   t.match(res.headers['x-duration-seconds'], /^\d+\.\d+$/);
   t.not(res.headers['keep-alive'], 'timeout=99', 'the function hop-by-hop header is dropped (Node sets its own)');
   t.equal(res.headers['proxy-authenticate'], undefined);
