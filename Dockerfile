@@ -64,16 +64,16 @@ COPY --from=watchdog-deps /watchdog/package.json ./
 COPY --from=watchdog-deps /watchdog/node_modules ./node_modules/
 COPY --from=build /src/dist/common ./dist/common/
 COPY --from=build /src/dist/watchdog ./dist/watchdog/
-COPY --from=build /src/dist/cli/fwatchdog.js /src/dist/cli/start-bundle.js /src/dist/cli/run.js /src/dist/cli/errors.js /src/dist/cli/fast-path.js /src/dist/cli/serve.js ./dist/cli/
+COPY --from=build /src/dist/cli/fwatchdog.cjs /src/dist/cli/fwatchdog.js /src/dist/cli/start-bundle.cjs /src/dist/cli/run.js /src/dist/cli/errors.js /src/dist/cli/fast-path.js /src/dist/cli/serve.js ./dist/cli/
 COPY --from=build /src/dist/cli/commands/watchdog.js ./dist/cli/commands/
-# The start bundle and its V8 code cache (cli/start-bundle.ts): what `fwatchdog` starts from; the modules above
+# The start bundle and its V8 code cache (cli/start-bundle.cts): what `fwatchdog` starts from; the modules above
 # are for --help, a usage error, or a bundle that is missing.
 COPY --from=build /src/dist/cli/start ./dist/cli/start/
 # The native spawn addon (native/build/Release/whippet_spawn.node); the folder always exists, and the
 # watchdog falls back to child_process when the addon is not in it.
 COPY --from=build /src/native/build ./native/build/
-RUN chmod 0755 dist/cli/fwatchdog.js \
- && ln -s /opt/whippet/dist/cli/fwatchdog.js /usr/local/bin/fwatchdog
+RUN chmod 0755 dist/cli/fwatchdog.cjs \
+ && ln -s /opt/whippet/dist/cli/fwatchdog.cjs /usr/local/bin/fwatchdog
 USER app
 WORKDIR /home/app
 # No HEALTHCHECK here: every function template declares `HEALTHCHECK CMD ["fwatchdog", "--run-healthcheck"]`.
@@ -87,9 +87,9 @@ COPY --from=build /src/node_modules ./node_modules/
 COPY --from=build /src/dist ./dist/
 COPY --from=build /src/native/build ./native/build/
 COPY templates/ ./templates/
-RUN chmod 0755 dist/cli/main.js dist/cli/fwatchdog.js \
- && ln -s /opt/whippet/dist/cli/main.js /usr/local/bin/whippet \
- && ln -s /opt/whippet/dist/cli/fwatchdog.js /usr/local/bin/fwatchdog
+RUN chmod 0755 dist/cli/main.cjs dist/cli/fwatchdog.cjs \
+ && ln -s /opt/whippet/dist/cli/main.cjs /usr/local/bin/whippet \
+ && ln -s /opt/whippet/dist/cli/fwatchdog.cjs /usr/local/bin/fwatchdog
 USER app
 WORKDIR /home/app
 # No HEALTHCHECK: deploy/compose.yaml and the Kubernetes probes check the router's /healthz.

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI, seen from dist/bench/. */
-export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../cli/main.cjs', import.meta.url));
 
 export interface Started {
   readonly proc: ChildProcess;

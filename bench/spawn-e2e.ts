@@ -46,7 +46,7 @@ interface Server {
 
 const watchdog = (mode: string, backend: string): Server => ({
   label: `watchdog ${mode}, ${backend}`,
-  args: [`${DIST}cli/main.js`, 'watchdog'],
+  args: [`${DIST}cli/main.cjs`, 'watchdog'],
   env: { fprocess: 'cat', mode, port: '0', metrics_port: '0', spawn_backend: backend, suppress_lock: 'true' },
 });
 

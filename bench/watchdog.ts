@@ -12,7 +12,7 @@ import { benchEnv, stopServer } from './server-process.js';
 import { watchdogBesideGo } from './watchdog-vs-go.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
-const CLI = `${DIST}cli/main.js`;
+const CLI = `${DIST}cli/main.cjs`;
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const CONNECTIONS = 8;
 const STARTUP_RUNS = 9;

@@ -1,6 +1,6 @@
 // Build step (the last of `npm run build`, after tsc): the watchdog's and the router's commands as one CommonJS
 // script each, dist/cli/start/{watchdog,router}.cjs, and a V8 code cache for each, {watchdog,router}.cache,
-// made by a training run of the script (start, the first requests, drain). cli/start-bundle.ts loads a script
+// made by a training run of the script (start, the first requests, drain). cli/start-bundle.cts loads a script
 // through node:vm with its cache: V8 then neither parses nor compiles the modules of the start path, and
 // Node's ES module loader does not resolve, read and link them one by one. On Node 20 (no
 // module.enableCompileCache) this took ~40-50 CPU ms and ~4.5 MB of RSS off the watchdog's ~170 ms start
@@ -105,7 +105,7 @@ async function train({ name, env: settings, requests }, file, id) {
   const echo = createHttpServer((req, res) => req.pipe(res));
   await new Promise((resolve) => echo.listen(0, '127.0.0.1', resolve));
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp, port: '0', ...await settings(tmp, echo.address().port) };
-  const child = spawn(process.execPath, [join(dist, 'cli', 'main.js'), name], {
+  const child = spawn(process.execPath, [join(dist, 'cli', 'main.cjs'), name], {
     env: { ...env, WHIPPET_WRITE_CODE_CACHE: cache },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

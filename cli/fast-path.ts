@@ -1,6 +1,6 @@
 // A yargs-free start for a command (yargs costs ~200 ms and ~13 MB to import): the flags it accepts,
 // declared from its option table for node:util's parseArgs, folded the way yargs would fold them, and the
-// run of a command whose flags parse that way. Also in the start bundles (cli/start-bundle.ts).
+// run of a command whose flags parse that way. Also in the start bundles (cli/start-bundle.cts).
 
 import { parseArgs } from 'node:util';
 import type { CommandModule } from 'yargs';

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// `fwatchdog` = `whippet watchdog`, so OpenFaaS Dockerfiles with CMD ["fwatchdog"] keep working.
+// `node dist/cli/fwatchdog.js ARGS`: the `fwatchdog` command (fwatchdog.cts) entered through an ES module. The
+// `fwatchdog` command itself runs fwatchdog.cjs, which starts faster.
 
-import { startBundled } from './start-bundle.js';
-
-const args = ['watchdog', ...process.argv.slice(2)];
-process.exitCode = await (startBundled(args, process.env) ?? import('./run.js').then(({ runCli }) => runCli(args, 'fwatchdog')));
+import './fwatchdog.cjs';

@@ -1,5 +1,5 @@
 // The entry of the router's start bundle (cli/build-start-bundle.mjs makes dist/cli/start/router.cjs from it;
-// cli/start-bundle.ts loads it): the router command, everything it loads after listening, and its yargs-free run.
+// cli/start-bundle.cts loads it): the router command, everything it loads after listening, and its yargs-free run.
 
 import * as router from './commands/router.js';
 import { runFast } from './fast-path.js';

@@ -1,5 +1,5 @@
 // The entry of the watchdog's start bundle (cli/build-start-bundle.mjs makes dist/cli/start/watchdog.cjs from
-// it; cli/start-bundle.ts loads it): the watchdog command and its yargs-free run.
+// it; cli/start-bundle.cts loads it): the watchdog command and its yargs-free run.
 
 import * as watchdog from './commands/watchdog.js';
 import { runFast } from './fast-path.js';

@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   for (const entry of readdirSync(join(ROOT, dir))) {
     const path = join(dir, entry);
     if (statSync(join(ROOT, path)).isDirectory()) out.push(...sources(path));
-    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) out.push(path);
+    else if ((entry.endsWith('.ts') || entry.endsWith('.cts')) && !entry.endsWith('.d.ts')) out.push(path);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // what was wrong and the command's usage, exit code 2.
 
 import t from 'tap';
+import { fileURLToPath } from 'node:url';
 import { FWATCHDOG, runWhippet } from '../helpers/up-process.js';
 import { expectedSpawnMethod } from '../helpers/spawn-backends.js';
 import { startUpstream } from '../helpers/start-router.js';
@@ -106,4 +107,16 @@ t.test('fwatchdog is the watchdog on its own: its usage reads `fwatchdog [option
   t.match(wrong.stderr, /^fwatchdog\n/);
   t.match(wrong.stderr, /Spawn path here with spawn_backend=auto: .*\n\nUnknown argument: bogus\n$/, 'the spawn path line, then what was wrong');
   t.equal(wrong.stdout, '');
+});
+
+t.test('node dist/cli/main.js and dist/cli/fwatchdog.js, the ES module entries, run the same commands', async (t) => {
+  const esm = (file: string): string => fileURLToPath(new URL(`../../dist/cli/${file}`, import.meta.url));
+  const [viaEsm, viaCjs] = await Promise.all([runWhippet(['--version'], { script: esm('main.js') }), runWhippet(['--version'])]);
+  t.equal(viaEsm.code, 0);
+  t.equal(viaEsm.stdout, viaCjs.stdout, 'the same version line');
+  const wrong = await runWhippet(['router', '--bogus'], { script: esm('main.js') });
+  t.equal(wrong.code, 2, 'a usage error exits 2 through it too');
+  const help = await runWhippet(['--help'], { script: esm('fwatchdog.js') });
+  t.equal(help.code, 0);
+  t.match(help.stdout, /^fwatchdog\n/);
 });

@@ -1,4 +1,4 @@
-// The start bundles (cli/start-bundle.ts, made by cli/build-start-bundle.mjs): the build leaves code caches this
+// The start bundles (cli/start-bundle.cts, made by cli/build-start-bundle.mjs): the build leaves code caches this
 // Node takes, a cache from another build or a damaged one is refused without harm, and `whippet watchdog` and
 // `whippet router` started from them serve, count and drain. The probes run in child processes without
 // NODE_OPTIONS: under tap's coverage loader the CLI runs the modules, not the bundle.
@@ -16,7 +16,7 @@ import { childEnv, startCli } from '../helpers/cli-process.js';
 import { startUpstream } from '../helpers/start-router.js';
 
 const START = fileURLToPath(new URL('../../dist/cli/start/', import.meta.url));
-const LOADER = new URL('../../dist/cli/start-bundle.js', import.meta.url).href;
+const LOADER = new URL('../../dist/cli/start-bundle.cjs', import.meta.url).href;
 
 /** codeCache and typeof start of loadStartBundle(name, { dir }) in a fresh, uninstrumented node. */
 async function probe(dir?: string, name = 'watchdog'): Promise<{ codeCache: string; start: string }> {

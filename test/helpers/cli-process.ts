@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { noteTeardownKill } from './processes.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.cjs', import.meta.url));
 
 interface Teardown { teardown(fn: () => unknown): void }
 
@@ -56,7 +56,7 @@ export async function stopChild(child: ChildProcess, exited: Promise<Exit>, sign
 }
 
 /**
- * Spawn `node dist/cli/main.js <command> ...args` with `env` on top of { PATH, log_format: json, port: 0 }
+ * Spawn `node dist/cli/main.cjs <command> ...args` with `env` on top of { PATH, log_format: json, port: 0 }
  * and wait for `listening`. Teardown: SIGINT (a watchdog drains without the health wait and stops its
  * function process), SIGKILL if it lingers.
  */

@@ -1,4 +1,4 @@
-// Starts the compiled watchdog (`node dist/cli/main.js watchdog`) as a real process for e2e tests through
+// Starts the compiled watchdog (`node dist/cli/main.cjs watchdog`) as a real process for e2e tests through
 // cli-process.ts (wait for `listening`, stop in teardown), and runs it to completion. Also: process probes.
 
 import { spawn } from 'node:child_process';

@@ -7,9 +7,9 @@ import { alive, descendants, killIfAlive, noteTeardownKill } from './processes.j
 
 type Test = { teardown(fn: () => unknown): void };
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.cjs', import.meta.url));
 /** `fwatchdog`, the watchdog's own script (OpenFaaS Dockerfiles name it). */
-export const FWATCHDOG = fileURLToPath(new URL('../../dist/cli/fwatchdog.js', import.meta.url));
+export const FWATCHDOG = fileURLToPath(new URL('../../dist/cli/fwatchdog.cjs', import.meta.url));
 
 /** A child environment: ours minus NODE_EXTRA_CA_CERTS (slow node starts) and stray OpenFaaS settings. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {

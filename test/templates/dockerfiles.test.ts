@@ -141,8 +141,8 @@ t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image',
     .flatMap((c) => c.sources.map((src) => `${c.flags.from ?? 'context'}:${src}`)).sort();
   t.same(copied('watchdog'), [
     'build:/src/dist/cli/commands/watchdog.js', 'build:/src/dist/cli/errors.js', 'build:/src/dist/cli/fast-path.js',
-    'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js', 'build:/src/dist/cli/serve.js',
-    'build:/src/dist/cli/start', 'build:/src/dist/cli/start-bundle.js',
+    'build:/src/dist/cli/fwatchdog.cjs', 'build:/src/dist/cli/fwatchdog.js', 'build:/src/dist/cli/run.js', 'build:/src/dist/cli/serve.js',
+    'build:/src/dist/cli/start', 'build:/src/dist/cli/start-bundle.cjs',
     'build:/src/dist/common', 'build:/src/dist/watchdog', 'build:/src/native/build',
     'watchdog-deps:/watchdog/node_modules', 'watchdog-deps:/watchdog/package.json',
   ], 'the watchdog image: common, watchdog, the fwatchdog entry and its start bundle, its dependencies, the addon');
@@ -154,7 +154,7 @@ t.test('root Dockerfile: build stage, a watchdog-only image, the whippet image',
   const whippetRun = byKeyword(byStage.get('whippet')!, 'RUN').map((x) => x.args).join(' && ');
   for (const [bin, target] of Object.entries(pkg.bin)) {
     t.match(whippetRun, `ln -s /opt/whippet/${target} /usr/local/bin/${bin}`, `${bin} -> ${target}`);
-    t.ok(existsSync(join(REPO, target.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), `${target} is compiled from a source that exists`);
+    t.ok(existsSync(join(REPO, target.replace(/^dist\//, '').replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts'))), `${target} is compiled from a source that exists`);
   }
   t.match(byKeyword(byStage.get('watchdog')!, 'RUN').map((x) => x.args).join(' && '), `ln -s /opt/whippet/${pkg.bin.fwatchdog} /usr/local/bin/fwatchdog`);
   for (const [stage, cmd] of [['watchdog', ['fwatchdog']], ['whippet', ['whippet', 'router']]] as const) {

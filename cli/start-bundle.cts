@@ -4,18 +4,18 @@
 // reads, parses and compiles the modules of the start path one by one (the watchdog's ~40: ~40-50 CPU ms and
 // ~4.5 MB of RSS of a ~170 ms start, docs/performance.md).
 //
+// This module is CommonJS itself (a .cts), as are the command entries that load it (main.cts, fwatchdog.cts): Node
+// then reaches the bundle without its ES module loader, which took ~20 ms of a start and ~0.5 MB (its async file
+// reads start libuv's thread pool; docs/performance.md). Its builtins come through require(), not an ES module's
+// facade of each, which reads every export (node:fs' facade loads fs' stream classes, ~5 ms).
+//
 // The cache is only a hint: V8 refuses one made by another V8 version, with other flags or for a source of
 // another length (then it compiles the script as usual), and the build id both files start with must match.
 
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-
-// Node's builtins through require(), not import: the ES module facade of a builtin reads every export, and
-// node:fs' facade thereby loads its stream classes (~5 ms) at every start.
-const require = createRequire(import.meta.url);
-const { readFileSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-const { dirname } = require('node:path') as typeof import('node:path');
-const { fileURLToPath } = require('node:url') as typeof import('node:url');
-const { Script } = require('node:vm') as typeof import('node:vm');
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
 
 /**
  * The first line of a bundle: `// whippet start bundle <id> [V8 flags]`. Its cache starts with the same id, and
@@ -60,7 +60,7 @@ export interface StartBundleOptions {
 
 /** Bundle `name`, or undefined when there is none (a build without the step, tsx). */
 export function loadStartBundle(name: string, options: StartBundleOptions = {}): StartBundle | undefined {
-  const file = options.dir === undefined ? fileURLToPath(new URL(`./start/${name}.cjs`, import.meta.url)) : `${options.dir}/${name}.cjs`;
+  const file = options.dir === undefined ? join(__dirname, 'start', `${name}.cjs`) : `${options.dir}/${name}.cjs`;
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
