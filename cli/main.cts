@@ -4,9 +4,6 @@
 // on the way, ~20 ms and ~0.5 MB less than entering through one (docs/performance.md). Every other command, and
 // --help, go on to the CLI (run.ts), imported only then. `node dist/cli/main.js` is the same command (main.ts).
 
-import { startBundled } from './start-bundle.cjs';
+import { runEntry } from './start-bundle.cjs';
 
-const args = process.argv.slice(2);
-void (startBundled(args, process.env) ?? import('./run.js').then(({ runCli }) => runCli(args))).then((code) => {
-  process.exitCode = code;
-});
+runEntry(process.argv.slice(2));

@@ -51,6 +51,16 @@ export function startBundled(args: readonly string[], env: Readonly<Record<strin
   return loadStartBundle(name, { writeCacheTo: env.WHIPPET_WRITE_CODE_CACHE || undefined })?.start(args.slice(1));
 }
 
+/**
+ * Run a command entry (main.cts, fwatchdog.cts): `args` from the start bundle when it takes them, else through the
+ * CLI (run.ts, imported only then) as `scriptName`; the process exits with the command's code.
+ */
+export function runEntry(args: readonly string[], scriptName?: string): void {
+  void (startBundled(args, process.env) ?? import('./run.js').then(({ runCli }) => runCli(args, scriptName))).then((code) => {
+    process.exitCode = code;
+  });
+}
+
 export interface StartBundleOptions {
   /** Build time: write the code cache to this file at exit (what the process compiled by then). */
   readonly writeCacheTo?: string;
