@@ -18,27 +18,22 @@ const Agent = loadAgent();
 const afterLoad = process.moduleLoadList.filter((m) => /^NativeModule (http2|tls)$/.test(m));
 const server = createServer((req, res) => res.end('hi ' + req.url)).listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
-const pool = new Pool('http://127.0.0.1:' + server.address().port, { connections: null });
-const body = await new Promise((resolve, reject) => {
+const origin = 'http://127.0.0.1:' + server.address().port;
+// One GET through a dispatcher; the body as text.
+const get = (dispatcher, opts) => new Promise((resolve, reject) => {
   const chunks = [];
-  pool.dispatch({ method: 'GET', path: '/x', headers: {} }, {
+  dispatcher.dispatch({ method: 'GET', headers: {}, ...opts }, {
     onRequestStart() {}, onResponseStart() {},
     onResponseData(_c, chunk) { chunks.push(chunk); },
     onResponseEnd() { resolve(Buffer.concat(chunks).toString()); },
     onResponseError(_c, err) { reject(err); },
   });
 });
+const pool = new Pool(origin, { connections: null });
+const body = await get(pool, { path: '/x' });
 await pool.close();
 const agent = new Agent({ connections: null });
-const viaAgent = await new Promise((resolve, reject) => {
-  const chunks = [];
-  agent.dispatch({ origin: 'http://127.0.0.1:' + server.address().port, method: 'GET', path: '/y', headers: {} }, {
-    onRequestStart() {}, onResponseStart() {},
-    onResponseData(_c, chunk) { chunks.push(chunk); },
-    onResponseEnd() { resolve(Buffer.concat(chunks).toString()); },
-    onResponseError(_c, err) { reject(err); },
-  });
-});
+const viaAgent = await get(agent, { origin, path: '/y' });
 await agent.close();
 server.close();
 const afterRequest = process.moduleLoadList.filter((m) => /^NativeModule (http2|tls)$/.test(m));
