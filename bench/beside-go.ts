@@ -61,7 +61,7 @@ export async function warmAndMeasure(o: LoadOptions): Promise<LoadResult> {
 
 /** Header of the rows pairRow() writes; `extra` names extra columns. */
 export function pairHeader(extra: readonly string[] = []): string {
-  const cols = ['hop', 'whippet req/s', 'Go req/s', 'whippet ÷ Go, per round', 'median', 'p50 ms, whippet / Go', 'p99 ms, whippet / Go', ...extra, 'errors, whippet / Go'];
+  const cols = ['hop', 'whippet req/s', 'Go req/s', 'whippet ÷ Go, per round', 'median', 'p50 ms, whippet / Go', 'p99 ms, whippet / Go', 'p99.9 ms, whippet / Go', ...extra, 'errors, whippet / Go'];
   return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`].join('\n');
 }
 
@@ -69,10 +69,10 @@ export function pairHeader(extra: readonly string[] = []): string {
 export function pairRow(hop: string, whippet: readonly LoadResult[], anchor: readonly LoadResult[], extra: readonly string[] = []): string {
   const ratios = whippet.map((r, i) => r.rps / anchor[i]!.rps);
   const rps = (rs: readonly LoadResult[]): string => rs.map((r) => f(r.rps, 0)).join(' / ');
-  const lat = (k: 'p50' | 'p99'): string => `${f(median(whippet.map((r) => r[k])), 2)} / ${f(median(anchor.map((r) => r[k])), 2)}`;
+  const lat = (k: 'p50' | 'p99' | 'p999'): string => `${f(median(whippet.map((r) => r[k])), 2)} / ${f(median(anchor.map((r) => r[k])), 2)}`;
   const errors = (rs: readonly LoadResult[]): number => rs.reduce((n, r) => n + r.errors, 0);
   return `| ${hop} | ${rps(whippet)} | ${rps(anchor)} | ${ratios.map((x) => f(x, 2)).join(' / ')} | **${f(median(ratios), 2)}x** | ` +
-    `${lat('p50')} | ${lat('p99')} | ${extra.map((e) => `${e} | `).join('')}${errors(whippet)} / ${errors(anchor)} |`;
+    `${lat('p50')} | ${lat('p99')} | ${lat('p999')} | ${extra.map((e) => `${e} | `).join('')}${errors(whippet)} / ${errors(anchor)} |`;
 }
 
 /**

@@ -26,6 +26,7 @@ export interface LoadResult {
   /** Latency percentiles in milliseconds. */
   readonly p50: number;
   readonly p99: number;
+  readonly p999: number;
   /** Requests that failed or did not answer 2xx. */
   readonly errors: number;
   readonly requests: number;
@@ -73,6 +74,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     rps: latencies.length / (elapsedMs / 1000),
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
     errors,
     requests: latencies.length,
     elapsedMs,

@@ -1,17 +1,17 @@
 // The router with workers=1 (one process) beside workers=2 (a primary and two workers sharing the port),
 // in one run: the sync path to a node:http echo at 32 connections and at 1, in alternating rounds on fresh
-// routers, then start → first answer and idle memory. wrk is the load generator (its Lua `done` hook
-// reports p99.9, which its --latency table does not).
+// routers, then start → first answer and idle memory. wrk is the load generator.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
-import { hasWrk } from './wrk.js';
+import type { LoadResult } from './load.js';
+import { hasWrk, runWrk } from './wrk.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
 const ECHO = `require('http').createServer((q,s)=>{const c=[];q.on('data',d=>c.push(d)).on('end',()=>s.end(Buffer.concat(c)))})
@@ -24,33 +24,10 @@ const LOAD_S = 4;
 const STARTS = 5;
 const IDLE_SETTLE_MS = 500;
 
-interface Sample { rps: number; p50: number; p99: number; p999: number; errors: number }
-
-const WRK_LUA = `wrk.method = "POST"
-wrk.body = ${JSON.stringify(BODY)}
-wrk.headers["Content-Type"] = "text/plain"
-bad = 0
-response = function(status) if status < 200 or status > 299 then bad = bad + 1 end end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    bad, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
-end
-`;
-
-async function wrk(script: string, url: string, connections: number, seconds: number): Promise<Sample> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('wrk', [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${seconds}s`, '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    p.stdout.on('data', (c: Buffer) => { text += c.toString(); });
-    p.stderr.on('data', (c: Buffer) => { text += c.toString(); });
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
-  });
-  const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out);
-  if (m === null) throw new Error(`cannot parse wrk output: ${out}`);
-  const [requests, durationUs, p50, p99, p999, bad, socket] = m.slice(1).map(Number) as number[];
-  return { rps: requests! / (durationUs! / 1e6), p50: p50! / 1000, p99: p99! / 1000, p999: p999! / 1000, errors: bad! + socket! };
-}
+// wrk's figures (bench/wrk.ts): its Lua `done` hook reports p99.9, which its --latency table does not.
+const load = (url: string, connections: number, seconds: number): Promise<LoadResult> => runWrk({
+  url, method: 'POST', body: BODY, headers: { 'Content-Type': 'text/plain' }, connections, threads: Math.min(2, connections), durationMs: seconds * 1000,
+});
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -98,22 +75,20 @@ export async function routerWorkers(): Promise<string> {
   const head = '### workers=1 beside workers=2';
   if (!hasWrk()) return `${head}\n\nNot measured: wrk is not installed.\n`;
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-workers-'));
-  const script = join(dir, 'req.lua');
-  writeFileSync(script, WRK_LUA);
   let echo: ChildProcess | undefined;
   const loadBefore = loadavg();
   try {
     const echoPort = await freePort();
     echo = (await startServer(['-e', ECHO], benchEnv({ FN_PORT: String(echoPort) }))).proc;
-    const samples = new Map<string, Sample[]>();
+    const samples = new Map<string, LoadResult[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const workers of WORKER_COUNTS) {
         const router = await startServer([CLI, 'router'], routerEnv(workers, echoPort, dir, 0));
         try {
           for (const c of CONNECTIONS) {
             const url = `http://127.0.0.1:${router.port}/function/echo`;
-            await wrk(script, url, c, WARMUP_S);
-            const s = await wrk(script, url, c, LOAD_S);
+            await load(url, c, WARMUP_S);
+            const s = await load(url, c, LOAD_S);
             const key = `${workers}/${c}`;
             samples.set(key, [...(samples.get(key) ?? []), s]);
           }

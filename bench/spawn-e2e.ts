@@ -111,7 +111,7 @@ function measureLoop(s: Server, env: Record<string, string>): Measured {
   run(WARMUP_MS);
   const r = run(LOAD_MS);
   return {
-    rps: r.spawns / r.seconds, p50: Number.NaN, p99: Number.NaN, errors: r.errors, requests: r.spawns,
+    rps: r.spawns / r.seconds, p50: Number.NaN, p99: Number.NaN, p999: Number.NaN, errors: r.errors, requests: r.spawns,
     elapsedMs: r.seconds * 1000, serverCpu: r.selfCpuMs / r.spawns, childCpu: r.childCpuMs / r.spawns,
   };
 }

@@ -69,7 +69,7 @@ t.test('a comparison that fails becomes one line, the section goes on', async (t
 });
 
 t.test('a pair row gives each round\'s ratio and their median', async (t) => {
-  const r = (rps: number, p50: number): LoadResult => ({ rps, p50, p99: p50 * 4, errors: 0, requests: rps, elapsedMs: 1000 });
+  const r = (rps: number, p50: number): LoadResult => ({ rps, p50, p99: p50 * 4, p999: p50 * 9, errors: 0, requests: rps, elapsedMs: 1000 });
   const row = pairRow('hop', [r(100, 1), r(300, 2), r(120, 3)], [r(100, 2), r(200, 2), r(100, 2)]);
-  t.equal(row, '| hop | 100 / 300 / 120 | 100 / 200 / 100 | 1.00 / 1.50 / 1.20 | **1.20x** | 2.00 / 2.00 | 8.00 / 8.00 | 0 / 0 |');
+  t.equal(row, '| hop | 100 / 300 / 120 | 100 / 200 / 100 | 1.00 / 1.50 / 1.20 | **1.20x** | 2.00 / 2.00 | 8.00 / 8.00 | 18.00 / 18.00 | 0 / 0 |');
 });
