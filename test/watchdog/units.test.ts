@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { formatOutputLine, pipeToLog } from '../../watchdog/function-log.js';
 import { createLogger } from '../../common/log.js';
-import { endToEndHeaders } from '../../watchdog/runners/http.js';
+import { endToEndHeaders } from '../../common/hop-by-hop.js';
 import { restartDelayMs } from '../../watchdog/runners/http-process.js';
 import { staticFilePath } from '../../watchdog/runners/static.js';
 import { SpawnBackendError, selectSpawnBackend } from '../../watchdog/spawn/select.js';
@@ -47,6 +47,9 @@ t.test('restart backoff doubles from 100 ms up to 5 s', async (t) => {
 t.test('hop-by-hop headers are not forwarded', async (t) => {
   t.same(endToEndHeaders({ connection: 'keep-alive, x-drop', 'keep-alive': 'timeout=5', 'x-drop': '1', 'transfer-encoding': 'chunked', host: 'h', 'x-keep': 'y' }),
     { host: 'h', 'x-keep': 'y' });
+  t.same(endToEndHeaders({ host: 'h', expect: '100-continue', 'x-keep': 'y' }, new Set(['host', 'expect'])), { 'x-keep': 'y' }, 'the caller\'s own drops');
+  t.same(endToEndHeaders({ trailer: 'x-sum', te: 'trailers', 'x-keep': 'y' }, undefined, true), { trailer: 'x-sum', 'x-keep': 'y' }, 'trailer kept when asked');
+  t.same(endToEndHeaders({ connection: 'close', 'x-keep': 'y' }), { 'x-keep': 'y' }, 'close names no header');
 });
 
 t.test('spawn backend selection: explicit, auto with fallback, native required', async (t) => {

@@ -11,33 +11,18 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { loadPool } from '../undici.js';
+import { endToEndHeaders } from '../../common/hop-by-hop.js';
 import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
 import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
 import type { Runner, RunnerDeps } from './types.js';
 
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'transfer-encoding', 'upgrade',
-]);
+// This server answered `expect` already, and undici refuses it.
+const REQUEST_DROP = new Set(['expect']);
 
-/** Headers minus hop-by-hop ones (and those the Connection header names). */
-export function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const named = headers.connection?.toLowerCase().split(',').map((s) => s.trim());
-  const out: IncomingHttpHeaders = {};
-  for (const key in headers) {
-    if (HOP_BY_HOP.has(key) || named?.includes(key)) continue;
-    out[key] = headers[key];
-  }
-  return out;
-}
-
-/** The request's headers for the upstream: end-to-end ones, without `expect` (this server answered it already,
- * and undici refuses it). */
+/** The request's headers for the upstream: end-to-end ones (the client's Host included), without `expect`. */
 function upstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out = endToEndHeaders(headers);
-  delete out.expect;
-  return out;
+  return endToEndHeaders(headers, REQUEST_DROP);
 }
 
 export class HttpRunner implements Runner {
@@ -169,7 +154,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx: informational, the real head follows
     if (this.reason !== undefined) { controller.abort(new Error(this.reason)); return; }
-    const out = endToEndHeaders(headers) as Record<string, string | string[] | number>;
+    const out: Record<string, string | string[] | number> = endToEndHeaders(headers);
     out['X-Duration-Seconds'] = durationSeconds(this.startedAt);
     this.res.writeHead(statusCode, out);
   }
