@@ -27,7 +27,7 @@ export interface LoadResult {
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
-  /** Requests that failed or did not answer 2xx. */
+  /** Requests that failed, or answered outside 2xx (bench/load.ts) or with 4xx/5xx (wrk, which counts those). */
   readonly errors: number;
   readonly requests: number;
   readonly elapsedMs: number;
