@@ -26,7 +26,6 @@ export interface Statements {
   readonly update: Stmt<[UpdateParams]>;
   /** update of a row only while it carries the lease token; `keep` leaves ready_at (the lease deadline) as it is. */
   readonly updateHeld: Stmt<[UpdateHeldParams]>;
-  readonly depth: Stmt<[], { function_name: string; status: string; count: number }>;
   readonly sweep: Stmt<[{ cutoff: number }]>;
   readonly touch: Stmt<[], { seq: number | null }>;
 }
@@ -85,8 +84,6 @@ export function prepareStatements(db: Db): Statements {
     updateHeld: db.prepare(`UPDATE calls SET status = @status, finished_at = @finished_at, record = @record,
       result_body = @result_body, ready_at = CASE WHEN @keep = 1 THEN ready_at ELSE @ready_at END, lease_token = @lease_token
       WHERE seq = @seq AND lease_token = @token`),
-    depth: db.prepare(`SELECT function_name, status, COUNT(*) AS count FROM calls
-      GROUP BY function_name, status ORDER BY function_name, status`),
     // Only final records whose message has left the queue (a pending callback keeps its record).
     sweep: db.prepare(`DELETE FROM calls WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND ready_at IS NULL`),
     // Health reads the table itself (its b-tree's last page, O(log n)), not just the connection.

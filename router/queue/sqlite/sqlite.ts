@@ -17,6 +17,9 @@
 // a second and then fail with QueueBusyError (503 + Retry-After); a lease's writes retry for as long as
 // the lease lasts (ack_wait); a lease attempt that meets the lock finds "nothing now" and looks again
 // shortly; the sweeper and the watch poller skip a round.
+//
+// depth() counts on a read-only connection of its own, in slices that give the event loop a turn
+// (sqlite-depth.ts): final records kept for call_retention made one GROUP BY per scrape a pause.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -37,6 +40,7 @@ import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db }
 import * as step from '../transitions.js';
 import { Waiters } from '../waiters.js';
 import { SqliteWatch } from './sqlite-watch.js';
+import { SqliteDepth } from './sqlite-depth.js';
 import type { SqliteLocation, SqliteOptions } from './backend.js';
 
 /** One lease change waiting for its batch. */
@@ -81,6 +85,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private watcher: SqliteWatch | undefined;
+  private readonly counter: SqliteDepth;
   private readonly leaseBusy = new BusyBackoff();
   /**
    * The record each lease of this process last wrote (or leased), by seq, with its token. While the
@@ -99,6 +104,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.maxResultBytes = this.opts.maxResultBytes;
     this.db = guarded(() => openDb(options.path));
     this.file = new SqliteFile(options.path);
+    this.counter = new SqliteDepth(options.path);
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -163,7 +169,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async depth(): Promise<DepthEntry[]> {
     this.checkOpen();
-    return (await this.read(() => this.st.depth.all())).map((r) => ({ functionName: r.function_name, status: r.status as CallStatus, count: r.count }));
+    return this.counter.depth();
   }
 
   async sweep(): Promise<number> {
@@ -195,6 +201,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.accepts.flush();
     this.closed = true;
     this.held.clear();
+    this.counter.close();
     this.waiters.close();
     clearInterval(this.sweeper);
     this.db.close();
