@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
-import type { LoadResult } from './load.js';
+import { runLoad, type LoadResult } from './load.js';
 import { hasWrk, runWrk } from './wrk.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
@@ -23,6 +23,9 @@ const WARMUP_S = 1;
 const LOAD_S = 4;
 const STARTS = 5;
 const IDLE_SETTLE_MS = 500;
+/** Memory under load: RSS of every router process after this many requests in total (32 connections). */
+const MEMORY_CHECKPOINTS = [10_000, 100_000, 200_000, 400_000] as const;
+const MEMORY_CONNECTIONS = 32;
 
 // wrk's figures (bench/wrk.ts): its Lua `done` hook reports p99.9, which its --latency table does not.
 const load = (url: string, connections: number, seconds: number): Promise<LoadResult> => runWrk({
@@ -70,6 +73,32 @@ async function timedStart(workers: number, echoPort: number, dir: string): Promi
 
 const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
+const totalMb = (r: { own: number; children: number[] }): number => r.own + r.children.reduce((a, b) => a + b, 0);
+
+/** One fresh router: idle RSS (all processes), then after each checkpoint of requests; a Markdown row. */
+async function memoryRow(workers: number, echoPort: number, dir: string): Promise<string> {
+  const router = await startServer([CLI, 'router'], routerEnv(workers, echoPort, dir, 0));
+  try {
+    await delay(IDLE_SETTLE_MS);
+    const cells = [f(totalMb(rssMb(router.proc.pid!)), 1)];
+    let done = 0;
+    let errors = 0;
+    for (const target of MEMORY_CHECKPOINTS) {
+      const r = await runLoad({
+        url: `http://127.0.0.1:${router.port}/function/echo`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' },
+        connections: MEMORY_CONNECTIONS, requests: target - done,
+      });
+      done += r.requests;
+      errors += r.errors;
+      await delay(IDLE_SETTLE_MS);
+      cells.push(`${f(totalMb(rssMb(router.proc.pid!)), 1)}${done < target ? ` (${done.toLocaleString('en')} requests)` : ''}`);
+    }
+    return `| ${workers} | ${cells.join(' | ')} | ${errors} |`;
+  } finally {
+    await stopServer(router.proc, 'SIGINT');
+  }
+}
+
 /** The Markdown subsection. */
 export async function routerWorkers(): Promise<string> {
   const head = '### workers=1 beside workers=2';
@@ -108,6 +137,8 @@ export async function routerWorkers(): Promise<string> {
         await stopServer(proc, 'SIGINT');
       }
     }
+    const memoryRows: string[] = [];
+    for (const workers of WORKER_COUNTS) memoryRows.push(await memoryRow(workers, echoPort, dir));
     const loadAfter = loadavg();
     const rows: string[] = [];
     for (const c of CONNECTIONS) {
@@ -120,7 +151,7 @@ export async function routerWorkers(): Promise<string> {
     }
     const startRows = WORKER_COUNTS.map((w) => {
       const r = rss.get(w)!;
-      const total = r.map((x) => x.own + x.children.reduce((a, b) => a + b, 0));
+      const total = r.map(totalMb);
       const per = w === 1 ? '' : `primary ${f(median(r.map((x) => x.own)), 0)}, each worker ${f(median(r.flatMap((x) => x.children)), 0)}`;
       return `| ${w} | ${f(median(starts.get(w)!), 0)} (${starts.get(w)!.map((x) => f(x, 0)).join(', ')}) | ${f(median(total), 0)} | ${per} |`;
     });
@@ -142,6 +173,14 @@ export async function routerWorkers(): Promise<string> {
       '| workers | start → first answer, ms (each start) | idle RSS, MB (all processes) | per process, MB |',
       '|---:|---|---:|---|',
       ...startRows,
+      '',
+      `Memory under load: a fresh router per setting, VmRSS of every process summed ${IDLE_SETTLE_MS} ms after start (idle), then ${IDLE_SETTLE_MS} ms ` +
+        `after ${MEMORY_CHECKPOINTS.map((n) => n.toLocaleString('en')).join(', ')} requests in total through it (${MEMORY_CONNECTIONS} connections, ` +
+        'the same POST, the in-process generator of bench/load.ts; a count in brackets: the run hit its time cap). Flat means the last columns agree.',
+      '',
+      `| workers | idle | ${MEMORY_CHECKPOINTS.map((n) => `after ${n.toLocaleString('en')}`).join(' | ')} | errors |`,
+      `|---:|---:|${MEMORY_CHECKPOINTS.map(() => '---:|').join('')}---:|`,
+      ...memoryRows,
       '',
     ].join('\n');
   } finally {
