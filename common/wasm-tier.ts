@@ -11,9 +11,16 @@
 // up`, the worker, the watchdog's http mode). llhttp is the only WebAssembly these processes run.
 // (--no-wasm-tier-up set at run time did not hold: 67.8 and 77.1 MB in two runs.)
 
-import { setFlagsFromString } from 'node:v8';
+// node:v8 is loaded by the call, not by the import: the watchdog's http runner imports this file in every mode,
+// and node:v8 brings ~30 modules of its own (with static.ts's fs.promises, 0.5 MB of an idle fork-mode
+// watchdog's RSS: 46.2 -> 45.7 MB).
+
+import type * as V8 from 'node:v8';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 /** Keeps this process's WebAssembly (undici's llhttp) on V8's baseline tier; call before the first connection. */
 export function keepLlhttpOnLiftoff(): void {
-  setFlagsFromString('--liftoff-only');
+  (require('node:v8') as typeof V8).setFlagsFromString('--liftoff-only');
 }

@@ -1,8 +1,9 @@
 // static mode: serve static_path read-only (GET and HEAD). A URL can never name a file outside the folder:
 // it is decoded once, normalised, joined, and the real path (symlinks resolved) must stay inside the root.
 
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+// fs.promises, read at the call (the start bundle keeps `fsp.x` a property read): node:fs/promises loads
+// readline's modules, which only this mode needs (see common/wasm-tier.ts for what that saves).
+import { createReadStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, posix, sep } from 'node:path';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, toResponse } from '../errors.js';
@@ -38,8 +39,8 @@ export class StaticRunner implements Runner {
   async start(): Promise<void> {
     const path = this.deps.config.staticPath;
     try {
-      this.root = await realpath(path);
-      if (!(await stat(this.root)).isDirectory()) throw new Error('not a directory');
+      this.root = await fsp.realpath(path);
+      if (!(await fsp.stat(this.root)).isDirectory()) throw new Error('not a directory');
     } catch (err) {
       throw new Error(`static_path ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err });
     }
@@ -58,14 +59,14 @@ export class StaticRunner implements Runner {
     if (candidate === undefined) throw new BadRequestError('bad path');
     let file: string;
     try {
-      file = await realpath(candidate);
-      if ((await stat(file)).isDirectory()) file = await realpath(join(file, 'index.html'));
+      file = await fsp.realpath(candidate);
+      if ((await fsp.stat(file)).isDirectory()) file = await fsp.realpath(join(file, 'index.html'));
     } catch {
       throw new NotFoundError();
     }
     // A symlink inside the folder may point outside it: check the resolved path, not the requested one.
     if (file !== this.root && !file.startsWith(this.root + sep)) throw new NotFoundError();
-    const info = await stat(file).catch(() => undefined);
+    const info = await fsp.stat(file).catch(() => undefined);
     if (info === undefined || !info.isFile()) throw new NotFoundError();
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
