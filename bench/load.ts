@@ -80,3 +80,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     elapsedMs,
   };
 }
+
+/**
+ * One server loaded up to each checkpoint of requests in total, `read` after each (a memory reading): one cell
+ * per checkpoint, with the count in brackets where a run hit the time cap first, and the errors of all runs.
+ */
+export async function readAtCheckpoints(
+  o: Omit<LoadOptions, 'durationMs' | 'requests'>, checkpoints: readonly number[], read: () => Promise<string>,
+): Promise<{ cells: string[]; errors: number }> {
+  const cells: string[] = [];
+  let done = 0;
+  let errors = 0;
+  for (const target of checkpoints) {
+    const r = await runLoad({ ...o, requests: target - done });
+    done += r.requests;
+    errors += r.errors;
+    cells.push(`${await read()}${done < target ? ` (${done.toLocaleString('en')} requests)` : ''}`);
+  }
+  return { cells, errors };
+}

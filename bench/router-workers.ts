@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
-import { runLoad, type LoadResult } from './load.js';
+import { readAtCheckpoints, type LoadResult } from './load.js';
 import { hasWrk, runWrk } from './wrk.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
@@ -80,20 +80,13 @@ async function memoryRow(workers: number, echoPort: number, dir: string): Promis
   const router = await startServer([CLI, 'router'], routerEnv(workers, echoPort, dir, 0));
   try {
     await delay(IDLE_SETTLE_MS);
-    const cells = [f(totalMb(rssMb(router.proc.pid!)), 1)];
-    let done = 0;
-    let errors = 0;
-    for (const target of MEMORY_CHECKPOINTS) {
-      const r = await runLoad({
-        url: `http://127.0.0.1:${router.port}/function/echo`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' },
-        connections: MEMORY_CONNECTIONS, requests: target - done,
-      });
-      done += r.requests;
-      errors += r.errors;
-      await delay(IDLE_SETTLE_MS);
-      cells.push(`${f(totalMb(rssMb(router.proc.pid!)), 1)}${done < target ? ` (${done.toLocaleString('en')} requests)` : ''}`);
-    }
-    return `| ${workers} | ${cells.join(' | ')} | ${errors} |`;
+    const rss = (): string => f(totalMb(rssMb(router.proc.pid!)), 1);
+    const idle = rss();
+    const { cells, errors } = await readAtCheckpoints({
+      url: `http://127.0.0.1:${router.port}/function/echo`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' },
+      connections: MEMORY_CONNECTIONS,
+    }, MEMORY_CHECKPOINTS, async () => { await delay(IDLE_SETTLE_MS); return rss(); });
+    return `| ${workers} | ${idle} | ${cells.join(' | ')} | ${errors} |`;
   } finally {
     await stopServer(router.proc, 'SIGINT');
   }

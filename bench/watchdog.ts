@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
-import { runLoad } from './load.js';
+import { readAtCheckpoints } from './load.js';
 import { benchEnv, stopServer } from './server-process.js';
 import { watchdogBesideGo } from './watchdog-vs-go.js';
 
@@ -84,19 +84,11 @@ async function memory(c: Case, metrics: boolean): Promise<string> {
   try { r = await start(env); } catch (err) { return `| ${c.name} | ${metrics ? 'on' : 'off'} | unavailable: ${(err as Error).message.split('\n')[0]} |`; }
   try {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const cells = [f(rssMb(r.proc.pid!))];
-    let done = 0;
-    let errors = 0;
-    for (const target of CHECKPOINTS) {
-      const n = await runLoad({
-        url: `http://127.0.0.1:${r.port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' },
-        connections: CONNECTIONS, requests: target - done,
-      });
-      done += n.requests;
-      errors += n.errors;
-      cells.push(`${f(rssMb(r.proc.pid!))}${done < target ? ` (${done.toLocaleString('en')} requests)` : ''}`);
-    }
-    return `| ${c.name} | ${metrics ? 'on' : 'off'} | ${cells.join(' | ')} | ${f(rssMb(r.proc.pid!, 'VmHWM'))} | ${errors} |`;
+    const idle = f(rssMb(r.proc.pid!));
+    const { cells, errors } = await readAtCheckpoints({
+      url: `http://127.0.0.1:${r.port}/`, method: 'POST', body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS,
+    }, CHECKPOINTS, async () => f(rssMb(r.proc.pid!)));
+    return `| ${c.name} | ${metrics ? 'on' : 'off'} | ${idle} | ${cells.join(' | ')} | ${f(rssMb(r.proc.pid!, 'VmHWM'))} | ${errors} |`;
   } finally {
     await stopServer(r.proc, 'SIGINT');
   }
