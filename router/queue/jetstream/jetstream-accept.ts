@@ -7,6 +7,7 @@
 
 import { callHeaders } from './jetstream-message.js';
 import { callSubject, messageId, recordKey } from './jetstream-names.js';
+import { MSG_ID } from './jetstream-publish.js';
 import { readCall } from './jetstream-records.js';
 import type { Conn } from './jetstream-setup.js';
 import type { JetStreamStore } from './jetstream-store.js';
@@ -46,7 +47,8 @@ export class JetStreamAccept {
    */
   async publish(conn: Conn, key: string, record: CallRecord, body: Uint8Array, headers = callHeaders(key, record).headers): Promise<boolean> {
     const subject = callSubject(this.store.names, record.functionName, key);
-    const published = conn.js.publish(subject, body, { msgID: messageId(key, record.round), headers });
+    headers.set(MSG_ID, messageId(key, record.round));
+    const published = conn.pub.publish(subject, body, headers);
     const ensured = this.store.consumers.ensure(conn.jsm, record.functionName);
     if (ensured === true) return (await published).duplicate; // the common case: no second promise to wait on
     const [ack] = await Promise.all([published, ensured]);

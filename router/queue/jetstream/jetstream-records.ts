@@ -6,6 +6,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './jetstream-envelope.js';
+import { expectRevision, type StreamPublisher } from './jetstream-publish.js';
 import type { Versioned } from './jetstream-lease.js';
 import { idSubjects, recordKey, type JetStreamNames } from './jetstream-names.js';
 import { scanRecords, type OnUndecodable } from './jetstream-scan.js';
@@ -19,6 +20,8 @@ export interface RecordContext {
   readonly kv: KV;
   /** Request bodies, one key per record (kept for redrives). */
   readonly bodies: KV;
+  /** Record writes are publishes to the bucket's stream, compare-and-set by header. */
+  readonly pub: StreamPublisher;
   readonly jsm: JetStreamManager;
   readonly names: JetStreamNames;
   /** Largest value one KV message may hold. */
@@ -48,11 +51,22 @@ export async function readCall(ctx: RecordContext, key: string): Promise<Version
   return readEnvelope(ctx.kv, key);
 }
 
-/** Compare-and-set (revision 0: create); the new revision, or null when someone wrote in between. */
+/**
+ * Compare-and-set (revision 0: create); the new revision, or null when someone wrote in between. The
+ * write is what the library's kv.create / kv.update send (a publish to `$KV.<bucket>.<key>` expecting
+ * the key's last revision), made by hand (jetstream-publish.ts). A create that finds the key deleted
+ * (a record swept, its id used again) goes through the library, which writes over the delete marker.
+ */
 export async function writeEnvelope(ctx: RecordContext, key: string, env: Envelope, revision: number): Promise<number | null> {
+  const value = encodeEnvelope(env, ctx.maxValueBytes);
   try {
-    const value = encodeEnvelope(env, ctx.maxValueBytes);
-    return await (revision === 0 ? ctx.kv.create(key, value) : ctx.kv.update(key, value, revision));
+    return (await ctx.pub.publish(`$KV.${ctx.names.bucket}.${key}`, value, expectRevision(revision))).seq;
+  } catch (err) {
+    if (!isWrongLastSequence(err)) throw err;
+  }
+  if (revision !== 0) return null;
+  try {
+    return await ctx.kv.create(key, value);
   } catch (err) {
     if (isWrongLastSequence(err)) return null;
     throw err;

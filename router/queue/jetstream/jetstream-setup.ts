@@ -12,6 +12,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { FunctionConsumers } from './jetstream-consumers.js';
 import type { NatsLink } from './jetstream-link.js';
 import type { JetStreamNames } from './jetstream-names.js';
+import { StreamPublisher } from './jetstream-publish.js';
 import { QueueUnavailableError } from '../errors.js';
 
 /** A live connection and the handles the queue uses. */
@@ -22,6 +23,8 @@ export interface Conn {
   readonly kv: KV;
   /** Request bodies by record key. */
   readonly bodies: KV;
+  /** Publishes that wait for the stream's acknowledgement: accepts and record writes (jetstream-publish.ts). */
+  readonly pub: StreamPublisher;
   /** The server's max_payload: one message (call body, record) cannot be larger. */
   readonly maxPayload: number;
 }
@@ -97,7 +100,7 @@ export async function ensureJetStream(nc: NatsConnection, o: SetupOptions, consu
   const bodies = await new Kvm(js).create(o.names.bodies, {
     history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs, allow_direct: o.replicas === 1,
   });
-  return { nc, js, jsm, kv, bodies, maxPayload: nc.info?.max_payload ?? 1024 * 1024 };
+  return { nc, js, jsm, kv, bodies, pub: new StreamPublisher(nc, o.timeoutMs), maxPayload: nc.info?.max_payload ?? 1024 * 1024 };
 }
 
 async function exists<T>(fn: () => Promise<T>): Promise<T | false> {

@@ -62,7 +62,7 @@ export class JetStreamStore implements LeaseStore {
 
   /** What the record operations need, on `conn`. */
   ctx(conn: Conn): RecordContext {
-    return { kv: conn.kv, bodies: conn.bodies, jsm: conn.jsm, names: this.names, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
+    return { kv: conn.kv, bodies: conn.bodies, pub: conn.pub, jsm: conn.jsm, names: this.names, maxValueBytes: conn.maxPayload - 2 * 1024, onUndecodable: this.onUndecodable };
   }
 
   /** A record changed: the next depth() counts again. */
