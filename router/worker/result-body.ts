@@ -9,6 +9,7 @@ import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BodySink } from '../invoker.js';
 import { once } from 'node:events';
 
 export interface ResultBody {
@@ -19,36 +20,51 @@ export interface ResultBody {
   readonly file: string | null;
 }
 
-/** Read `body`, keeping up to `keepBytes` in memory; past it, spool the whole body to a file when `spool`, else count and drop. */
-export async function readResultBody(body: Readable, keepBytes: number, spool: boolean): Promise<ResultBody> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let file: string | null = null;
-  let out: WriteStream | null = null;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (out !== null) {
-        if (!out.write(chunk)) await once(out, 'drain');
-      } else if (size <= keepBytes) {
-        chunks.push(chunk);
-      } else if (spool) {
-        // Over the stored limit with a callback to feed: what was kept goes to the file first, then the rest.
-        file = join(tmpdir(), `whippet-result-${randomUUID()}`);
-        out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
-        for (const kept of chunks.splice(0)) if (!out.write(kept)) await once(out, 'drain');
-        if (!out.write(chunk)) await once(out, 'drain');
-      } else {
-        chunks.length = 0;
-      }
-    }
-    if (out !== null) { out.end(); await once(out, 'finish'); }
-  } catch (err) {
-    out?.destroy();
-    if (file !== null) await unlink(file).catch(() => {});
-    throw err;
+/**
+ * Takes a result chunk by chunk, keeping up to `keepBytes` in memory; past it, spools the whole body to a
+ * file when `spool`, else counts and drops. Given to the invoker as the response body's sink.
+ */
+export class ResultCollector implements BodySink<ResultBody> {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private file: string | null = null;
+  private out: WriteStream | null = null;
+  /** A write to the file that failed while nobody waited on it: the next write or end reports it. */
+  private error: Error | null = null;
+
+  constructor(private readonly keepBytes: number, private readonly spool: boolean) {}
+
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.error !== null) return Promise.reject(this.error);
+    this.size += chunk.length;
+    if (this.out !== null) return this.drained(this.out.write(chunk));
+    if (this.size <= this.keepBytes) { this.chunks.push(chunk); return undefined; }
+    if (!this.spool) { this.chunks.length = 0; return undefined; }
+    // Over the stored limit with a callback to feed: what was kept goes to the file first, then the rest.
+    this.file = join(tmpdir(), `whippet-result-${randomUUID()}`);
+    const out = createWriteStream(this.file, { flags: 'wx', mode: 0o600 });
+    out.on('error', (err) => { this.error ??= err; });
+    this.out = out;
+    for (const kept of this.chunks.splice(0)) out.write(kept);
+    return this.drained(out.write(chunk));
   }
-  return { size, kept: file === null && size <= keepBytes ? Buffer.concat(chunks, size) : null, file };
+
+  async end(): Promise<ResultBody> {
+    if (this.error !== null) throw this.error;
+    if (this.out !== null) { this.out.end(); await once(this.out, 'finish'); }
+    const { size, file } = this;
+    return { size, kept: file === null && size <= this.keepBytes ? Buffer.concat(this.chunks, size) : null, file };
+  }
+
+  async discard(): Promise<void> {
+    this.chunks.length = 0;
+    this.out?.destroy();
+    if (this.file !== null) await unlink(this.file).catch(() => {});
+  }
+
+  private drained(ok: boolean): Promise<void> | undefined {
+    return ok ? undefined : once(this.out!, 'drain').then(() => {});
+  }
 }
 
 /** The body to send: the file as a stream, the kept bytes, or `fallback` (a stored body, or nothing). */

@@ -14,7 +14,7 @@ import {
 import type { FunctionResolver } from '../resolver.js';
 import { backoffMs, nextDelayMs } from './backoff.js';
 import { callbackHeaders, callbackState, postCallback } from './callback.js';
-import { bodyForRecord, readResultBody, releaseResult, resultPayload, signResult, type ResultBody } from './result-body.js';
+import { ResultCollector, bodyForRecord, releaseResult, resultPayload, signResult, type ResultBody } from './result-body.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { WorkerConfig } from './options.js';
@@ -113,7 +113,7 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
       dispatcher: deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
       // At most the stored limit in memory; a larger result is spooled only if a callback will carry it
       // (and only if this answer is final: a retried answer is counted and dropped).
-      readBody: (statusCode, stream) => readResultBody(stream, deps.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+      body: (statusCode) => new ResultCollector(deps.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         lease.record.callbackUrl !== null && decide({ statusCode }, attemptsThisRound(lease.record), config).kind !== 'retry'),
     });
   try {
