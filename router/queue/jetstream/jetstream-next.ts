@@ -101,7 +101,7 @@ export class JetStreamNext {
           // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
           const want = Math.min(BATCH, this.callers);
           this.requested += want;
-          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signal()).finally(() => { this.filling = null; this.requested -= want; });
+          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signals).finally(() => { this.filling = null; this.requested -= want; });
           if (!(await this.filling)) {
             // Every function this caller may take is busy: wait here, not inside fill(), so the callers
             // that can take work are not held behind this one's pause.
@@ -145,7 +145,7 @@ export class JetStreamNext {
 
   /** Pull the heads that are unknown; when no consumer has anything, wait for the first delivery. */
   /** False when every consumer is of a function busy for this caller (nothing pulled, nothing waited for). */
-  private async fill(conn: Conn, busy: ReadonlySet<string>, want: number, waitMs: number, signal: AbortSignal): Promise<boolean> {
+  private async fill(conn: Conn, busy: ReadonlySet<string>, want: number, waitMs: number, signals: readonly AnySignal[]): Promise<boolean> {
     const sources = (await this.store.consumers.sources(conn.jsm).catch(() => [] as Source[]))
       .filter((s) => s.functionName === null || !busy.has(s.functionName));
     if (sources.length === 0) return false;
@@ -162,7 +162,7 @@ export class JetStreamNext {
     // Nothing anywhere: a waiting pull on each consumer; the first delivery wakes this caller.
     const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
     for (const source of sources) if (!this.waiting.has(source.consumer)) this.waitOn(conn, source, waitMs);
-    await this.pause(waitMs + 100, [signal, this.store.link.lostSignal], woken);
+    await this.pause(waitMs + 100, [...signals, this.store.link.lostSignal], woken);
     return true;
   }
 
