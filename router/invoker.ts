@@ -73,13 +73,17 @@ export function invoke<B = Buffer>(target: InvokeTarget, request: StoredRequest,
   delete headers['content-length'];
   return new Promise((resolve) => {
     const call = new Invocation<B>(target.functionName, options, resolve);
-    options.dispatcher.dispatch({
-      origin: upstreamOrigin(target.upstream),
-      path: upstreamPath(target.upstream, request.path, request.query),
-      method: request.method as Dispatcher.HttpMethod,
-      headers,
-      body: request.body.length > 0 || !['GET', 'HEAD'].includes(request.method) ? request.body : null,
-    }, call);
+    try {
+      options.dispatcher.dispatch({
+        origin: upstreamOrigin(target.upstream),
+        path: upstreamPath(target.upstream, request.path, request.query),
+        method: request.method as Dispatcher.HttpMethod,
+        headers,
+        body: request.body.length > 0 || !['GET', 'HEAD'].includes(request.method) ? request.body : null,
+      }, call);
+    } catch (err) {
+      call.fail(err); // refused before anything was sent (undici reports most of these to the handler instead)
+    }
   });
 }
 
@@ -150,7 +154,8 @@ class Invocation<B> implements Dispatcher.DispatchHandler {
     this.fail(err);
   }
 
-  private fail(err: unknown): void {
+  /** End the call as failed (classified); also for a dispatch that threw. */
+  fail(err: unknown): void {
     const cause = this.signal.reason instanceof DeadlineError ? this.signal.reason : err;
     const error = classifyUpstreamError(cause, this.functionName, this.options.timeoutMs);
     const result: InvokeResult<B> = { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: monotonicMs() - this.started };

@@ -5,6 +5,7 @@
 
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
 import { tmpdir } from 'node:os';
 import { invoke, type BodySink } from '../../router/invoker.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';
@@ -94,4 +95,19 @@ t.test('a call that fails part-way through its body leaves no spooled file', asy
   t.match(late, { ok: false, kind: 'timeout' }, 'the deadline passed mid-body: a timeout');
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.same(spooled().filter((f) => !before.has(f)), [], 'no spooled file left by either');
+});
+
+t.test('a call undici refuses before sending (a closed pool, a method it rejects) is a classified failure, not a throw', async (t) => {
+  const up = await startUpstream(t, (req, res) => { req.resume(); res.end('ok'); });
+  const closed = createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 });
+  await closed.close();
+  const started = Date.now();
+  t.match(await invoke({ functionName: 'f', upstream: new URL(up.url) }, request, { dispatcher: closed, timeoutMs: 10_000 }), { ok: false, kind: 'unreachable' });
+  const open = createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 });
+  t.teardown(() => open.close());
+  t.match(await invoke({ functionName: 'f', upstream: new URL(up.url) }, { ...request, method: 'NOT A METHOD' }, { dispatcher: open, timeoutMs: 10_000 }), { ok: false, kind: 'unreachable' });
+  const throwing = { dispatch: () => { throw new Error('refused at once'); } } as unknown as Dispatcher;
+  t.match(await invoke({ functionName: 'f', upstream: new URL(up.url) }, request, { dispatcher: throwing, timeoutMs: 10_000 }),
+    { ok: false, kind: 'unreachable' }, 'a dispatcher that throws instead of telling the handler');
+  t.ok(Date.now() - started < 5_000, 'at once, not at the deadline');
 });
