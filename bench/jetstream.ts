@@ -25,7 +25,7 @@ const WORKER_SLOTS = 16;
 const ENQUEUES = 4_000;
 const ROUNDS = 3;
 const DRAIN = 3_000;
-const BACKLOG = 6_000;
+const BACKLOG = 20_000;
 const WORKER_INFLIGHT = 64;
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 
