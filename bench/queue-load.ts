@@ -1,6 +1,7 @@
 // What the queue benchmarks (sqlite, jetstream) drive a Queue with: concurrent producers and a worker's
 // lease → attempt → finish → ack loop, timed.
 
+import { setMaxListeners } from 'node:events';
 import type { NewCall, Queue } from '../router/queue/queue.js';
 
 export const BODY = Buffer.alloc(512, 120); // a typical small JSON payload
@@ -35,6 +36,7 @@ export async function drainAll(q: Queue, total: number, slots: number, leaseTime
   let done = 0;
   let finishedAt = 0;
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // every waiting next() listens on it
   const start = performance.now();
   await concurrently(slots, slots, async () => {
     while (done < total) {
