@@ -1,6 +1,7 @@
 // undici mixes request()/stream() into Dispatcher.prototype in its index module, which the router
-// avoids loading (upstream.ts loads only the Agent: ~10 MB less RSS). The invoker (the worker's path)
-// calls dispatcher.request(), so the small api module is mixed in here, once, the way undici's index does.
+// avoids loading (upstream.ts loads only the Agent: ~10 MB less RSS). The worker's callbacks (worker/callback.ts)
+// call dispatcher.request() (the invocation itself dispatches: router/invoker.ts), so the small api module is
+// mixed in here, once, the way undici's index does.
 
 import type { Dispatcher } from 'undici';
 import { requireUndici } from '../watchdog/undici.js';
