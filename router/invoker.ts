@@ -3,7 +3,7 @@
 
 import type { Dispatcher } from 'undici';
 import { randomUUID } from 'node:crypto';
-import { CallAbort, onAbort, type AnySignal } from '../common/call-abort.js';
+import { onAbort, type AnySignal } from '../common/call-abort.js';
 import { monotonicMs, unixNanos } from '../common/clock.js';
 import type { RouterError } from './errors.js';
 import { addRouterRequestHeaders, requestHeadersForUpstream, responseHeadersForClient } from './headers.js';
@@ -97,15 +97,15 @@ const collectAll = (): BodySink<Buffer> => {
 };
 
 /**
- * undici's handler for one invocation. One signal per call (common/call-abort.ts): the deadline aborts
- * it, and so does the caller's signal through a listener removed at the end; either aborts the request.
+ * undici's handler for one invocation. The deadline and the caller's signal (through a listener removed at
+ * the end) abort it; the first reason is kept, as the proxy's handler keeps it (proxy.ts).
  */
 class Invocation<B> implements Dispatcher.DispatchHandler {
   private readonly started = monotonicMs();
-  private readonly signal = new CallAbort();
   private readonly timer: NodeJS.Timeout;
   private readonly stopListening: () => void;
   private controller: Dispatcher.DispatchController | undefined;
+  private abortReason: Error | undefined;
   private status = 0;
   private headers: Record<string, string | string[]> = {};
   private sink: BodySink<B> | undefined;
@@ -116,15 +116,14 @@ class Invocation<B> implements Dispatcher.DispatchHandler {
     private readonly options: InvokeOptions<B>,
     private readonly resolve: (result: InvokeResult<B>) => void,
   ) {
-    this.timer = setTimeout(() => this.signal.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
+    this.timer = setTimeout(() => this.abort(new DeadlineError('upstream_timeout')), options.timeoutMs);
     const outer = options.signal;
-    this.stopListening = onAbort(outer, () => this.signal.abort(outer?.reason));
-    this.signal.once('abort', () => this.controller?.abort(this.signal.reason as Error));
+    this.stopListening = onAbort(outer, () => this.abort(outer?.reason as Error));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.signal.aborted) controller.abort(this.signal.reason as Error);
+    if (this.abortReason !== undefined) controller.abort(this.abortReason);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
@@ -156,11 +155,17 @@ class Invocation<B> implements Dispatcher.DispatchHandler {
 
   /** End the call as failed (classified); also for a dispatch that threw. */
   fail(err: unknown): void {
-    const cause = this.signal.reason instanceof DeadlineError ? this.signal.reason : err;
+    const cause = this.abortReason instanceof DeadlineError ? this.abortReason : err;
     const error = classifyUpstreamError(cause, this.functionName, this.options.timeoutMs);
     const result: InvokeResult<B> = { ok: false, kind: error.status === 504 ? 'timeout' : 'unreachable', error, durationMs: monotonicMs() - this.started };
     if (this.sink === undefined) { this.settle(result); return; }
     void this.sink.discard().catch(() => {}).then(() => this.settle(result));
+  }
+
+  private abort(reason: Error | undefined): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.controller?.abort(this.abortReason);
   }
 
   private settle(result: InvokeResult<B>): void {
