@@ -99,6 +99,11 @@ export function recordKey(callId: string): string {
   return escapeToken(callId);
 }
 
+/** The subject a record's KV write is published on: `$KV.<bucket>.<key>` (what nats.js's kv.put sends to). */
+export function recordSubject(names: JetStreamNames, key: string): string {
+  return `$KV.${names.bucket}.${key}`;
+}
+
 /** Nats-Msg-Id of a call's message in one round: a redrive is a new message, not a duplicate. */
 export function messageId(key: string, round: number): string {
   return `${key}:${round}`;

@@ -8,7 +8,7 @@ import type { KV } from '@nats-io/kv';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './jetstream-envelope.js';
 import { expectRevision, type StreamPublisher } from './jetstream-publish.js';
 import type { Versioned } from './jetstream-lease.js';
-import { idSubjects, recordKey, type JetStreamNames } from './jetstream-names.js';
+import { idSubjects, recordKey, recordSubject, type JetStreamNames } from './jetstream-names.js';
 import { scanRecords, type OnUndecodable } from './jetstream-scan.js';
 import { newestStreamRecords, streamKeys, streamRecord } from './jetstream-stream.js';
 import { CallNotFoundError, CallStateError } from '../errors.js';
@@ -60,7 +60,7 @@ export async function readCall(ctx: RecordContext, key: string): Promise<Version
 export async function writeEnvelope(ctx: RecordContext, key: string, env: Envelope, revision: number): Promise<number | null> {
   const value = encodeEnvelope(env, ctx.maxValueBytes);
   try {
-    return (await ctx.pub.publish(`$KV.${ctx.names.bucket}.${key}`, value, expectRevision(revision))).seq;
+    return (await ctx.pub.publish(recordSubject(ctx.names, key), value, expectRevision(revision))).seq;
   } catch (err) {
     if (!isWrongLastSequence(err)) throw err;
   }
