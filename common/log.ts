@@ -1,6 +1,8 @@
 // One line per event: a fixed message plus fields. `json` for machines, readable text for people.
 // Logs go to stderr by default: in the watchdog, stdout belongs to nobody but the operator's log pipe.
 
+import { isoTime } from './utc-time.js';
+
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Readonly<Record<string, unknown>>;
@@ -47,7 +49,7 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
 // no merged object per line, which a watchdog logging every request would pay for on every request.
 
 function jsonLine(time: Date, level: LogLevel, msg: string, base: Fields, fields: Fields | undefined): string {
-  let line = `{"time":"${time.toISOString()}","level":"${level}","msg":${JSON.stringify(msg)}`;
+  let line = `{"time":"${isoTime(time)}","level":"${level}","msg":${JSON.stringify(msg)}`;
   for (const k in base) if (fields === undefined || !(k in fields)) line += jsonField(k, base[k]);
   if (fields !== undefined) for (const k in fields) line += jsonField(k, fields[k]);
   return `${line}}\n`;
@@ -60,7 +62,7 @@ function jsonField(key: string, value: unknown): string {
 }
 
 function textLine(time: Date, level: LogLevel, msg: string, base: Fields, fields: Fields | undefined): string {
-  let line = `${time.toISOString()} ${level.padEnd(5)} ${msg}`;
+  let line = `${isoTime(time)} ${level.padEnd(5)} ${msg}`;
   for (const k in base) if (fields === undefined || !(k in fields)) line += textField(k, base[k]);
   if (fields !== undefined) for (const k in fields) line += textField(k, fields[k]);
   return `${line}\n`;

@@ -2,6 +2,8 @@
 // `whippet up` fills from its supervisors and the gateway API reads and follows. A router without one
 // answers /system/logs with 501 (it never sees the watchdogs' output).
 
+import { isoTime } from '../common/utc-time.js';
+
 /** One log line in the provider's shape (faas-provider LogEntry). */
 export interface LogEntry {
   readonly name: string;
@@ -35,7 +37,7 @@ export function createFunctionLogs(namespace: string, linesKept = DEFAULT_LINES_
   let closed = false;
   return {
     append(name, instance, text) {
-      const entry = Object.freeze({ name, namespace, instance, timestamp: now().toISOString(), text });
+      const entry = Object.freeze({ name, namespace, instance, timestamp: isoTime(now()), text });
       let ring = rings.get(name);
       if (ring === undefined) rings.set(name, ring = []);
       ring.push(entry);

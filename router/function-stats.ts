@@ -1,6 +1,8 @@
 // What the router has seen of each function, for /system/functions: counts and health as last seen.
 // Passive on purpose: the router does not probe functions, it reports what the last call found.
 
+import { isoTime } from '../common/utc-time.js';
+
 export type FunctionHealth = 'unknown' | 'healthy' | 'unreachable' | 'timeout';
 
 export interface FunctionSnapshot {
@@ -63,7 +65,7 @@ export function createFunctionStats(now: () => Date = () => new Date()): Functio
       const e = entries.get(name);
       if (e === undefined) return undefined;
       const { lastSeen, ...rest } = e;
-      return { ...rest, byCode: { ...e.byCode }, ...(lastSeen === undefined ? {} : { lastSeen: lastSeen.toISOString() }) };
+      return { ...rest, byCode: { ...e.byCode }, ...(lastSeen === undefined ? {} : { lastSeen: isoTime(lastSeen) }) };
     },
     names: () => [...entries.keys()],
   };

@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { DatedResponse } from '../common/dated-response.js';
 import type { Logger } from '../common/log.js';
 import { checkBasicAuth, loadBasicAuth, type BasicCredentials } from './auth.js';
 import { onClientError, onConnect } from './client-error.js';
@@ -102,6 +103,7 @@ export class RouterServer {
       readiness: createReadiness(this.dispatcher),
     };
     this.server = createServer({
+      ServerResponse: DatedResponse,
       requestTimeout: config.readTimeoutMs,
       headersTimeout: Math.min(config.readTimeoutMs, MAX_HEADERS_TIMEOUT_MS),
       // Node checks both timeouts on this period (30 s by default, so a slowloris client held its socket up

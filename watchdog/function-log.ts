@@ -3,6 +3,7 @@
 
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { isoTime } from '../common/utc-time.js';
 
 /** A line longer than this is logged in pieces; the classic bufio limit that stalled of-watchdog. */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -17,8 +18,8 @@ export interface FunctionLogOptions {
 /** Format one line of function output as it goes to the watchdog's log. */
 export function formatOutputLine(o: FunctionLogOptions, stream: 'stdout' | 'stderr', line: string): string {
   const time = (o.now ?? (() => new Date()))();
-  if (o.format === 'json') return `${JSON.stringify({ time: time.toISOString(), level: 'info', msg: 'function output', stream, line })}\n`;
-  return o.prefix ? `${time.toISOString()} ${stream}: ${line}\n` : `${line}\n`;
+  if (o.format === 'json') return `${JSON.stringify({ time: isoTime(time), level: 'info', msg: 'function output', stream, line })}\n`;
+  return o.prefix ? `${isoTime(time)} ${stream}: ${line}\n` : `${line}\n`;
 }
 
 /** Splits output chunks into log lines; a multi-byte character split across chunks stays whole. */

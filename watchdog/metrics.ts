@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type * as Prom from 'prom-client';
+import { DatedResponse } from '../common/dated-response.js';
 
 /** What the request path records; a no-op implementation is used when metrics are off. */
 export interface Metrics {
@@ -54,7 +55,7 @@ export async function startMetrics(port: number): Promise<Metrics> {
   const children = new Map<string, { total: { inc(): void }; duration: { observe(v: number): void } }>();
   const inflight = new prom.Gauge({ name: 'http_requests_in_flight', help: 'Requests being served now', registers: [registry] });
   let defaults = false;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ ServerResponse: DatedResponse }, (req, res) => {
     if (req.url !== '/metrics' && !req.url?.startsWith('/metrics?')) {
       res.writeHead(404).end();
       return;

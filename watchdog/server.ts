@@ -4,6 +4,7 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { monotonicMs } from '../common/clock.js';
+import { DatedResponse } from '../common/dated-response.js';
 import type { WatchdogConfig } from './config.js';
 import { INTERNAL_HEADER, OverloadedError, WatchdogError, toResponse } from './errors.js';
 import type { LockFile } from './lock.js';
@@ -73,6 +74,7 @@ export class WatchdogServer {
   constructor(private readonly config: WatchdogConfig, private readonly deps: ServerDeps) {
     const readMs = config.readTimeoutMs;
     this.server = createServer({
+      ServerResponse: DatedResponse,
       requestTimeout: readMs,
       headersTimeout: readMs,
       // Node checks request timeouts on this period (30 s by default): tighten it so read_timeout is kept.

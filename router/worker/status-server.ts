@@ -4,11 +4,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { DatedResponse } from '../../common/dated-response.js';
 import type { Queue } from '../queue/index.js';
 
 /** Listen on `port` (0 = ephemeral); resolves with the server and the bound port. */
 export async function startStatusServer(port: number, queue: Queue, registry: Registry): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+  const server = createServer({ ServerResponse: DatedResponse }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });

@@ -13,6 +13,7 @@ import type { Dispatcher, Pool } from 'undici';
 import { loadPool } from '../undici.js';
 import { endToEndHeaders } from '../../common/hop-by-hop.js';
 import { keepLlhttpOnLiftoff } from '../../common/wasm-tier.js';
+import { capYoungGeneration } from '../../common/young-generation.js';
 import { BodyTooLargeError, ExecTimeoutError, UpstreamError, durationSeconds, toResponse } from '../errors.js';
 import { UpstreamProcess } from './http-process.js';
 import type { Runner, RunnerDeps } from './types.js';
@@ -38,6 +39,7 @@ export class HttpRunner implements Runner {
   async start(): Promise<void> {
     await this.process.start();
     keepLlhttpOnLiftoff();
+    capYoungGeneration();
     // A connection per concurrent request, as node:http's keep-alive agent had; no pipelining (a slow or
     // failing request would hold up or take down the ones queued behind it). exec_timeout and write_timeout
     // bound a request, so undici's own 300 s timeouts are off.

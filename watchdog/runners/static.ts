@@ -6,6 +6,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, posix, sep } from 'node:path';
+import { httpDateOf } from '../../common/utc-time.js';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, toResponse } from '../errors.js';
 import type { Runner, RunnerDeps } from './types.js';
 
@@ -71,7 +72,7 @@ export class StaticRunner implements Runner {
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': info.size,
-      'Last-Modified': info.mtime.toUTCString(),
+      'Last-Modified': httpDateOf(info.mtimeMs),
     });
     if (req.method === 'HEAD') { res.end(); return; }
     const stream = createReadStream(file);
