@@ -156,8 +156,10 @@ function render(r: Results): string {
   const cpu = (x: Row): string => (x.cpu === undefined ? ' | | ' : ` | ${x.cpu.workers} | ${x.cpu.nats}`);
   const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note}${cpu(x)} |`;
   const pct = (a: number, b: number): string => `${(a / b * 100).toFixed(0)} %`;
-  // Four readings: the lower of the middle two (the median, never the kinder one).
-  const ceiling = [...r.direct].sort((a, b) => a - b)[Math.floor((r.direct.length - 1) / 2)]!;
+  // The median of the readings (of an even count, the mean of the middle two).
+  const sorted = [...r.direct].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const ceiling = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return [
     '### Queue (jetstream backend)',
     '',
