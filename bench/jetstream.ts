@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type Queue } from '../router/queue/index.js';
-import { runLoad } from './load.js';
+import { median, runLoad } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
 import { CLI, benchEnv, processCpuMs, startServer, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
@@ -35,7 +35,6 @@ interface Row {
   readonly cpu?: { readonly workers: number; readonly nats: number };
 }
 const rate = (r: Row): number => r.calls / (r.ms / 1000);
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Run the benchmark and return its Markdown section (a note instead when nats-server is missing). */
 export async function benchJetStream(): Promise<string> {
@@ -156,10 +155,7 @@ function render(r: Results): string {
   const cpu = (x: Row): string => (x.cpu === undefined ? ' | | ' : ` | ${x.cpu.workers} | ${x.cpu.nats}`);
   const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note}${cpu(x)} |`;
   const pct = (a: number, b: number): string => `${(a / b * 100).toFixed(0)} %`;
-  // The median of the readings (of an even count, the mean of the middle two).
-  const sorted = [...r.direct].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const ceiling = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const ceiling = median(r.direct);
   return [
     '### Queue (jetstream backend)',
     '',

@@ -99,3 +99,9 @@ export async function readAtCheckpoints(
   }
   return { cells, errors };
 }
+
+/** The median of `xs` (of an even count, the mean of the middle two); NaN for none. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}

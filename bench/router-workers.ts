@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
 import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
-import { readAtCheckpoints, type LoadResult } from './load.js';
+import { median, readAtCheckpoints, type LoadResult } from './load.js';
 import { hasWrk, runWrk } from './wrk.js';
 
 const BODY = 'hello world, this is a small body'; // 33 bytes, as in the OpenFaaS measurements
@@ -31,11 +31,6 @@ const MEMORY_CONNECTIONS = 32;
 const load = (url: string, connections: number, seconds: number): Promise<LoadResult> => runWrk({
   url, method: 'POST', body: BODY, headers: { 'Content-Type': 'text/plain' }, connections, threads: Math.min(2, connections), durationMs: seconds * 1000,
 });
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Resident memory of a process and of its children (the workers), in MB. */
 function rssMb(pid: number): { own: number; children: number[] } {
