@@ -1,8 +1,9 @@
 // A cancellation signal made once per call on the worker's path (a lost lease, a callback's deadline; an
-// invocation's deadline was one until its handler kept the reason itself, router/invoker.ts). On Node 20 an AbortController with the listeners a call puts on it costs ~6 µs
-// (its AbortSignal is an EventTarget); the worker made three per drained call, ~8 % of its CPU. This is an
-// EventEmitter with `aborted` and `reason`, which undici takes as a request's `signal` as it takes an
-// AbortSignal (undici's documented `signal: AbortSignal | EventEmitter`), at ~0.3 µs for the same work.
+// invocation's deadline was one until its handler kept the reason itself, router/invoker.ts). On Node 20 an
+// AbortController with the listeners a call puts on it costs ~6 µs (its AbortSignal is an EventTarget); the
+// worker made three per drained call, ~8 % of its CPU. This is an EventEmitter with `aborted` and `reason`,
+// which undici takes as a request's `signal` as it takes an AbortSignal (undici's documented
+// `signal: AbortSignal | EventEmitter`), at ~0.3 µs for the same work.
 
 import { EventEmitter } from 'node:events';
 
