@@ -1,7 +1,8 @@
 // Reading /proc: which processes live, in which group, descending from whom, and which were never reaped.
 
 import { appendFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const pids = (): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
 
@@ -99,11 +100,16 @@ export function noteTeardownKill(what: string, pid: number | undefined, afterMs:
 
 /**
  * Node's arguments to run the TypeScript fixture `fixture` with `args`: this test process's own flags
- * (under tap, its TypeScript loader), so that a module the fixture and the test both load is compiled the
- * same way under the same URL. With `--import tsx` it was compiled differently, tap merged the two forms'
- * coverage by URL, and the report then depended on the order of its coverage files: one CI run's files gave
- * 91.8, 93.3 or 93.1 % of functions depending only on that order.
+ * (under tap, tsx and test/loader/compiled-sources.mjs), so that a module the fixture and the test both load
+ * is the same compiled file under the same URL. Loaded another way it was compiled differently, tap merged
+ * the two forms' coverage by URL, and the report then depended on the order of its coverage files: one CI
+ * run's files gave 91.8, 93.3 or 93.1 % of functions depending only on that order. A relative `--import`
+ * (package.json gives the loader as ./test/…) is made absolute, so a fixture started in another folder finds it.
  */
 export function fixtureArgv(fixture: string, ...args: string[]): string[] {
-  return [...process.execArgv, fixture, ...args];
+  const flags = process.execArgv.map((arg) => {
+    const relative = /^--import=(\.{1,2}\/.*)$/.exec(arg)?.[1];
+    return relative === undefined ? arg : `--import=${pathToFileURL(resolve(relative)).href}`;
+  });
+  return [...flags, fixture, ...args];
 }
