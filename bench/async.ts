@@ -24,6 +24,8 @@ const DRAIN_LIMIT_MS = 120_000;
 // a fresh router and queue file (the first is the issue's load; the second shows a load it keeps up with).
 const STEADY_SHARES = [0.5, 0.25] as const;
 const STEADY_SECONDS = 8;
+// The drain's pace is also given after the worker's first seconds (its JIT warm-up), as the ceiling is read warm.
+const WORKER_WARMUP_MS = 2_000;
 
 
 async function load(url: string, headers: Record<string, string> = {}, durationMs = RUN_MS): Promise<LoadResult> {
@@ -75,6 +77,24 @@ async function steady(url: string, metrics: Pool, rate: number, seconds: number)
   return { samples, sent, failed };
 }
 
+/**
+ * A drain's pace from its backlog readings ([ms since the worker started, calls left]): calls drained in each
+ * whole second, and the rate from `warmupMs` to the last reading (NaN when the drain ended before it).
+ */
+export function drainPace(trace: ReadonlyArray<readonly [number, number]>, warmupMs: number): { perSecond: number[]; after: number } {
+  const perSecond: number[] = [];
+  let mark = trace[0]!;
+  for (const point of trace) {
+    if (point[0] - mark[0] < 1000) continue;
+    perSecond.push(((mark[1] - point[1]) * 1000) / (point[0] - mark[0]));
+    mark = point;
+  }
+  const from = trace.find(([ms]) => ms >= warmupMs);
+  const last = trace[trace.length - 1]!;
+  const after = from === undefined || last[0] <= from[0] ? Number.NaN : ((from[1] - last[1]) * 1000) / (last[0] - from[0]);
+  return { perSecond, after };
+}
+
 /** CPU time (user + system) a process used so far, in ms; NaN where /proc is not there. */
 function cpuMs(pid: number | undefined): number {
   try {
@@ -116,11 +136,14 @@ export async function benchAsync(): Promise<string> {
     const begin = worker.listeningAt;
     const workerCpuStart = cpuMs(worker.proc.pid);
     let left = queued;
+    const trace: Array<readonly [number, number]> = [[0, queued]];
     while (left > 0 && performance.now() - begin < DRAIN_LIMIT_MS) {
       await new Promise((r) => setTimeout(r, 100));
       left = await backlog(pool);
+      trace.push([performance.now() - begin, left]);
     }
     const drainSeconds = (performance.now() - begin) / 1000;
+    const pace = drainPace(trace, WORKER_WARMUP_MS);
     const drained = queued - left;
     const workerCpu = cpuMs(worker.proc.pid) - workerCpuStart;
     await pool.close();
@@ -156,6 +179,10 @@ export async function benchAsync(): Promise<string> {
       `| function capacity, direct to the watchdog (ceiling) | ${fmt(direct.rps)} | ${fmt(direct.p50, 2)} | ${fmt(direct.p99, 2)} | ${readings.reduce((n, r) => n + r.errors, 0)} | sync POSTs, ${CONNECTIONS} connections; median of ${readings.map((r) => fmt(r.rps)).join(' / ')} (before the accepts, before the drain, after it) |`,
       `| async accepts (202, durable) | ${fmt(accepted.rps)} | ${fmt(accepted.p50, 2)} | ${fmt(accepted.p99, 2)} | ${accepted.errors} | router with async_worker=false |`,
       `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity; worker CPU ${fmt(workerCpu / drained * 1000)} ms per 1,000 calls |`,
+      '',
+      `The drain's pace, calls per second from the worker's start: ${pace.perSecond.map((n) => fmt(n)).join(' → ')}. A fresh worker process`,
+      `takes its first seconds to compile its hot paths; after its first ${WORKER_WARMUP_MS / 1000} s it drained ${fmt(pace.after)} calls/s = ${fmt((pace.after / direct.rps) * 100)} % of the`,
+      'ceiling (which was measured warm). The row above, from the start, is the figure the issue judges.',
       '',
       `The router's in-process worker (max_inflight=${WORKER_INFLIGHT}) while async calls arrive at a steady rate for ${STEADY_SECONDS} s (open loop,`,
       'a share of the function\'s direct capacity above; each rate on a fresh router and queue file). Backlog (queued + running) once a',
