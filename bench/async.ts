@@ -181,7 +181,7 @@ export async function benchAsync(): Promise<string> {
       `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity; worker CPU ${fmt(workerCpu / drained * 1000)} ms per 1,000 calls |`,
       '',
       `The drain's pace, calls per second from the worker's start: ${pace.perSecond.map((n) => fmt(n)).join(' → ')}. A fresh worker process`,
-      `takes its first seconds to compile its hot paths; after its first ${WORKER_WARMUP_MS / 1000} s it drained ${fmt(pace.after)} calls/s = ${fmt((pace.after / direct.rps) * 100)} % of the`,
+      `is slower for its first seconds (compiling its hot paths, growing its heap); after its first ${WORKER_WARMUP_MS / 1000} s it drained ${fmt(pace.after)} calls/s = ${fmt((pace.after / direct.rps) * 100)} % of the`,
       'ceiling (which was measured warm). The row above, from the start, is the figure the issue judges.',
       '',
       `The router's in-process worker (max_inflight=${WORKER_INFLIGHT}) while async calls arrive at a steady rate for ${STEADY_SECONDS} s (open loop,`,
