@@ -24,7 +24,7 @@ const DRAIN_LIMIT_MS = 120_000;
 // a fresh router and queue file (the first is the load; the second shows a load it keeps up with).
 const STEADY_SHARES = [0.5, 0.25] as const;
 const STEADY_SECONDS = 8;
-// The drain's pace is also given after the worker's first seconds (its JIT warm-up), as the ceiling is read warm.
+// The drain's pace is also given after the worker's first seconds (a fresh process warms up), as the ceiling is read warm.
 const WORKER_WARMUP_MS = 2_000;
 
 
