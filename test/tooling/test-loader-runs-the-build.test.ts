@@ -58,3 +58,14 @@ t.test('a built source runs from dist/, a stale or missing build fails with what
   const other = await importThrough(root, 'bench/y.ts');
   t.equal(other.out, 'bench source\n', 'a folder the build does not compile file by file is left to the next loader');
 });
+
+// tap takes each test process's loaders from the plugin set its Test class was built with; a fresh install
+// ships one with the TypeScript plugin, which package.json drops. `npm test` rebuilds it first
+// (test/loader/tap-plugins.mjs); without that, this process would load ts-node beside tsx.
+t.test('this test process runs with the configured loaders and not tap\'s TypeScript plugin', async (t) => {
+  const imports = process.execArgv.filter((arg) => arg.startsWith('--import=') || arg.startsWith('--loader='));
+  t.notOk(imports.some((arg) => arg.includes('@tapjs/typescript')),
+    `no @tapjs/typescript loader (got ${imports.join(' ')}); run \`npm test\` once after an install, or \`npx tap build\``);
+  t.ok(imports.includes('--import=tsx'), 'tsx is loaded');
+  t.ok(imports.some((arg) => arg.endsWith('test/loader/compiled-sources.mjs')), 'the compiled-sources loader is loaded');
+});
