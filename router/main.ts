@@ -40,6 +40,8 @@ export interface RouterDeps {
   readonly listeningMessage?: string;
   /** A cluster worker's figures of the whole router (router/cluster/): /metrics and the function counts. */
   readonly shared?: SharedFigures;
+  /** The queue as this router uses it, made from the one it opened (a cluster worker hands SQLite accepts to the primary). */
+  readonly queueOf?: (queue: Queue) => Queue;
 }
 
 export interface RunningRouter {
@@ -89,7 +91,8 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
     // The queue first (/healthz waits for it), then the modules, loaded here rather than imported above:
     // none of them is on the first sync call's path.
     try {
-      queue = await createConfiguredQueue(config, log);
+      const opened = await createConfiguredQueue(config, log);
+      queue = deps.queueOf?.(opened) ?? opened;
     } finally {
       created(queue);
     }

@@ -55,6 +55,7 @@ async function runWorker(config: RouterConfig, log: Logger): Promise<number> {
     started = await startClusterWorker(config, log, {
       send: (msg) => { process.send?.(msg); },
       onMessage: (listener) => { process.on('message', listener); },
+      onDisconnect: (listener) => { process.on('disconnect', listener); },
     });
   } catch (err) {
     log.error('cannot start', { err: err as Error, code: (err as NodeJS.ErrnoException).code });

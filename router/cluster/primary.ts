@@ -1,8 +1,9 @@
 // The primary of a multi-process router (`workers` > 1): it serves no HTTP itself. It forks the workers
 // that share the listening port (node:cluster hands each new connection to the next worker in turn),
 // replaces one that dies, runs the one in-process async worker and queue_depth (so neither runs once per
-// process), answers the workers' questions about the whole router (/metrics summed over every process,
-// per-function counts), and on SIGTERM/SIGINT drains the workers (in-flight requests finish) and its own
+// process), commits the workers' async accepts on a SQLite queue (accepts.ts: the file keeps one writer),
+// answers the workers' questions about the whole router (/metrics summed over every process, per-function
+// counts), and on SIGTERM/SIGINT drains the workers (in-flight requests finish) and its own
 // async worker before the queue closes.
 
 import type { Worker } from 'node:cluster';
@@ -17,6 +18,7 @@ import { createResolver } from '../resolver.js';
 import { createUpstreamDispatcher } from '../upstream.js';
 import { startWorker, type RunningWorker } from '../worker/main.js';
 import { workerConfigOf } from '../worker/options.js';
+import { commitForwarded } from './accepts.js';
 import { ANSWER_TIMEOUT_MS, isOurs, type Figure, type ToPrimary, type ToWorker } from './messages.js';
 import { mergeStats, type StatsByName } from './stats.js';
 import { WorkerSupervisor } from './supervisor.js';
@@ -57,6 +59,11 @@ export async function startRouterPrimary(config: RouterConfig, log: Logger): Pro
   const onMessage = (worker: Worker, msg: unknown): void => {
     if (!isOurs<ToPrimary>(msg)) return;
     if (msg.whippet === 'collected') { answers.get(`${worker.id}:${msg.id}`)?.(msg.data); return; }
+    if (msg.whippet === 'enqueue') {
+      // Never rejects: every call's outcome, committed or refused, goes back in the reply.
+      void commitForwarded(queue, msg).then((reply) => { if (!worker.isDead()) worker.send(reply); });
+      return;
+    }
     void figure(msg.what).then((data) => data, () => undefined).then((data) => {
       const reply: ToWorker = { whippet: 'gathered', id: msg.id, data };
       if (!worker.isDead()) worker.send(reply);

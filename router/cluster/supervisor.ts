@@ -37,6 +37,8 @@ export class WorkerSupervisor {
 
   /** Fork every worker; resolves with the shared port once all listen, rejects (all stopped) if one cannot. */
   async start(): Promise<number> {
+    // Structured clone on the IPC channel: forwarded accepts carry their bodies as bytes (messages.ts).
+    cluster.setupPrimary({ serialization: 'advanced' });
     try {
       const ports = await Promise.all(this.slots.map((slot) => this.fork(slot)));
       return ports[0]!;
