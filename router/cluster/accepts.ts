@@ -60,14 +60,6 @@ function errorOf(outcome: Extract<AcceptOutcome, { ok: false }>): Error {
   }
 }
 
-/**
- * A body the IPC channel copies whole: a Buffer from Node's pool is a view of an 8 KiB block, and the
- * channel's serializer copies a view's entire backing store.
- */
-function exactBody(body: Uint8Array): Uint8Array {
-  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
-}
-
 interface Waiting {
   readonly resolve: (result: EnqueueResult) => void;
   readonly reject: (err: unknown) => void;
@@ -94,7 +86,7 @@ export class ForwardedAccepts implements Queue {
   enqueue(call: NewCall): Promise<EnqueueResult> {
     if (this.gone !== undefined) return Promise.reject(this.gone);
     return new Promise<EnqueueResult>((resolve, reject) => {
-      this.batch.push({ call: { ...call, body: exactBody(call.body) }, waiting: { resolve, reject } });
+      this.batch.push({ call, waiting: { resolve, reject } });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.send());

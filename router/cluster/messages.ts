@@ -3,7 +3,7 @@
 // adds its own, and answers the asker (`gathered`). `drain` tells a worker to stop as a signal would. On a
 // SQLite queue a worker hands its async accepts to the primary (`enqueue`) and answers 202 once the primary
 // says they are committed (`enqueued`; router/cluster/accepts.ts). The channel uses node's `advanced`
-// serialization (structured clone), so request bodies cross it as bytes.
+// serialization (v8's serializer), so request bodies cross it as bytes (a Buffer as its view's bytes alone).
 
 import type { AcceptReply, AcceptRequest } from './accepts.js';
 

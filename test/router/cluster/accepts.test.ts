@@ -1,6 +1,6 @@
 // A multi-process router on SQLite commits its async accepts in the primary (router/cluster/accepts.ts): a worker
 // process sends the accepts of one event-loop turn as one message and settles each call with the primary's
-// answer for it, the same error class included; the bodies cross the channel as exact bytes; a channel that
+// answer for it, the same error class included; the bodies cross the channel as their bytes; a channel that
 // is gone fails the calls waiting on it. The primary's side commits a batch in one group commit against a
 // real queue file.
 import t from 'tap';
@@ -24,9 +24,12 @@ function localQueue(): Queue {
   });
 }
 
+/** What node's `advanced` IPC serialization does to a message: v8's serializer, a Buffer as the bytes of its view. */
+const overTheChannel = <T>(msg: T): T => deserialize(serialize(msg)) as T;
+
 function channel(): { sent: AcceptRequest[]; send(msg: AcceptRequest): void } {
   const sent: AcceptRequest[] = [];
-  return { sent, send: (msg) => { sent.push(structuredClone(msg)); } };
+  return { sent, send: (msg) => { sent.push(overTheChannel(msg)); } };
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -69,20 +72,18 @@ t.test('the accepts of one turn go as one message; each settles with its own out
   accepts.received(reply); // answered already: ignored
 });
 
-t.test('a body is sent as exactly its bytes, not the pool block it is a view of', async (t) => {
+t.test('a body crosses the channel as exactly its bytes, not the pool block it is a view of', async (t) => {
   const ch = channel();
   const accepts = new ForwardedAccepts(localQueue(), ch);
   const pooled = Buffer.from('tiny body');
   t.not(pooled.buffer.byteLength, pooled.byteLength, 'precondition: a small Buffer is a view of a larger block');
   void accepts.enqueue(call('x', pooled));
-  const own = new Uint8Array([1, 2, 3]);
-  void accepts.enqueue(call('y', own));
+  void accepts.enqueue(call('y', new Uint8Array([1, 2, 3])));
   await turn();
   const [x, y] = ch.sent[0]!.calls;
-  t.equal(x!.body.buffer.byteLength, 'tiny body'.length);
   t.equal(Buffer.from(x!.body).toString(), 'tiny body');
   t.same([...y!.body], [1, 2, 3]);
-  t.ok(serialize(ch.sent[0]).byteLength < 1000, 'the message is small (a pooled view would carry 8 KiB)');
+  t.ok(serialize(ch.sent[0]).byteLength < 1000, 'the message is small (the pool block is 8 KiB)');
 });
 
 t.test('everything but enqueue uses the worker process\'s own connection', async (t) => {
@@ -117,7 +118,7 @@ t.test('the primary commits a batch against the queue: duplicates within it, and
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const queue = await createQueue(`sqlite:${join(dir, 'queue.db')}`);
   // As the channel delivers it: through the structured clone of node's advanced serialization.
-  const request = deserialize(serialize({ whippet: 'enqueue', id: 7, calls: [call('one'), call('two', Buffer.from('second')), call('one')] })) as AcceptRequest;
+  const request = overTheChannel<AcceptRequest>({ whippet: 'enqueue', id: 7, calls: [call('one'), call('two', Buffer.from('second')), call('one')] });
   const reply = await commitForwarded(queue, request);
   t.equal(reply.id, 7);
   t.same(reply.outcomes.map((o) => o.ok && o.result.duplicate), [false, false, true]);
@@ -125,7 +126,7 @@ t.test('the primary commits a batch against the queue: duplicates within it, and
   const leased = await queue.next({ timeoutMs: 1000 });
   t.equal(Buffer.from(leased!.request.body).toString(), 'hello', 'the first call\'s body was stored as sent');
   await leased!.nak();
-  const cloned = deserialize(serialize(reply)) as AcceptReply;
+  const cloned = overTheChannel(reply);
   t.same(cloned.outcomes[0], reply.outcomes[0], 'a reply survives the channel');
 
   await queue.close();
