@@ -60,13 +60,14 @@ export async function startRouterPrimary(config: RouterConfig, log: Logger): Pro
     if (!isOurs<ToPrimary>(msg)) return;
     if (msg.whippet === 'collected') { answers.get(`${worker.id}:${msg.id}`)?.(msg.data); return; }
     if (msg.whippet === 'enqueue') {
-      // Never rejects: every call's outcome, committed or refused, goes back in the reply.
-      void commitForwarded(queue, msg).then((reply) => { if (!worker.isDead()) worker.send(reply); });
+      // Never rejects: every call's outcome, committed or refused, goes back in the reply. A worker that went away
+      // meanwhile gets nothing (a send on a closed channel would be an 'error' event nobody listens to).
+      void commitForwarded(queue, msg).then((reply) => { if (worker.isConnected()) worker.send(reply); });
       return;
     }
     void figure(msg.what).then((data) => data, () => undefined).then((data) => {
       const reply: ToWorker = { whippet: 'gathered', id: msg.id, data };
-      if (!worker.isDead()) worker.send(reply);
+      if (worker.isConnected()) worker.send(reply);
     });
   };
   const supervisor = new WorkerSupervisor(config.workers, log, onMessage);
