@@ -4,13 +4,13 @@
 // under a steady open-loop load the function can serve, with the backlog sampled once a second.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
-import { processCpuMs, startWhippet, stopServer } from './server-process.js';
+import { childPids, processCpuMs, startWhippet, stopServer } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
@@ -109,11 +109,7 @@ function cpuMs(pid: number | undefined): number {
 
 /** CPU time of a process and of its living children (a multi-process router's workers), in ms. */
 function treeCpuMs(pid: number | undefined): number {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-  } catch { /* no /proc: the process's own */ }
-  return children.reduce((sum, child) => sum + cpuMs(child), cpuMs(pid));
+  return (pid === undefined ? [] : childPids(pid)).reduce((sum, child) => sum + cpuMs(child), cpuMs(pid));
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort } from '../common/free-port.js';
-import { CLI, benchEnv, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, childPids, startServer, stopServer } from './server-process.js';
 import { median, readAtCheckpoints, type LoadResult } from './load.js';
 import { hasWrk, runWrk } from './wrk.js';
 
@@ -35,11 +35,7 @@ const load = (url: string, connections: number, seconds: number): Promise<LoadRe
 /** Resident memory of a process and of its children (the workers), in MB. */
 function rssMb(pid: number): { own: number; children: number[] } {
   const kb = (p: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? NaN);
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-  } catch { /* gone */ }
-  return { own: kb(pid) / 1024, children: children.map((c) => kb(c) / 1024) };
+  return { own: kb(pid) / 1024, children: childPids(pid).map((c) => kb(c) / 1024) };
 }
 
 function routerEnv(workers: number, echoPort: number, dir: string, port: number): Record<string, string> {

@@ -84,3 +84,12 @@ export function processCpuMs(pid: number): { readonly own: number; readonly chil
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   return { own: (f[11]! + f[12]!) * 10, children: (f[13]! + f[14]!) * 10 };
 }
+
+/** The living children of `pid` (a multi-process router's workers), from /proc; none where it cannot be read. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+  } catch {
+    return []; // gone, or no /proc
+  }
+}

@@ -20,7 +20,11 @@ import { QueueBusyError, QueueClosedError, QueueUnavailableError } from '../queu
 /** One forwarded accept's outcome, as plain data (it crosses the IPC channel). */
 export type AcceptOutcome =
   | { readonly ok: true; readonly result: EnqueueResult }
-  | { readonly ok: false; readonly code: string | undefined; readonly message: string; readonly waitedMs?: number | undefined };
+  | {
+    readonly ok: false; readonly code: string | undefined; readonly message: string;
+    /** What QueueBusyError and QueueUnavailableError carry beside their message. */
+    readonly waitedMs?: number | undefined; readonly reason?: string | undefined;
+  };
 
 /** The messages of this exchange; router/cluster/messages.ts lists them beside the others. */
 export interface AcceptRequest { readonly whippet: 'enqueue'; readonly id: number; readonly calls: readonly NewCall[] }
@@ -30,8 +34,6 @@ export interface AcceptReply { readonly whippet: 'enqueued'; readonly id: number
 export interface AcceptChannel {
   send(msg: AcceptRequest): void;
 }
-
-const UNAVAILABLE_PREFIX = 'the queue is unavailable: ';
 
 /** The primary's side: commit a worker process's accepts (one group commit) and say how each went. */
 export async function commitForwarded(queue: Queue, request: AcceptRequest): Promise<AcceptReply> {
@@ -43,10 +45,11 @@ export async function commitForwarded(queue: Queue, request: AcceptRequest): Pro
 }
 
 function outcomeOf(err: unknown): AcceptOutcome {
-  const e = (err ?? {}) as { code?: unknown; message?: unknown; waitedMs?: unknown };
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; waitedMs?: unknown; reason?: unknown };
   return {
     ok: false, code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message ?? err),
     waitedMs: typeof e.waitedMs === 'number' ? e.waitedMs : undefined,
+    reason: typeof e.reason === 'string' ? e.reason : undefined,
   };
 }
 
@@ -55,8 +58,7 @@ function errorOf(outcome: Extract<AcceptOutcome, { ok: false }>): Error {
   switch (outcome.code) {
     case 'QUEUE_ERR_BUSY': return new QueueBusyError(outcome.waitedMs ?? 0);
     case 'QUEUE_ERR_CLOSED': return new QueueClosedError();
-    case 'QUEUE_ERR_UNAVAILABLE':
-      return new QueueUnavailableError(outcome.message.startsWith(UNAVAILABLE_PREFIX) ? outcome.message.slice(UNAVAILABLE_PREFIX.length) : outcome.message);
+    case 'QUEUE_ERR_UNAVAILABLE': return new QueueUnavailableError(outcome.reason ?? outcome.message);
     default: return new Error(outcome.message);
   }
 }

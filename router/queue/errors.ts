@@ -31,7 +31,7 @@ export class QueueClosedError extends QueueError {
 
 /** The backend cannot be reached right now (NATS away, database file gone or broken); try again. */
 export class QueueUnavailableError extends QueueError {
-  constructor(reason: string, options?: ErrorOptions) {
+  constructor(readonly reason: string, options?: ErrorOptions) {
     super('QUEUE_ERR_UNAVAILABLE', `the queue is unavailable: ${reason}`, 503, options);
   }
 }

@@ -51,7 +51,7 @@ t.test('the accepts of one turn go as one message; each settles with its own out
       { ok: true, result: { duplicate: false, record } },
       { ok: false, code: 'QUEUE_ERR_BUSY', message: 'the queue is locked by another process', waitedMs: 1003 },
       { ok: false, code: 'QUEUE_ERR_CLOSED', message: 'the queue is closed' },
-      { ok: false, code: 'QUEUE_ERR_UNAVAILABLE', message: 'the queue is unavailable: the file was removed' },
+      { ok: false, code: 'QUEUE_ERR_UNAVAILABLE', message: 'the queue is unavailable: the file was removed', reason: 'the file was removed' },
       { ok: false, code: undefined, message: 'SQLITE_FULL: database or disk is full' },
     ],
   };
@@ -132,4 +132,15 @@ t.test('the primary commits a batch against the queue: duplicates within it, and
   await queue.close();
   const closed = await commitForwarded(queue, { whippet: 'enqueue', id: 8, calls: [call('three')] });
   t.match(closed.outcomes[0], { ok: false, code: 'QUEUE_ERR_CLOSED' });
+
+  // An unavailable queue's reason crosses whole, and the worker process builds the same error from it.
+  const gone = { backend: 'sqlite', enqueue: async () => { throw new QueueUnavailableError('the file was removed'); } } as unknown as Queue;
+  const refused = overTheChannel(await commitForwarded(gone, { whippet: 'enqueue', id: 9, calls: [call('four')] }));
+  t.match(refused.outcomes[0], { ok: false, code: 'QUEUE_ERR_UNAVAILABLE', reason: 'the file was removed' });
+  const ch = channel();
+  const accepts = new ForwardedAccepts(localQueue(), ch);
+  const waiting = accepts.enqueue(call('four'));
+  await turn();
+  accepts.received({ ...refused, id: ch.sent[0]!.id });
+  await t.rejects(waiting, { message: 'the queue is unavailable: the file was removed' });
 });
