@@ -23,7 +23,7 @@ const DRAIN_LIMIT_MS = 120_000;
 // The in-process worker under a steady load: accepts at these shares of the function's direct capacity, each on
 // a fresh router and queue file, with one router process (the default) and with two worker processes, whose
 // accepts the primary commits beside its async worker (router/cluster/accepts.ts); alternating. And one process
-// with more slots: a slot is held from the lease to the conclude's commit, and with the loop busy that is ~16 ms
+// with more slots: a slot is held from the lease to the conclude's commit, and with the loop busy that is 10-20 ms
 // per call, so 64 slots (48 for one function) bound the drain below what the loop's CPU could do (6 Dec 2026).
 const STEADY_CASES = [
   { share: 0.5, workers: 1, inflight: WORKER_INFLIGHT }, { share: 0.5, workers: 2, inflight: WORKER_INFLIGHT },
