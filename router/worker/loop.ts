@@ -1,16 +1,23 @@
-// The queue-worker loop: lease calls while fewer than max_inflight run (and the function is under its
-// own limit), work each one (run-call.ts), and stop gracefully: no new leases, in-flight calls get
-// until the deadline, and whatever is still running then is abandoned so its lease lapses and another
+// The queue-worker loop: lease calls while fewer than max_inflight invocations run (and the function is
+// under its own limit), work each one (run-call.ts), and stop gracefully: no new leases, in-flight calls
+// get until the deadline, and whatever is still running then is abandoned so its lease lapses and another
 // worker picks it up after ack_wait. Nothing accepted is lost by stopping.
+//
+// Slots: a call holds an invocation slot from its lease until the function's answer is in. The rest of
+// its turn (the write of the result, the callback, the ack) runs outside the slot, so a busy event loop
+// or a slow callback receiver does not keep the function idle. Those settling calls are bounded too: the
+// worker holds at most 2 × max_inflight calls in all (at most max_inflight settling), so a stuck callback
+// receiver stops the leasing instead of piling calls up in memory.
 //
 // Throughput: up to LEASE_AHEAD next() calls wait at once (never more than the free slots), so a
 // backend can hand out a batch of leases in one round trip (sqlite: one transaction per pump).
 //
-// Fairness: no function holds more than its share of max_inflight (FunctionSlots.limit: three quarters
-// by default, lower when the stack file says so), and every next() names the functions it must not
-// get (NextOptions.busy), so a slow function's backlog never fills the slots another function needs
-// and its calls stay queued instead of being leased and handed back. A backend that ignores `busy`
-// still works: a lease for a function at its limit goes back with a short nak (the fallback).
+// Fairness: no function holds more than its share of max_inflight invocations (FunctionSlots.limit:
+// three quarters by default, lower when the stack file says so) nor more than twice that in all, and
+// every next() names the functions it must not get (NextOptions.busy), so a slow function's backlog (or
+// its slow callbacks) never fills the slots another function needs and its calls stay queued instead of
+// being leased and handed back. A backend that ignores `busy` still works: a lease for a function at its
+// limit goes back with a short nak (the fallback).
 // Default share, documented in docs/async.md: defaultFunctionShare below.
 
 import { CallAbort } from '../../common/call-abort.js';
@@ -47,42 +54,59 @@ export function defaultFunctionShare(maxInflight: number): number {
   return Math.max(1, maxInflight - Math.floor(maxInflight / 4));
 }
 
-/** Counts calls per function against each function's limit. */
+/**
+ * Counts calls per function: the invocations against the function's limit, and every call it holds
+ * (invoking or settling) against twice that.
+ */
 class FunctionSlots {
-  private readonly busy = new Map<string, number>();
+  private readonly invoking = new Map<string, number>();
+  private readonly held = new Map<string, number>();
   private readonly share: number;
 
   constructor(maxInflight: number, private readonly configured: LoopDeps['functionLimit']) {
     this.share = defaultFunctionShare(maxInflight);
   }
 
-  /** The most calls of `name` at once: the configured limit if lower than the share. */
+  /** The most invocations of `name` at once: the configured limit if lower than the share. */
   limit(name: string): number {
     const configured = this.configured?.(name);
     return configured !== undefined && configured > 0 ? Math.min(configured, this.share) : this.share;
   }
 
-  running(name: string): number {
-    return this.busy.get(name) ?? 0;
+  /** How many more calls of `name` may be taken now (0 or less: it is at a limit). */
+  room(name: string): number {
+    const limit = this.limit(name);
+    return Math.min(limit - (this.invoking.get(name) ?? 0), 2 * limit - (this.held.get(name) ?? 0));
   }
 
-  /** The functions with calls running now. */
+  /** The functions with calls held now. */
   names(): IterableIterator<string> {
-    return this.busy.keys();
+    return this.held.keys();
   }
 
   /** Take a slot for the function; false when it is at its limit. */
   take(name: string): boolean {
-    const busy = this.running(name);
-    if (busy >= this.limit(name)) return false;
-    this.busy.set(name, busy + 1);
+    if (this.room(name) <= 0) return false;
+    add(this.invoking, name, 1);
+    add(this.held, name, 1);
     return true;
   }
 
-  release(name: string): void {
-    const left = this.running(name) - 1;
-    if (left <= 0) this.busy.delete(name); else this.busy.set(name, left);
+  /** The call's invocation is over; it still holds its place among the function's calls. */
+  invoked(name: string): void {
+    add(this.invoking, name, -1);
   }
+
+  /** The call is done; `invoking` when it ended before invoked(). */
+  release(name: string, invoking: boolean): void {
+    if (invoking) add(this.invoking, name, -1);
+    add(this.held, name, -1);
+  }
+}
+
+function add(counts: Map<string, number>, name: string, by: number): void {
+  const n = (counts.get(name) ?? 0) + by;
+  if (n <= 0) counts.delete(name); else counts.set(name, n);
 }
 
 /** One next() call waiting; `busy` is the live set the backend reads. */
@@ -94,6 +118,10 @@ interface PendingNext {
 /** The loop starts leasing as soon as it is constructed. */
 export class WorkerLoop {
   private readonly running = new Set<Promise<void>>();
+  /** Calls whose invocation is not over (the max_inflight slots). */
+  private invoking = 0;
+  /** Calls held in all, counted before runCall starts (running holds their promises). */
+  private held = 0;
   private readonly slots: FunctionSlots;
   private readonly leasing = new AbortController();
   private readonly abandon = new CallAbort();
@@ -143,8 +171,9 @@ export class WorkerLoop {
 
   /** Ask for as many calls as there are free slots (at most LEASE_AHEAD waiting at once). */
   private fill(): void {
-    while (!this.leasing.signal.aborted && !this.paused && !this.queueClosed
-      && this.running.size + this.pending.length < this.config.maxInflight && this.pending.length < LEASE_AHEAD) {
+    const { maxInflight } = this.config;
+    while (!this.leasing.signal.aborted && !this.paused && !this.queueClosed && this.pending.length < LEASE_AHEAD
+      && this.invoking + this.pending.length < maxInflight && this.held + this.pending.length < 2 * maxInflight) {
       const entry: PendingNext = { busy: new Set(), abort: new CallAbort() };
       this.pending.push(entry);
       this.refreshBusy();
@@ -187,15 +216,16 @@ export class WorkerLoop {
 
   /**
    * The k-th waiting next() (0 = served first) must not get a function that k earlier leases could
-   * already bring to its limit: running + k ≥ limit. So a batch never overshoots a limit, and the
+   * already bring to a limit: k ≥ room. So a batch never overshoots a limit, and the
    * head waiter is refused only functions really at their limit. When a name leaves a set, the last
    * waiter is asked again: a new next() makes the backend look again for every waiting next().
    */
   private refreshBusy(): void {
-    // Per name, the first position that must skip it (limit − running); computed once per refresh, as
-    // this runs twice per call (a lease received, a call finished) over up to LEASE_AHEAD waiters.
+    // Per name, the first position that must skip it (its room); computed once per refresh, as this
+    // runs three times per call (a lease received, its invocation over, the call finished) over up to
+    // LEASE_AHEAD waiters.
     const room = new Map<string, number>();
-    for (const name of this.slots.names()) room.set(name, this.slots.limit(name) - this.slots.running(name));
+    for (const name of this.slots.names()) room.set(name, this.slots.room(name));
     for (const fn of this.deps.resolver.list()) if (!room.has(fn.name)) room.set(fn.name, this.slots.limit(fn.name));
     let removed = false;
     this.pending.forEach((entry, k) => {
@@ -217,9 +247,23 @@ export class WorkerLoop {
       lease.nak(FUNCTION_BUSY_DELAY_MS).catch(() => { /* it lapses instead */ });
       return;
     }
-    const call = runCall(lease, this.callDeps, this.control).finally(() => {
+    this.invoking++;
+    this.held++;
+    let invoking = true;
+    const invoked = (): void => {
+      if (!invoking) return;
+      invoking = false;
+      this.invoking--;
+      this.slots.invoked(name);
+      this.refreshBusy();
+      this.fill();
+    };
+    const call = runCall(lease, this.callDeps, this.control, invoked).finally(() => {
       this.running.delete(call);
-      this.slots.release(name);
+      if (invoking) this.invoking--;
+      this.held--;
+      this.slots.release(name, invoking);
+      invoking = false;
       this.refreshBusy();
       this.fill();
     });

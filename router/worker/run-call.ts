@@ -1,5 +1,6 @@
 // One lease from start to settle: invoke (with the lease kept alive), retry or finish, then deliver the
-// callback, then ack. The order matters for crash safety: the result is stored (finish) before the
+// callback, then ack. `invoked` tells the loop when the function's part is over (its answer is in, or no
+// invocation is due), so the invocation slot is free for the next call while this one settles. The order matters for crash safety: the result is stored (finish) before the
 // callback goes out, so a redelivered call that is already final only gets its callback, never a
 // second invocation; and the ack comes last, so a crash anywhere before it means "deliver again".
 
@@ -46,8 +47,11 @@ export interface CallControl {
   abandoned(): boolean;
 }
 
-/** Work one lease to its end (ack), a retry (nak), or let it lapse on shutdown. Never throws. */
-export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): Promise<void> {
+/**
+ * Work one lease to its end (ack), a retry (nak), or let it lapse on shutdown. Never throws. `invoked`
+ * is called once the invocation is over (or when none is due); the call's end implies it.
+ */
+export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl, invoked: () => void = () => {}): Promise<void> {
   const log = (): Logger => deps.log.child({ callId: lease.record.id, function: lease.record.functionName });
   // One signal per call (common/call-abort.ts), aborted by a lost lease or by the worker's shutdown (a
   // listener on the shared shutdown signal, removed at the end).
@@ -62,8 +66,9 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl): P
   const gone = (): boolean => ctl.abandoned() || lost;
   let body: ResultBody | undefined;
   try {
+    if (isFinal(lease.record.status) || lease.expired) invoked();
     if (!isFinal(lease.record.status)) {
-      const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone);
+      const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone, invoked);
       if (outcome === 'released' || gone()) return;
       body = outcome.body;
       if ('acked' in outcome && outcome.acked === true) return;
@@ -93,7 +98,7 @@ async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }
 // Stored limit when the queue does not say (the queue's own default).
 const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 
-async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: () => boolean): Promise<'released' | { body: ResultBody | undefined; acked?: boolean }> {
+async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: () => boolean, invoked: () => void): Promise<'released' | { body: ResultBody | undefined; acked?: boolean }> {
   const { config, metrics } = deps;
   const name = lease.request.functionName;
   try {
@@ -116,6 +121,7 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
       body: (statusCode) => new ResultCollector(deps.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         lease.record.callbackUrl !== null && decide({ statusCode }, attemptsThisRound(lease.record), config).kind !== 'retry'),
     });
+  invoked();
   try {
     const code = res.ok ? String(res.status) : res.kind;
     metrics?.invocations.inc({ function_name: name, status: code });

@@ -13,8 +13,8 @@ import { startUpstream } from '../helpers/start-router.js';
 
 const log = createLogger({ level: 'error', write: () => {} });
 
-function call(id: string, functionName: string, path = ''): NewCall {
-  return { id, functionName, method: 'POST', path, query: '', headers: {}, body: Buffer.from(id), callbackUrl: null };
+function call(id: string, functionName: string, path = '', callbackUrl: string | null = null): NewCall {
+  return { id, functionName, method: 'POST', path, query: '', headers: {}, body: Buffer.from(id), callbackUrl };
 }
 
 async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string } = {}) {
@@ -46,6 +46,28 @@ t.test('never more than max_inflight calls at once', async (t) => {
   for (let i = 0; i < 10; i++) await queue.enqueue(call(`c${i}`, 'b'));
   await waitFor(allDone(queue, 10), 10_000, 'all 10 calls');
   t.equal(peak, 3, 'peak concurrency is max_inflight');
+});
+
+t.test('a slot is free once the function has answered; calls settling are bounded by max_inflight too', async (t) => {
+  let now = 0;
+  let peak = 0;
+  let invocations = 0;
+  const { queue } = await setup(t, (req, res) => {
+    invocations++;
+    peak = Math.max(peak, ++now);
+    setTimeout(() => { now--; req.resume(); res.end('ok'); }, 20);
+  }, { maxInflight: 2 });
+  // The callback receiver answers nothing until told: every call that reaches its callback stays there.
+  const held: Array<() => void> = [];
+  const receiver = await startUpstream(t, (req, res) => { req.resume(); held.push(() => res.end()); });
+  for (let i = 0; i < 6; i++) await queue.enqueue(call(`s${i}`, 'a', '', `${receiver.url}/cb`));
+  await waitFor(() => held.length === 4, 5_000, 'four callbacks waiting');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(invocations, 4, 'two slots invoked four calls while the first two callbacks waited, then leasing stopped at 2 × max_inflight held');
+  t.equal(peak, 2, 'never more than max_inflight invocations at once');
+  for (const r of held.splice(0)) r();
+  await waitFor(async () => { for (const r of held.splice(0)) r(); return (await queue.list({ status: 'succeeded' })).filter((c) => c.callback.state === 'delivered').length === 6; }, 10_000, 'all six delivered');
+  t.equal(invocations, 6, 'each call invoked once');
 });
 
 t.test('a per-function limit holds one function back, not the others', async (t) => {
