@@ -70,6 +70,25 @@ t.test('a slot is free once the function has answered; calls settling are bounde
   t.equal(invocations, 6, 'each call invoked once');
 });
 
+t.test('a function whose callbacks hang holds at most twice its share; another function goes on', async (t) => {
+  const invoked = { a: 0, b: 0 };
+  const { queue } = await setup(t, (req, res) => {
+    invoked[req.url === '/a' ? 'a' : 'b']++;
+    req.resume();
+    res.end('ok');
+  }, { maxInflight: 4 });
+  const held: Array<() => void> = [];
+  const receiver = await startUpstream(t, (req, res) => { req.resume(); held.push(() => res.end()); });
+  for (let i = 0; i < 10; i++) await queue.enqueue(call(`ha${i}`, 'a', '/a', `${receiver.url}/cb`));
+  // a's share of 4 slots is 3 invocations, 6 calls held with their callbacks waiting.
+  await waitFor(() => held.length === 6, 5_000, "six of a's callbacks waiting");
+  for (let i = 0; i < 4; i++) await queue.enqueue(call(`hb${i}`, 'b', '/b'));
+  await waitFor(async () => (await queue.list({ status: 'succeeded' })).filter((c) => c.functionName === 'b').length === 4, 5_000, "b's calls done");
+  t.equal(invoked.a, 6, 'a stopped at twice its share while its callbacks waited');
+  await waitFor(async () => { for (const r of held.splice(0)) r(); return (await queue.list({ status: 'succeeded' })).length === 14; }, 10_000, 'all calls done');
+  t.equal(invoked.a, 10, "then a's other calls ran");
+});
+
 t.test('a per-function limit holds one function back, not the others', async (t) => {
   const now = { a: 0, b: 0 };
   const peak = { a: 0, b: 0 };
