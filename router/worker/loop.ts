@@ -6,8 +6,8 @@
 // Slots: a call holds an invocation slot from its lease until the function's answer is in. The rest of
 // its turn (the write of the result, the callback, the ack) runs outside the slot, so a busy event loop
 // or a slow callback receiver does not keep the function idle. Those settling calls are bounded too: the
-// worker holds at most 2 × max_inflight calls in all (at most max_inflight settling), so a stuck callback
-// receiver stops the leasing instead of piling calls up in memory.
+// worker holds at most 2 × max_inflight calls in all, invoking or settling, so a stuck callback receiver
+// stops the leasing instead of piling calls up in memory.
 //
 // Throughput: up to LEASE_AHEAD next() calls wait at once (never more than the free slots), so a
 // backend can hand out a batch of leases in one round trip (sqlite: one transaction per pump).

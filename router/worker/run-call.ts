@@ -1,8 +1,9 @@
 // One lease from start to settle: invoke (with the lease kept alive), retry or finish, then deliver the
 // callback, then ack. `invoked` tells the loop when the function's part is over (its answer is in, or no
-// invocation is due), so the invocation slot is free for the next call while this one settles. The order matters for crash safety: the result is stored (finish) before the
-// callback goes out, so a redelivered call that is already final only gets its callback, never a
-// second invocation; and the ack comes last, so a crash anywhere before it means "deliver again".
+// invocation is due), so the invocation slot is free for the next call while this one settles.
+// The order matters for crash safety: the result is stored (finish) before the callback goes out, so a
+// redelivered call that is already final only gets its callback, never a second invocation; and the ack
+// comes last, so a crash anywhere before it means "deliver again".
 
 import type { Dispatcher } from 'undici';
 import { CallAbort, onAbort } from '../../common/call-abort.js';

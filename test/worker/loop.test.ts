@@ -48,7 +48,7 @@ t.test('never more than max_inflight calls at once', async (t) => {
   t.equal(peak, 3, 'peak concurrency is max_inflight');
 });
 
-t.test('a slot is free once the function has answered; calls settling are bounded by max_inflight too', async (t) => {
+t.test('a slot is free once the function has answered; a worker holds at most 2 × max_inflight calls', async (t) => {
   let now = 0;
   let peak = 0;
   let invocations = 0;
