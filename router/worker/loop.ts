@@ -97,9 +97,8 @@ class FunctionSlots {
     add(this.invoking, name, -1);
   }
 
-  /** The call is done; `invoking` when it ended before invoked(). */
-  release(name: string, invoking: boolean): void {
-    if (invoking) add(this.invoking, name, -1);
+  /** The call is done (its invocation ended before: invoked()). */
+  release(name: string): void {
     add(this.held, name, -1);
   }
 }
@@ -250,20 +249,22 @@ export class WorkerLoop {
     this.invoking++;
     this.held++;
     let invoking = true;
-    const invoked = (): void => {
-      if (!invoking) return;
+    const endInvocation = (): void => {
       invoking = false;
       this.invoking--;
       this.slots.invoked(name);
+    };
+    const invoked = (): void => {
+      if (!invoking) return;
+      endInvocation();
       this.refreshBusy();
       this.fill();
     };
     const call = runCall(lease, this.callDeps, this.control, invoked).finally(() => {
       this.running.delete(call);
-      if (invoking) this.invoking--;
+      if (invoking) endInvocation();
       this.held--;
-      this.slots.release(name, invoking);
-      invoking = false;
+      this.slots.release(name);
       this.refreshBusy();
       this.fill();
     });

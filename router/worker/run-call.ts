@@ -67,9 +67,10 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl, in
   const gone = (): boolean => ctl.abandoned() || lost;
   let body: ResultBody | undefined;
   try {
-    if (isFinal(lease.record.status) || lease.expired) invoked();
-    if (!isFinal(lease.record.status)) {
-      const outcome = lease.expired ? await expire(lease, deps) : await attempt(lease, deps, signal, gone, invoked);
+    if (isFinal(lease.record.status)) {
+      invoked(); // only its callback and ack are due
+    } else {
+      const outcome = lease.expired ? await expire(lease, deps, invoked) : await attempt(lease, deps, signal, gone, invoked);
       if (outcome === 'released' || gone()) return;
       body = outcome.body;
       if ('acked' in outcome && outcome.acked === true) return;
@@ -88,7 +89,9 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl, in
   }
 }
 
-async function expire(lease: Lease, deps: CallDeps): Promise<{ body: undefined }> {
+/** The call is too old to start: no invocation is due, only the write that says so. */
+async function expire(lease: Lease, deps: CallDeps, invoked: () => void): Promise<{ body: undefined }> {
+  invoked();
   await lease.finish({ status: 'expired', result: null, error: 'not started within max_event_age' });
   deps.metrics?.expired.inc({ function_name: lease.record.functionName });
   deps.metrics?.finished.inc({ function_name: lease.record.functionName, status: 'expired' });
@@ -105,7 +108,7 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
   try {
     await lease.beginAttempt();
   } catch (err) {
-    if (err instanceof CallExpiredError) return expire(lease, deps);
+    if (err instanceof CallExpiredError) return expire(lease, deps, invoked);
     throw err;
   }
   const upstream = deps.resolver.resolve(name);

@@ -34,6 +34,13 @@ async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }
   return { up, queue, worker, file };
 }
 
+/** A callback receiver that answers nothing until answerAll(): every call that reaches its callback waits there. */
+async function holdingReceiver(t: Parameters<typeof startUpstream>[0]) {
+  const held: Array<() => void> = [];
+  const { url } = await startUpstream(t, (req, res) => { req.resume(); held.push(() => res.end()); });
+  return { url: `${url}/cb`, waiting: () => held.length, answerAll: () => { for (const answer of held.splice(0)) answer(); } };
+}
+
 const allDone = (queue: Queue, n: number) => async () => (await queue.list({ status: 'succeeded' })).length === n;
 
 t.test('never more than max_inflight calls at once', async (t) => {
@@ -57,16 +64,13 @@ t.test('a slot is free once the function has answered; a worker holds at most 2 
     peak = Math.max(peak, ++now);
     setTimeout(() => { now--; req.resume(); res.end('ok'); }, 20);
   }, { maxInflight: 2 });
-  // The callback receiver answers nothing until told: every call that reaches its callback stays there.
-  const held: Array<() => void> = [];
-  const receiver = await startUpstream(t, (req, res) => { req.resume(); held.push(() => res.end()); });
-  for (let i = 0; i < 6; i++) await queue.enqueue(call(`s${i}`, 'a', '', `${receiver.url}/cb`));
-  await waitFor(() => held.length === 4, 5_000, 'four callbacks waiting');
+  const receiver = await holdingReceiver(t);
+  for (let i = 0; i < 6; i++) await queue.enqueue(call(`s${i}`, 'a', '', receiver.url));
+  await waitFor(() => receiver.waiting() === 4, 5_000, 'four callbacks waiting');
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(invocations, 4, 'two slots invoked four calls while the first two callbacks waited, then leasing stopped at 2 × max_inflight held');
   t.equal(peak, 2, 'never more than max_inflight invocations at once');
-  for (const r of held.splice(0)) r();
-  await waitFor(async () => { for (const r of held.splice(0)) r(); return (await queue.list({ status: 'succeeded' })).filter((c) => c.callback.state === 'delivered').length === 6; }, 10_000, 'all six delivered');
+  await waitFor(async () => { receiver.answerAll(); return (await queue.list({ status: 'succeeded' })).filter((c) => c.callback.state === 'delivered').length === 6; }, 10_000, 'all six delivered');
   t.equal(invocations, 6, 'each call invoked once');
 });
 
@@ -77,15 +81,14 @@ t.test('a function whose callbacks hang holds at most twice its share; another f
     req.resume();
     res.end('ok');
   }, { maxInflight: 4 });
-  const held: Array<() => void> = [];
-  const receiver = await startUpstream(t, (req, res) => { req.resume(); held.push(() => res.end()); });
-  for (let i = 0; i < 10; i++) await queue.enqueue(call(`ha${i}`, 'a', '/a', `${receiver.url}/cb`));
+  const receiver = await holdingReceiver(t);
+  for (let i = 0; i < 10; i++) await queue.enqueue(call(`ha${i}`, 'a', '/a', receiver.url));
   // a's share of 4 slots is 3 invocations, 6 calls held with their callbacks waiting.
-  await waitFor(() => held.length === 6, 5_000, "six of a's callbacks waiting");
+  await waitFor(() => receiver.waiting() === 6, 5_000, "six of a's callbacks waiting");
   for (let i = 0; i < 4; i++) await queue.enqueue(call(`hb${i}`, 'b', '/b'));
   await waitFor(async () => (await queue.list({ status: 'succeeded' })).filter((c) => c.functionName === 'b').length === 4, 5_000, "b's calls done");
   t.equal(invoked.a, 6, 'a stopped at twice its share while its callbacks waited');
-  await waitFor(async () => { for (const r of held.splice(0)) r(); return (await queue.list({ status: 'succeeded' })).length === 14; }, 10_000, 'all calls done');
+  await waitFor(async () => { receiver.answerAll(); return (await queue.list({ status: 'succeeded' })).length === 14; }, 10_000, 'all calls done');
   t.equal(invoked.a, 10, "then a's other calls ran");
 });
 
