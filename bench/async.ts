@@ -34,6 +34,8 @@ const STEADY_CASES = [
 // for its first seconds (compiling its hot paths), and a router in service is warm.
 const STEADY_WARMUP_SECONDS = 2;
 const STEADY_SECONDS = 8;
+// After the load stops, the backlog is sampled until it is empty or this long has passed.
+const STEADY_EMPTY_LIMIT_MS = 20_000;
 // The drain's pace is also given after the worker's first seconds (a fresh process warms up), as the ceiling is read warm.
 const WORKER_WARMUP_MS = 2_000;
 
@@ -53,7 +55,7 @@ async function backlog(pool: Pool): Promise<number> {
 
 /**
  * Open-loop load: `rate` async calls per second for `seconds`, whatever the answers take. The backlog is sampled
- * once a second, and after the load stops until it is empty (at most 20 s): the calls queued or running in the
+ * once a second, and after the load stops until it is empty (at most STEADY_EMPTY_LIMIT_MS): the calls queued or running in the
  * router plus the calls sent and not yet answered with a 202 (with every connection busy they wait in the load
  * generator; leaving them out would hide a router that cannot accept at the rate). `doneSeconds`: from the first
  * call until the backlog was empty.
@@ -80,7 +82,7 @@ async function steady(url: string, metrics: Pool, rate: number, seconds: number)
     await new Promise((r) => setTimeout(r, 5));
   }
   let doneSeconds = Number.NaN;
-  const deadline = performance.now() + 20_000;
+  const deadline = performance.now() + STEADY_EMPTY_LIMIT_MS;
   while (performance.now() < deadline) {
     const left = await backlog(metrics) + inflight.size;
     if (left === 0) { doneSeconds = (performance.now() - begin) / 1000; samples.push(0); break; }
@@ -171,7 +173,7 @@ export async function benchAsync(): Promise<string> {
     readings.push(await load(fnUrl));
     const direct = [...readings].sort((a, b) => a.rps - b.rps)[1]!;
 
-    // The router's in-process worker while accepts arrive at a rate the function can serve.
+    // The worker, in each layout, while accepts arrive at a share of what the function serves directly.
     const steadyLines: string[] = [];
     for (const { share, layout, workers } of STEADY_CASES) {
       const standalone = layout === 'standalone';
@@ -186,16 +188,17 @@ export async function benchAsync(): Promise<string> {
       const rate = Math.max(50, Math.round(direct.rps * share / 50) * 50);
       const asyncFast = `http://127.0.0.1:${inproc.port}/async-function/fast`;
       await steady(asyncFast, inprocPool, rate, STEADY_WARMUP_SECONDS);
-      const cpuStart = treeCpuMs(inproc.proc.pid) + (sidecar === undefined ? 0 : cpuMs(sidecar.proc.pid));
+      const layoutCpuMs = (): number => treeCpuMs(inproc.proc.pid) + (sidecar === undefined ? 0 : cpuMs(sidecar.proc.pid));
+      const cpuStart = layoutCpuMs();
       const steadyRun = await steady(asyncFast, inprocPool, rate, STEADY_SECONDS);
-      const cpu = treeCpuMs(inproc.proc.pid) + (sidecar === undefined ? 0 : cpuMs(sidecar.proc.pid)) - cpuStart;
+      const cpu = layoutCpuMs() - cpuStart;
       await inprocPool.close();
       if (sidecar !== undefined) await stopServer(sidecar.proc, 'SIGINT');
       await stopServer(inproc.proc, 'SIGINT');
       const where = standalone ? 'router (`async_worker=false`) + 1 `whippet worker`' : workers === 1 ? 'in-process, 1 router process' : `in-process, ${workers} router processes`;
       const done = Number.isFinite(steadyRun.doneSeconds)
         ? `${fmt(steadyRun.doneSeconds, 1)} s (${fmt(steadyRun.sent / steadyRun.doneSeconds)} calls/s)`
-        : 'not within 20 s after the load';
+        : `not within ${STEADY_EMPTY_LIMIT_MS / 1000} s after the load`;
       steadyLines.push(`| ${rate} (${fmt(share * 100)} %) | ${where} | ${steadyRun.sent} / ${steadyRun.failed} | ${steadyRun.samples.join(' → ')} | ${done} | ${fmt(cpu / Math.max(1, steadyRun.sent) * 1000)} |`);
     }
     const loadAvg = (await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ');
