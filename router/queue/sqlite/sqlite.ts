@@ -20,6 +20,9 @@
 //
 // depth() counts on a read-only connection of its own, in slices that give the event loop a turn
 // (sqlite-depth.ts): final records kept for call_retention made one GROUP BY per scrape a pause.
+//
+// Checkpoints (copying the WAL into the file, with two fsyncs) run on a thread of their own once the
+// connection has committed a few hundred transactions (sqlite-checkpoint.ts), not inside a commit.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -33,6 +36,7 @@ import {
 import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
 import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
+import { SqliteCheckpointer } from './sqlite-checkpoint.js';
 import { SqliteFile } from './sqlite-file.js';
 import { CONCLUDE, RETRY_LATER, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -86,6 +90,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private closed = false;
   private watcher: SqliteWatch | undefined;
   private readonly counter: SqliteDepth;
+  private readonly checkpoints: SqliteCheckpointer;
   private readonly leaseBusy = new BusyBackoff();
   /**
    * The record each lease of this process last wrote (or leased), by seq, with its token. While the
@@ -105,6 +110,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.db = guarded(() => openDb(options.path));
     this.file = new SqliteFile(options.path);
     this.counter = new SqliteDepth(options.path);
+    this.checkpoints = new SqliteCheckpointer(this.db, options.path);
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -204,6 +210,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.counter.close();
     this.waiters.close();
     clearInterval(this.sweeper);
+    await this.checkpoints.close();
     this.db.close();
   }
 
@@ -423,7 +430,9 @@ class SqliteQueue implements Queue, LeaseStore {
     // change the row in between. Every transaction here writes, so every one is IMMEDIATE: a deferred
     // one that reads first and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
     // committed in between, after work that must then be thrown away; IMMEDIATE meets a lock at BEGIN.
-    return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
+    const out = (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
+    this.checkpoints.committed();
+    return out;
   }
 
   /** When the pump should look for work again: after a lease attempt met the lock, or when the next call (of a function not busy) is due. */
