@@ -8,8 +8,8 @@
 // So once a connection has committed START_AFTER_COMMITS write transactions (a process that writes a few rows,
 // a test, a CLI command, never pays for a thread), a worker thread (sqlite-checkpoint-thread.ts) opens the file
 // and runs PASSIVE checkpoints, and the serving connection stops checkpointing (wal_autocheckpoint = 0).
-// Nothing about durability changes: commits are synced as before, the checkpoint moves only committed pages,
-// and the WAL restarts from its beginning once a checkpoint has copied all of it, as before. If the thread cannot
+// Nothing about durability changes: commits are synced as before and the checkpoint moves only committed
+// pages; the thread restarts the WAL once it holds RESTART_FRAMES frames, so it stays bounded. If the thread cannot
 // start, cannot open the file or stops, the serving connection checkpoints on its own again (the default 1,000
 // pages), so the WAL never grows unchecked because of this.
 
@@ -25,6 +25,8 @@ const AUTOCHECKPOINT_PAGES = 1000;
 const ACTIVE_MS = 50;
 /** …and once a round found nothing new. */
 const IDLE_MS = 1000;
+/** A WAL this long (frames of one page, 4 KiB by default: 32 MB) is restarted (sqlite-checkpoint-thread.ts). */
+export const RESTART_FRAMES = 8192;
 /** close() waits this long for the thread to close its connection, then stops it. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -38,7 +40,12 @@ export class SqliteCheckpointer {
   /** Why the thread is not checkpointing (fallen back), for health details and tests. */
   private why: string | undefined;
 
-  constructor(private readonly db: Db, private readonly path: string, private readonly startAfter = START_AFTER_COMMITS) {}
+  constructor(
+    private readonly db: Db,
+    private readonly path: string,
+    private readonly startAfter = START_AFTER_COMMITS,
+    private readonly restartFrames = RESTART_FRAMES,
+  ) {}
 
   /** Who checkpoints now: the serving connection (waiting, fallen back, closed) or the thread. */
   get mode(): { readonly thread: boolean; readonly state: State; readonly reason?: string } {
@@ -65,7 +72,7 @@ export class SqliteCheckpointer {
 
   private start(): void {
     this.state = 'starting';
-    const workerData: CheckpointThreadData = { path: this.path, activeMs: ACTIVE_MS, idleMs: IDLE_MS };
+    const workerData: CheckpointThreadData = { path: this.path, activeMs: ACTIVE_MS, idleMs: IDLE_MS, restartFrames: this.restartFrames };
     let thread: Worker;
     try {
       // execArgv: none of the process's flags or loaders; the thread runs one compiled module.
