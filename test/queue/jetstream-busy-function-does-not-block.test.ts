@@ -33,3 +33,29 @@ t.test('a busy function\'s backlog does not block another function', { timeout: 
   const slow = await queue.next({ timeoutMs: 5_000 });
   t.match(slow, { request: { id: 'slow-0' }, deliveryCount: 1 }, 'no longer busy: the oldest, never delivered before');
 });
+
+t.test('a next() paused because its function was busy looks again when the worker asks anew', { timeout: 60_000 }, async (t) => {
+  if (!requireNats(t)) return;
+  const node = await startNats(t);
+  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'asked-again' } });
+  t.teardown(() => queue.close());
+  await queue.enqueue(call('only-0', 'only'));
+  await queue.enqueue(call('only-1', 'only'));
+  const next = (options: WithBusy): ReturnType<typeof queue.next> => queue.next(options);
+  // The function's consumer exists once a call of it was leased: then a busy set can name every source.
+  const first = await next({ timeoutMs: 5_000 });
+  t.equal(first?.request.id, 'only-0');
+
+  // Every function this next() may take is busy: it pauses (up to 250 ms, here its 200 ms deadline).
+  const live = new Set(['only']);
+  const paused = next({ busy: live, timeoutMs: 200 });
+  await new Promise((r) => setTimeout(r, 60));
+  // The worker's slot freed: the function leaves the live set and the loop asks again with a new next()
+  // (refreshBusy in router/worker/loop.ts), whose own set still names the function.
+  live.delete('only');
+  const asked = new AbortController();
+  const again = next({ busy: new Set(['only']), signal: asked.signal });
+  t.equal((await paused)?.request.id, 'only-1', 'the paused next() looked again at once and got the call, before its deadline');
+  asked.abort();
+  t.equal(await again, null, 'the new next() is withdrawn');
+});

@@ -44,6 +44,13 @@ export class JetStreamNext {
   /** Consumers with a waiting pull out, and a wake-up for next() calls when one delivers. */
   private readonly waiting = new Set<string>();
   private arrived: Array<() => void> = [];
+  /**
+   * next() calls paused because every function they may take was busy. A later next() comes when the
+   * worker's busy sets changed (a function left one: the loop asks again), so it wakes these to look
+   * again with their live sets; without it they slept out their pause (250 ms) while the function was
+   * idle: with max_inflight=16 a worker drained one fast function at 48 calls/s.
+   */
+  private blocked: Array<() => void> = [];
   /** Per consumer: messages it had left at its last delivery (0 after an empty pull). */
   private readonly pendingHint = new Map<string, number>();
   /** next() calls waiting now, and the one pull round running for them. */
@@ -80,6 +87,11 @@ export class JetStreamNext {
     const busy = options.busy ?? NONE; // live: read at every look for work
     this.lastBusy = busy;
     this.callers++;
+    if (this.blocked.length > 0) {
+      const blocked = this.blocked;
+      this.blocked = [];
+      for (const wake of blocked) wake();
+    }
     try {
       while (!signals.some((s) => s.aborted)) {
         const held = this.take(busy);
@@ -105,7 +117,7 @@ export class JetStreamNext {
           if (!(await this.filling)) {
             // Every function this caller may take is busy: wait here, not inside fill(), so the callers
             // that can take work are not held behind this one's pause.
-            const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
+            const woken = new Promise<void>((resolve) => { this.arrived.push(resolve); this.blocked.push(resolve); });
             await this.pause(Math.min(remaining, 250), signals, woken);
           }
         } else {
