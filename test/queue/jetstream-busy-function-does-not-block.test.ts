@@ -3,12 +3,9 @@
 // (deliveryCount 1 when they are finally leased). Without `busy`, calls come oldest first across functions.
 
 import t from 'tap';
-import { createQueue, type NextOptions } from '../../router/queue/index.js';
+import { createQueue } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
-
-// NextOptions.busy is the interface addition of issue #18 (r18-worker's branch); typed here until it is merged.
-type WithBusy = NextOptions & { readonly busy?: ReadonlySet<string> };
 
 t.test('a busy function\'s backlog does not block another function', { timeout: 60_000 }, async (t) => {
   if (!requireNats(t)) return;
@@ -18,7 +15,7 @@ t.test('a busy function\'s backlog does not block another function', { timeout: 
   for (let i = 0; i < 50; i++) await queue.enqueue(call(`slow-${i}`, 'slow'));
   await queue.enqueue(call('fast-1', 'fast'));
   const busy = new Set(['slow']);
-  const next = (options: WithBusy): ReturnType<typeof queue.next> => queue.next(options);
+  const next = queue.next.bind(queue);
 
   const fast = await next({ busy, timeoutMs: 5_000 });
   t.equal(fast?.request.id, 'fast-1', 'the fast call is leased past 50 older calls of the busy function');
@@ -41,7 +38,7 @@ t.test('a next() paused because its function was busy looks again when the worke
   t.teardown(() => queue.close());
   await queue.enqueue(call('only-0', 'only'));
   await queue.enqueue(call('only-1', 'only'));
-  const next = (options: WithBusy): ReturnType<typeof queue.next> => queue.next(options);
+  const next = queue.next.bind(queue);
   // The function's consumer exists once a call of it was leased: then a busy set can name every source.
   const first = await next({ timeoutMs: 5_000 });
   t.equal(first?.request.id, 'only-0');

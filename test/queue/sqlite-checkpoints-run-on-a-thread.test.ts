@@ -50,7 +50,7 @@ t.test('the thread starts after the threshold, takes over checkpoints, and stops
   const path = join(t.testdir(), 'q.db');
   const db = openDb(path);
   t.teardown(() => { if (db.open) db.close(); });
-  const checkpoints = new SqliteCheckpointer(db, path, 5);
+  const checkpoints = new SqliteCheckpointer(db, path, { startAfter: 5 });
   const { write } = writer(db);
   const fileSize = (): number => statSync(path).size;
 
@@ -79,7 +79,7 @@ t.test('under a steady stream of commits the WAL is restarted, so it stays bound
   const path = join(t.testdir(), 'q.db');
   const db = openDb(path);
   t.teardown(() => { if (db.open) db.close(); });
-  const checkpoints = new SqliteCheckpointer(db, path, 1, 256);
+  const checkpoints = new SqliteCheckpointer(db, path, { startAfter: 1, restartFrames: 256 });
   t.teardown(() => checkpoints.close());
   const pad = writer(db, 100);
   await pad.write(1);
@@ -105,7 +105,8 @@ t.test('a thread that cannot open the file hands checkpoints back to the serving
   const path = join(t.testdir(), 'q.db');
   const db = openDb(path);
   t.teardown(() => { if (db.open) db.close(); });
-  const checkpoints = new SqliteCheckpointer(db, path, 1);
+  const told: string[] = [];
+  const checkpoints = new SqliteCheckpointer(db, path, { startAfter: 1, onFallBack: (reason) => told.push(reason) });
   t.teardown(() => checkpoints.close());
   unlinkSync(path); // the serving connection keeps the deleted file; the thread cannot open the path
   await writer(db).write(1);
@@ -113,6 +114,7 @@ t.test('a thread that cannot open the file hands checkpoints back to the serving
   await until('the fall-back', () => checkpoints.mode.state === 'fallen back');
   t.match(checkpoints.mode.reason, /unable to open|no such file|SQLITE_CANTOPEN|exited/i, 'the reason is kept');
   t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1000, 'the serving connection checkpoints again');
+  t.same(told, [checkpoints.mode.reason], 'the owner is told once, with the reason (the queue logs it)');
   checkpoints.committed();
   t.equal(checkpoints.mode.state, 'fallen back', 'never retried');
 });

@@ -32,20 +32,23 @@ const CLOSE_WAIT_MS = 2000;
 
 type State = 'waiting' | 'starting' | 'running' | 'fallen back' | 'closed';
 
+/** Settings (the defaults above) and who hears of a fall-back. */
+export interface CheckpointerOptions {
+  readonly startAfter?: number;
+  readonly restartFrames?: number;
+  /** The thread could not start or stopped: the serving connection checkpoints again (logged by the queue). */
+  readonly onFallBack?: (reason: string) => void;
+}
+
 /** The checkpointer of one serving connection. */
 export class SqliteCheckpointer {
   private commits = 0;
   private thread: Worker | undefined;
   private state: State = 'waiting';
-  /** Why the thread is not checkpointing (fallen back), for health details and tests. */
+  /** Why the thread is not checkpointing (fallen back). */
   private why: string | undefined;
 
-  constructor(
-    private readonly db: Db,
-    private readonly path: string,
-    private readonly startAfter = START_AFTER_COMMITS,
-    private readonly restartFrames = RESTART_FRAMES,
-  ) {}
+  constructor(private readonly db: Db, private readonly path: string, private readonly options: CheckpointerOptions = {}) {}
 
   /** Who checkpoints now: the serving connection (waiting, fallen back, closed) or the thread. */
   get mode(): { readonly thread: boolean; readonly state: State; readonly reason?: string } {
@@ -54,7 +57,7 @@ export class SqliteCheckpointer {
 
   /** After each committed write transaction of the serving connection. */
   committed(): void {
-    if (this.state === 'waiting' && ++this.commits >= this.startAfter) this.start();
+    if (this.state === 'waiting' && ++this.commits >= (this.options.startAfter ?? START_AFTER_COMMITS)) this.start();
   }
 
   /** Stop the thread (its connection closed first); the serving connection is the caller's to close. */
@@ -72,7 +75,9 @@ export class SqliteCheckpointer {
 
   private start(): void {
     this.state = 'starting';
-    const workerData: CheckpointThreadData = { path: this.path, activeMs: ACTIVE_MS, idleMs: IDLE_MS, restartFrames: this.restartFrames };
+    const workerData: CheckpointThreadData = {
+      path: this.path, activeMs: ACTIVE_MS, idleMs: IDLE_MS, restartFrames: this.options.restartFrames ?? RESTART_FRAMES,
+    };
     let thread: Worker;
     try {
       // execArgv: none of the process's flags or loaders; the thread runs one compiled module.
@@ -104,5 +109,6 @@ export class SqliteCheckpointer {
     this.why = reason;
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
     void this.thread?.terminate();
+    this.options.onFallBack?.(reason);
   }
 }

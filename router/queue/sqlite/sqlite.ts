@@ -110,7 +110,9 @@ class SqliteQueue implements Queue, LeaseStore {
     this.db = guarded(() => openDb(options.path));
     this.file = new SqliteFile(options.path);
     this.counter = new SqliteDepth(options.path);
-    this.checkpoints = new SqliteCheckpointer(this.db, options.path);
+    this.checkpoints = new SqliteCheckpointer(this.db, options.path, {
+      onFallBack: (reason) => this.opts.log.warn('sqlite checkpoints are back on the serving connection', { path: options.path, reason }),
+    });
     this.st = prepareStatements(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
