@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../common/free-port.js';
 import { REPO, TEMPLATES } from '../helpers/templates.js';
-import { buildahArgs, call, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
+import { buildahArgs, call, hostChildren, hostPid1, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
 
 t.setTimeout(20 * 60_000);
 const execFileAsync = promisify(execFile);
@@ -64,14 +64,18 @@ interface Check { name: string; ok: boolean; detail: string }
 /** Polls `ready` every 250 ms until it is true or the time is up (the containers' state sends no events here); a failing probe counts as not ready. */
 const until = (timeoutMs: number, ready: () => Promise<boolean>): Promise<boolean> => holdsWithin(() => ready().catch(() => false), timeoutMs, 250);
 
-/** Resolves once a handler process (a child of fwatchdog) runs in the container. */
+/**
+ * Resolves once a handler process (a child of fwatchdog, which is tini's child) runs in the container. Read from
+ * this host's /proc every 20 ms: a `podman exec` per look took about a second on a slow host, as long as the
+ * in-flight call's handler lives, and its synchronous run held back the call it was waiting for (CI of 6 Dec 2026
+ * failed "no handler process started within 10 s" on the bash image).
+ */
 async function handlerRunning(name: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const tini = hostPid1(name, env);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const procs = processes(name, env);
-    const watchdog = procs.find((p) => p.args.some((a) => /fwatchdog(\.js)?$/.test(a)) && p.pid !== 1);
-    if (procs.some((p) => p.ppid === watchdog?.pid)) return;
-    await sleep(100); // a process appearing in another PID namespace sends no event we can await
+    if (hostChildren(tini).some((watchdog) => hostChildren(watchdog).length > 0)) return;
+    await sleep(20); // a process appearing in another PID namespace sends no event we can await
   }
   throw new Error('no handler process started within 10 s');
 }

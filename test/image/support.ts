@@ -2,7 +2,7 @@
 // running function container from the outside (HTTP, podman exec, podman healthcheck, podman logs).
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -71,6 +71,20 @@ for (const d of fs.readdirSync('/proc')) { if (!/^\\d+$/.test(d)) continue;
       args: fs.readFileSync('/proc/' + d + '/cmdline', 'utf8').split('\\0').filter(Boolean) }); } catch {} }
 console.log(JSON.stringify(out));`;
   return JSON.parse(must('podman', ['exec', container, 'node', '-e', script], { env })) as Proc[];
+}
+
+/** The container's PID 1 as a process of this host (podman's processes are the host's, rootful or rootless). */
+export function hostPid1(container: string, env: NodeJS.ProcessEnv): number {
+  return Number(must('podman', ['inspect', '--format', '{{.State.Pid}}', container], { env }).trim());
+}
+
+/** The children of a host process, from /proc (none when it is gone). */
+export function hostChildren(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Resolves with the log lines up to and including the first that matches, or rejects at the deadline or exit. */
