@@ -2,7 +2,7 @@
 // running function container from the outside (HTTP, podman exec, podman healthcheck, podman logs).
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -78,10 +78,19 @@ export function hostPid1(container: string, env: NodeJS.ProcessEnv): number {
   return Number(must('podman', ['inspect', '--format', '{{.State.Pid}}', container], { env }).trim());
 }
 
-/** The children of a host process, from /proc (none when it is gone). */
+/**
+ * The children of a host process, from /proc (none when it is gone), of every thread: the watchdog's native spawn
+ * path forks from a thread of its own, and /proc lists a child under the thread that forked it.
+ */
 export function hostChildren(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    });
   } catch {
     return [];
   }
