@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../common/free-port.js';
 import { REPO, TEMPLATES } from '../helpers/templates.js';
-import { buildahArgs, call, hostChildren, hostPid1, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
+import { childrenOf } from '../helpers/processes.js';
+import { buildahArgs, call, hostPid1, imageSize, mb, must, podmanEnvironment, processes, sh, waitForLog } from './support.js';
 
 t.setTimeout(20 * 60_000);
 const execFileAsync = promisify(execFile);
@@ -74,7 +75,8 @@ async function handlerRunning(name: string, env: NodeJS.ProcessEnv): Promise<voi
   const tini = hostPid1(name, env);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (hostChildren(tini).some((watchdog) => hostChildren(watchdog).length > 0)) return;
+    // By parent pid: the native spawn path forks from a thread of its own, whose /proc task lists the child.
+    if (childrenOf(tini).living.some((watchdog) => childrenOf(watchdog).living.length > 0)) return;
     await sleep(20); // a process appearing in another PID namespace sends no event we can await
   }
   throw new Error('no handler process started within 10 s');

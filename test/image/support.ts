@@ -2,7 +2,7 @@
 // running function container from the outside (HTTP, podman exec, podman healthcheck, podman logs).
 
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -76,24 +76,6 @@ console.log(JSON.stringify(out));`;
 /** The container's PID 1 as a process of this host (podman's processes are the host's, rootful or rootless). */
 export function hostPid1(container: string, env: NodeJS.ProcessEnv): number {
   return Number(must('podman', ['inspect', '--format', '{{.State.Pid}}', container], { env }).trim());
-}
-
-/**
- * The children of a host process, from /proc (none when it is gone), of every thread: the watchdog's native spawn
- * path forks from a thread of its own, and /proc lists a child under the thread that forked it.
- */
-export function hostChildren(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
-      } catch {
-        return []; // the thread ended meanwhile
-      }
-    });
-  } catch {
-    return [];
-  }
 }
 
 /** Resolves with the log lines up to and including the first that matches, or rejects at the deadline or exit. */
