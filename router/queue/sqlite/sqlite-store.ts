@@ -41,7 +41,9 @@ CREATE INDEX IF NOT EXISTS calls_ready ON calls (ready_at, seq) WHERE ready_at I
 -- Each function's first call in the queue in a few seeks (leases that skip busy functions).
 CREATE INDEX IF NOT EXISTS calls_ready_by_function ON calls (function_name, ready_at, seq) WHERE ready_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS calls_by_function ON calls (function_name, status, seq);
-CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, seq);
+-- Earlier files had an index on (status, seq): every lease and every result rewrote an entry of it; list()
+-- reads calls_by_function instead (sqlite-list.ts).
+DROP INDEX IF EXISTS calls_by_status;
 CREATE INDEX IF NOT EXISTS calls_finished ON calls (finished_at) WHERE finished_at IS NOT NULL;
 `;
 

@@ -33,11 +33,12 @@ import {
   type CallChange, type DepthEntry, type EnqueueResult, type Lease, type ListFilter, type NextOptions, type Queue,
   type QueueHealth, type QueueOptions, type ResolvedQueueOptions,
 } from '../queue.js';
-import { isFinal, newRecord, type CallRecord, type CallStatus, type NewCall } from '../record.js';
+import { isFinal, newRecord, type CallRecord, type NewCall } from '../record.js';
 import { BusyBackoff, CLIENT_BUDGET_MS, retryWhileBusy } from './busy.js';
 import { guarded } from './sqlite-errors.js';
 import { SqliteCheckpointer } from './sqlite-checkpoint.js';
 import { SqliteFile } from './sqlite-file.js';
+import { SqliteList } from './sqlite-list.js';
 import { CONCLUDE, RETRY_LATER, SqliteLease, type LeaseStore, type RowChange } from './sqlite-lease.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { decodeRecord, encodeRecord, openDb, resultBody, type CallRow, type Db } from './sqlite-store.js';
@@ -90,6 +91,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private closed = false;
   private watcher: SqliteWatch | undefined;
   private readonly counter: SqliteDepth;
+  private readonly lister: SqliteList;
   private readonly checkpoints: SqliteCheckpointer;
   private readonly leaseBusy = new BusyBackoff();
   /**
@@ -114,6 +116,7 @@ class SqliteQueue implements Queue, LeaseStore {
       onFallBack: (reason) => this.opts.log.warn('sqlite checkpoints are back on the serving connection', { path: options.path, reason }),
     });
     this.st = prepareStatements(this.db);
+    this.lister = new SqliteList(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
     // A pump due in the same turn takes the changes into its transaction (leaseBatch); what it leaves (none
@@ -154,15 +157,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async list(filter: ListFilter = {}): Promise<CallRecord[]> {
     this.checkOpen();
-    const statuses = filter.status === undefined ? [] : ([] as CallStatus[]).concat(filter.status);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.functionName !== undefined) { where.push('function_name = ?'); params.push(filter.functionName); }
-    if (statuses.length > 0) { where.push(`status IN (${statuses.map(() => '?').join(',')})`); params.push(...statuses); }
-    const sql = `SELECT record, NULL AS result_body FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY seq DESC LIMIT ?`;
-    const rows = await this.read(() => this.db.prepare<unknown[], Pick<CallRow, 'record' | 'result_body'>>(sql).all(...params, listLimit(filter.limit)));
-    return rows.map((row) => decodeRecord(row, false));
+    return this.read(() => this.lister.list(filter, listLimit(filter.limit)));
   }
 
   async cancel(id: string): Promise<CallRecord> {
