@@ -17,7 +17,7 @@ import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { median, runLoad } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
-import { CLI, benchEnv, processCpuMs, startServer, stopServer } from './server-process.js';
+import { CLI, benchEnv, ownCpuMs, phaseCpu, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -31,9 +31,18 @@ const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', i
 
 interface Row {
   readonly name: string; readonly calls: number; readonly ms: number;
-  /** CPU per drained call (µs): the worker processes together, and nats-server (whole drain). */
-  readonly cpu?: { readonly workers: number; readonly nats: number };
+  /** CPU per drained call (µs): the worker processes together, nats-server, the function's side (whole drain); the machine's busy cores. */
+  readonly cpu?: { readonly workers: number; readonly nats: number; readonly fn: number; readonly cores: number };
 }
+
+/** One reading of the function called directly: calls/s and where the CPU went. */
+interface Direct {
+  readonly rps: number;
+  readonly cpu: PhaseCpu;
+}
+
+// The drain's goal (issue #18) on this backend: a share of the function's direct capacity; the budget line says what it leaves the worker.
+const DRAIN_GOAL = 0.5;
 const rate = (r: Row): number => r.calls / (r.ms / 1000);
 
 /** Run the benchmark and return its Markdown section (a note instead when nats-server is missing). */
@@ -67,12 +76,16 @@ export async function benchJetStream(): Promise<string> {
     await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 1_000 });
     // The ceiling is read before each drain and once after the last, and its median used: one 4 s reading on a
     // shared host moved 5,000-21,000 calls/s between runs (6 Dec 2026), more than any change to the drain did.
-    const direct = (): Promise<number> => runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 }).then((r) => r.rps);
-    const readings: number[] = [];
+    const direct = async (): Promise<Direct> => {
+      const meter = phaseCpu(wd.proc.pid, ownCpuMs);
+      const r = await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 });
+      return { rps: r.rps, cpu: meter(r.requests) };
+    };
+    const readings: Direct[] = [];
     const workers: Row[] = [];
     for (const count of [1, 2, 3]) {
       readings.push(await direct());
-      workers.push(await workerDrain(url, server.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
+      workers.push(await workerDrain(url, server.pid!, wd.proc.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
     }
     readings.push(await direct());
     return render({ raw, whippet, jsDrain, sqDrain, direct: readings, workers, load });
@@ -115,7 +128,7 @@ async function drain(name: string, q: Queue, total: number): Promise<Row> {
  * `count` worker processes drain a backlog of BACKLOG calls to the function; timed from their start
  * until the stream is empty (every call acked, which comes after its result was stored).
  */
-async function workerDrain(url: string, natsPid: number, name: string, count: number, functions: string): Promise<Row> {
+async function workerDrain(url: string, natsPid: number, fnPid: number, name: string, count: number, functions: string): Promise<Row> {
   const queue = await createQueue(url, { ackWaitMs: 30_000, jetstream: { name } });
   await concurrently(BACKLOG, PRODUCERS, (i) => queue.enqueue({ ...benchCall(name, i), functionName: 'fast' }));
   const nc = await connect({ servers: url });
@@ -127,6 +140,7 @@ async function workerDrain(url: string, natsPid: number, name: string, count: nu
     workers: workers.reduce((sum, w) => sum + processCpuMs(w.proc.pid!).own, 0), nats: processCpuMs(natsPid).own,
   });
   const before = cpu(); // after their start (module loading is not a drained call's cost)
+  const meter = phaseCpu(fnPid, () => 0);
   try {
     for (;;) {
       const left = (await jsm.streams.info(`${name}-calls`)).state.messages; // cheap, unlike depth() during a drain
@@ -135,10 +149,11 @@ async function workerDrain(url: string, natsPid: number, name: string, count: nu
     }
     const ms = performance.now() - started;
     const after = cpu();
+    const fnSide = meter(BACKLOG);
     const per = (a: number, b: number): number => Math.round((a - b) * 1000 / BACKLOG);
     return {
       name: `${count} \`whippet worker\` process${count > 1 ? 'es' : ''} (max_inflight ${WORKER_INFLIGHT} each)`, calls: BACKLOG, ms,
-      cpu: { workers: per(after.workers, before.workers), nats: per(after.nats, before.nats) },
+      cpu: { workers: per(after.workers, before.workers), nats: per(after.nats, before.nats), fn: Math.round(fnSide.fnUs), cores: fnSide.cores },
     };
   } finally {
     await Promise.all(workers.map((w) => stopServer(w.proc, 'SIGINT')));
@@ -148,14 +163,19 @@ async function workerDrain(url: string, natsPid: number, name: string, count: nu
 
 interface Results {
   readonly raw: Row; readonly whippet: Row; readonly jsDrain: Row; readonly sqDrain: Row;
-  readonly direct: readonly number[]; readonly workers: readonly Row[]; readonly load: string;
+  readonly direct: readonly Direct[]; readonly workers: readonly Row[]; readonly load: string;
 }
 
 function render(r: Results): string {
   const cpu = (x: Row): string => (x.cpu === undefined ? ' | | ' : ` | ${x.cpu.workers} | ${x.cpu.nats}`);
   const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note}${cpu(x)} |`;
   const pct = (a: number, b: number): string => `${(a / b * 100).toFixed(0)} %`;
-  const ceiling = median(r.direct);
+  const ceiling = median(r.direct.map((x) => x.rps));
+  // The CPU of the reading nearest the median (with four readings the median lies between two).
+  const middle = [...r.direct].sort((a, b) => Math.abs(a.rps - ceiling) - Math.abs(b.rps - ceiling))[0]!;
+  const one = r.workers[0]?.cpu;
+  const budget = one === undefined ? Number.NaN : (middle.cpu.cores * 1e6) / (DRAIN_GOAL * ceiling) - one.fn - one.nats;
+  const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   return [
     '### Queue (jetstream backend)',
     '',
@@ -170,7 +190,7 @@ function render(r: Results): string {
     line(r.raw, 'the ceiling'),
     line(r.whippet, `${pct(rate(r.whippet), rate(r.raw))} of the raw publish`),
     line(r.jsDrain), line(r.sqDrain),
-    `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(ceiling)} | the ceiling: median of ${r.direct.map((x) => Math.round(x)).join(' / ')} (before each drain, after the last) | | |`,
+    `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(ceiling)} | the ceiling: median of ${r.direct.map((x) => Math.round(x.rps)).join(' / ')} (before each drain, after the last) | | |`,
     ...r.workers.map((w) => line(w, `${pct(rate(w), ceiling)} of the function's capacity`)),
     '',
     'CPU per drained call: /proc/<pid>/stat of the worker processes (together) and of nats-server, from the',
@@ -180,6 +200,18 @@ function render(r: Results): string {
     'earlier layout: 3, a KV create, the body and the message); lease → attempt → finish → ack is about 3.2',
     '(a share of one batch pull, a KV create at the first write, one KV update with the attempt\'s end and',
     'the result (`conclude`), the ack).',
+    '',
+    'Where the CPU went, per call (each process from /proc/<pid>/stat; the function\'s side is its watchdog and the process the',
+    'watchdog runs; the machine from /proc/stat):',
+    '',
+    '| phase | calls/s | function\'s side µs | nats-server µs | caller µs | machine busy, cores |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| function read directly (the reading nearest the median) | ${Math.round(middle.rps)} | ${fmt(middle.cpu.fnUs)} | | ${fmt(middle.cpu.callerUs)} (the load generator) | ${fmt(middle.cpu.cores, 2)} |`,
+    ...r.workers.map((w) => `| ${w.name} | ${Math.round(rate(w))} | ${w.cpu?.fn ?? ''} | ${w.cpu?.nats ?? ''} | ${w.cpu?.workers ?? ''} (the workers) | ${fmt(w.cpu?.cores ?? Number.NaN, 2)} |`),
+    '',
+    `The budget this leaves one worker: a drain at ${fmt(DRAIN_GOAL * 100)} % of the ceiling (${fmt(DRAIN_GOAL * ceiling)} calls/s), with the machine as busy as while the`,
+    'function was read directly and the function\'s side and nats-server costing what they did in the one-worker drain, leaves the',
+    `worker **${fmt(budget)} µs of CPU per call**; it spent ${one?.workers ?? 'n/a'}.`,
     '',
     'What limits the drain: CPU. One worker process spends its CPU per call on the NATS client (two KV',
     'writes, the ack, socket writes) and on the HTTP call to the function, and everything shares 2 cores',

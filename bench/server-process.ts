@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +92,65 @@ export function childPids(pid: number): number[] {
   } catch {
     return []; // gone, or no /proc
   }
+}
+
+/** The machine's CPU time so far (every core), busy and in all, in clock ticks, from /proc/stat (Linux). */
+interface MachineTicks {
+  readonly busy: number;
+  readonly all: number;
+}
+
+/** Read /proc/stat's first line: user nice system idle iowait irq softirq steal …; idle and iowait are not busy. */
+function machineTicks(): MachineTicks {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const all = f.reduce((sum, n) => sum + n, 0);
+    return { busy: all - f[3]! - f[4]!, all };
+  } catch {
+    return { busy: Number.NaN, all: Number.NaN };
+  }
+}
+
+/** Cores kept busy between two readings (2.0 = both of two cores all the time). */
+function busyCores(before: MachineTicks, after: MachineTicks, cores: number): number {
+  return ((after.busy - before.busy) / (after.all - before.all)) * cores;
+}
+
+/** CPU time (user + system) a process used so far, in ms; NaN where /proc is not there. */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    return processCpuMs(pid!).own;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time of a process and of its living children (a multi-process router's workers, a watchdog's function), in ms. */
+export function treeCpuMs(pid: number | undefined): number {
+  return (pid === undefined ? [] : childPids(pid)).reduce((sum, child) => sum + cpuMs(child), cpuMs(pid));
+}
+
+/** This process's CPU time so far, in ms (the load generator, while it runs a load). */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** CPU spent in one phase, per call: by the function's side (its watchdog and the process it runs), by the caller; and the machine's busy cores. */
+export interface PhaseCpu {
+  readonly fnUs: number;
+  readonly callerUs: number;
+  readonly cores: number;
+}
+
+/** Start measuring a phase; the function returned ends it, given the calls the phase made. */
+export function phaseCpu(fnPid: number | undefined, callerMs: () => number): (calls: number) => PhaseCpu {
+  const fn = treeCpuMs(fnPid);
+  const caller = callerMs();
+  const machine = machineTicks();
+  return (calls) => ({
+    fnUs: ((treeCpuMs(fnPid) - fn) * 1000) / calls,
+    callerUs: ((callerMs() - caller) * 1000) / calls,
+    cores: busyCores(machine, machineTicks(), cpus().length),
+  });
 }
