@@ -231,7 +231,7 @@ export async function benchAsync(): Promise<string> {
       'ceiling (which was measured warm). The row above, from the start, is the figure the issue judges.',
       '',
       'Where the CPU went, per call (each process from /proc/<pid>/stat, the function\'s side being its watchdog and the process',
-      'the watchdog runs; the machine from /proc/stat, idle and iowait counted as not busy):',
+      'the watchdog runs; the machine from /proc/stat, idle, iowait and steal counted as not busy):',
       '',
       '| phase | calls/s | function\'s side, µs per call | caller, µs per call | machine busy, cores |',
       '|---|---:|---:|---:|---:|',

@@ -100,12 +100,12 @@ interface MachineTicks {
   readonly all: number;
 }
 
-/** Read /proc/stat's first line: user nice system idle iowait irq softirq steal …; idle and iowait are not busy. */
+/** Read /proc/stat's first line: user nice system idle iowait irq softirq steal …; idle, iowait and steal (time the hypervisor gave to others) are not busy. */
 function machineTicks(): MachineTicks {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
     const all = f.reduce((sum, n) => sum + n, 0);
-    return { busy: all - f[3]! - f[4]!, all };
+    return { busy: all - f[3]! - f[4]! - f[7]!, all };
   } catch {
     return { busy: Number.NaN, all: Number.NaN };
   }

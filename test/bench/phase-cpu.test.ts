@@ -10,15 +10,16 @@ import { phaseCpu } from '../../bench/server-process.js';
 const linux = existsSync('/proc/self/stat');
 
 t.test('a busy child of the measured process counts; the caller is whatever it is asked for', { skip: linux ? false : 'no /proc here' }, async (t) => {
-  // A parent that idles and a child that spins, both living until the meter is read.
+  // A parent that idles and a child that spins (5 s at most, whatever happens to this test), both living until the meter is read.
   const parent = spawn(process.execPath, ['-e', `
     const { spawn } = require('node:child_process');
-    const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-    process.stdout.write('ready\\n');
+    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 5000; while (Date.now() < end) {}'], { stdio: 'ignore' });
+    process.stdout.write(child.pid + '\\n');
     process.stdin.on('end', () => { child.kill('SIGKILL'); process.exit(0); }).resume();
   `], { stdio: ['pipe', 'pipe', 'inherit'] });
-  t.teardown(() => { parent.stdin!.end(); parent.kill('SIGKILL'); });
-  await new Promise<void>((resolve) => parent.stdout!.once('data', () => resolve()));
+  const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  // The spinning child is killed by pid: killing the parent alone would leave it running.
+  t.teardown(() => { try { process.kill(childPid, 'SIGKILL'); } catch { /* gone */ } parent.kill('SIGKILL'); });
   let callerMs = 0;
   const meter = phaseCpu(parent.pid, () => callerMs);
   await new Promise((r) => setTimeout(r, 500));
