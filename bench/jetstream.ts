@@ -136,11 +136,9 @@ async function workerDrain(url: string, natsPid: number, fnPid: number, name: st
   const env = benchEnv({ log_format: 'json', port: '0', queue: `${url}?name=${name}`, functions, max_inflight: String(WORKER_INFLIGHT) });
   const started = performance.now();
   const workers = await Promise.all(Array.from({ length: count }, () => startServer([CLI, 'worker'], env)));
-  const cpu = (): { workers: number; nats: number } => ({
-    workers: workers.reduce((sum, w) => sum + processCpuMs(w.proc.pid!).own, 0), nats: processCpuMs(natsPid).own,
-  });
-  const before = cpu(); // after their start (module loading is not a drained call's cost)
-  const meter = phaseCpu(fnPid, () => 0);
+  // From their start on (module loading is not a drained call's cost): the function's side, the workers as the caller, nats-server.
+  const meter = phaseCpu(fnPid, () => workers.reduce((sum, w) => sum + processCpuMs(w.proc.pid!).own, 0));
+  const natsBefore = processCpuMs(natsPid).own;
   try {
     for (;;) {
       const left = (await jsm.streams.info(`${name}-calls`)).state.messages; // cheap, unlike depth() during a drain
@@ -148,12 +146,11 @@ async function workerDrain(url: string, natsPid: number, fnPid: number, name: st
       await new Promise((r) => setTimeout(r, 100));
     }
     const ms = performance.now() - started;
-    const after = cpu();
-    const fnSide = meter(BACKLOG);
-    const per = (a: number, b: number): number => Math.round((a - b) * 1000 / BACKLOG);
+    const drain = meter(BACKLOG);
+    const nats = Math.round((processCpuMs(natsPid).own - natsBefore) * 1000 / BACKLOG);
     return {
       name: `${count} \`whippet worker\` process${count > 1 ? 'es' : ''} (max_inflight ${WORKER_INFLIGHT} each)`, calls: BACKLOG, ms,
-      cpu: { workers: per(after.workers, before.workers), nats: per(after.nats, before.nats), fn: Math.round(fnSide.fnUs), cores: fnSide.cores },
+      cpu: { workers: Math.round(drain.callerUs), nats, fn: Math.round(drain.fnUs), cores: drain.cores },
     };
   } finally {
     await Promise.all(workers.map((w) => stopServer(w.proc, 'SIGINT')));
