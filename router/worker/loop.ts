@@ -26,7 +26,8 @@ import type { WorkerConfig } from './options.js';
 import { runCall, type CallControl, type CallDeps } from './run-call.js';
 
 export interface LoopDeps extends Omit<CallDeps, 'config'> {
-  readonly queue: Queue;
+  /** The loop only leases; everything else goes through each Lease. */
+  readonly queue: Pick<Queue, 'next'>;
   /** Optional per-function concurrency (e.g. from a stack file); undefined = the default share. */
   readonly functionLimit?: ((functionName: string) => number | undefined) | undefined;
 }
