@@ -64,7 +64,7 @@ interface Waiting {
 }
 
 /** `calls` calls of one function, handed out as the loop asks (NextOptions.busy honoured, as the backends do). */
-export class MemoryBacklog implements Pick<Queue, 'next'> {
+export class MemoryBacklog implements Pick<Queue, 'next' | 'lookAgain'> {
   private readonly ready: NewCall[] = [];
   /** ready[taken] is the next call handed out (shift() on a long array costs a copy per call). */
   private taken = 0;
@@ -94,6 +94,10 @@ export class MemoryBacklog implements Pick<Queue, 'next'> {
       onAbort(options.signal as AnySignal | undefined, () => waiter.settle(null));
       this.serve();
     });
+  }
+
+  lookAgain(): void {
+    this.serve();
   }
 
   removed(): void {

@@ -61,9 +61,10 @@ export interface NextOptions {
    * call of another function instead; while only these functions have visible calls, wait as if
    * nothing were visible (their calls stay queued, deliveryCount unchanged). The set is live: the
    * backend reads it each time it looks for work, so the caller may add names while next() waits;
-   * after removing a name the caller aborts one pending next() and calls again, and a backend looks
-   * again for every waiting next() (with their sets as they are now) whenever next() is called; it
-   * need not notice removals by itself. Among the other functions, oldest visible first as without it.
+   * after removing a name the caller calls lookAgain() (with a backend without it: aborts one pending
+   * next() and calls again), and a backend looks again for every waiting next() (with their sets as
+   * they are now) at lookAgain() and whenever next() is called; it need not notice removals by itself.
+   * Among the other functions, oldest visible first as without it.
    * Optional for a backend: one that ignores it stays correct (the worker naks a lease for a busy
    * function after FUNCTION_BUSY_DELAY_MS, its fallback), only less fair.
    */
@@ -158,6 +159,13 @@ export interface Queue {
   enqueue(call: NewCall): Promise<EnqueueResult>;
   /** Wait for the next visible call and lease it; null on abort, timeout or close. */
   next(options?: NextOptions): Promise<Lease | null>;
+  /**
+   * Optional. The caller removed names from the busy sets of waiting next() calls (NextOptions.busy):
+   * look again for each of them, with their sets as they are now, soon (sqlite: in the next pump).
+   * Without it the worker withdraws a waiting next() and calls again to the same end, at the cost
+   * of a next() more per call while a function sits at its limit.
+   */
+  lookAgain?(): void;
   /** One record, result body included; null when unknown or removed. */
   get(id: string): Promise<CallRecord | null>;
   /** Records, newest accepted first, without result bodies. */

@@ -26,8 +26,8 @@ import type { WorkerConfig } from './options.js';
 import { runCall, type CallControl, type CallDeps } from './run-call.js';
 
 export interface LoopDeps extends Omit<CallDeps, 'config'> {
-  /** The loop only leases; everything else goes through each Lease. */
-  readonly queue: Pick<Queue, 'next'>;
+  /** The loop only leases (and asks the backend to look again); everything else goes through each Lease. */
+  readonly queue: Pick<Queue, 'next' | 'lookAgain'>;
   /** Optional per-function concurrency (e.g. from a stack file); undefined = the default share. */
   readonly functionLimit?: ((functionName: string) => number | undefined) | undefined;
 }
@@ -43,8 +43,9 @@ const ABANDON_WAIT_MS = 1_000;
 // At most this many next() calls wait at once: enough for a batch per round trip, few enough that a
 // stop or a busy-set change aborts little.
 const LEASE_AHEAD = 16;
-// The reason a waiting next() is withdrawn to be asked again (once per finished call while a function
-// is at its share): one shared value, as abort() without a reason builds a DOMException with a stack.
+// The reason a waiting next() is withdrawn to be asked again (with a backend without Queue.lookAgain, once
+// per finished call while a function is at its share): one shared value, as abort() without a reason builds
+// a DOMException with a stack.
 const ASK_AGAIN = new Error('asked again with a smaller busy set');
 
 /**
@@ -172,11 +173,13 @@ export class WorkerLoop {
   /** Ask for as many calls as there are free slots (at most LEASE_AHEAD waiting at once). */
   private fill(): void {
     const { maxInflight } = this.config;
+    let room: Map<string, number> | undefined;
     while (!this.leasing.signal.aborted && !this.paused && !this.queueClosed && this.pending.length < LEASE_AHEAD
       && this.invoking + this.pending.length < maxInflight && this.held + this.pending.length < 2 * maxInflight) {
-      const entry: PendingNext = { busy: new Set(), abort: new CallAbort() };
+      // The waiters before it are up to date (every change of a room or of the waiters refreshes them first):
+      // only the new one's set is computed.
+      const entry: PendingNext = { busy: this.busyAt(this.pending.length, room ??= this.rooms()), abort: new CallAbort() };
       this.pending.push(entry);
-      this.refreshBusy();
       // beginAttempt: a lease is worked at once, so its attempt starts in the lease's own write (run-call's
       // beginAttempt() then writes nothing on a backend that does it; a busy fallback nak withdraws it).
       const request = this.deps.queue.next({ signal: entry.abort, busy: entry.busy, beginAttempt: true })
@@ -217,16 +220,14 @@ export class WorkerLoop {
   /**
    * The k-th waiting next() (0 = served first) must not get a function that k earlier leases could
    * already bring to a limit: k ≥ room. So a batch never overshoots a limit, and the
-   * head waiter is refused only functions really at their limit. When a name leaves a set, the last
+   * head waiter is refused only functions really at their limit. When a name leaves a set, the backend
+   * is told to look again for every waiting next() (Queue.lookAgain); with a backend without it, the last
    * waiter is asked again: a new next() makes the backend look again for every waiting next().
    */
   private refreshBusy(): void {
-    // Per name, the first position that must skip it (its room); computed once per refresh, as this
-    // runs three times per call (a lease received, its invocation over, the call finished) over up to
-    // LEASE_AHEAD waiters.
-    const room = new Map<string, number>();
-    for (const name of this.slots.names()) room.set(name, this.slots.room(name));
-    for (const fn of this.deps.resolver.list()) if (!room.has(fn.name)) room.set(fn.name, this.slots.limit(fn.name));
+    // Computed once per refresh: this runs three times per call (a lease received, its invocation over, the
+    // call finished) over up to LEASE_AHEAD waiters.
+    const room = this.rooms();
     let removed = false;
     this.pending.forEach((entry, k) => {
       for (const [name, first] of room) {
@@ -236,9 +237,28 @@ export class WorkerLoop {
       for (const name of entry.busy) if (!room.has(name)) { entry.busy.delete(name); removed = true; }
     });
     if (!removed) return;
+    if (this.deps.queue.lookAgain !== undefined) {
+      this.deps.queue.lookAgain();
+      return;
+    }
     const last = this.pending.pop()!;
     last.abort.abort(ASK_AGAIN);
     this.fill();
+  }
+
+  /** Per function with calls held or known to the resolver: the first waiter position that must skip it (its room). */
+  private rooms(): Map<string, number> {
+    const room = new Map<string, number>();
+    for (const name of this.slots.names()) room.set(name, this.slots.room(name));
+    for (const fn of this.deps.resolver.list()) if (!room.has(fn.name)) room.set(fn.name, this.slots.limit(fn.name));
+    return room;
+  }
+
+  /** The busy set of the waiter at position k. */
+  private busyAt(k: number, room: ReadonlyMap<string, number>): Set<string> {
+    const busy = new Set<string>();
+    for (const [name, first] of room) if (k >= first) busy.add(name);
+    return busy;
   }
 
   private work(lease: Lease): void {

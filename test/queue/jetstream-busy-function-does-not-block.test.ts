@@ -56,3 +56,22 @@ t.test('a next() paused because its function was busy looks again when the worke
   asked.abort();
   t.equal(await again, null, 'the new next() is withdrawn');
 });
+
+t.test('a next() paused because its function was busy looks again at lookAgain()', { timeout: 60_000 }, async (t) => {
+  if (!requireNats(t)) return;
+  const node = await startNats(t);
+  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'look-again' } });
+  t.teardown(() => queue.close());
+  await queue.enqueue(call('only-0', 'only'));
+  await queue.enqueue(call('only-1', 'only'));
+  const first = await queue.next({ timeoutMs: 5_000 });
+  t.equal(first?.request.id, 'only-0');
+
+  const live = new Set(['only']);
+  const paused = queue.next({ busy: live, timeoutMs: 200 });
+  await new Promise((r) => setTimeout(r, 60));
+  // The worker's slot freed: the function leaves the live set and the loop tells the backend (no new next()).
+  live.delete('only');
+  queue.lookAgain!();
+  t.equal((await paused)?.request.id, 'only-1', 'the paused next() looked again at once and got the call, before its deadline');
+});

@@ -4,6 +4,7 @@ import { waitFor } from '../helpers/wait.js';
 import t from 'tap';
 import { join } from 'node:path';
 import { createLogger } from '../../common/log.js';
+import { onAbort } from '../../common/call-abort.js';
 import { createQueue, type NewCall, type Queue } from '../../router/queue/index.js';
 import { createStaticResolver } from '../../router/resolver.js';
 import { createUpstreamDispatcher } from '../../router/upstream.js';
@@ -17,7 +18,9 @@ function call(id: string, functionName: string, path = '', callbackUrl: string |
   return { id, functionName, method: 'POST', path, query: '', headers: {}, body: Buffer.from(id), callbackUrl };
 }
 
-async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string } = {}) {
+type Leasing = Pick<Queue, 'next' | 'lookAgain'>;
+
+async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string; leasing?: (queue: Queue) => Leasing } = {}) {
   const up = await startUpstream(t, handler);
   const file = options.file ?? join(t.testdir(), 'q.db');
   const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: options.ackWaitMs ?? 5_000 });
@@ -27,7 +30,7 @@ async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }
     maxInflight: options.maxInflight ?? 16, ackWaitMs: options.ackWaitMs ?? 5_000, upstreamTimeoutMs: 10_000,
     retryHttpCodes: [503], maxRetryAttempts: 3, initialRetryWaitMs: 50, maxRetryWaitMs: 100, callbackSecret: undefined,
   }, {
-    queue, resolver, dispatcher, log,
+    queue: options.leasing?.(queue) ?? queue, resolver, dispatcher, log,
     functionLimit: options.limit === undefined ? undefined : (name) => (name === 'a' ? options.limit : undefined),
   });
   t.teardown(async () => { await worker.stop(0); await queue.close(); await dispatcher.close(); });
@@ -139,4 +142,35 @@ t.test('stop: a call past the grace is abandoned, its lease lapses, another work
   t.match(rec.attempts[0], { statusCode: null, error: /lease expired|released/ });
   t.equal(Buffer.from(rec.result!.body!).toString(), 'second');
   for (const r of release) r();
+});
+
+t.test('a function at its share: a slot freed makes the backend look again, no waiting next() is withdrawn', async (t) => {
+  // What the loop asks of the queue: next() calls, those withdrawn (aborted) before the drain ended, lookAgain() calls.
+  const counting = (withLookAgain: boolean) => {
+    const seen = { nexts: 0, withdrawn: 0, looks: 0, done: false };
+    const leasing = (queue: Queue): Leasing => ({
+      next: (options) => {
+        seen.nexts++;
+        onAbort(options?.signal, () => { if (!seen.done) seen.withdrawn++; });
+        return queue.next(options);
+      },
+      ...(withLookAgain ? { lookAgain: () => { seen.looks++; queue.lookAgain!(); } } : {}),
+    });
+    return { seen, leasing };
+  };
+  for (const withLookAgain of [true, false]) {
+    const { seen, leasing } = counting(withLookAgain);
+    // max_inflight 4: one function's share is 3, so it sits at its limit while its backlog lasts.
+    const { queue } = await setup(t, (req, res) => { setTimeout(() => { req.resume(); res.end('ok'); }, 10); }, { maxInflight: 4, leasing, file: join(t.testdir(), `q-${withLookAgain}.db`) });
+    for (let i = 0; i < 40; i++) await queue.enqueue(call(`c${i}`, 'a'));
+    await waitFor(allDone(queue, 40), 20_000, 'all 40 calls');
+    seen.done = true;
+    if (withLookAgain) {
+      t.ok(seen.looks > 0, `the backend was told to look again (${seen.looks} times)`);
+      t.equal(seen.withdrawn, 0, 'no waiting next() was withdrawn');
+      t.ok(seen.nexts <= 40 + 4, `one next() per call, plus those still waiting (${seen.nexts})`);
+    } else {
+      t.ok(seen.withdrawn > 0, `a backend without lookAgain: the last waiter is asked again (${seen.withdrawn} withdrawn)`);
+    }
+  }
 });

@@ -45,8 +45,8 @@ export class JetStreamNext {
   private readonly waiting = new Set<string>();
   private arrived: Array<() => void> = [];
   /**
-   * next() calls paused because every function they may take was busy. A later next() comes when the
-   * worker's busy sets changed (a function left one: the loop asks again), so it wakes these to look
+   * next() calls paused because every function they may take was busy. lookAgain() (or a later next())
+   * comes when the worker's busy sets changed (a function left one), so it wakes these to look
    * again with their live sets; without it they slept out their pause (250 ms) while the function was
    * idle: with max_inflight=16 a worker drained one fast function at 48 calls/s.
    */
@@ -87,11 +87,7 @@ export class JetStreamNext {
     const busy = options.busy ?? NONE; // live: read at every look for work
     this.lastBusy = busy;
     this.callers++;
-    if (this.blocked.length > 0) {
-      const blocked = this.blocked;
-      this.blocked = [];
-      for (const wake of blocked) wake();
-    }
+    this.wakeBlocked();
     try {
       while (!signals.some((s) => s.aborted)) {
         const held = this.take(busy);
@@ -233,6 +229,18 @@ export class JetStreamNext {
       this.held.push({ delivery, consumer: source.consumer, functionName, at: now, renewedAt: now });
     }
     if (got.length > 0) this.wake();
+  }
+
+  /** The caller's busy sets lost names (Queue.lookAgain): the paused next() calls look again with their sets as they are now. */
+  lookAgain(): void {
+    this.wakeBlocked();
+  }
+
+  private wakeBlocked(): void {
+    if (this.blocked.length === 0) return;
+    const blocked = this.blocked;
+    this.blocked = [];
+    for (const wake of blocked) wake();
   }
 
   private wake(): void {

@@ -70,6 +70,10 @@ export class JetStreamQueue implements Queue {
     return this.leases.next(options);
   }
 
+  lookAgain(): void {
+    this.leases.lookAgain();
+  }
+
   async get(id: string): Promise<CallRecord | null> {
     const conn = this.store.link.ready();
     return this.store.link.wrap(async () => (await readCall(this.store.ctx(conn), recordKey(id)))?.env.record ?? null);

@@ -149,6 +149,10 @@ class SqliteQueue implements Queue, LeaseStore {
     return this.waiters.wait(options.signal, options.timeoutMs, busy);
   }
 
+  lookAgain(): void {
+    this.waiters.wake();
+  }
+
   async get(id: string): Promise<CallRecord | null> {
     this.checkOpen();
     const row = await this.read(() => this.st.byId.get(id));
