@@ -9,7 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { onAbort, type AnySignal } from '../common/call-abort.js';
+import { onAbort } from '../common/call-abort.js';
 import { createLogger } from '../common/log.js';
 import { withRequestApi } from '../router/dispatcher-api.js';
 import { createRouterMetrics } from '../router/metrics.js';
@@ -91,7 +91,7 @@ export class MemoryBacklog implements Pick<Queue, 'next' | 'lookAgain'> {
         settled: () => settled,
       };
       this.waiting.push(waiter);
-      onAbort(options.signal as AnySignal | undefined, () => waiter.settle(null));
+      onAbort(options.signal, () => waiter.settle(null));
       this.serve();
     });
   }
