@@ -40,10 +40,7 @@ class MemoryLease extends QueueLease {
 
   /** endAttempt + finish (+ ack) in one change, as the sqlite lease does it. */
   conclude(attempt: step.AttemptOutcome, final: step.FinalOutcome, ack: boolean): Promise<CallRecord> {
-    return this.change('conclude', (r) => {
-      const done = step.finish(step.endAttempt(r, attempt, LIMITS.now()), final, LIMITS.now(), LIMITS.maxResultBytes);
-      return ack ? step.ack(done) : done;
-    }, ack ? { kind: 'remove' } : { kind: 'keep' });
+    return this.change('conclude', (r) => step.conclude(r, attempt, final, ack, LIMITS.now(), LIMITS.maxResultBytes), ack ? { kind: 'remove' } : { kind: 'keep' });
   }
 
   protected async change(_op: string, change: (r: CallRecord) => CallRecord, message: MessageChange): Promise<CallRecord> {

@@ -97,6 +97,12 @@ export function finish(record: CallRecord, outcome: FinalOutcome, now: number, m
   };
 }
 
+/** endAttempt, finish and, when `andAck`, ack as one change (Lease.conclude on every backend). */
+export function conclude(record: CallRecord, attempt: AttemptOutcome, final: FinalOutcome, andAck: boolean, now: number, maxResultBytes: number): CallRecord {
+  const done = finish(endAttempt(record, attempt, now), final, now, maxResultBytes);
+  return andAck ? ack(done) : done;
+}
+
 /** Count one callback delivery attempt. */
 export function callbackAttempt(record: CallRecord, outcome: CallbackOutcome, now: number): CallRecord {
   if (!isFinal(record.status) || record.callbackUrl === null) {

@@ -74,3 +74,12 @@ t.test('term, cancel and redrive', async (t) => {
   t.match(again, { status: 'queued', round: 1, queuedAt: 10, startedAt: null, result: null, callback: { state: 'pending', attempts: 0 } });
   t.match(step.beginAttempt(again, 11, 0).attempts.at(-1), { number: 2, round: 1 });
 });
+
+t.test('conclude: the attempt\'s end, the finish and (when asked) the ack as one change', async (t) => {
+  const running = step.beginAttempt(newRecord(call, 0), 5, 0);
+  const final = { status: 'succeeded' as const, result: { statusCode: 200, headers: {}, body: Buffer.from('ok') } };
+  const kept = step.conclude(running, { statusCode: 200 }, final, false, 9, 10);
+  t.same(kept, step.finish(step.endAttempt(running, { statusCode: 200 }, 9), final, 9, 10), 'the same record as the steps one by one');
+  t.same(step.conclude(running, { statusCode: 200 }, final, true, 9, 10), step.ack(kept), 'and acked');
+  t.throws(() => step.conclude(newRecord(call, 0), { statusCode: 200 }, final, true, 9, 10), { code: 'QUEUE_ERR_CALL_STATE' }, 'no attempt running: nothing written');
+});

@@ -100,10 +100,7 @@ export class JetStreamLease extends QueueLease {
    */
   async conclude(attempt: step.AttemptOutcome, final: step.FinalOutcome, ack: boolean): Promise<CallRecord> {
     const now = this.store.now();
-    const change: Change = (r) => {
-      const done = step.finish(step.endAttempt(r, attempt, now), final, now, this.store.maxResultBytes);
-      return ack ? step.ack(done) : done;
-    };
+    const change: Change = (r) => step.conclude(r, attempt, final, ack, now, this.store.maxResultBytes);
     return this.change('conclude', change, ack ? { kind: 'remove' } : { kind: 'keep' });
   }
 

@@ -87,7 +87,7 @@ export class JetStreamNext {
     const busy = options.busy ?? NONE; // live: read at every look for work
     this.lastBusy = busy;
     this.callers++;
-    this.wakeBlocked();
+    this.lookAgain();
     try {
       while (!signals.some((s) => s.aborted)) {
         const held = this.take(busy);
@@ -231,12 +231,8 @@ export class JetStreamNext {
     if (got.length > 0) this.wake();
   }
 
-  /** The caller's busy sets lost names (Queue.lookAgain): the paused next() calls look again with their sets as they are now. */
+  /** The caller's busy sets lost names (Queue.lookAgain, or a new next()): the paused next() calls look again with their sets as they are now. */
   lookAgain(): void {
-    this.wakeBlocked();
-  }
-
-  private wakeBlocked(): void {
     if (this.blocked.length === 0) return;
     const blocked = this.blocked;
     this.blocked = [];

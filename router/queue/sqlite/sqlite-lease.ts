@@ -69,11 +69,7 @@ export class SqliteLease extends QueueLease {
   /** endAttempt + finish (+ ack) in one fenced write: one row update instead of three. */
   conclude(attempt: step.AttemptOutcome, final: step.FinalOutcome, ack: boolean): Promise<CallRecord> {
     const store = this.store;
-    return this.change(CONCLUDE, (r) => {
-      const now = store.now();
-      const done = step.finish(step.endAttempt(r, attempt, now), final, now, store.maxResultBytes);
-      return ack ? step.ack(done) : done;
-    }, ack ? REMOVE : KEEP);
+    return this.change(CONCLUDE, (r) => step.conclude(r, attempt, final, ack, store.now(), store.maxResultBytes), ack ? REMOVE : KEEP);
   }
 
   /** endAttempt + nak in one fenced write: a retry costs one row update after the lease, not two. */
