@@ -1,40 +1,17 @@
 // The lease changes of one event-loop turn (attempt, result, ack) ride in the lease pump's transaction
-// when a pump runs in that turn: one BEGIN … COMMIT for both instead of two. Counted from the WAL file
-// itself: each commit ends with a frame whose "database size" field is set (sqlite's WAL format), so the
-// commit frames written since a checkpoint are the transactions. Inside the shared transaction each
+// when a pump runs in that turn: one BEGIN … COMMIT for both instead of two (counted from the WAL file:
+// helpers/sqlite-wal.ts). Inside the shared transaction each
 // change is still refused alone, and a lock held by another process rolls it all back: the changes are
 // retried (nothing lost, nothing written twice) and the leases come once the lock is gone.
 
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createQueue, CallStateError, type Lease, type Queue } from '../../router/queue/index.js';
 import { makeCall } from '../helpers/calls.js';
+import { commitsInWal, resetWal } from '../helpers/sqlite-wal.js';
 
 const ok = { status: 'succeeded' as const, result: { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('out') } };
-
-/** Commit frames in the WAL file: the transactions written since the last checkpoint reset it. */
-function commitsInWal(path: string): number {
-  let wal: Buffer;
-  try { wal = readFileSync(`${path}-wal`); } catch { return 0; }
-  if (wal.length < 32) return 0;
-  const pageSize = wal.readUInt32BE(8);
-  const salt = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
-  let commits = 0;
-  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
-    // A frame belongs to this WAL generation only while its salts match the header's (older frames stay in the file).
-    if (wal.readUInt32BE(at + 8) !== salt[0] || wal.readUInt32BE(at + 12) !== salt[1]) break;
-    if (wal.readUInt32BE(at + 4) !== 0) commits++;
-  }
-  return commits;
-}
-
-/** Checkpoint and restart the WAL from another connection: the commit count starts from 0. */
-function resetWal(path: string): void {
-  const db = new Database(path);
-  try { db.pragma('wal_checkpoint(TRUNCATE)'); } finally { db.close(); }
-}
 
 async function setup(t: Test, n: number): Promise<{ path: string; queue: Queue; leases: Lease[]; ids: string[] }> {
   const path = join(t.testdir(), 'q.db');
