@@ -50,6 +50,24 @@ export function batchContract(t: Test, make: MakeQueue, opts: Required<ContractO
     await settle(again!);
   });
 
+  test('next() calls waiting with different busy sets each get a call they may take', async (t) => {
+    const q = await make(t, { ackWaitMs: 30_000 });
+    // Asleep before anything is queued: each is woken (or not) by what arrives.
+    const notB = q.next({ busy: new Set(['b']), timeoutMs: 3_000 });
+    const notA = q.next({ busy: new Set(['a']), timeoutMs: 3_000 });
+    const either = q.next({ timeoutMs: 3_000 });
+    const a1 = makeCall({ functionName: 'a' });
+    const b1 = makeCall({ functionName: 'b' });
+    const a2 = makeCall({ functionName: 'a' });
+    for (const call of [a1, b1, a2]) await q.enqueue(call);
+    const leases = await Promise.all([notB, notA, either]);
+    t.ok(leases.every((l) => l !== null), 'every waiter got a call within its 3 s');
+    t.equal(leases[0]?.request.functionName, 'a', 'the caller busy with b got a call of a');
+    t.equal(leases[1]?.request.id, b1.id, 'the caller busy with a got the call of b');
+    t.same(leases.map((l) => l?.request.id).sort(), [a1.id, b1.id, a2.id].sort(), 'each call went to one caller');
+    await Promise.all((leases as Lease[]).map((l) => settle(l)));
+  });
+
   test('a change refused inside a batch is refused alone; the rest of the batch is written', async (t) => {
     const q = await make(t, { ackWaitMs: 30_000 });
     const a = makeCall();

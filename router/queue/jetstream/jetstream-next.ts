@@ -6,6 +6,10 @@
 // named in `busy` are not pulled from, and their buffered calls wait; held longer than HOLD_MS they go
 // back to the stream for any worker (other buffered calls have their ack_wait renewed while they wait). A delivery becomes a lease only when handed out
 // (jetstream-delivery.ts).
+// Waking: deliveries that arrive wake as many sleeping next() calls as they can serve, each one that may
+// take one (rouse()), not every caller: a worker keeps 16 next() calls waiting, and waking them all for
+// every pull that came back made each handed-out call cost ~21 loops through next() (a timer, listeners
+// and a race each), counted in a 10,000-call drain.
 
 import { setMaxListeners } from 'node:events';
 import { asAbortSignal, onAbort, type AnySignal } from '../../../common/call-abort.js';
@@ -28,6 +32,16 @@ const HOLD_MS = 5_000;
 type NextWith = NextOptions & { readonly busy?: ReadonlySet<string> };
 const NONE: ReadonlySet<string> = new Set();
 
+/** A next() call asleep until a delivery it may take arrives (or anything changes: wake()). */
+interface Sleeper {
+  readonly busy: ReadonlySet<string>;
+  readonly wake: () => void;
+  /** Waiting while another caller fills (not paused because all it may take is busy): a fill's end may wake it. */
+  readonly behindFill: boolean;
+  /** Woken by rouse(), for a delivery: it is counted in `rousing` until it looks. */
+  roused: boolean;
+}
+
 interface Held {
   readonly delivery: Delivery;
   readonly consumer: string;
@@ -41,9 +55,13 @@ interface Held {
 export class JetStreamNext {
   private readonly closing = new AbortController();
   private held: Held[] = [];
-  /** Consumers with a waiting pull out, and a wake-up for next() calls when one delivers. */
+  /** Consumers with a waiting pull out. */
   private readonly waiting = new Set<string>();
-  private arrived: Array<() => void> = [];
+  /** next() calls asleep, oldest first; and how many were roused for a delivery and have not looked yet. */
+  private sleeping: Sleeper[] = [];
+  private rousing = 0;
+  /** The fill() waiting for the first delivery from its waiting pulls: woken by any delivery. */
+  private filler: Array<() => void> = [];
   /**
    * next() calls paused because every function they may take was busy. lookAgain() (or a later next())
    * comes when the worker's busy sets changed (a function left one), so it wakes these to look
@@ -88,9 +106,12 @@ export class JetStreamNext {
     this.lastBusy = busy;
     this.callers++;
     this.lookAgain();
+    let roused = false;
     try {
       while (!signals.some((s) => s.aborted)) {
-        const held = this.take(busy);
+        // Heads unknown (a consumer not pulled from yet): nothing is taken before they are (take()).
+        const lacking = this.lacking(busy).length > 0;
+        const held = lacking ? null : this.take(busy);
         if (held !== null) {
           this.pipeline(link.conn, busy, 1);
           const lease = await toLease(this.store, held.delivery).catch(() => {
@@ -100,6 +121,10 @@ export class JetStreamNext {
           if (lease !== null) return lease;
           continue;
         }
+        // Roused for a delivery another caller took first, or that this one cannot take: another sleeper
+        // may. (With heads unknown this caller pulls them, below; rousing another would only spin.)
+        if (roused && !lacking) this.rouse();
+        roused = false;
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         const conn = link.conn;
@@ -109,32 +134,35 @@ export class JetStreamNext {
           // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
           const want = Math.min(BATCH, this.callers);
           this.requested += want;
-          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signals).finally(() => { this.filling = null; this.requested -= want; });
+          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signals).finally(() => { this.filling = null; this.requested -= want; this.afterFill(); });
           if (!(await this.filling)) {
             // Every function this caller may take is busy: wait here, not inside fill(), so the callers
             // that can take work are not held behind this one's pause.
-            const woken = new Promise<void>((resolve) => { this.arrived.push(resolve); this.blocked.push(resolve); });
-            await this.pause(Math.min(remaining, 250), signals, woken);
+            const sleeper = this.sleep(busy, false);
+            this.blocked.push(sleeper.wake);
+            await this.pause(Math.min(remaining, 250), signals, sleeper.woken);
+            roused = sleeper.end();
           }
         } else {
           this.pipeline(conn, busy, 0);
-          const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
-          await this.pause(remaining, signals, this.filling, woken);
+          const sleeper = this.sleep(busy, true);
+          await this.pause(remaining, signals, sleeper.woken);
+          roused = sleeper.end();
         }
       }
       return null;
     } finally {
       this.callers--;
+      if (roused) this.rouse(); // roused, then stopped before looking: the delivery needs another caller
     }
   }
 
   /**
    * The oldest buffered delivery (by stream sequence) of a function not busy, once the head of every
-   * such function that may have calls is known: calls run in accept order across functions, except
-   * that a busy function's calls never stand in front of the others'.
+   * such function that may have calls is known (the caller checks lacking() first): calls run in accept
+   * order across functions, except that a busy function's calls never stand in front of the others'.
    */
   private take(busy: ReadonlySet<string>): Held | null {
-    if (this.lacking(busy).length > 0) return null;
     let best = -1;
     for (let i = 0; i < this.held.length; i++) {
       const h = this.held[i]!;
@@ -167,10 +195,13 @@ export class JetStreamNext {
       }));
       if (got.some((n) => n > 0) || this.held.some((h) => !busy.has(h.functionName))) return true;
     }
-    // Nothing anywhere: a waiting pull on each consumer; the first delivery wakes this caller.
-    const woken = new Promise<void>((resolve) => this.arrived.push(resolve));
+    // Nothing anywhere: a waiting pull on each consumer; the first delivery (or wake()) ends this fill, and the
+    // callers waiting for it look again.
+    let arrived!: () => void;
+    const woken = new Promise<void>((resolve) => { arrived = resolve; this.filler.push(resolve); });
     for (const source of sources) if (!this.waiting.has(source.consumer)) this.waitOn(conn, source, waitMs);
     await this.pause(waitMs + 100, [...signals, this.store.link.lostSignal], woken);
+    this.filler = this.filler.filter((f) => f !== arrived);
     return true;
   }
 
@@ -228,7 +259,13 @@ export class JetStreamNext {
       const functionName = source.functionName ?? legacyFunction(delivery);
       this.held.push({ delivery, consumer: source.consumer, functionName, at: now, renewedAt: now });
     }
-    if (got.length > 0) this.wake();
+    if (got.length > 0) { this.endFill(); this.rouse(); }
+  }
+
+  private endFill(): void {
+    const filler = this.filler;
+    this.filler = [];
+    for (const arrived of filler) arrived();
   }
 
   /** The caller's busy sets lost names (Queue.lookAgain, or a new next()): the paused next() calls look again with their sets as they are now. */
@@ -239,10 +276,65 @@ export class JetStreamNext {
     for (const wake of blocked) wake();
   }
 
+  /** Something changed (a pull came back empty or expired, close): every sleeping next() looks again. */
   private wake(): void {
-    const waiters = this.arrived;
-    this.arrived = [];
-    for (const wake of waiters) wake();
+    const sleeping = this.sleeping;
+    this.sleeping = [];
+    for (const s of sleeping) s.wake();
+    this.endFill();
+  }
+
+  /**
+   * Wake sleeping next() calls, oldest first, each one that may take a buffered delivery, until every
+   * delivery not already promised to a roused caller has one.
+   */
+  private rouse(): void {
+    let spare = this.held.length - this.rousing;
+    for (let i = 0; spare > 0 && i < this.sleeping.length;) {
+      const s = this.sleeping[i]!;
+      if (!this.held.some((h) => !s.busy.has(h.functionName))) { i++; continue; }
+      this.sleeping.splice(i, 1);
+      s.roused = true;
+      this.rousing++;
+      spare--;
+      s.wake();
+    }
+  }
+
+  /**
+   * A fill ended: the deliveries it brought have roused their takers. Of the callers still waiting behind
+   * it, the oldest of each busy set looks again: it takes, pulls for the callers like it (pipeline()) or
+   * fills next; one is enough, as only one fill runs at a time. (Waking them all made every fill's end a
+   * round of ~16 loops through next().)
+   */
+  private afterFill(): void {
+    this.rouse();
+    const seen = new Set<string>();
+    for (let i = 0; i < this.sleeping.length;) {
+      const s = this.sleeping[i]!;
+      const key = s.busy.size === 0 ? '' : [...s.busy].sort().join('\n');
+      if (!s.behindFill || seen.has(key)) { i++; continue; }
+      seen.add(key);
+      this.sleeping.splice(i, 1);
+      s.wake();
+    }
+  }
+
+  /** Sleep until a delivery this caller may take arrives (or wake()); end() when the wait is over: whether it was roused. */
+  private sleep(busy: ReadonlySet<string>, behindFill: boolean): { readonly woken: Promise<void>; readonly wake: () => void; end(): boolean } {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => { wake = resolve; });
+    const sleeper: Sleeper = { busy, wake, behindFill, roused: false };
+    this.sleeping.push(sleeper);
+    return {
+      woken, wake,
+      end: () => {
+        if (sleeper.roused) { this.rousing--; return true; }
+        const at = this.sleeping.indexOf(sleeper);
+        if (at >= 0) this.sleeping.splice(at, 1);
+        return false;
+      },
+    };
   }
 
   /**
