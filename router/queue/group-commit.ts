@@ -2,13 +2,9 @@
 // so N concurrent accepts cost one fsync instead of N. Each submitter's promise settles only after
 // that transaction committed: a 202 is never sent for a call that is not on disk.
 //
-// A batch starts at the end of the turn of its first submit, or after a commit window (commit-window.ts).
-//
 // A batch may also ride in someone else's transaction: `take()` hands the pending items over, and the
 // taker settles them once its transaction committed or rolled back (sqlite.ts: a worker's lease changes
 // commit inside the lease pump's transaction when both are due in one turn).
-
-import { atTurnEnd, type Cancel, type Schedule } from './commit-window.js';
 
 interface Pending<I, O> {
   readonly item: I;
@@ -25,22 +21,18 @@ export interface TakenBatch<I, O> {
   reject(err: unknown): void;
 }
 
-/** Batches submissions made until `schedule` fires (the turn's end by default) and commits them with `commit`. */
+/** Batches submissions made before the next setImmediate and commits them with `commit`. */
 export class GroupCommit<I, O> {
   private pending: Pending<I, O>[] = [];
-  private scheduled: Cancel | null = null;
+  private scheduled: NodeJS.Immediate | null = null;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
 
   /**
    * `commit` writes all items in one transaction and returns one output per item, in order; `due` runs
-   * when `schedule` fires after the first submit (default: flush), and may hand the batch to `take()`.
+   * at the setImmediate after the first submit (default: flush), and may hand the batch to `take()`.
    */
-  constructor(
-    private readonly commit: (items: readonly I[]) => readonly O[],
-    private readonly due: () => void = () => this.flush(),
-    private readonly schedule: Schedule = atTurnEnd,
-  ) {}
+  constructor(private readonly commit: (items: readonly I[]) => readonly O[], private readonly due: () => void = () => this.flush()) {}
 
   /** Queue an item; resolves with its output once its batch committed. */
   submit(item: I): Promise<O> {
@@ -48,7 +40,7 @@ export class GroupCommit<I, O> {
       this.pending.push({ item, resolve, reject });
       if (this.scheduled === null) {
         this.idle = new Promise<void>((done) => { this.markIdle = done; });
-        this.scheduled = this.schedule(() => { this.scheduled = null; this.due(); });
+        this.scheduled = setImmediate(() => { this.scheduled = null; this.due(); });
       }
     });
   }
@@ -88,7 +80,7 @@ export class GroupCommit<I, O> {
   }
 
   private unschedule(): void {
-    this.scheduled?.();
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
   }
 }

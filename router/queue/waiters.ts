@@ -5,7 +5,6 @@
 // worker with many next() calls pending gets many leases for the cost of one commit.
 
 import { onAbort, type AnySignal } from '../../common/call-abort.js';
-import { atTurnEnd, type Cancel, type Schedule } from './commit-window.js';
 
 interface Waiter<L> {
   /** Function names this waiter cannot take now (NextOptions.busy); read at every attempt. */
@@ -35,11 +34,10 @@ function isSubset(small: ReadonlySet<string>, big: ReadonlySet<string>): boolean
 export class Waiters<L> {
   private readonly queue: Waiter<L>[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private scheduled: Cancel | null = null;
+  private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
 
-  /** `schedule` says when a wake-up pumps: the turn's end by default, or a commit window (commit-window.ts). */
-  constructor(private readonly source: WorkSource<L>, private readonly pollIntervalMs: number, private readonly schedule: Schedule = atTurnEnd) {}
+  constructor(private readonly source: WorkSource<L>, private readonly pollIntervalMs: number) {}
 
   /** Resolve with a lease, or null on abort, timeout or close. */
   wait(signal?: AnySignal, timeoutMs?: number, busy?: ReadonlySet<string>): Promise<L | null> {
@@ -66,10 +64,10 @@ export class Waiters<L> {
     });
   }
 
-  /** Something may have become visible: pump soon (coalesced into one pump per event-loop turn, or per commit window). */
+  /** Something may have become visible: pump soon (coalesced into one pump per event-loop turn). */
   wake(): void {
     if (this.scheduled !== null || this.closed || this.queue.length === 0) return;
-    this.scheduled = this.schedule(() => { this.scheduled = null; this.pump(); });
+    this.scheduled = setImmediate(() => { this.scheduled = null; this.pump(); });
   }
 
   /**
@@ -78,7 +76,7 @@ export class Waiters<L> {
    */
   pumpIfScheduled(): boolean {
     if (this.scheduled === null || this.closed) return false;
-    this.scheduled();
+    clearImmediate(this.scheduled);
     this.scheduled = null;
     this.pump();
     return true;
@@ -87,7 +85,7 @@ export class Waiters<L> {
   /** Resolve every waiter with null and stop. */
   close(): void {
     this.closed = true;
-    this.scheduled?.();
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
     for (const w of [...this.queue]) w.settle(null);
     this.stopTimer();

@@ -1,7 +1,6 @@
 // The wait-for-work pump and group commit, with a fake source.
 
 import t from 'tap';
-import { commitWindow } from '../../router/queue/commit-window.js';
 import { Waiters } from '../../router/queue/waiters.js';
 import { GroupCommit } from '../../router/queue/group-commit.js';
 
@@ -55,37 +54,4 @@ t.test('group commit batches one turn into one commit and fails the whole batch 
   t.same(results.map((r) => r.status), ['rejected', 'rejected'], 'nobody in a failed batch is told "accepted"');
   await gc.drained();
   gc.flush();
-});
-
-t.test('a commit window gathers several turns into one commit while crowded, and none while not', async (t) => {
-  let crowded = true;
-  const batches: number[][] = [];
-  const gc = new GroupCommit<number, number>((items) => { batches.push([...items]); return items; }, undefined, commitWindow(() => crowded, 20));
-  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-  const first = gc.submit(1);
-  await turn();
-  const second = gc.submit(2);
-  await turn();
-  t.same(batches, [], 'nothing committed before the window ends');
-  await Promise.all([first, second]);
-  t.same(batches, [[1, 2]], 'two turns, one commit');
-  crowded = false;
-  const third = gc.submit(3);
-  await turn();
-  await Promise.all([third, gc.submit(4)]);
-  t.same(batches, [[1, 2], [3], [4]], 'not crowded: a commit per turn');
-});
-
-t.test('a pump waiting out a commit window runs at once when asked (pumpIfScheduled), and only once', async (t) => {
-  let polls = 0;
-  const w = new Waiters<string>({ tryLease: () => { polls++; return null; }, msUntilDue: () => null }, 60_000, commitWindow(() => true, 30));
-  const waiting = w.wait();
-  await new Promise((r) => setImmediate(r));
-  t.equal(polls, 0, 'the pump waits for the window');
-  t.equal(w.pumpIfScheduled(), true);
-  t.equal(polls, 1, 'pumped at once');
-  await new Promise((r) => setTimeout(r, 60));
-  t.equal(polls, 1, "the window's timer was cancelled");
-  w.close();
-  t.equal(await waiting, null);
 });

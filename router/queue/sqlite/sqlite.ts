@@ -21,16 +21,12 @@
 // depth() counts on a read-only connection of its own, in slices that give the event loop a turn
 // (sqlite-depth.ts): final records kept for call_retention made one GROUP BY per scrape a pause.
 //
-// Under load the lease changes and the pump wait out a 1 ms commit window before their transaction
-// (commit-window.ts): with COMMIT_SIBLINGS or more leases held, more changes are sure to follow.
-//
 // Checkpoints (copying the WAL into the file, with two fsyncs) run on a thread of their own once the
 // connection has committed a few hundred transactions (sqlite-checkpoint.ts), not inside a commit.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { CallNotFoundError, CallStateError, LeaseLostError, QueueBusyError, QueueClosedError, QueueUnavailableError } from '../errors.js';
-import { commitWindow } from '../commit-window.js';
 import { GroupCommit, type TakenBatch } from '../group-commit.js';
 import {
   listLimit, resolveQueueOptions,
@@ -63,15 +59,6 @@ interface Mutation {
 
 /** What a lease change came to: the record as written, or why it was refused (nothing written). */
 type MutationOutcome = { readonly record: CallRecord } | { readonly refused: unknown };
-
-// The commit window: a few turns of function answers (a drain finishes a call every ~0.3 ms here), short
-// beside a call's own time in the queue. Opened only while this process holds at least COMMIT_SIBLINGS
-// leases: a lone call's write commits at the end of its turn, as without a window. A 20,000-call drain
-// (64 slots, three alternating pairs) spent 235-283 µs of worker CPU per call against 263-311 without it,
-// and the function's side 125-160 against 150-177 (its requests come in bursts); 3 ms cut more CPU but
-// left slots idle.
-const COMMIT_WINDOW_MS = 1;
-const COMMIT_SIBLINGS = 8;
 
 /** A better-sqlite3 failure (SQLITE_* code): the transaction cannot go on. */
 function isDriverError(err: unknown): boolean {
@@ -134,13 +121,12 @@ class SqliteQueue implements Queue, LeaseStore {
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
     // A pump due in the same turn takes the changes into its transaction (leaseBatch); what it leaves (none
     // due, or backing off from a lock) commits alone.
-    const window = commitWindow(() => this.held.size >= COMMIT_SIBLINGS, COMMIT_WINDOW_MS);
-    this.changes = new GroupCommit((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); }, window);
+    this.changes = new GroupCommit((batch) => this.commitChanges(batch), () => { this.waiters.pumpIfScheduled(); this.changes.flush(); });
     this.waiters = new Waiters<Lease>({
       tryLease: (busy) => this.tryLease(busy),
       msUntilDue: (busy) => this.msUntilDue(busy),
       batch: (fn) => this.leaseBatch(fn),
-    }, options.pollIntervalMs ?? 100, window);
+    }, options.pollIntervalMs ?? 100);
     // Retention needs no precision: a record may outlive call_retention by up to a minute.
     const every = Math.min(60_000, Math.max(1_000, this.opts.callRetentionMs / 2));
     this.sweeper = setInterval(() => { try { this.sweepNow(); } catch { /* busy: next round */ } }, every).unref();
