@@ -60,8 +60,8 @@ export class JetStreamNext {
   /** next() calls asleep, oldest first; and how many were roused for a delivery and have not looked yet. */
   private sleeping: Sleeper[] = [];
   private rousing = 0;
-  /** The fill() waiting for the first delivery from its waiting pulls: woken by any delivery. */
-  private filler: Array<() => void> = [];
+  /** The fill() waiting for the first delivery from its waiting pulls (one fill runs at a time): ended by any delivery. */
+  private fillWaits: (() => void) | null = null;
   /**
    * next() calls paused because every function they may take was busy. lookAgain() (or a later next())
    * comes when the worker's busy sets changed (a function left one), so it wakes these to look
@@ -197,11 +197,10 @@ export class JetStreamNext {
     }
     // Nothing anywhere: a waiting pull on each consumer; the first delivery (or wake()) ends this fill, and the
     // callers waiting for it look again.
-    let arrived!: () => void;
-    const woken = new Promise<void>((resolve) => { arrived = resolve; this.filler.push(resolve); });
+    const woken = new Promise<void>((resolve) => { this.fillWaits = resolve; });
     for (const source of sources) if (!this.waiting.has(source.consumer)) this.waitOn(conn, source, waitMs);
     await this.pause(waitMs + 100, [...signals, this.store.link.lostSignal], woken);
-    this.filler = this.filler.filter((f) => f !== arrived);
+    this.fillWaits = null;
     return true;
   }
 
@@ -263,9 +262,8 @@ export class JetStreamNext {
   }
 
   private endFill(): void {
-    const filler = this.filler;
-    this.filler = [];
-    for (const arrived of filler) arrived();
+    this.fillWaits?.();
+    this.fillWaits = null;
   }
 
   /** The caller's busy sets lost names (Queue.lookAgain, or a new next()): the paused next() calls look again with their sets as they are now. */
