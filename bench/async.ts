@@ -12,9 +12,11 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
 import { runLoad, type LoadResult } from './load.js';
+import { concurrently, drainLikeWorker } from './queue-load.js';
 import { cpuMs, ownCpuMs, phaseCpu, startWhippet, stopServer, treeCpuMs, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 import type { CallHeaders } from '../router/queue/index.js';
+import { createSqliteQueue } from '../router/queue/sqlite/sqlite.js';
 
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
@@ -82,6 +84,24 @@ async function drainFromMemory(functionUrl: string, calls: number, headers: Call
     timeout: DRAIN_LIMIT_MS, killSignal: 'SIGKILL',
   });
   return JSON.parse(stdout) as { calls: number; seconds: number; cpuMs: number };
+}
+
+/**
+ * The queue's part of the drain alone: `calls` calls as the router stored them (`headers`, 4 bytes of body) in a
+ * fresh sqlite file, then leased and concluded the way the worker does (bench/queue-load.ts), without the call
+ * to the function, in this process (nothing else runs in it meanwhile). Calls per second and CPU µs per call.
+ */
+async function queueAlone(path: string, calls: number, headers: CallHeaders): Promise<{ rps: number; cpuUs: number }> {
+  const queue = await createSqliteQueue({ path });
+  try {
+    await concurrently(calls, CONNECTIONS, async (i) => queue.enqueue({
+      id: `alone-${i}`, functionName: 'fast', method: 'POST', path: '', query: '', headers, body: Buffer.from('ping'), callbackUrl: null,
+    }));
+    const { ms, cpuUs } = await drainLikeWorker(queue, calls, WORKER_INFLIGHT, 1_000);
+    return { rps: calls / (ms / 1000), cpuUs };
+  } finally {
+    await queue.close();
+  }
 }
 
 /**
@@ -203,6 +223,8 @@ export async function benchAsync(): Promise<string> {
     const memoryCpu = memoryMeter(memory.calls);
     const memoryRps = memory.calls / memory.seconds;
     const memoryWorkerUs = (memory.cpuMs * 1000) / memory.calls;
+    // The other half of the sum: the queue's work per call with no function to call.
+    const alone = await queueAlone(join(dir, 'alone.db'), drained, callHeaders);
     readings.push(await ceiling());
     const direct = [...readings].sort((a, b) => a.rps - b.rps)[1]!;
     // At the goal's rate, with the machine as busy as it was while the function was read directly, what is left per
@@ -252,6 +274,7 @@ export async function benchAsync(): Promise<string> {
       `| async accepts (202, durable) | ${fmt(accepted.rps)} | ${fmt(accepted.p50, 2)} | ${fmt(accepted.p99, 2)} | ${accepted.errors} | router with async_worker=false |`,
       `| worker drain to the function | ${fmt(drained / drainSeconds)} | | | ${left} left | ${drained} calls in ${fmt(drainSeconds, 1)} s = ${fmt((drained / drainSeconds / direct.rps) * 100)} % of the function's capacity; worker CPU ${fmt(drainCpu.callerUs)} ms per 1,000 calls |`,
       `| the same drain, queue in memory (the bound) | ${fmt(memoryRps)} | | | | ${memory.calls} calls in ${fmt(memory.seconds, 1)} s = ${fmt((memoryRps / direct.rps) * 100)} % of the function's capacity; worker CPU ${fmt(memoryWorkerUs)} ms per 1,000 calls |`,
+      `| the sqlite queue alone: the worker's leases and results, no function called | ${fmt(alone.rps)} | | | | ${drained} calls, ${WORKER_INFLIGHT} slots, in the benchmark's own process; CPU ${fmt(alone.cpuUs)} ms per 1,000 calls |`,
       '',
       `The drain's pace, calls per second from the worker's start: ${pace.perSecond.map((n) => fmt(n)).join(' → ')}. A fresh worker process`,
       `is slower for its first seconds (compiling its hot paths, growing its heap); after its first ${WORKER_WARMUP_MS / 1000} s it drained ${fmt(pace.after)} calls/s = ${fmt((pace.after / direct.rps) * 100)} % of the`,
@@ -259,7 +282,9 @@ export async function benchAsync(): Promise<string> {
       '',
       'The bound is the same worker loop, invocation and record transitions in a fresh process (bench/memory-drain.ts) fed',
       'from a backlog held in memory: nothing written, nothing durable. It is what any queue design could give one worker',
-      'process on this machine; the distance from the drain above is what the sqlite queue costs.',
+      'process on this machine; the distance from the drain above is what the sqlite queue costs. The queue alone is the',
+      'other half: as many calls, stored with the same headers, leased with their attempt begun and concluded with the',
+      'result and the ack as the worker does it (bench/queue-load.ts), with nothing called in between.',
       '',
       'Where the CPU went, per call (each process from /proc/<pid>/stat, the function\'s side being its watchdog and the process',
       'the watchdog runs; the machine from /proc/stat, idle, iowait and steal counted as not busy):',
@@ -269,10 +294,12 @@ export async function benchAsync(): Promise<string> {
       `| function read directly (the median reading) | ${fmt(direct.rps)} | ${fmt(direct.cpu.fnUs)} | ${fmt(direct.cpu.callerUs)} (the load generator) | ${fmt(direct.cpu.cores, 2)} |`,
       `| worker drain | ${fmt(drained / drainSeconds)} | ${fmt(drainCpu.fnUs)} | ${fmt(drainCpu.callerUs)} (the worker) | ${fmt(drainCpu.cores, 2)} |`,
       `| worker drain, queue in memory | ${fmt(memoryRps)} | ${fmt(memoryCpu.fnUs)} | ${fmt(memoryWorkerUs)} (the worker) | ${fmt(memoryCpu.cores, 2)} |`,
+      `| the sqlite queue alone (no function) | ${fmt(alone.rps)} | | ${fmt(alone.cpuUs)} (the queue's work) | |`,
       '',
       `The budget this leaves the worker: a drain at ${fmt(DRAIN_GOAL * 100)} % of the ceiling (${fmt(DRAIN_GOAL * direct.rps)} calls/s), with the machine as busy as`,
       `while the function was read directly and the function's side costing what it did in the drain,`,
-      `leaves the worker **${fmt(workerBudgetUs)} µs of CPU per call**; it spent ${fmt(drainCpu.callerUs)}.`,
+      `leaves the worker **${fmt(workerBudgetUs)} µs of CPU per call**; it spent ${fmt(drainCpu.callerUs)}. Its parts measured apart: the loop and its`,
+      `HTTP calls ${fmt(memoryWorkerUs)} µs (queue in memory), the queue's work ${fmt(alone.cpuUs)} µs (the queue alone), ${fmt(memoryWorkerUs + alone.cpuUs)} together.`,
       '',
       `The worker while async calls arrive at a steady rate for ${STEADY_SECONDS} s (open loop, a share of the function's direct capacity`,
       `above; each case on a fresh router and queue file, after ${STEADY_WARMUP_SECONDS} s at the same rate to warm it; max_inflight=${WORKER_INFLIGHT}). In-process with`,
