@@ -2,7 +2,8 @@
 // free port; started here):
 // - enqueue: nats.js `js.publish` with Nats-Msg-Id (the engine alone) against whippet's enqueue, in
 //   alternating rounds, 32 concurrent producers; the ratio is what whippet adds to the engine;
-// - lease → attempt → finish → ack at the queue API (16 slots), jetstream beside sqlite;
+// - lease → attempt → finish → ack at the queue API (16 slots), jetstream beside sqlite; and the queue's part of
+//   `whippet worker`'s turn (64 slots, no function called) with its CPU per call, nats-server's included;
 // - drain: `whippet worker` processes (1, 2, 3) working off a backlog into an http-mode function whose
 //   direct capacity (sync POSTs to its watchdog) is measured in the same run as the ceiling.
 // Run alone: node dist/bench/jetstream.js
@@ -16,7 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { median, runLoad } from './load.js';
-import { BODY, benchCall, concurrently, drainAll, enqueueAll } from './queue-load.js';
+import { BODY, benchCall, concurrently, drainAll, drainLikeWorker, enqueueAll } from './queue-load.js';
 import { CLI, benchEnv, ownCpuMs, phaseCpu, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
@@ -26,6 +27,8 @@ const ENQUEUES = 4_000;
 const ROUNDS = 3;
 const DRAIN = 3_000;
 const BACKLOG = 20_000;
+// Calls drained the worker's way at the queue API, no function called.
+const ALONE = 10_000;
 const WORKER_INFLIGHT = 64;
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 
@@ -33,6 +36,8 @@ interface Row {
   readonly name: string; readonly calls: number; readonly ms: number;
   /** CPU per drained call (µs): the worker processes together, nats-server, the function's side (whole drain); the machine's busy cores. */
   readonly cpu?: { readonly workers: number; readonly nats: number; readonly fn: number; readonly cores: number };
+  /** The queue API driven in this process: its CPU per call (µs), and nats-server's (jetstream). */
+  readonly alone?: { readonly clientUs: number; readonly natsUs?: number };
 }
 
 /** One reading of the function called directly: calls/s and where the CPU went. */
@@ -65,6 +70,8 @@ export async function benchJetStream(): Promise<string> {
     const jsDrain = await drain('jetstream', js, DRAIN);
     const sqDrain = await drain('sqlite', sq, DRAIN);
     await Promise.all([js.close(), sq.close()]);
+    const jsAlone = await drainAsWorker('jetstream', await createQueue(url, { ackWaitMs: 30_000, jetstream: { name: 'alone' } }), server.pid!);
+    const sqAlone = await drainAsWorker('sqlite', await createQueue(`sqlite:${join(dir, 'alone.db')}`));
 
     const fnPort = await freePort();
     const wd = await startServer([CLI, 'watchdog'], benchEnv({
@@ -88,7 +95,7 @@ export async function benchJetStream(): Promise<string> {
       workers.push(await workerDrain(url, server.pid!, wd.proc.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
     }
     readings.push(await direct());
-    return render({ raw, whippet, jsDrain, sqDrain, direct: readings, workers, load });
+    return render({ raw, whippet, jsDrain, sqDrain, jsAlone, sqAlone, direct: readings, workers, load });
   } finally {
     for (const p of procs) await stopServer(p, 'SIGINT');
     server.kill('SIGKILL');
@@ -122,6 +129,25 @@ async function enqueueRounds(url: string): Promise<{ raw: Row; whippet: Row }> {
 async function drain(name: string, q: Queue, total: number): Promise<Row> {
   const ms = await drainAll(q, total, WORKER_SLOTS, 2_000);
   return { name: `${name}: lease → attempt → finish → ack, ${WORKER_SLOTS} slots (queue API)`, calls: total, ms };
+}
+
+/**
+ * The queue's part of `whippet worker`'s turn (bench/queue-load.ts), 64 slots, nothing called in between: this
+ * process's CPU per call and, on jetstream, nats-server's over the same time.
+ */
+async function drainAsWorker(name: string, q: Queue, natsPid?: number): Promise<Row> {
+  try {
+    await enqueueAll(q, ALONE, PRODUCERS, 'alone');
+    const natsBefore = natsPid === undefined ? 0 : processCpuMs(natsPid).own;
+    const { ms, cpuUs } = await drainLikeWorker(q, ALONE, WORKER_INFLIGHT, 2_000);
+    const natsUs = natsPid === undefined ? undefined : Math.round((processCpuMs(natsPid).own - natsBefore) * 1000 / ALONE);
+    return {
+      name: `${name}: the worker's way, lease with the attempt begun → result and ack in one write, ${WORKER_INFLIGHT} slots, no function called`,
+      calls: ALONE, ms, alone: { clientUs: Math.round(cpuUs), ...(natsUs === undefined ? {} : { natsUs }) },
+    };
+  } finally {
+    await q.close();
+  }
 }
 
 /**
@@ -159,12 +185,13 @@ async function workerDrain(url: string, natsPid: number, fnPid: number, name: st
 }
 
 interface Results {
-  readonly raw: Row; readonly whippet: Row; readonly jsDrain: Row; readonly sqDrain: Row;
+  readonly raw: Row; readonly whippet: Row; readonly jsDrain: Row; readonly sqDrain: Row; readonly jsAlone: Row; readonly sqAlone: Row;
   readonly direct: readonly Direct[]; readonly workers: readonly Row[]; readonly load: string;
 }
 
 function render(r: Results): string {
-  const cpu = (x: Row): string => (x.cpu === undefined ? ' | | ' : ` | ${x.cpu.workers} | ${x.cpu.nats}`);
+  const cpu = (x: Row): string => (x.cpu !== undefined ? ` | ${x.cpu.workers} | ${x.cpu.nats}`
+    : x.alone !== undefined ? ` | ${x.alone.clientUs} (this process) | ${x.alone.natsUs ?? ''}` : ' | | ');
   const line = (x: Row, note = ''): string => `| ${x.name} | ${x.calls} | ${(x.ms / 1000).toFixed(2)} | ${Math.round(rate(x))} | ${note}${cpu(x)} |`;
   const pct = (a: number, b: number): string => `${(a / b * 100).toFixed(0)} %`;
   const ceiling = median(r.direct.map((x) => x.rps));
@@ -186,12 +213,14 @@ function render(r: Results): string {
     '|---|---:|---:|---:|---|---:|---:|',
     line(r.raw, 'the ceiling'),
     line(r.whippet, `${pct(rate(r.whippet), rate(r.raw))} of the raw publish`),
-    line(r.jsDrain), line(r.sqDrain),
+    line(r.jsDrain), line(r.sqDrain), line(r.jsAlone), line(r.sqAlone),
     `| the function called directly (sync POSTs to its watchdog) | | | ${Math.round(ceiling)} | the ceiling: median of ${r.direct.map((x) => Math.round(x.rps)).join(' / ')} (before each drain, after the last) | | |`,
     ...r.workers.map((w) => line(w, `${pct(rate(w), ceiling)} of the function's capacity`)),
     '',
     'CPU per drained call: /proc/<pid>/stat of the worker processes (together) and of nats-server, from the',
-    'workers\' start (after their code loaded) to the empty stream, divided by the backlog.',
+    'workers\' start (after their code loaded) to the empty stream, divided by the backlog. The rows "no function called"',
+    `drive the queue API in this process as \`whippet worker\` does (${ALONE} calls): this process's CPU (every thread) and nats-server's,`,
+    'from the first lease to the last ack: the queue\'s part of a worker\'s CPU per call, without the HTTP call.',
     '',
     'Server messages per call (nats-server `/varz`, 1,000 calls, 16 slots): an enqueue is 1 (one publish; the',
     'earlier layout: 3, a KV create, the body and the message); lease → attempt → finish → ack is about 3.2',
