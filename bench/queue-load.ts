@@ -1,5 +1,6 @@
-// What the queue benchmarks (sqlite, jetstream) drive a Queue with: concurrent producers and a worker's
-// lease → attempt → finish → ack loop, timed.
+// What the queue benchmarks (sqlite, jetstream, and the async section's queue alone) drive a Queue with:
+// concurrent producers, the lease → attempt → finish → ack loop step by step, and the queue's part of
+// `whippet worker`'s turn (drainLikeWorker), timed.
 
 import { setMaxListeners } from 'node:events';
 import type { Lease, NewCall, NextOptions, Queue } from '../router/queue/queue.js';
