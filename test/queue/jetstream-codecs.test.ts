@@ -15,7 +15,7 @@ t.test('names and keys', async (t) => {
   const names = jetStreamNames('whippet');
   t.same(names, {
     stream: 'whippet-calls', prefix: 'whippet', consumer: 'whippet-workers', legacy: 'whippet-legacy', bucket: 'whippet-records',
-    bodies: 'whippet-bodies', subjects: 'whippet.calls.>',
+    bodies: 'whippet-bodies', subjects: 'whippet.calls.>', changes: 'whippet.changes.>',
   });
   t.equal(callSubject(names, 'echo.openfaas-fn', 'k1'), 'whippet.calls.echo_2Eopenfaas-fn.k1', 'a dot never splits the token');
   t.equal(functionSubjects(names, 'echo.openfaas-fn'), 'whippet.calls.echo_2Eopenfaas-fn.*');

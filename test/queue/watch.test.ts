@@ -5,7 +5,14 @@
 import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { createQueue, type CallChange, type Queue } from '../../router/queue/index.js';
+import { encodeEnvelope } from '../../router/queue/jetstream/jetstream-envelope.js';
+import { jetStreamNames, recordKey } from '../../router/queue/jetstream/jetstream-names.js';
+import { newRecord } from '../../router/queue/record.js';
+import * as step from '../../router/queue/transitions.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { makeCall } from '../helpers/calls.js';
 import { mustLease, settle } from './contract-helpers.js';
@@ -133,5 +140,47 @@ t.test('jetstream', async (t) => {
     const queue = await createQueue(node.url, { jetstream: { name } });
     t.teardown(() => queue.close());
     return queue;
+  });
+
+  t.test('a value the bucket replaced at once is still reported (each stored write, not what a consumer finds left)', async (t) => {
+    const name = `w${randomUUID().slice(0, 8)}`;
+    const queue = await createQueue(node.url, { jetstream: { name } });
+    t.teardown(() => queue.close());
+    const rec = await recorder(queue);
+    t.teardown(rec.stop);
+    const nc = await connect({ servers: node.url });
+    t.teardown(() => nc.close());
+    const kv = await new Kvm(jetstream(nc)).open(jetStreamNames(name).bucket);
+    // Two writes of one key sent together: the bucket keeps one value per key, so the first is gone
+    // from the stream as soon as the second is stored, often before a KV watch would have delivered it.
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const call = makeCall();
+      ids.push(call.id);
+      const running = step.beginAttempt(newRecord(call, Date.now()), Date.now(), 0);
+      const done = step.conclude(running, { statusCode: 200 }, { status: 'succeeded', result: { statusCode: 200, headers: {}, body: Buffer.from('ok') } }, true, Date.now(), 1024);
+      const lease = { seq: i + 1, delivery: 1 };
+      await Promise.all([running, done].map((record) => kv.put(recordKey(call.id), encodeEnvelope({ record, lease }, 1 << 20))));
+    }
+    await rec.waitFor((c) => c.id === ids.at(-1) && c.status === 'succeeded');
+    const missed = ids.filter((id) => !rec.changes.some((c) => c.id === id && c.status === 'running'));
+    t.same(missed, [], 'every running value was reported');
+    t.ok(ids.every((id) => rec.changes.find((c) => c.id === id && c.status === 'succeeded')?.previous === 'running'), 'each succeeded follows its running');
+  });
+
+  t.test('a records bucket made before it republished its writes is still watched', async (t) => {
+    const name = `w${randomUUID().slice(0, 8)}`;
+    const nc = await connect({ servers: node.url });
+    t.teardown(() => nc.close());
+    await new Kvm(jetstream(nc)).create(jetStreamNames(name).bucket, { history: 1 }); // as earlier versions made it
+    const queue = await createQueue(node.url, { jetstream: { name } });
+    t.teardown(() => queue.close());
+    const rec = await recorder(queue);
+    t.teardown(rec.stop);
+    const call = makeCall();
+    await queue.enqueue(call);
+    await settle(await mustLease(t, queue));
+    const done = await rec.waitFor((c) => c.id === call.id && c.status === 'succeeded');
+    t.equal(done.record?.result?.statusCode, 200, 'a later change is reported (republished, or through a KV watch)');
   });
 });

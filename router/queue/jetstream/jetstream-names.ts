@@ -19,13 +19,16 @@ export interface JetStreamNames {
   readonly bodies: string;
   /** Subjects of the stream: `<name>.calls.>`. */
   readonly subjects: string;
+  /** Where the records bucket republishes every stored write (core NATS, no stream): `<name>.changes.>`. */
+  readonly changes: string;
 }
 
 /** Derive the names; `name` must be a NATS name ([-_A-Za-z0-9]+). */
 export function jetStreamNames(name: string): JetStreamNames {
   if (!/^[-_A-Za-z0-9]+$/.test(name)) throw new Error(`invalid NATS name ${JSON.stringify(name)}: use [-_A-Za-z0-9]`);
   return {
-    stream: `${name}-calls`, prefix: name, consumer: `${name}-workers`, legacy: `${name}-legacy`, bucket: `${name}-records`, bodies: `${name}-bodies`, subjects: `${name}.calls.>` };
+    stream: `${name}-calls`, prefix: name, consumer: `${name}-workers`, legacy: `${name}-legacy`, bucket: `${name}-records`, bodies: `${name}-bodies`, subjects: `${name}.calls.>`,
+    changes: `${name}.changes.>` };
 }
 
 /** Escape any string into one subject token / KV key token. */

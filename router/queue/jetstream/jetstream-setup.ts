@@ -27,6 +27,12 @@ export interface Conn {
   readonly pub: StreamPublisher;
   /** The server's max_payload: one message (call body, record) cannot be larger. */
   readonly maxPayload: number;
+  /**
+   * The core subject on which the records bucket republishes every stored write (names.changes), or
+   * null for a bucket made before it did and a server that cannot add it: watch() then follows a KV
+   * watch, which can miss a record's value that the next write replaced before it was delivered.
+   */
+  readonly changes: string | null;
 }
 
 /** What setup needs to know. */
@@ -92,15 +98,38 @@ export async function ensureJetStream(nc: NatsConnection, o: SetupOptions, consu
     }));
   }
   await consumers.migrate(jsm);
+  const republish = { src: `$KV.${bucket}.>`, dest: o.names.changes };
   const kv = await new Kvm(js).create(bucket, {
     history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs,
     // Direct gets may be answered by a lagging replica; with replicas the leader answers.
     allow_direct: o.replicas === 1,
+    // Every stored write, also on core NATS: what watch() follows (no consumer, nothing skipped).
+    republish,
   });
   const bodies = await new Kvm(js).create(o.names.bodies, {
     history: 1, storage: StorageType.File, replicas: o.replicas, ttl: o.recordTtlMs, allow_direct: o.replicas === 1,
   });
-  return { nc, js, jsm, kv, bodies, pub: new StreamPublisher(nc, o.timeoutMs), maxPayload: nc.info?.max_payload ?? 1024 * 1024 };
+  const changes = await republishing(jsm, `KV_${bucket}`, republish);
+  return { nc, js, jsm, kv, bodies, pub: new StreamPublisher(nc, o.timeoutMs), maxPayload: nc.info?.max_payload ?? 1024 * 1024, changes };
+}
+
+/**
+ * The subject the records bucket republishes its writes on, adding `wanted` to a bucket made without it
+ * (nats-server 2.10 and later allow that; 2.9 refuses, and such a bucket keeps being followed by a KV
+ * watch). A bucket republishing elsewhere, or only headers, is left as it is: null.
+ */
+async function republishing(jsm: JetStreamManager, stream: string, wanted: { src: string; dest: string }): Promise<string | null> {
+  const { config } = await jsm.streams.info(stream);
+  const have = config.republish;
+  const ours = (r: typeof have): boolean => r?.src === wanted.src && r.dest === wanted.dest && r.headers_only !== true;
+  if (ours(have)) return wanted.dest;
+  if (have !== undefined && have.dest !== '') return null;
+  try {
+    const updated = await jsm.streams.update(stream, { ...config, republish: wanted });
+    return ours(updated.config.republish) ? wanted.dest : null;
+  } catch {
+    return null; // "can not change RePublish" (2.9), or no permission: the KV watch it is
+  }
 }
 
 async function exists<T>(fn: () => Promise<T>): Promise<T | false> {

@@ -1,9 +1,13 @@
 // watch() for the jetstream queue, running only while somebody watches: accepts are call messages
 // (an accept writes nothing else), seen through a plain subscription on the call subjects; every later
-// change is a KV write, seen through a KV watch on the records bucket (new values only). Every router,
-// worker and machine publishes and writes the same subjects and bucket, so every change is seen. KV
-// keeps only the new value: the previous status comes from what this watcher saw last of the key
-// (null for a call that looks freshly accepted).
+// change is a write to the records bucket, which the bucket republishes on core NATS once it is stored
+// (names.changes): a plain subscription sees every stored write in order, also a value the next write
+// of its key replaced at once (the bucket keeps one value per key, so a KV watch, a consumer that
+// delivers what is still stored, misses it when it lags: a call's `running` under load). A bucket made
+// before it republished, on a server that cannot add that, is followed by a KV watch (new values only).
+// Every router, worker and machine publishes and writes the same subjects and bucket, so every change
+// is seen. The previous status comes from what this watcher saw last of the key (null for a call that
+// looks freshly accepted).
 
 import { KvWatchInclude } from '@nats-io/kv';
 import type { NatsLink } from './jetstream-link.js';
@@ -53,7 +57,6 @@ export class JetStreamWatch {
           try {
             const conn = this.link.conn;
             if (conn === null) throw new Error('not connected yet');
-            const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
             const accepts = conn.nc.subscribe(allCallSubjects(this.names), {
               callback: (err, msg) => {
                 const call = err === null ? readCallMessage(msg) : null;
@@ -61,20 +64,29 @@ export class JetStreamWatch {
                 if (call?.record != null && call.round === 0 && !this.last.has(call.record.id)) this.emit(call.record);
               },
             });
-            stopWatch = () => { watch.stop(); accepts.unsubscribe(); };
-            if (stopped) stopWatch();
-            await conn.nc.flush(); // the server knows the subscription: every accept from now on is seen
-            resolve();
-            for await (const entry of watch) {
-              if (stopped) break;
-              if (entry.operation !== 'PUT') continue;
-              let record: CallRecord;
-              try {
-                record = decodeEnvelope(entry.value, false).record;
-              } catch {
-                continue; // not a call record: list() and depth() log it; the watch goes on
+            stopWatch = () => accepts.unsubscribe();
+            if (conn.changes !== null) {
+              const writes = conn.nc.subscribe(conn.changes, {
+                callback: (err, msg) => {
+                  const op = msg?.headers?.get('KV-Operation') ?? '';
+                  if (err === null && op === '') this.written(msg.data);
+                },
+              });
+              stopWatch = () => { writes.unsubscribe(); accepts.unsubscribe(); };
+              if (stopped) stopWatch();
+              await conn.nc.flush(); // the server knows both subscriptions: every change from now on is seen
+              resolve();
+              await writes.closed; // unsubscribed (stopped), or the connection closed
+            } else {
+              const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+              stopWatch = () => { watch.stop(); accepts.unsubscribe(); };
+              if (stopped) stopWatch();
+              await conn.nc.flush();
+              resolve();
+              for await (const entry of watch) {
+                if (stopped) break;
+                if (entry.operation === 'PUT') this.written(entry.value);
               }
-              this.emit(record);
             }
           } catch {
             resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again
@@ -88,6 +100,17 @@ export class JetStreamWatch {
       })();
     });
     return { opened, stop: () => { stopped = true; stopWatch?.(); } };
+  }
+
+  /** A stored value of the records bucket. */
+  private written(value: Uint8Array): void {
+    let record: CallRecord;
+    try {
+      record = decodeEnvelope(value, false).record;
+    } catch {
+      return; // not a call record: list() and depth() log it; the watch goes on
+    }
+    this.emit(record);
   }
 
   private emit(record: CallChange['record'] & object): void {
