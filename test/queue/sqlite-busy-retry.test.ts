@@ -37,12 +37,19 @@ t.test('still busy after the budget: QueueBusyError saying how long it waited, w
   t.ok((err as QueueBusyError).waitedMs >= 30, 'waited the whole budget');
 });
 
-t.test('pauses start at a millisecond, double, stop at 50 ms, and keep half their length at least', async (t) => {
+t.test("pauses start at a millisecond, stay at 2 ms for 50 tries (about a commit's length), then double to 50 ms, and keep half their length at least", async (t) => {
   t.equal(busyPauseMs(1, 0), 0.5);
   t.equal(busyPauseMs(1, 1), 1);
-  t.equal(busyPauseMs(3, 1), 4);
-  t.equal(busyPauseMs(20, 1), 50);
-  t.equal(busyPauseMs(20, 0), 25);
+  t.equal(busyPauseMs(2, 1), 2);
+  t.equal(busyPauseMs(3, 1), 2, 'not 4: a commit holds the lock for a few ms, and the gaps between commits are short');
+  t.equal(busyPauseMs(50, 1), 2);
+  t.equal(busyPauseMs(51, 1), 4, 'a lock held ~100 ms is something long: waits grow');
+  t.equal(busyPauseMs(53, 1), 16);
+  t.equal(busyPauseMs(80, 1), 50);
+  t.equal(busyPauseMs(80, 0), 25);
+  let waited = 0;
+  for (let attempt = 1; attempt <= 50; attempt++) waited += busyPauseMs(attempt, 1);
+  t.ok(waited >= 90 && waited <= 100, `the short pauses last ~100 ms at most (${waited} ms)`);
 });
 
 t.test('callers that met the same failure (one group commit) draw one pause between them', async (t) => {

@@ -16,10 +16,17 @@ import { QueueBusyError } from '../errors.js';
  */
 export const CLIENT_BUDGET_MS = 1_000;
 
-// Pauses between tries: 1 ms doubling to 50 ms, each a draw in [half, whole]. The first tries are
-// short because the usual holder is another process's commit; 50 ms keeps a long lock (a backup)
-// cheap to wait out (20 tries a second, each failing at once) while noticing its end soon.
+// Pauses between tries: 1 ms, then 2 ms for the first SHORT_TRIES tries (about 100 ms), then doubling
+// to 50 ms; each a draw in [half, whole]. The usual holder is another process's commit (an fsync:
+// 0.5-3 ms), taken again and again while that process is busy: a waiter must look again within a
+// commit's length to catch the gaps between them. Doubling to 50 ms from the start lost them (a
+// `whippet worker` beside a router accepting 3,000-4,000 calls/s paused up to 50 ms at a time and fell
+// behind by thousands of calls; 2 ms pauses kept it within a few hundred). A lock held that long is
+// something else (a backup, an open admin transaction): past it, 50 ms keeps waiting cheap (20 tries
+// a second, each failing at once) while noticing its end soon.
 const FIRST_PAUSE_MS = 1;
+const SHORT_PAUSE_MS = 2;
+const SHORT_TRIES = 50;
 const MAX_PAUSE_MS = 50;
 
 /** Whether a driver error (or the queue error made from it) means "another connection holds the lock". */
@@ -31,7 +38,9 @@ export function isBusy(err: unknown): boolean {
 
 /** The pause before try number `attempt + 1` (attempt ≥ 1), for a draw `jitter` in [0, 1). */
 export function busyPauseMs(attempt: number, jitter: number): number {
-  const whole = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** Math.max(0, attempt - 1));
+  const whole = attempt <= SHORT_TRIES
+    ? Math.min(SHORT_PAUSE_MS, FIRST_PAUSE_MS * 2 ** Math.max(0, attempt - 1))
+    : Math.min(MAX_PAUSE_MS, SHORT_PAUSE_MS * 2 ** (attempt - SHORT_TRIES));
   return whole * (0.5 + jitter / 2);
 }
 
