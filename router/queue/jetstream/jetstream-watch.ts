@@ -6,7 +6,7 @@
 // delivers what is still stored, misses it when it lags: a call's `running` under load). A bucket made
 // before it republished, on a server that cannot add that, is followed by a KV watch (new values only).
 // Every router, worker and machine publishes and writes the same subjects and bucket, so every change
-// is seen. The previous status comes from what this watcher saw last of the key (null for a call that
+// is seen (but those made while this process's connection is down). The previous status comes from what this watcher saw last of the key (null for a call that
 // looks freshly accepted).
 
 import { KvWatchInclude } from '@nats-io/kv';
@@ -68,8 +68,8 @@ export class JetStreamWatch {
             if (conn.changes !== null) {
               const writes = conn.nc.subscribe(conn.changes, {
                 callback: (err, msg) => {
-                  const op = msg?.headers?.get('KV-Operation') ?? '';
-                  if (err === null && op === '') this.written(msg.data);
+                  // A delete or purge carries KV-Operation; a put (a record written) carries none.
+                  if (err === null && (msg.headers?.get('KV-Operation') ?? '') === '') this.written(msg.data);
                 },
               });
               stopWatch = () => { writes.unsubscribe(); accepts.unsubscribe(); };

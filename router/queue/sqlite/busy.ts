@@ -17,13 +17,13 @@ import { QueueBusyError } from '../errors.js';
 export const CLIENT_BUDGET_MS = 1_000;
 
 // Pauses between tries: 1 ms, then 2 ms for the first SHORT_TRIES tries (about 100 ms), then doubling
-// to 50 ms; each a draw in [half, whole]. The usual holder is another process's commit (an fsync:
-// 0.5-3 ms), taken again and again while that process is busy: a waiter must look again within a
+// to 50 ms; each a draw in [half, whole]. The usual holder is another process's commit (a transaction
+// and its fsync), taken again and again while that process is busy: a waiter must look again within a
 // commit's length to catch the gaps between them. Doubling to 50 ms from the start lost them (a
-// `whippet worker` beside a router accepting 3,000-4,000 calls/s paused up to 50 ms at a time and fell
-// behind by thousands of calls; 2 ms pauses kept it within a few hundred). A lock held that long is
-// something else (a backup, an open admin transaction): past it, 50 ms keeps waiting cheap (20 tries
-// a second, each failing at once) while noticing its end soon.
+// `whippet worker` beside a router accepting 3,500 calls/s paused up to 50 ms at a time and fell
+// behind by 4,000-7,500 calls in 8 s; with 2 ms pauses it stayed within ~1,000). A lock still held
+// after ~100 ms is something else (a backup, an open admin transaction): from then on the pauses grow
+// to 50 ms, which keeps waiting cheap (20 tries a second, each failing at once) while noticing its end soon.
 const FIRST_PAUSE_MS = 1;
 const SHORT_PAUSE_MS = 2;
 const SHORT_TRIES = 50;
