@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { createQueue, type CallChange, type Queue } from '../../router/queue/index.js';
+import { createQueue, type CallChange, type NewCall, type Queue } from '../../router/queue/index.js';
 import { encodeEnvelope } from '../../router/queue/jetstream/jetstream-envelope.js';
 import { jetStreamNames, recordKey } from '../../router/queue/jetstream/jetstream-names.js';
 import { newRecord } from '../../router/queue/record.js';
@@ -20,7 +20,13 @@ import { mustLease, settle } from './contract-helpers.js';
 type Open = (t: Test) => Promise<Queue>;
 
 /** Collects changes; `waitFor` resolves with the first change matching, or fails after `ms`. */
-async function recorder(queue: Queue): Promise<{ changes: CallChange[]; stop: () => void; waitFor: (match: (c: CallChange) => boolean, ms?: number) => Promise<CallChange> }> {
+interface Recorder {
+  readonly changes: CallChange[];
+  stop(): void;
+  waitFor(match: (c: CallChange) => boolean, ms?: number): Promise<CallChange>;
+}
+
+async function recorder(queue: Queue): Promise<Recorder> {
   const changes: CallChange[] = [];
   const waiting = new Set<() => void>();
   const stop = await queue.watch((c) => { changes.push(c); for (const w of waiting) w(); });
@@ -37,6 +43,14 @@ async function recorder(queue: Queue): Promise<{ changes: CallChange[]; stop: ()
       check();
     }),
   };
+}
+
+/** Enqueue a call on `queue`, work it there as the worker does, and wait until `rec` reports it succeeded. */
+async function workOne(t: Test, queue: Queue, rec: Recorder): Promise<{ call: NewCall; done: CallChange }> {
+  const call = makeCall();
+  await queue.enqueue(call);
+  await settle(await mustLease(t, queue));
+  return { call, done: await rec.waitFor((c) => c.id === call.id && c.status === 'succeeded') };
 }
 
 /** Consecutive duplicates removed: jetstream may rewrite a record without a status change. */
@@ -61,10 +75,7 @@ function watchContract(t: Test, open: Open): void {
     const queue = await open(t);
     const rec = await recorder(queue);
     t.teardown(rec.stop);
-    const call = makeCall();
-    await queue.enqueue(call);
-    await settle(await mustLease(t, queue));
-    const done = await rec.waitFor((c) => c.id === call.id && c.status === 'succeeded');
+    const { call, done } = await workOne(t, queue, rec);
     t.equal(done.previous, 'running', 'succeeded follows running');
     t.equal(done.record?.result?.statusCode, 200, 'the record carries the result (without its body)');
     t.same(distinct(rec.changes.filter((c) => c.id === call.id).map((c) => c.status)), ['queued', 'running', 'succeeded']);
@@ -177,10 +188,7 @@ t.test('jetstream', async (t) => {
     t.teardown(() => queue.close());
     const rec = await recorder(queue);
     t.teardown(rec.stop);
-    const call = makeCall();
-    await queue.enqueue(call);
-    await settle(await mustLease(t, queue));
-    const done = await rec.waitFor((c) => c.id === call.id && c.status === 'succeeded');
+    const { done } = await workOne(t, queue, rec);
     t.equal(done.record?.result?.statusCode, 200, 'a later change is reported (republished, or through a KV watch)');
   });
 });
