@@ -6,11 +6,12 @@
 // delivers what is still stored, misses it when it lags: a call's `running` under load). A bucket made
 // before it republished, on a server that cannot add that, is followed by a KV watch (new values only).
 // Every router, worker and machine publishes and writes the same subjects and bucket, so every change
-// is seen (but those made while this process's connection is down). The previous status comes from what this watcher saw last of the key (null for a call that
-// looks freshly accepted).
+// is seen (but those made while this process's connection is down). The previous status comes from
+// what this watcher saw last of the key (null for a call that looks freshly accepted).
 
 import { KvWatchInclude } from '@nats-io/kv';
 import type { NatsLink } from './jetstream-link.js';
+import type { Conn } from './jetstream-setup.js';
 import { decodeEnvelope } from './jetstream-envelope.js';
 import { readCallMessage } from './jetstream-message.js';
 import { allCallSubjects, type JetStreamNames } from './jetstream-names.js';
@@ -22,14 +23,14 @@ const REMEMBERED = 10_000;
 /** Wait between tries while NATS is away or the watch could not be opened. */
 const RETRY_MS = 1_000;
 
-/** One KV watch, kept open (reopened after a failure) until stopped. */
+/** One watch of the bucket's writes, kept open (reopened after a failure) until stopped. */
 interface Run {
-  /** Settles once the first KV watch is open, or its first try failed (the run keeps trying). */
+  /** Settles once the first watch is open, or its first try failed (the run keeps trying). */
   readonly opened: Promise<void>;
   stop(): void;
 }
 
-/** The watchers of one jetstream queue: one KV watch while there is at least one. */
+/** The watchers of one jetstream queue: one watch of the records bucket while there is at least one. */
 export class JetStreamWatch {
   private readonly subscribers = new Set<(change: CallChange) => void>();
   private readonly last = new Map<string, CallStatus>();
@@ -37,7 +38,7 @@ export class JetStreamWatch {
 
   constructor(private readonly link: NatsLink, private readonly names: JetStreamNames) {}
 
-  /** Start following changes; resolves with the unsubscribe once the KV watch is open. */
+  /** Start following changes; resolves with the unsubscribe once the watch is open. */
   async subscribe(onChange: (change: CallChange) => void): Promise<() => void> {
     this.subscribers.add(onChange);
     this.run ??= this.start();
@@ -65,29 +66,12 @@ export class JetStreamWatch {
               },
             });
             stopWatch = () => accepts.unsubscribe();
-            if (conn.changes !== null) {
-              const writes = conn.nc.subscribe(conn.changes, {
-                callback: (err, msg) => {
-                  // A delete or purge carries KV-Operation; a put (a record written) carries none.
-                  if (err === null && (msg.headers?.get('KV-Operation') ?? '') === '') this.written(msg.data);
-                },
-              });
-              stopWatch = () => { writes.unsubscribe(); accepts.unsubscribe(); };
-              if (stopped) stopWatch();
-              await conn.nc.flush(); // the server knows both subscriptions: every change from now on is seen
-              resolve();
-              await writes.closed; // unsubscribed (stopped), or the connection closed
-            } else {
-              const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
-              stopWatch = () => { watch.stop(); accepts.unsubscribe(); };
-              if (stopped) stopWatch();
-              await conn.nc.flush();
-              resolve();
-              for await (const entry of watch) {
-                if (stopped) break;
-                if (entry.operation === 'PUT') this.written(entry.value);
-              }
-            }
+            const writes = await this.writesOf(conn);
+            stopWatch = () => { writes.stop(); accepts.unsubscribe(); };
+            if (stopped) stopWatch();
+            await conn.nc.flush(); // the server knows the subscriptions: every change from now on is seen
+            resolve();
+            await writes.follow(); // until stopped, or the connection closed
           } catch {
             resolve(); // NATS away or the watch failed: the subscriber goes on, this loop tries again
           } finally {
@@ -100,6 +84,30 @@ export class JetStreamWatch {
       })();
     });
     return { opened, stop: () => { stopped = true; stopWatch?.(); } };
+  }
+
+  /** The records bucket's stored writes from now on: what it republishes, or a KV watch on a bucket made without that. */
+  private async writesOf(conn: Conn): Promise<{ stop(): void; follow(): Promise<void> }> {
+    if (conn.changes !== null) {
+      const sub = conn.nc.subscribe(conn.changes, {
+        callback: (err, msg) => {
+          // A delete or purge carries KV-Operation; a put (a record written) carries none.
+          if (err === null && (msg.headers?.get('KV-Operation') ?? '') === '') this.written(msg.data);
+        },
+      });
+      return { stop: () => sub.unsubscribe(), follow: () => sub.closed.then(() => undefined) };
+    }
+    const watch = await conn.kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+    let stopped = false;
+    return {
+      stop: () => { stopped = true; watch.stop(); },
+      follow: async () => {
+        for await (const entry of watch) {
+          if (stopped) break;
+          if (entry.operation === 'PUT') this.written(entry.value);
+        }
+      },
+    };
   }
 
   /** A stored value of the records bucket. */
