@@ -1,16 +1,17 @@
 // Async path: accepted calls per second (each 202 durable on the sqlite queue, 32 connections), the
 // worker's drain rate to an http-mode function, and that function's own capacity measured directly in
-// the same run as the ceiling the drain rate is judged against; then the router's in-process worker
-// under a steady open-loop load the function can serve, with the backlog sampled once a second.
+// the same run as the ceiling the drain rate is judged against; the same drain with the function on a core
+// of its own (bench/async-cores.ts); then the router's in-process worker under a steady open-loop load the
+// function can serve, with the backlog sampled once a second.
 
-import { execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { Pool } from 'undici';
+import { drainOnSeparateCores } from './async-cores.js';
+import { drainFromMemory, drainPace, drainWithWorker, fmt, WORKER_INFLIGHT } from './drain.js';
 import { runLoad, type LoadResult } from './load.js';
 import { concurrently, drainLikeWorker } from './queue-load.js';
 import { cpuMs, ownCpuMs, phaseCpu, startWhippet, stopServer, treeCpuMs, type PhaseCpu } from './server-process.js';
@@ -20,13 +21,9 @@ import { createSqliteQueue } from '../router/queue/sqlite/sqlite.js';
 
 // From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
-const MEMORY_DRAIN = fileURLToPath(new URL('./memory-drain.js', import.meta.url));
-const execFileAsync = promisify(execFile);
 const CONNECTIONS = 32;
 const WARMUP_MS = 1_000;
 const RUN_MS = 4_000;
-const WORKER_INFLIGHT = 64;
-const DRAIN_LIMIT_MS = 120_000;
 // The in-process worker under a steady load: accepts at these shares of the function's direct capacity, each on
 // a fresh router and queue file: one router process (the default), two processes (whose accepts the primary commits
 // beside its async worker: router/cluster/accepts.ts), and a router with async_worker=false beside one standalone
@@ -58,32 +55,6 @@ async function backlog(pool: Pool): Promise<number> {
   let n = 0;
   for (const m of text.matchAll(/^queue_depth\{[^}]*status="(queued|running)"[^}]*\} (\d+)/gm)) n += Number(m[2]);
   return n;
-}
-
-/**
- * The drain's backlog, counted in the queue file itself (the calls_ready index: queued and leased calls) on a
- * read-only connection of this process. Reading the router's queue_depth ten times a second cost the router ~21 µs
- * of CPU per drained call (it counts every record, finished ones included), on the cores the drain runs on.
- */
-function fileBacklog(path: string): { read(): number; headers(): CallHeaders; close(): void } {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM calls WHERE ready_at IS NOT NULL');
-  const first = db.prepare<[], { record: string }>('SELECT record FROM calls ORDER BY seq LIMIT 1');
-  return {
-    read: () => count.get()!.n,
-    /** The stored headers of the first call accepted (every call of the run came the same way). */
-    headers: () => (JSON.parse(first.get()?.record ?? '{"headers":{}}') as { headers: CallHeaders }).headers,
-    close: () => db.close(),
-  };
-}
-
-/** bench/memory-drain.ts in a process of its own (a fresh process, as the sqlite drain's worker is). */
-async function drainFromMemory(functionUrl: string, calls: number, headers: CallHeaders): Promise<{ calls: number; seconds: number; cpuMs: number }> {
-  const { stdout } = await execFileAsync(process.execPath, [MEMORY_DRAIN], {
-    env: { PATH: process.env['PATH'] ?? '', FUNCTION_URL: functionUrl, CALLS: String(calls), MAX_INFLIGHT: String(WORKER_INFLIGHT), CALL_HEADERS: JSON.stringify(headers) },
-    timeout: DRAIN_LIMIT_MS, killSignal: 'SIGKILL',
-  });
-  return JSON.parse(stdout) as { calls: number; seconds: number; cpuMs: number };
 }
 
 /**
@@ -145,28 +116,8 @@ async function steady(url: string, metrics: Pool, rate: number, seconds: number)
   return { samples, sent, failed, doneSeconds };
 }
 
-/**
- * A drain's pace from its backlog readings ([ms since the worker started, calls left]): calls drained in each
- * whole second, and the rate from `warmupMs` to the last reading (NaN when the drain ended before it).
- */
-export function drainPace(trace: ReadonlyArray<readonly [number, number]>, warmupMs: number): { perSecond: number[]; after: number } {
-  const perSecond: number[] = [];
-  let mark = trace[0]!;
-  for (const point of trace) {
-    if (point[0] - mark[0] < 1000) continue;
-    perSecond.push(((mark[1] - point[1]) * 1000) / (point[0] - mark[0]));
-    mark = point;
-  }
-  const from = trace.find(([ms]) => ms >= warmupMs);
-  const last = trace[trace.length - 1]!;
-  const after = from === undefined || last[0] <= from[0] ? Number.NaN : ((from[1] - last[1]) * 1000) / (last[0] - from[0]);
-  return { perSecond, after };
-}
-
 // The drain's goal (issue #18): a share of the function's direct capacity; the CPU budget line says what it leaves the worker.
 const DRAIN_GOAL = 0.7;
-
-const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 /** Run the async benchmark; returns a Markdown section. */
 export async function benchAsync(): Promise<string> {
@@ -197,26 +148,10 @@ export async function benchAsync(): Promise<string> {
     const accepted = await load(asyncUrl);
 
     readings.push(await ceiling());
-    const inQueue = fileBacklog(queueFile);
-    const queued = inQueue.read();
-    const worker = await startWhippet(['worker'], { functions: fns, queue, max_inflight: String(WORKER_INFLIGHT) });
-    procs.push(worker.proc);
-    const begin = worker.listeningAt;
-    const drainMeter = phaseCpu(wd.proc.pid, () => cpuMs(worker.proc.pid));
-    let left = queued;
-    const trace: Array<readonly [number, number]> = [[0, queued]];
-    while (left > 0 && performance.now() - begin < DRAIN_LIMIT_MS) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = inQueue.read();
-      trace.push([performance.now() - begin, left]);
-    }
-    const drainSeconds = (performance.now() - begin) / 1000;
-    const pace = drainPace(trace, WORKER_WARMUP_MS);
-    const drained = queued - left;
-    const drainCpu = drainMeter(drained);
-    const callHeaders = inQueue.headers();
-    inQueue.close();
-    await stopServer(worker.proc, 'SIGINT');
+    const drain = await drainWithWorker(queueFile, fns, wd.proc.pid);
+    const { drained, left, cpu: drainCpu, headers: callHeaders } = drain;
+    const drainSeconds = drain.seconds;
+    const pace = drainPace(drain.trace, WORKER_WARMUP_MS);
     // The same loop with a queue that costs nothing, on as many calls: the most any queue could give this worker here.
     const memoryMeter = phaseCpu(wd.proc.pid, () => 0);
     const memory = await drainFromMemory(`http://127.0.0.1:${wd.port}`, drained, callHeaders);
@@ -230,6 +165,7 @@ export async function benchAsync(): Promise<string> {
     // At the goal's rate, with the machine as busy as it was while the function was read directly, what is left per
     // call once the function's side is paid as it cost in the drain.
     const workerBudgetUs = (direct.cpu.cores * 1e6) / (DRAIN_GOAL * direct.rps) - drainCpu.fnUs;
+    const separateCores = await drainOnSeparateCores({ calls: drained, headers: callHeaders, goal: DRAIN_GOAL });
 
     // The worker, in each layout, while accepts arrive at a share of what the function serves directly.
     const steadyLines: string[] = [];
@@ -300,6 +236,8 @@ export async function benchAsync(): Promise<string> {
       `while the function was read directly and the function's side costing what it did in the drain,`,
       `leaves the worker **${fmt(workerBudgetUs)} µs of CPU per call**; it spent ${fmt(drainCpu.callerUs)}. Its parts measured apart: the loop and its`,
       `HTTP calls ${fmt(memoryWorkerUs)} µs (queue in memory), the queue's work ${fmt(alone.cpuUs)} µs (the queue alone), ${fmt(memoryWorkerUs + alone.cpuUs)} together.`,
+      '',
+      ...separateCores,
       '',
       `The worker while async calls arrive at a steady rate for ${STEADY_SECONDS} s (open loop, a share of the function's direct capacity`,
       `above; each case on a fresh router and queue file, after ${STEADY_WARMUP_SECONDS} s at the same rate to warm it; max_inflight=${WORKER_INFLIGHT}). In-process with`,

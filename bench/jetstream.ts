@@ -5,7 +5,8 @@
 // - lease → attempt → finish → ack at the queue API (16 slots), jetstream beside sqlite; and the queue's part of
 //   `whippet worker`'s turn (64 slots, no function called) with its CPU per call, nats-server's included;
 // - drain: `whippet worker` processes (1, 2, 3) working off a backlog into an http-mode function whose
-//   direct capacity (sync POSTs to its watchdog) is measured in the same run as the ceiling.
+//   direct capacity (sync POSTs to its watchdog) is measured in the same run as the ceiling; then one worker
+//   again with the function on a core of its own (the rest on the others).
 // Run alone: node dist/bench/jetstream.js
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -18,7 +19,7 @@ import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats
 import { createQueue, type Queue } from '../router/queue/index.js';
 import { median, runLoad } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, drainLikeWorker, enqueueAll } from './queue-load.js';
-import { CLI, benchEnv, ownCpuMs, phaseCpu, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
+import { CLI, benchEnv, functionCoreSplit, ownCpuMs, phaseCpu, pinProcess, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -95,7 +96,9 @@ export async function benchJetStream(): Promise<string> {
       workers.push(await workerDrain(url, server.pid!, wd.proc.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
     }
     readings.push(await direct());
-    return render({ raw, whippet, jsDrain, sqDrain, jsAlone, sqAlone, direct: readings, workers, load });
+    await stopServer(wd.proc, 'SIGINT');
+    const separate = await separateCoresDrain(url, server.pid!);
+    return render({ raw, whippet, jsDrain, sqDrain, jsAlone, sqAlone, direct: readings, workers, load, separate });
   } finally {
     for (const p of procs) await stopServer(p, 'SIGINT');
     server.kill('SIGKILL');
@@ -154,14 +157,14 @@ async function drainAsWorker(name: string, q: Queue, natsPid?: number): Promise<
  * `count` worker processes drain a backlog of BACKLOG calls to the function; timed from their start
  * until the stream is empty (every call acked, which comes after its result was stored).
  */
-async function workerDrain(url: string, natsPid: number, fnPid: number, name: string, count: number, functions: string): Promise<Row> {
+async function workerDrain(url: string, natsPid: number, fnPid: number, name: string, count: number, functions: string, cores?: string): Promise<Row> {
   const queue = await createQueue(url, { ackWaitMs: 30_000, jetstream: { name } });
   await concurrently(BACKLOG, PRODUCERS, (i) => queue.enqueue({ ...benchCall(name, i), functionName: 'fast' }));
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
   const env = benchEnv({ log_format: 'json', port: '0', queue: `${url}?name=${name}`, functions, max_inflight: String(WORKER_INFLIGHT) });
   const started = performance.now();
-  const workers = await Promise.all(Array.from({ length: count }, () => startServer([CLI, 'worker'], env)));
+  const workers = await Promise.all(Array.from({ length: count }, () => startServer([CLI, 'worker'], env, undefined, cores)));
   // From their start on (module loading is not a drained call's cost): the function's side, the workers as the caller, nats-server.
   const meter = phaseCpu(fnPid, () => workers.reduce((sum, w) => sum + processCpuMs(w.proc.pid!).own, 0));
   const natsBefore = processCpuMs(natsPid).own;
@@ -184,9 +187,60 @@ async function workerDrain(url: string, natsPid: number, fnPid: number, name: st
   }
 }
 
+/**
+ * One worker's drain again with the function on a core of its own (bench/async-cores.ts says why): its watchdog and
+ * function on the last core, nats-server, the worker and this process (the load generator) on the others. Markdown
+ * lines, or one line saying why it did not run.
+ */
+async function separateCoresDrain(url: string, natsPid: number): Promise<string[]> {
+  const split = functionCoreSplit();
+  if (split === null) return ['The drain with the function on a core of its own did not run: this machine has one core.'];
+  const unpinSelf = pinProcess(process.pid, split.rest);
+  if (unpinSelf === null) return ['The drain with the function on a core of its own did not run: `taskset` could not pin this process.'];
+  const unpinNats = pinProcess(natsPid, split.rest);
+  let wd: ChildProcess | undefined;
+  try {
+    const fnPort = await freePort();
+    const started = await startServer([CLI, 'watchdog'], benchEnv({
+      log_format: 'json', port: '0', mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`,
+      upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0',
+    }), undefined, split.fn);
+    wd = started.proc;
+    const fnUrl = `http://127.0.0.1:${started.port}/`;
+    await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 1_000 });
+    const direct = async (): Promise<Direct> => {
+      const meter = phaseCpu(started.proc.pid, ownCpuMs);
+      const r = await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 });
+      return { rps: r.rps, cpu: meter(r.requests) };
+    };
+    const readings = [await direct()];
+    const drain = await workerDrain(url, natsPid, started.proc.pid!, 'cores', 1, `fast=http://127.0.0.1:${started.port}`, split.rest);
+    readings.push(await direct(), await direct());
+    const ceiling = median(readings.map((x) => x.rps));
+    const budget = 1e6 / (DRAIN_GOAL * ceiling);
+    return [
+      `One worker again with the function on a core of its own: its watchdog and function on core ${split.fn}; nats-server, the worker and`,
+      `this process (the load generator) on core${split.rest.includes('-') ? 's' : ''} ${split.rest} (\`taskset\`), as in a deployment where the function runs in a`,
+      'container of its own. The ceiling is what the function serves on its core.',
+      '',
+      '| case | calls/s | share of the ceiling | function\'s side µs/call | worker µs/call | nats-server µs/call |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| the function on its own core, called directly (ceiling) | ${Math.round(ceiling)} | | ${Math.round(readings[0]!.cpu.fnUs)} | ${Math.round(readings[0]!.cpu.callerUs)} (the load generator) | |`,
+      `| 1 \`whippet worker\` (max_inflight ${WORKER_INFLIGHT}) | ${Math.round(rate(drain))} | **${(rate(drain) / ceiling * 100).toFixed(0)} %** | ${drain.cpu?.fn ?? ''} | ${drain.cpu?.workers ?? ''} | ${drain.cpu?.nats ?? ''} |`,
+      '',
+      `Ceiling readings ${readings.map((x) => Math.round(x.rps)).join(' / ')} (before the drain and twice after it), the median used. At ${DRAIN_GOAL * 100} % of it the`,
+      `core that runs the worker and nats-server leaves them **${Math.round(budget)} µs of CPU per call** together; they spent ${(drain.cpu?.workers ?? Number.NaN) + (drain.cpu?.nats ?? Number.NaN)}.`,
+    ];
+  } finally {
+    if (wd !== undefined) await stopServer(wd, 'SIGINT');
+    unpinNats?.();
+    unpinSelf();
+  }
+}
+
 interface Results {
   readonly raw: Row; readonly whippet: Row; readonly jsDrain: Row; readonly sqDrain: Row; readonly jsAlone: Row; readonly sqAlone: Row;
-  readonly direct: readonly Direct[]; readonly workers: readonly Row[]; readonly load: string;
+  readonly direct: readonly Direct[]; readonly workers: readonly Row[]; readonly load: string; readonly separate: readonly string[];
 }
 
 function render(r: Results): string {
@@ -243,6 +297,8 @@ function render(r: Results): string {
     'writes, the ack, socket writes) and on the HTTP call to the function, and everything shares 2 cores',
     '(nats-server, the function, its watchdog, the workers and this benchmark): a second or third worker',
     'process adds CPU contention, not capacity, on this machine (see docs/queues.md, "What limits the drain").',
+    '',
+    ...r.separate,
     '',
   ].join('\n');
 }

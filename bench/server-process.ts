@@ -2,7 +2,7 @@
 // as in the OpenFaaS measurements: through a pipe, this process would read a log line per request on the
 // same cores it is measuring.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +32,21 @@ export function benchEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** Spawn `node <args>` with exactly `env`; resolves once its output names the port it listens on. */
-export async function startServer(args: readonly string[], env: Record<string, string>, timeoutMs = 20_000): Promise<Started> {
+/**
+ * Spawn `node <args>` with exactly `env`; resolves once its output names the port it listens on. With `cores`
+ * (a taskset list, "1" or "0-2") the process and every process it starts run on those cores only (taskset
+ * execs node, so the pid is node's).
+ */
+export async function startServer(args: readonly string[], env: Record<string, string>, timeoutMs = 20_000, cores?: string): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-'));
   const file = join(dir, 'output.log');
   const fd = openSync(file, 'w');
   const startedAt = performance.now();
   let proc: ChildProcess;
   try {
-    proc = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+    proc = cores === undefined
+      ? spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] })
+      : spawn('taskset', ['-c', cores, process.execPath, ...args], { env, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
@@ -70,9 +76,27 @@ export async function stopServer(proc: ChildProcess, signal: NodeJS.Signals = 'S
   clearTimeout(timer);
 }
 
-/** Start `whippet <args>` with PATH only (plus `env`), JSON logs on port 0, and wait for its `listening` line. */
-export function startWhippet(args: string[], env: Record<string, string>): Promise<Started> {
-  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env });
+/** Start `whippet <args>` with PATH only (plus `env`), JSON logs on port 0, and wait for its `listening` line; on `cores` only when given. */
+export function startWhippet(args: string[], env: Record<string, string>, cores?: string): Promise<Started> {
+  return startServer([CLI, ...args], { PATH: process.env['PATH'] ?? '', log_format: 'json', port: '0', ...env }, undefined, cores);
+}
+
+/**
+ * Run process `pid` (every thread) on `cores` only, a taskset list; the returned function gives it every core
+ * again. Null where taskset cannot (not Linux, no util-linux, a container that forbids it).
+ */
+export function pinProcess(pid: number, cores: string): (() => void) | null {
+  const all = `0-${cpus().length - 1}`;
+  const set = (list: string): boolean => spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
+  if (!set(cores)) return null;
+  return () => { set(all); };
+}
+
+/** The benchmark's cores split for a function on a core of its own: the last core for it, the others for the rest; null on one core. */
+export function functionCoreSplit(): { readonly fn: string; readonly rest: string } | null {
+  const n = cpus().length;
+  if (n < 2) return null;
+  return { fn: String(n - 1), rest: n === 2 ? '0' : `0-${n - 2}` };
 }
 
 /**

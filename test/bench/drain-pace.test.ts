@@ -1,8 +1,8 @@
 // The async bench's drain pace: calls drained per whole second from the backlog readings, and the rate after
-// the worker's warm-up (bench/async.ts drainPace).
+// the worker's warm-up (bench/drain.ts drainPace).
 
 import t from 'tap';
-import { drainPace } from '../../bench/async.js';
+import { drainPace } from '../../bench/drain.js';
 
 t.test('calls per whole second, each second measured between the readings that bound it', async (t) => {
   // Readings every 500 ms: 1,000 left at 0, 800 at 1 s, 300 at 2 s, 0 at 2.5 s.
