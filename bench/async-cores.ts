@@ -11,19 +11,12 @@ import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { drainFromMemory, drainPace, drainWithWorker, fmt, WORKER_INFLIGHT } from './drain.js';
-import { runLoad, type LoadResult } from './load.js';
+import { CONNECTIONS, drainFromMemory, drainPace, drainWithWorker, fmt, startFastFunction, WORKER_INFLIGHT } from './drain.js';
 import { concurrently } from './queue-load.js';
-import { functionCoreSplit, ownCpuMs, phaseCpu, pinProcess, startWhippet, stopServer, type PhaseCpu } from './server-process.js';
-import { freePort } from '../common/free-port.js';
+import { functionCoreSplit, phaseCpu, pinProcess, stopServer } from './server-process.js';
 import type { CallHeaders } from '../router/queue/index.js';
 import { createSqliteQueue } from '../router/queue/sqlite/sqlite.js';
 
-const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
-const CONNECTIONS = 32;
-const WARMUP_MS = 1_000;
-const RUN_MS = 4_000;
 const WORKER_WARMUP_MS = 2_000;
 
 export interface SeparateCoresOptions {
@@ -48,20 +41,9 @@ export async function drainOnSeparateCores(o: SeparateCoresOptions): Promise<str
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-cores-'));
   try {
-    const fnPort = await freePort();
-    const wd = await startWhippet(['watchdog'], {
-      mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0',
-    }, fnCores);
-    procs.push(wd.proc);
-    const fnUrl = `http://127.0.0.1:${wd.port}/`;
-    const load = (durationMs: number): Promise<LoadResult> =>
-      runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: CONNECTIONS, durationMs });
-    const ceiling = async (): Promise<LoadResult & { readonly cpu: PhaseCpu }> => {
-      const meter = phaseCpu(wd.proc.pid, ownCpuMs);
-      const result = await load(RUN_MS);
-      return { ...result, cpu: meter(result.requests) };
-    };
-    await load(WARMUP_MS);
+    const fn = await startFastFunction(fnCores);
+    procs.push(fn.proc);
+    const ceiling = fn.read;
     const readings = [await ceiling()];
 
     // The backlog, stored as the router stores an accepted call (its headers, 4 bytes of body).
@@ -75,10 +57,10 @@ export async function drainOnSeparateCores(o: SeparateCoresOptions): Promise<str
       await queue.close();
     }
     readings.push(await ceiling());
-    const drain = await drainWithWorker(queueFile, `fast=http://127.0.0.1:${wd.port}`, wd.proc.pid, restCores);
+    const drain = await drainWithWorker(queueFile, fn.functions, fn.proc.pid, restCores);
     const pace = drainPace(drain.trace, WORKER_WARMUP_MS);
-    const memoryMeter = phaseCpu(wd.proc.pid, () => 0);
-    const memory = await drainFromMemory(`http://127.0.0.1:${wd.port}`, drain.drained, o.headers, restCores);
+    const memoryMeter = phaseCpu(fn.proc.pid, () => 0);
+    const memory = await drainFromMemory(`http://127.0.0.1:${fn.port}`, drain.drained, o.headers, restCores);
     const memoryCpu = memoryMeter(memory.calls);
     const memoryRps = memory.calls / memory.seconds;
     readings.push(await ceiling());

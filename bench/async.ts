@@ -11,17 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { drainOnSeparateCores } from './async-cores.js';
-import { drainFromMemory, drainPace, drainWithWorker, fmt, WORKER_INFLIGHT } from './drain.js';
+import { CONNECTIONS, drainFromMemory, drainPace, drainWithWorker, fmt, startFastFunction, WORKER_INFLIGHT } from './drain.js';
 import { runLoad, type LoadResult } from './load.js';
 import { concurrently, drainLikeWorker } from './queue-load.js';
-import { cpuMs, ownCpuMs, phaseCpu, startWhippet, stopServer, treeCpuMs, type PhaseCpu } from './server-process.js';
-import { freePort } from '../common/free-port.js';
+import { cpuMs, phaseCpu, startWhippet, stopServer, treeCpuMs } from './server-process.js';
 import type { CallHeaders } from '../router/queue/index.js';
 import { createSqliteQueue } from '../router/queue/sqlite/sqlite.js';
 
-// From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
-const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
-const CONNECTIONS = 32;
 const WARMUP_MS = 1_000;
 const RUN_MS = 4_000;
 // The in-process worker under a steady load: accepts at these shares of the function's direct capacity, each on
@@ -124,37 +120,30 @@ export async function benchAsync(): Promise<string> {
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'whippet-bench-async-'));
   try {
-    const fnPort = await freePort();
-    const wd = await startWhippet(['watchdog'], { mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0' });
-    procs.push(wd.proc);
+    const fn = await startFastFunction();
+    procs.push(fn.proc);
     const queueFile = join(dir, 'queue.db');
     const queue = `sqlite:${queueFile}`;
-    const fns = `fast=http://127.0.0.1:${wd.port}`;
+    const fns = fn.functions;
     const router = await startWhippet(['router'], { functions: fns, queue, async_worker: 'false', workers: '1' });
     procs.push(router.proc);
 
-    const fnUrl = `http://127.0.0.1:${wd.port}/`;
-    await load(fnUrl, {}, WARMUP_MS);
     // The ceiling is read three times, around the accepts and the drain, and its median used: one 4 s reading on a
     // shared host moved 5,000-21,000 calls/s between runs (6 Dec 2026), more than any change to the drain did.
-    const ceiling = async (): Promise<LoadResult & { readonly cpu: PhaseCpu }> => {
-      const meter = phaseCpu(wd.proc.pid, ownCpuMs);
-      const result = await load(fnUrl);
-      return { ...result, cpu: meter(result.requests) };
-    };
+    const ceiling = fn.read;
     const readings = [await ceiling()];
     const asyncUrl = `http://127.0.0.1:${router.port}/async-function/fast`;
     await load(asyncUrl, {}, WARMUP_MS);
     const accepted = await load(asyncUrl);
 
     readings.push(await ceiling());
-    const drain = await drainWithWorker(queueFile, fns, wd.proc.pid);
+    const drain = await drainWithWorker(queueFile, fns, fn.proc.pid);
     const { drained, left, cpu: drainCpu, headers: callHeaders } = drain;
     const drainSeconds = drain.seconds;
     const pace = drainPace(drain.trace, WORKER_WARMUP_MS);
     // The same loop with a queue that costs nothing, on as many calls: the most any queue could give this worker here.
-    const memoryMeter = phaseCpu(wd.proc.pid, () => 0);
-    const memory = await drainFromMemory(`http://127.0.0.1:${wd.port}`, drained, callHeaders);
+    const memoryMeter = phaseCpu(fn.proc.pid, () => 0);
+    const memory = await drainFromMemory(`http://127.0.0.1:${fn.port}`, drained, callHeaders);
     const memoryCpu = memoryMeter(memory.calls);
     const memoryRps = memory.calls / memory.seconds;
     const memoryWorkerUs = (memory.cpuMs * 1000) / memory.calls;

@@ -2,17 +2,52 @@
 // bench/async-cores.ts: the function on a core of its own): the backlog read from the queue file, one
 // `whippet worker` draining it, the same drain from memory (the bound), and the drain's pace.
 
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { cpuMs, phaseCpu, startWhippet, stopServer, type PhaseCpu } from './server-process.js';
+import { runLoad, type LoadResult } from './load.js';
+import { cpuMs, ownCpuMs, phaseCpu, startWhippet, stopServer, type PhaseCpu } from './server-process.js';
+import { freePort } from '../common/free-port.js';
 import type { CallHeaders } from '../router/queue/index.js';
 
 const MEMORY_DRAIN = fileURLToPath(new URL('./memory-drain.js', import.meta.url));
+// From dist/bench/: the fast http-mode function the crash test uses (answers 200 at once).
+const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
+/** The load generator's connections when the function is called directly. */
+export const CONNECTIONS = 32;
 const execFileAsync = promisify(execFile);
 export const WORKER_INFLIGHT = 64;
 export const DRAIN_LIMIT_MS = 120_000;
+
+/** The function every drain calls: an http-mode watchdog whose function answers at once, named `fast`. */
+export interface FastFunction {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  /** The `functions` setting that names it. */
+  readonly functions: string;
+  /** One reading of its direct capacity (sync POSTs of 4 bytes, CONNECTIONS connections, 4 s) and where the CPU went. */
+  read(): Promise<LoadResult & { readonly cpu: PhaseCpu }>;
+}
+
+/** Start the function (on `cores` when given) and warm it up for 1 s; stop its `proc` when done. */
+export async function startFastFunction(cores?: string): Promise<FastFunction> {
+  const fnPort = await freePort();
+  const wd = await startWhippet(['watchdog'], {
+    mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`, upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0',
+  }, cores);
+  const url = `http://127.0.0.1:${wd.port}/`;
+  const load = (durationMs: number): Promise<LoadResult> => runLoad({ url, method: 'POST', body: 'ping', connections: CONNECTIONS, durationMs });
+  await load(1_000);
+  return {
+    proc: wd.proc, port: wd.port, functions: `fast=http://127.0.0.1:${wd.port}`,
+    read: async () => {
+      const meter = phaseCpu(wd.proc.pid, ownCpuMs);
+      const result = await load(4_000);
+      return { ...result, cpu: meter(result.requests) };
+    },
+  };
+}
 
 /**
  * The drain's backlog, counted in the queue file itself (the calls_ready index: queued and leased calls) on a

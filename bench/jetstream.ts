@@ -13,13 +13,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type Queue } from '../router/queue/index.js';
-import { median, runLoad } from './load.js';
+import { startFastFunction, type FastFunction } from './drain.js';
+import { median } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, drainLikeWorker, enqueueAll } from './queue-load.js';
-import { CLI, benchEnv, functionCoreSplit, ownCpuMs, phaseCpu, pinProcess, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
+import { CLI, benchEnv, functionCoreSplit, phaseCpu, pinProcess, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -31,7 +32,6 @@ const BACKLOG = 20_000;
 // Calls drained the worker's way at the queue API, no function called.
 const ALONE = 10_000;
 const WORKER_INFLIGHT = 64;
-const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 
 interface Row {
   readonly name: string; readonly calls: number; readonly ms: number;
@@ -74,29 +74,19 @@ export async function benchJetStream(): Promise<string> {
     const jsAlone = await drainAsWorker('jetstream', await createQueue(url, { ackWaitMs: 30_000, jetstream: { name: 'alone' } }), server.pid!);
     const sqAlone = await drainAsWorker('sqlite', await createQueue(`sqlite:${join(dir, 'alone.db')}`));
 
-    const fnPort = await freePort();
-    const wd = await startServer([CLI, 'watchdog'], benchEnv({
-      log_format: 'json', port: '0', mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`,
-      upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0',
-    }));
-    procs.push(wd.proc);
-    const fnUrl = `http://127.0.0.1:${wd.port}/`;
-    await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 1_000 });
+    const fn = await startFastFunction();
+    procs.push(fn.proc);
     // The ceiling is read before each drain and once after the last, and its median used: one 4 s reading on a
     // shared host moved 5,000-21,000 calls/s between runs (6 Dec 2026), more than any change to the drain did.
-    const direct = async (): Promise<Direct> => {
-      const meter = phaseCpu(wd.proc.pid, ownCpuMs);
-      const r = await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 });
-      return { rps: r.rps, cpu: meter(r.requests) };
-    };
+    const direct = fn.read;
     const readings: Direct[] = [];
     const workers: Row[] = [];
     for (const count of [1, 2, 3]) {
       readings.push(await direct());
-      workers.push(await workerDrain(url, server.pid!, wd.proc.pid!, `w${count}`, count, `fast=http://127.0.0.1:${wd.port}`));
+      workers.push(await workerDrain(url, server.pid!, fn.proc.pid!, `w${count}`, count, fn.functions));
     }
     readings.push(await direct());
-    await stopServer(wd.proc, 'SIGINT');
+    await stopServer(fn.proc, 'SIGINT');
     const separate = await separateCoresDrain(url, server.pid!);
     return render({ raw, whippet, jsDrain, sqDrain, jsAlone, sqAlone, direct: readings, workers, load, separate });
   } finally {
@@ -198,23 +188,12 @@ async function separateCoresDrain(url: string, natsPid: number): Promise<string[
   const unpinSelf = pinProcess(process.pid, split.rest);
   if (unpinSelf === null) return ['The drain with the function on a core of its own did not run: `taskset` could not pin this process.'];
   const unpinNats = pinProcess(natsPid, split.rest);
-  let wd: ChildProcess | undefined;
+  let fn: FastFunction | undefined;
   try {
-    const fnPort = await freePort();
-    const started = await startServer([CLI, 'watchdog'], benchEnv({
-      log_format: 'json', port: '0', mode: 'http', fprocess: `${process.execPath} ${FAST_FN}`,
-      upstream_url: `http://127.0.0.1:${fnPort}`, FN_PORT: String(fnPort), metrics_port: '0',
-    }), undefined, split.fn);
-    wd = started.proc;
-    const fnUrl = `http://127.0.0.1:${started.port}/`;
-    await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 1_000 });
-    const direct = async (): Promise<Direct> => {
-      const meter = phaseCpu(started.proc.pid, ownCpuMs);
-      const r = await runLoad({ url: fnUrl, method: 'POST', body: 'ping', connections: 32, durationMs: 4_000 });
-      return { rps: r.rps, cpu: meter(r.requests) };
-    };
+    fn = await startFastFunction(split.fn);
+    const direct = fn.read;
     const readings = [await direct()];
-    const drain = await workerDrain(url, natsPid, started.proc.pid!, 'cores', 1, `fast=http://127.0.0.1:${started.port}`, split.rest);
+    const drain = await workerDrain(url, natsPid, fn.proc.pid!, 'cores', 1, fn.functions, split.rest);
     readings.push(await direct(), await direct());
     const ceiling = median(readings.map((x) => x.rps));
     const budget = 1e6 / (DRAIN_GOAL * ceiling);
@@ -232,7 +211,7 @@ async function separateCoresDrain(url: string, natsPid: number): Promise<string[
       `core that runs the worker and nats-server leaves them **${Math.round(budget)} µs of CPU per call** together; they spent ${(drain.cpu?.workers ?? Number.NaN) + (drain.cpu?.nats ?? Number.NaN)}.`,
     ];
   } finally {
-    if (wd !== undefined) await stopServer(wd, 'SIGINT');
+    if (fn !== undefined) await stopServer(fn.proc, 'SIGINT');
     unpinNats?.();
     unpinSelf();
   }
