@@ -1,6 +1,7 @@
-// The async section's drain, in pieces both its layouts use (bench/async.ts: everything on the shared cores;
-// bench/async-cores.ts: the function on a core of its own): the backlog read from the queue file, one
-// `whippet worker` draining it, the same drain from memory (the bound), and the drain's pace.
+// The drains' pieces, used by both layouts of the async section (bench/async.ts: everything on the shared cores;
+// bench/async-cores.ts: the function on a core of its own) and by the JetStream section: the function they call,
+// the backlog read from the queue file, one `whippet worker` draining it, the same drain from memory (the bound),
+// and the drain's pace.
 
 import { execFile, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

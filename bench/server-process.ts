@@ -82,14 +82,15 @@ export function startWhippet(args: string[], env: Record<string, string>, cores?
 }
 
 /**
- * Run process `pid` (every thread) on `cores` only, a taskset list; the returned function gives it every core
- * again. Null where taskset cannot (not Linux, no util-linux, a container that forbids it).
+ * Run process `pid` (every thread) on `cores` only, a taskset list; the returned function gives it back the
+ * cores it had. Null where taskset cannot (not Linux, no util-linux, a container that forbids those cores).
  */
 export function pinProcess(pid: number, cores: string): (() => void) | null {
-  const all = `0-${cpus().length - 1}`;
+  // "pid 123's current affinity list: 0,1"
+  const was = /:\s*(\S+)\s*$/.exec(spawnSync('taskset', ['-c', '-p', String(pid)], { encoding: 'utf8' }).stdout ?? '')?.[1];
   const set = (list: string): boolean => spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' }).status === 0;
-  if (!set(cores)) return null;
-  return () => { set(all); };
+  if (was === undefined || !set(cores)) return null;
+  return () => { set(was); };
 }
 
 /** The benchmark's cores split for a function on a core of its own: the last core for it, the others for the rest; null on one core. */
