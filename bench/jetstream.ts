@@ -17,10 +17,10 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { createQueue, type Queue } from '../router/queue/index.js';
-import { startFastFunction, type FastFunction } from './drain.js';
+import { startFastFunction } from './drain.js';
 import { median } from './load.js';
 import { BODY, benchCall, concurrently, drainAll, drainLikeWorker, enqueueAll } from './queue-load.js';
-import { CLI, benchEnv, functionCoreSplit, phaseCpu, pinProcess, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
+import { CLI, benchEnv, onSeparateCores, phaseCpu, processCpuMs, startServer, stopServer, type PhaseCpu } from './server-process.js';
 import { freePort } from '../common/free-port.js';
 
 const PRODUCERS = 32;
@@ -182,39 +182,33 @@ async function workerDrain(url: string, natsPid: number, fnPid: number, name: st
  * function on the last core, nats-server, the worker and this process (the load generator) on the others. Markdown
  * lines, or one line saying why it did not run.
  */
-async function separateCoresDrain(url: string, natsPid: number): Promise<string[]> {
-  const split = functionCoreSplit();
-  if (split === null) return ['The drain with the function on a core of its own did not run: this machine has one core.'];
-  const unpinSelf = pinProcess(process.pid, split.rest);
-  if (unpinSelf === null) return ['The drain with the function on a core of its own did not run: `taskset` could not pin this process.'];
-  const unpinNats = pinProcess(natsPid, split.rest);
-  let fn: FastFunction | undefined;
-  try {
-    fn = await startFastFunction(split.fn);
-    const direct = fn.read;
-    const readings = [await direct()];
-    const drain = await workerDrain(url, natsPid, fn.proc.pid!, 'cores', 1, fn.functions, split.rest);
-    readings.push(await direct(), await direct());
-    const ceiling = median(readings.map((x) => x.rps));
-    const budget = 1e6 / (DRAIN_GOAL * ceiling);
-    return [
-      `One worker again with the function on a core of its own: its watchdog and function on core ${split.fn}; nats-server, the worker and`,
-      `this process (the load generator) on core${split.rest.includes('-') ? 's' : ''} ${split.rest} (\`taskset\`), as in a deployment where the function runs in a`,
-      'container of its own. The ceiling is what the function serves on its core.',
-      '',
-      '| case | calls/s | share of the ceiling | function\'s side µs/call | worker µs/call | nats-server µs/call |',
-      '|---|---:|---:|---:|---:|---:|',
-      `| the function on its own core, called directly (ceiling) | ${Math.round(ceiling)} | | ${Math.round(readings[0]!.cpu.fnUs)} | ${Math.round(readings[0]!.cpu.callerUs)} (the load generator) | |`,
-      `| 1 \`whippet worker\` (max_inflight ${WORKER_INFLIGHT}) | ${Math.round(rate(drain))} | **${(rate(drain) / ceiling * 100).toFixed(0)} %** | ${drain.cpu?.fn ?? ''} | ${drain.cpu?.workers ?? ''} | ${drain.cpu?.nats ?? ''} |`,
-      '',
-      `Ceiling readings ${readings.map((x) => Math.round(x.rps)).join(' / ')} (before the drain and twice after it), the median used. At ${DRAIN_GOAL * 100} % of it the`,
-      `core that runs the worker and nats-server leaves them **${Math.round(budget)} µs of CPU per call** together; they spent ${(drain.cpu?.workers ?? Number.NaN) + (drain.cpu?.nats ?? Number.NaN)}.`,
-    ];
-  } finally {
-    if (fn !== undefined) await stopServer(fn.proc, 'SIGINT');
-    unpinNats?.();
-    unpinSelf();
-  }
+function separateCoresDrain(url: string, natsPid: number): Promise<string[]> {
+  return onSeparateCores([natsPid], async (split) => {
+    const fn = await startFastFunction(split.fn);
+    try {
+      const direct = fn.read;
+      const readings = [await direct()];
+      const drain = await workerDrain(url, natsPid, fn.proc.pid!, 'cores', 1, fn.functions, split.rest);
+      readings.push(await direct(), await direct());
+      const ceiling = median(readings.map((x) => x.rps));
+      const budget = 1e6 / (DRAIN_GOAL * ceiling);
+      return [
+        `One worker again with the function on a core of its own: its watchdog and function on core ${split.fn}; nats-server, the worker and`,
+        `this process (the load generator) on core${split.rest.includes('-') ? 's' : ''} ${split.rest} (\`taskset\`), as in a deployment where the function runs in a`,
+        'container of its own. The ceiling is what the function serves on its core.',
+        '',
+        '| case | calls/s | share of the ceiling | function\'s side µs/call | worker µs/call | nats-server µs/call |',
+        '|---|---:|---:|---:|---:|---:|',
+        `| the function on its own core, called directly (ceiling) | ${Math.round(ceiling)} | | ${Math.round(readings[0]!.cpu.fnUs)} | ${Math.round(readings[0]!.cpu.callerUs)} (the load generator) | |`,
+        `| 1 \`whippet worker\` (max_inflight ${WORKER_INFLIGHT}) | ${Math.round(rate(drain))} | **${(rate(drain) / ceiling * 100).toFixed(0)} %** | ${drain.cpu?.fn ?? ''} | ${drain.cpu?.workers ?? ''} | ${drain.cpu?.nats ?? ''} |`,
+        '',
+        `Ceiling readings ${readings.map((x) => Math.round(x.rps)).join(' / ')} (before the drain and twice after it), the median used. At ${DRAIN_GOAL * 100} % of it the`,
+        `core that runs the worker and nats-server leaves them **${Math.round(budget)} µs of CPU per call** together; they spent ${(drain.cpu?.workers ?? Number.NaN) + (drain.cpu?.nats ?? Number.NaN)}.`,
+      ];
+    } finally {
+      await stopServer(fn.proc, 'SIGINT');
+    }
+  });
 }
 
 interface Results {

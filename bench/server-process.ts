@@ -93,11 +93,37 @@ export function pinProcess(pid: number, cores: string): (() => void) | null {
   return () => { set(was); };
 }
 
-/** The benchmark's cores split for a function on a core of its own: the last core for it, the others for the rest; null on one core. */
-export function functionCoreSplit(): { readonly fn: string; readonly rest: string } | null {
+/** The benchmark's cores split for a function on a core of its own: the last core for it, the others for the rest. */
+export interface CoreSplit {
+  readonly fn: string;
+  readonly rest: string;
+}
+
+/** The split on this machine; null on one core. */
+export function functionCoreSplit(): CoreSplit | null {
   const n = cpus().length;
   if (n < 2) return null;
   return { fn: String(n - 1), rest: n === 2 ? '0' : `0-${n - 2}` };
+}
+
+/**
+ * Run `measure` (a drain with the function started on `split.fn`) while this process and the processes `alsoPinned`
+ * run on `split.rest`; each gets back the cores it had afterwards. Its Markdown lines, or one line saying why the
+ * drain with the function on a core of its own did not run.
+ */
+export async function onSeparateCores(alsoPinned: readonly number[], measure: (split: CoreSplit) => Promise<string[]>): Promise<string[]> {
+  const notRun = (why: string): string[] => [`The drain with the function on a core of its own did not run: ${why}.`];
+  const split = functionCoreSplit();
+  if (split === null) return notRun('this machine has one core');
+  const unpinSelf = pinProcess(process.pid, split.rest);
+  if (unpinSelf === null) return notRun('`taskset` could not pin this process');
+  const unpinOthers = alsoPinned.map((pid) => pinProcess(pid, split.rest));
+  try {
+    return await measure(split);
+  } finally {
+    for (const unpin of unpinOthers) unpin?.();
+    unpinSelf();
+  }
 }
 
 /**

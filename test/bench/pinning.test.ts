@@ -1,11 +1,11 @@
 // The benchmarks' core pinning (bench/server-process.ts): a server started on given cores runs there with the
-// processes it starts, and this process can be pinned and given every core again.
+// processes it starts, and a process can be pinned and given back the cores it had.
 
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { functionCoreSplit, pinProcess, startServer, stopServer } from '../../bench/server-process.js';
+import { functionCoreSplit, onSeparateCores, pinProcess, startServer, stopServer } from '../../bench/server-process.js';
 
 const tasksetWorks = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const skip = cpus().length < 2 ? 'one core: nothing to pin apart' : tasksetWorks ? false : 'no taskset here (util-linux)';
@@ -42,7 +42,7 @@ t.test('this process is pinned, every thread, then given back the cores it had',
   const unpin = pinProcess(process.pid, '0');
   t.ok(unpin !== null, 'taskset pinned it');
   t.teardown(() => unpin?.());
-  const tasks = (): string[] => spawnSync('ls', [`/proc/${process.pid}/task`], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+  const tasks = (): string[] => readdirSync(`/proc/${process.pid}/task`);
   t.ok(tasks().length > 1, 'node runs several threads');
   t.same(new Set(tasks().map((tid) => allowed(process.pid, tid))), new Set(['0']), 'every thread on core 0');
   unpin!();
@@ -53,4 +53,20 @@ t.test('the function gets the last core, the rest the others', async (t) => {
   const split = functionCoreSplit();
   if (cpus().length < 2) t.equal(split, null, 'one core: no split');
   else t.same(split, { fn: last, rest: cpus().length === 2 ? '0' : `0-${cpus().length - 2}` });
+});
+
+t.test('a separate-cores measurement runs this process and the others named on the rest, and gives their cores back', { skip }, async (t) => {
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  t.teardown(() => { other.kill('SIGKILL'); });
+  const before = [allowed(process.pid), allowed(other.pid!)];
+  const split = functionCoreSplit()!;
+  const lines = await onSeparateCores([other.pid!], async (given) => {
+    t.same(given, split);
+    t.same([allowed(process.pid), allowed(other.pid!)], [split.rest, split.rest], 'both on the rest while it runs');
+    return ['measured'];
+  });
+  t.same(lines, ['measured'], "the measurement's lines");
+  t.same([allowed(process.pid), allowed(other.pid!)], before, 'both back on their cores');
+  await t.rejects(onSeparateCores([other.pid!], async () => { throw new Error('drain failed'); }), /drain failed/);
+  t.same([allowed(process.pid), allowed(other.pid!)], before, 'back on their cores after a failed measurement too');
 });
