@@ -34,7 +34,9 @@ for (const mode of ['serializing', 'streaming'] as const) {
     const req = httpRequest(`${wd.url}/`, { method: 'POST' });
     req.on('error', () => {});
     req.write('partial body, never finished');
-    const pgid = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim(), 5000, 'the handler to start'));
+    // The shell creates the file before `echo` writes it: an empty file is not yet a pid (Number('') is 0, the
+    // kernel threads' group, which never empties).
+    const pgid = Number(await waitFor(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) || undefined, 5000, 'the handler to start'));
     await waitFor(() => groupMembers(pgid).length >= 2 || undefined, 5000, 'the grandchild to start');
     req.destroy();
     const gone = Date.now();

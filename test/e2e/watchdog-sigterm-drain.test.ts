@@ -21,7 +21,7 @@ t.test('SIGTERM drains: the in-flight request completes with 200, health is 503,
   t.equal((await request(`${wd.url}/_/health`)).statusCode, 200);
   t.ok(existsSync(`${wd.dir}/.lock`), 'lock file written');
   const inflight = request(`${wd.url}/`, { method: 'POST', body: 'x' });
-  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim(), 5000, 'the handler to start');
+  await waitFor(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) || undefined, 5000, 'the handler to start');
   const signalled = Date.now();
   wd.proc.kill('SIGTERM');
   t.ok(await pollStatus(`${wd.url}/_/health`, 503, 900), '/_/health answers 503 during the drain');
