@@ -189,7 +189,7 @@ export async function benchAsync(): Promise<string> {
       '## Async path (sqlite queue)',
       '',
       `Closed-loop POST of 4 bytes with ${CONNECTIONS} connections for ${RUN_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up. Every 202 means`,
-      'the call is committed to the sqlite file with synchronous=FULL (group commit: one fsync per event-loop turn).',
+      'the call is committed to the sqlite file (group commit: one transaction per event-loop turn) and the file synced (fdatasync, off the event loop).',
       `The drain is one \`whippet worker\` process (max_inflight=${WORKER_INFLIGHT}) working off the backlog the accept run left (warm-up included),`,
       'invoking an http-mode watchdog whose function answers at once; everything shares the same 2 cores.',
       '',

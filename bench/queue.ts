@@ -27,10 +27,10 @@ export async function benchQueue(): Promise<string> {
     let n = 0;
     const open = (name: string, extra: Partial<SqliteQueueOptions> = {}): Promise<Queue> =>
       createSqliteQueue({ path: join(dir, `${name}-${n++}.db`), ...extra });
-    rows.push(await accepts('enqueue, group commit, synchronous=FULL (default)', await open('gc'), 20_000));
-    rows.push(await accepts('enqueue, group commit, synchronous=NORMAL', await open('gcn', { synchronous: 'normal' }), 20_000));
-    rows.push(await accepts('enqueue, one commit per call, synchronous=FULL', await open('one', { groupCommit: false }), 5_000));
-    rows.push(await accepts('enqueue, one commit per call, synchronous=NORMAL', await open('onen', { groupCommit: false, synchronous: 'normal' }), 5_000));
+    rows.push(await accepts('enqueue, group commit, the file synced before each resolves (default)', await open('gc'), 20_000));
+    rows.push(await accepts('enqueue, group commit, synchronous=normal (no sync)', await open('gcn', { synchronous: 'normal' }), 20_000));
+    rows.push(await accepts('enqueue, one commit per call, synced', await open('one', { groupCommit: false }), 5_000));
+    rows.push(await accepts('enqueue, one commit per call, synchronous=normal', await open('onen', { groupCommit: false, synchronous: 'normal' }), 5_000));
     rows.push(await drain(`lease → attempt → finish → ack, ${WORKER_SLOTS} slots`, await open('drain'), 5_000));
     rows.push(await drainAsWorker(`the worker's way: lease with the attempt begun → result and ack in one write, ${WORKER_INFLIGHT} slots`, await open('worker'), 20_000));
     return render(rows);

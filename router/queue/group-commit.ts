@@ -1,6 +1,7 @@
 // Group commit: everything submitted during one turn of the event loop is written in one transaction,
-// so N concurrent accepts cost one fsync instead of N. Each submitter's promise settles only after
-// that transaction committed: a 202 is never sent for a call that is not on disk.
+// so N concurrent accepts cost one commit instead of N. Each submitter's promise settles only after
+// that transaction committed (sqlite's enqueue then waits for the file's sync, shared by the commits
+// made before it started: sqlite-wal-sync.ts), so a 202 is never sent for a call that is not on disk.
 //
 // A batch may also ride in someone else's transaction: `take()` hands the pending items over, and the
 // taker settles them once its transaction committed or rolled back (sqlite.ts: a worker's lease changes

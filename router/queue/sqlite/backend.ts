@@ -8,7 +8,7 @@ import { QueueUrlError } from '../errors.js';
 /** What a sqlite URL says. */
 export interface SqliteLocation {
   readonly path: string;
-  /** fsync accepts (full, default) or rely on the OS page cache (normal). */
+  /** sync the file before an accept resolves (full, default) or rely on the OS page cache (normal). */
   readonly synchronous?: 'full' | 'normal';
 }
 
@@ -18,6 +18,8 @@ export interface SqliteOptions {
   readonly pollIntervalMs?: number;
   /** Batch concurrent accepts into one transaction. Default true (false only for benchmarks). */
   readonly groupCommit?: boolean;
+  /** How the WAL file is made durable before accepts resolve (tests). Default: fdatasync on libuv's thread pool. */
+  readonly syncFile?: (fd: number) => Promise<void>;
 }
 
 /** `sqlite:<path>[?synchronous=full|normal]` → path and options. */

@@ -1,5 +1,6 @@
 // The embedded backend: one sqlite file in WAL mode, shared by the router and any worker processes on
-// the machine. Accepts are group-committed (one transaction, one fsync per event-loop turn); leases are
+// the machine. Accepts are group-committed (one transaction per event-loop turn, the file synced off the
+// event loop before they resolve); leases are
 // taken with one atomic UPDATE … WHERE seq = (first visible row) … RETURNING, so two processes never
 // lease the same call. Leases and lease changes are group-committed too: every next() served in one pump
 // shares one transaction, and every lease change (attempt, result, ack, nak, heartbeat) submitted in one
@@ -7,11 +8,12 @@
 // Inside a change batch every row is still fenced by its own lease token: a change refused (lost lease,
 // cancelled call) is refused alone and the rest of the batch commits.
 //
-// Durability: enqueue batches commit with synchronous=FULL (the WAL is fsynced before enqueue resolves,
-// so an accepted call survives kill -9 AND power loss; the fsync also covers every earlier commit).
-// Everything else commits with NORMAL: survives kill -9; power loss may undo the last leases/acks,
-// which at-least-once delivery turns into a redelivery, never a loss. Option synchronous='normal'
-// makes accepts crash-safe only (faster on slow disks).
+// Durability: every transaction commits with synchronous=NORMAL (it survives kill -9), and an enqueue
+// resolves only after the WAL file holding its batch was fdatasync'd on libuv's thread pool
+// (sqlite-wal-sync.ts), so an accepted call survives kill -9 AND power loss without the router's thread
+// waiting for the disk; a sync also covers every earlier commit. Leases and acks are not synced: power
+// loss may undo the last of them, which at-least-once delivery turns into a redelivery, never a loss.
+// Option synchronous='normal' skips the accepts' sync too (crash-safe only, faster on slow disks).
 //
 // A lock held by another process never blocks this thread (busy.ts): accepts and reads retry for up to
 // a second and then fail with QueueBusyError (503 + Retry-After); a lease's writes retry for as long as
@@ -46,6 +48,7 @@ import * as step from '../transitions.js';
 import { Waiters } from '../waiters.js';
 import { SqliteWatch } from './sqlite-watch.js';
 import { SqliteDepth } from './sqlite-depth.js';
+import { WalSync } from './sqlite-wal-sync.js';
 import type { SqliteLocation, SqliteOptions } from './backend.js';
 
 /** One lease change waiting for its batch. */
@@ -94,6 +97,9 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly lister: SqliteList;
   private readonly checkpoints: SqliteCheckpointer;
   private readonly leaseBusy = new BusyBackoff();
+  /** Makes committed accepts durable off this thread; undefined with synchronous=normal. */
+  private readonly walSync: WalSync | undefined;
+  private syncing: { readonly sync: Promise<void>; readonly refusal: Promise<void> } | undefined;
   /**
    * The record each lease of this process last wrote (or leased), by seq, with its token. While the
    * row still carries that token nobody else has written it (every other writer, a lease, cancel,
@@ -116,6 +122,7 @@ class SqliteQueue implements Queue, LeaseStore {
       onFallBack: (reason) => this.opts.log.warn('sqlite checkpoints are back on the serving connection', { path: options.path, reason }),
     });
     this.st = prepareStatements(this.db);
+    this.walSync = options.synchronous === 'normal' ? undefined : new WalSync(`${options.path}-wal`, options.syncFile);
     this.lister = new SqliteList(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -138,7 +145,27 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async enqueue(call: NewCall): Promise<EnqueueResult> {
     this.checkOpen();
-    return retryWhileBusy(() => this.options.groupCommit === false ? this.commitAccepts([call])[0]! : this.accepts.submit(call), CLIENT_BUDGET_MS);
+    const result = await retryWhileBusy(() => this.options.groupCommit === false ? this.commitAccepts([call])[0]! : this.accepts.submit(call), CLIENT_BUDGET_MS);
+    // A duplicate waits too: the sync also covers the earlier accept it found, if that one's is still under way.
+    await this.durable();
+    return result;
+  }
+
+  /** Resolves once every accept committed so far is on disk (at once with synchronous=normal). */
+  private durable(): Promise<void> {
+    if (this.walSync === undefined) return Promise.resolve();
+    const sync = this.walSync.sync();
+    // The callers of one sync share one refusal (and one log line).
+    if (this.syncing?.sync !== sync) {
+      this.syncing = {
+        sync,
+        refusal: sync.catch((err: unknown) => {
+          this.opts.log.warn('could not sync the sqlite queue file; the accepts waiting for it were refused', { path: this.options.path, err: err as Error });
+          throw new QueueUnavailableError(`could not sync the queue file: ${(err as Error).message}`, { cause: err });
+        }),
+      };
+    }
+    return this.syncing.refusal;
   }
 
   next(options: NextOptions = {}): Promise<Lease | null> {
@@ -212,6 +239,7 @@ class SqliteQueue implements Queue, LeaseStore {
     this.waiters.close();
     clearInterval(this.sweeper);
     await this.checkpoints.close();
+    await this.walSync?.close();
     this.db.close();
   }
 
@@ -383,17 +411,18 @@ class SqliteQueue implements Queue, LeaseStore {
     // A 202 must not go into a file the next start will not open.
     const gone = this.file.gone();
     if (gone !== undefined) throw new QueueUnavailableError(gone);
-    const full = this.options.synchronous !== 'normal';
-    if (full) this.db.pragma('synchronous = FULL');
-    try {
-      const now = this.now();
-      // IMMEDIATE: a locked file fails the BEGIN, before any row is written, and the batch is tried again.
-      const results = guarded(() => this.inTx(true, () => calls.map((call) => this.insert(call, now))));
-      if (results.some((r) => !r.duplicate)) this.waiters.wake();
-      return results;
-    } finally {
-      if (full) this.db.pragma('synchronous = NORMAL');
+    const now = this.now();
+    // IMMEDIATE: a locked file fails the BEGIN, before any row is written, and the batch is tried again.
+    const results = guarded(() => this.inTx(true, () => calls.map((call) => this.insert(call, now))));
+    const fresh = results.some((r) => !r.duplicate);
+    if (this.walSync === undefined) {
+      if (fresh) this.waiters.wake();
+    } else {
+      this.walSync.wrote();
+      // Waiters here look once the batch is on disk (the sync its enqueue calls wait for: no sync more).
+      if (fresh) void this.walSync.sync().then(() => this.waiters.wake(), () => this.waiters.wake());
     }
+    return results;
   }
 
   private insert(call: NewCall, now: number): EnqueueResult {
