@@ -1,12 +1,15 @@
 // Accepts on sqlite commit without a sync inside COMMIT, and resolve only after the WAL file was synced on the
-// thread pool (router/queue/sqlite/sqlite-wal-sync.ts): the event loop runs while the disk works, an accept whose
-// sync failed is refused (and can be sent again), and one sync serves every commit made before it started.
+// thread pool (router/queue/sqlite/sqlite-wal-sync.ts): the event loop runs while the disk works, one sync serves
+// every commit made before it started, a failed sync refuses accepts until a restart, the file synced is the one
+// SQLite writes (through a symlink too), and closing waits for the sync under way.
 
-import { writeFileSync } from 'node:fs';
+import { fdatasync, fstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { createQueue, QueueUnavailableError, type NewCall } from '../../router/queue/index.js';
 import { WalSync } from '../../router/queue/sqlite/sqlite-wal-sync.js';
+import type { Logger } from '../../common/log.js';
 
 function call(id: string): NewCall {
   return { id, functionName: 'f', method: 'POST', path: '', query: '', headers: {}, body: Buffer.from(id), callbackUrl: null };
@@ -25,6 +28,15 @@ function heldSyncs(): { syncFile: (fd: number) => Promise<void>; readonly calls:
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Until `ok()` (the file opens on the thread pool, so a sync starts a little after it is asked for). */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false;
   p.then(() => { done = true; }, () => { done = true; });
@@ -47,8 +59,7 @@ t.test('WalSync: one sync per commits made before it started, one more for those
   const first = ws.sync();
   const same = ws.sync();
   t.equal(first, same, 'callers before the sync started share it');
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the file opens on the thread pool
-  t.equal(syncs.waiting(), 1, 'one sync running');
+  await until(() => syncs.waiting() === 1, 'the sync to start');
 
   ws.wrote();
   const second = ws.sync();
@@ -58,6 +69,7 @@ t.test('WalSync: one sync per commits made before it started, one more for those
   t.notOk(await settled(first), 'not resolved before the sync finished');
   syncs.release();
   await first;
+  t.equal(ws.sync(), second, 'between the end of one sync and the start of the next, callers get the next one');
   t.notOk(await settled(second), 'the later commits wait for their own sync');
   t.equal(syncs.waiting(), 1, 'the next sync started when the first ended');
   syncs.release();
@@ -75,14 +87,34 @@ t.test('WalSync: a failed sync rejects its callers, and the next caller syncs ag
   t.teardown(() => ws.close());
   ws.wrote();
   const failing = ws.sync();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => syncs.waiting() === 1, 'the sync to start');
   syncs.release(new Error('EIO: i/o error, fdatasync'));
   await t.rejects(failing, /EIO/);
   const again = ws.sync();
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  t.equal(syncs.calls, 2, 'the commit is synced again');
+  await until(() => syncs.calls === 2, 'the second sync');
   syncs.release();
   await again;
+});
+
+t.test('WalSync: close waits for the sync under way and for the one asked for after it', async (t) => {
+  const wal = join(t.testdir(), 'q.db-wal');
+  writeFileSync(wal, '');
+  const syncs = heldSyncs();
+  const ws = new WalSync(wal, syncs.syncFile);
+  ws.wrote();
+  const first = ws.sync();
+  await until(() => syncs.waiting() === 1, 'the sync to start');
+  ws.wrote();
+  const second = ws.sync();
+  const closing = ws.close();
+  t.equal(ws.sync(), second, 'a commit counted before close is synced, not refused');
+  syncs.release();
+  await first;
+  await until(() => syncs.waiting() === 1, 'the second sync');
+  syncs.release();
+  await second;
+  await closing;
+  t.equal(syncs.calls, 2);
 });
 
 t.test('WalSync: a WAL file that cannot be opened rejects, and close refuses what it could not sync', async (t) => {
@@ -113,24 +145,75 @@ t.test('an accept resolves after its sync, with the event loop running meanwhile
   t.equal(lease?.request.id, 'a', 'the worker side gets the call once it is on disk');
 });
 
-t.test('an accept whose sync failed is refused with a 503 error; sent again, it is a duplicate and synced', async (t) => {
+t.test('a failed sync refuses its accepts and every later one, and health() says so, until a restart', async (t) => {
   const syncs = heldSyncs();
-  const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`, { ackWaitMs: 30_000, sqlite: { syncFile: syncs.syncFile } });
+  const path = join(t.testdir(), 'q.db');
+  const queue = await createQueue(`sqlite:${path}`, { ackWaitMs: 30_000, log: quiet, sqlite: { syncFile: syncs.syncFile } });
   t.teardown(async () => { while (syncs.waiting() > 0) syncs.release(); await queue.close(); });
 
   const refused = queue.enqueue(call('x'));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => syncs.waiting() === 1, 'the sync to start');
   syncs.release(new Error('EIO: i/o error, fdatasync'));
   await t.rejects(refused, QueueUnavailableError, 'refused: not known to be on disk');
   await t.rejects(refused, /could not sync the queue file: EIO/);
+  // After an I/O error the kernel may have dropped the pages it could not write, and a later sync would not say so.
+  await t.rejects(queue.enqueue(call('x')), /accepts are refused until the router restarts/, 'the same call again: refused');
+  await t.rejects(queue.enqueue(call('y')), /accepts are refused until the router restarts/, 'a new call: refused');
+  t.equal(syncs.calls, 1, 'nothing more was written or synced');
+  const health = await queue.health();
+  t.equal(health.ok, false);
+  t.match(health.detail, /a sync of the queue file failed/);
+  await queue.close();
+  const reopened = await createQueue(`sqlite:${path}`, { ackWaitMs: 30_000 });
+  t.teardown(() => reopened.close());
+  t.equal((await reopened.enqueue(call('z'))).duplicate, false, 'after a restart accepts work again');
+});
 
-  const again = queue.enqueue(call('x'));
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  t.equal(syncs.waiting(), 1, 'the repeat waits for a sync of its own');
+t.test('a sync that does not return makes health() report the queue down', async (t) => {
+  const syncs = heldSyncs();
+  const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`, { ackWaitMs: 30_000, sqlite: { syncFile: syncs.syncFile, syncStalledMs: 50 } });
+  t.teardown(async () => { while (syncs.waiting() > 0) syncs.release(); await queue.close(); });
+  t.equal((await queue.health()).ok, true);
+  const waiting = queue.enqueue(call('s'));
+  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  const health = await queue.health();
+  t.equal(health.ok, false);
+  t.match(health.detail, /a sync of the queue file has not returned for/);
   syncs.release();
-  const result = await again;
-  t.equal(result.duplicate, true, 'the first accept was committed: the repeat finds it');
-  t.equal(result.record.id, 'x');
+  await waiting;
+  t.equal((await queue.health()).ok, true, 'healthy again once it returned');
+});
+
+t.test('the file synced is the WAL SQLite writes, also when the queue path is a symlink', async (t) => {
+  const dir = t.testdir();
+  mkdirSync(join(dir, 'real'));
+  writeFileSync(join(dir, 'real', 'q.db'), '');
+  symlinkSync(join(dir, 'real', 'q.db'), join(dir, 'link.db'));
+  const synced: number[] = [];
+  const queue = await createQueue(`sqlite:${join(dir, 'link.db')}`, {
+    ackWaitMs: 30_000,
+    sqlite: { syncFile: async (fd) => { synced.push(fstatSync(fd).ino); await promisify(fdatasync)(fd); } },
+  });
+  t.teardown(() => queue.close());
+  t.equal((await queue.enqueue(call('l'))).duplicate, false);
+  t.equal(synced.length, 1, 'one sync');
+  t.equal(synced[0], statSync(join(dir, 'real', 'q.db-wal')).ino, 'of the WAL beside the real file');
+});
+
+t.test('closing waits for the accepts whose sync is under way', async (t) => {
+  const syncs = heldSyncs();
+  const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`, { ackWaitMs: 30_000, sqlite: { syncFile: syncs.syncFile } });
+  const first = queue.enqueue(call('c1'));
+  await until(() => syncs.waiting() === 1, 'the sync to start');
+  const second = queue.enqueue(call('c2'));
+  const closing = queue.close();
+  syncs.release();
+  await until(() => syncs.waiting() === 1, 'the sync of the second batch');
+  syncs.release();
+  t.equal((await first).duplicate, false);
+  t.equal((await second).duplicate, false, 'committed before close: answered, not refused');
+  await closing;
 });
 
 t.test('synchronous=normal: accepts never wait for a sync', async (t) => {

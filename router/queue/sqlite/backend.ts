@@ -20,6 +20,8 @@ export interface SqliteOptions {
   readonly groupCommit?: boolean;
   /** How the WAL file is made durable before accepts resolve (tests). Default: fdatasync on libuv's thread pool. */
   readonly syncFile?: (fd: number) => Promise<void>;
+  /** A sync waiting this long for the disk makes health() report the queue down (tests). Default 10 s. */
+  readonly syncStalledMs?: number;
 }
 
 /** `sqlite:<path>[?synchronous=full|normal]` → path and options. */

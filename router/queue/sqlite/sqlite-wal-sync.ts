@@ -11,11 +11,12 @@
 // One sync runs at a time; commits made while it runs share the next one, so a busy router syncs a
 // few hundred times a second whatever its accept rate.
 
-import { close, fdatasync, open } from 'node:fs';
+import { close, fdatasync, fstat, open } from 'node:fs';
 import { promisify } from 'node:util';
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
+const fstatAsync = promisify(fstat);
 const fdatasyncAsync = promisify(fdatasync);
 
 /** Makes an fd's written data durable; fdatasync on the thread pool unless a test says otherwise. */
@@ -27,7 +28,7 @@ export class WalSync {
   /** Commits counted by wrote(); a sync covers those counted before it started. */
   private written = 0;
   private syncedUpTo = 0;
-  private running: { readonly covers: number; readonly done: Promise<void> } | null = null;
+  private running: { readonly covers: number; readonly done: Promise<void>; readonly since: number } | null = null;
   private next: Promise<void> | null = null;
   private closed = false;
 
@@ -45,6 +46,9 @@ export class WalSync {
   sync(): Promise<void> {
     if (this.syncedUpTo >= this.written) return Promise.resolve();
     if (this.running !== null && this.running.covers >= this.written) return this.running.done;
+    // A sync that has not started yet covers every commit so far (also between the end of one sync and
+    // the start of the next, and while closing: close() waits for it).
+    if (this.next !== null) return this.next;
     if (this.closed) return Promise.reject(new Error('the queue is closing'));
     if (this.running === null) return this.start();
     // The running sync started before the latest commits: one more after it, for all of them.
@@ -64,12 +68,17 @@ export class WalSync {
     if (fd !== undefined) await closeAsync(fd).catch(noop);
   }
 
+  /** How long the running sync has been waiting for the disk (0 when none runs). */
+  stalledMs(): number {
+    return this.running === null ? 0 : performance.now() - this.running.since;
+  }
+
   private start(): Promise<void> {
     const covers = this.written;
     const done = this.run().then(() => { this.syncedUpTo = Math.max(this.syncedUpTo, covers); }).finally(() => {
       if (this.running?.done === done) this.running = null;
     });
-    this.running = { covers, done };
+    this.running = { covers, done, since: performance.now() };
     return done;
   }
 
@@ -77,15 +86,25 @@ export class WalSync {
     // Opened at the first sync, after a commit has written the file. O_RDWR, though nothing is written
     // through it: some systems refuse to sync a file opened read-only. No lock is held on the WAL file
     // (SQLite locks the database and the -shm), so this second descriptor cannot release one.
+    const fd = await this.opened();
+    await this.syncFile(fd);
+    // SQLite does not remove the WAL while this process has the database open; if anything else did, the
+    // sync above went to a file nobody reads: the file at the path now gets one.
+    if ((await fstatAsync(fd)).nlink === 0) {
+      this.fd = undefined;
+      await closeAsync(fd).catch(noop);
+      await this.syncFile(await this.opened());
+    }
+  }
+
+  private async opened(): Promise<number> {
     const opening = this.fd ??= openAsync(this.walPath, 'r+');
-    let fd: number;
     try {
-      fd = await opening;
+      return await opening;
     } catch (err) {
       if (this.fd === opening) this.fd = undefined; // tried again at the next sync
       throw err;
     }
-    await this.syncFile(fd);
   }
 }
 

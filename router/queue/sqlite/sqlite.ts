@@ -13,7 +13,8 @@
 // (sqlite-wal-sync.ts), so an accepted call survives kill -9 AND power loss without the router's thread
 // waiting for the disk; a sync also covers every earlier commit. Leases and acks are not synced: power
 // loss may undo the last of them, which at-least-once delivery turns into a redelivery, never a loss.
-// Option synchronous='normal' skips the accepts' sync too (crash-safe only, faster on slow disks).
+// Option synchronous='normal' skips the accepts' sync too (crash-safe only, faster on slow disks). A
+// failed sync refuses every later accept and makes health() fail until a restart (`syncFailed`).
 //
 // A lock held by another process never blocks this thread (busy.ts): accepts and reads retry for up to
 // a second and then fail with QueueBusyError (503 + Retry-After); a lease's writes retry for as long as
@@ -51,6 +52,9 @@ import { SqliteDepth } from './sqlite-depth.js';
 import { WalSync } from './sqlite-wal-sync.js';
 import type { SqliteLocation, SqliteOptions } from './backend.js';
 
+/** How long a sync of the file may wait for the disk before health() says the queue is down. */
+const SYNC_STALLED_MS = 10_000;
+
 /** One lease change waiting for its batch. */
 interface Mutation {
   readonly seq: number;
@@ -62,6 +66,12 @@ interface Mutation {
 
 /** What a lease change came to: the record as written, or why it was refused (nothing written). */
 type MutationOutcome = { readonly record: CallRecord } | { readonly refused: unknown };
+
+/** The WAL file SQLite uses for `db`: beside the database file it opened (a symlink's target, not the link). */
+function walOf(db: Database.Database, path: string): string {
+  const main = (db.pragma('database_list') as Array<{ name: string; file: string }>).find((d) => d.name === 'main');
+  return `${main?.file || path}-wal`;
+}
 
 /** A better-sqlite3 failure (SQLITE_* code): the transaction cannot go on. */
 function isDriverError(err: unknown): boolean {
@@ -101,6 +111,12 @@ class SqliteQueue implements Queue, LeaseStore {
   private readonly walSync: WalSync | undefined;
   private syncing: { readonly sync: Promise<void>; readonly refusal: Promise<void> } | undefined;
   /**
+   * Why accepts are refused for good: a sync of the file failed. After an I/O error Linux may drop the pages
+   * it could not write and report the error only once, so a later sync that succeeds proves nothing about
+   * them; only a restart (SQLite reading the file again) tells what is on disk.
+   */
+  private syncFailed: string | undefined;
+  /**
    * The record each lease of this process last wrote (or leased), by seq, with its token. While the
    * row still carries that token nobody else has written it (every other writer, a lease, cancel,
    * redrive, replaces or clears the token, and the sweeper only removes rows without one), so a change
@@ -122,7 +138,7 @@ class SqliteQueue implements Queue, LeaseStore {
       onFallBack: (reason) => this.opts.log.warn('sqlite checkpoints are back on the serving connection', { path: options.path, reason }),
     });
     this.st = prepareStatements(this.db);
-    this.walSync = options.synchronous === 'normal' ? undefined : new WalSync(`${options.path}-wal`, options.syncFile);
+    this.walSync = options.synchronous === 'normal' ? undefined : new WalSync(walOf(this.db, options.path), options.syncFile);
     this.lister = new SqliteList(this.db);
     this.tx = this.db.transaction((fn: () => unknown) => fn());
     this.accepts = new GroupCommit((calls) => this.commitAccepts(calls));
@@ -160,7 +176,10 @@ class SqliteQueue implements Queue, LeaseStore {
       this.syncing = {
         sync,
         refusal: sync.catch((err: unknown) => {
-          this.opts.log.warn('could not sync the sqlite queue file; the accepts waiting for it were refused', { path: this.options.path, err: err as Error });
+          if (this.syncFailed === undefined && !this.closed) {
+            this.syncFailed = `a sync of the queue file failed (${(err as Error).message}); accepts are refused until the router restarts`;
+            this.opts.log.error('could not sync the sqlite queue file: accepts are refused from now on, restart the process', { path: this.options.path, err: err as Error });
+          }
           throw new QueueUnavailableError(`could not sync the queue file: ${(err as Error).message}`, { cause: err });
         }),
       };
@@ -213,7 +232,7 @@ class SqliteQueue implements Queue, LeaseStore {
 
   async health(): Promise<QueueHealth> {
     if (this.closed) return { ok: false, backend: this.backend, detail: 'closed' };
-    const broken = this.file.gone() ?? this.file.corrupt();
+    const broken = this.file.gone() ?? this.file.corrupt() ?? this.syncFailed ?? this.syncStalled();
     if (broken !== undefined) return { ok: false, backend: this.backend, detail: broken };
     try {
       await this.read(() => this.st.touch.get());
@@ -221,6 +240,12 @@ class SqliteQueue implements Queue, LeaseStore {
     } catch (err) {
       return { ok: false, backend: this.backend, detail: (err as Error).message };
     }
+  }
+
+  /** A sync that has waited for the disk this long makes the queue unhealthy: accepts wait for it. */
+  private syncStalled(): string | undefined {
+    const ms = this.walSync?.stalledMs() ?? 0;
+    return ms < (this.options.syncStalledMs ?? SYNC_STALLED_MS) ? undefined : `a sync of the queue file has not returned for ${Math.round(ms / 1000)} s`;
   }
 
   watch(onChange: (change: CallChange) => void): Promise<() => void> {
@@ -241,6 +266,7 @@ class SqliteQueue implements Queue, LeaseStore {
     await this.checkpoints.close();
     await this.walSync?.close();
     this.db.close();
+    this.file.close(); // after the connection: closing a descriptor of the file drops this process's locks on it
   }
 
   released(): void {
@@ -409,7 +435,7 @@ class SqliteQueue implements Queue, LeaseStore {
   private commitAccepts(calls: readonly NewCall[]): EnqueueResult[] {
     if (this.closed) throw new QueueClosedError();
     // A 202 must not go into a file the next start will not open.
-    const gone = this.file.gone();
+    const gone = this.file.gone() ?? this.syncFailed;
     if (gone !== undefined) throw new QueueUnavailableError(gone);
     const now = this.now();
     // IMMEDIATE: a locked file fails the BEGIN, before any row is written, and the batch is tried again.
