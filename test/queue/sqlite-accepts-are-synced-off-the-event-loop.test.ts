@@ -37,6 +37,14 @@ async function until(ok: () => boolean, what: string): Promise<void> {
   }
 }
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+/** A WalSync on an empty WAL file in `dir`, with syncs the test releases by hand. */
+function heldWal(dir: string): { ws: WalSync; syncs: ReturnType<typeof heldSyncs> } {
+  const wal = join(dir, 'q.db-wal');
+  writeFileSync(wal, '');
+  const syncs = heldSyncs();
+  return { ws: new WalSync(wal, syncs.syncFile), syncs };
+}
+
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false;
   p.then(() => { done = true; }, () => { done = true; });
@@ -46,10 +54,7 @@ const settled = async (p: Promise<unknown>): Promise<boolean> => {
 };
 
 t.test('WalSync: one sync per commits made before it started, one more for those made while it ran', async (t) => {
-  const wal = join(t.testdir(), 'q.db-wal');
-  writeFileSync(wal, '');
-  const syncs = heldSyncs();
-  const ws = new WalSync(wal, syncs.syncFile);
+  const { ws, syncs } = heldWal(t.testdir());
   t.teardown(() => ws.close());
 
   await ws.sync();
@@ -80,10 +85,7 @@ t.test('WalSync: one sync per commits made before it started, one more for those
 });
 
 t.test('WalSync: a failed sync rejects its callers, and the next caller syncs again', async (t) => {
-  const wal = join(t.testdir(), 'q.db-wal');
-  writeFileSync(wal, '');
-  const syncs = heldSyncs();
-  const ws = new WalSync(wal, syncs.syncFile);
+  const { ws, syncs } = heldWal(t.testdir());
   t.teardown(() => ws.close());
   ws.wrote();
   const failing = ws.sync();
@@ -97,10 +99,7 @@ t.test('WalSync: a failed sync rejects its callers, and the next caller syncs ag
 });
 
 t.test('WalSync: close waits for the sync under way and for the one asked for after it', async (t) => {
-  const wal = join(t.testdir(), 'q.db-wal');
-  writeFileSync(wal, '');
-  const syncs = heldSyncs();
-  const ws = new WalSync(wal, syncs.syncFile);
+  const { ws, syncs } = heldWal(t.testdir());
   ws.wrote();
   const first = ws.sync();
   await until(() => syncs.waiting() === 1, 'the sync to start');
