@@ -3,9 +3,10 @@
 //
 // SQLite lets one connection write at a time, and a commit of accepts held that lock through its fsync
 // (synchronous=FULL, until the sync moved out of the commit: sqlite-wal-sync.ts). With each worker
-// process committing its own accepts beside the primary's async worker, the three connections took turns
-// at the lock by failing and pausing (busy.ts): at 3,000 calls/s on 2 cores the two worker processes retried 27,000-29,000 times for 24,000 accepts, the primary 12,000-15,000 times,
-// and its in-process worker fell behind by ~2,100-2,500 calls a second, against ~900-1,050 with the accepts
+// process committing its own accepts beside the primary's async worker, the three connections took
+// turns at the lock by failing and pausing (busy.ts): at 3,000 calls/s on 2 cores the two worker
+// processes retried 27,000-29,000 times for 24,000 accepts, the primary 12,000-15,000 times, and its
+// in-process worker fell behind by ~2,100-2,500 calls a second, against ~900-1,050 with the accepts
 // committed here (docs/queues.md). Handed to the primary, the accepts of every process ride in one
 // group commit (one transaction per event-loop turn, then one sync of the file), beside the async
 // worker's own changes.
