@@ -11,15 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { drainOnSeparateCores } from './async-cores.js';
-import { CONNECTIONS, drainFromMemory, drainPace, drainWithWorker, fmt, startFastFunction, WORKER_INFLIGHT } from './drain.js';
+import { CONNECTIONS, drainFromMemory, drainPace, drainWithWorker, fmt, RUN_MS, startFastFunction, WARMUP_MS, WORKER_INFLIGHT } from './drain.js';
 import { runLoad, type LoadResult } from './load.js';
 import { concurrently, drainLikeWorker } from './queue-load.js';
 import { cpuMs, phaseCpu, startWhippet, stopServer, treeCpuMs } from './server-process.js';
 import type { CallHeaders } from '../router/queue/index.js';
 import { createSqliteQueue } from '../router/queue/sqlite/sqlite.js';
 
-const WARMUP_MS = 1_000;
-const RUN_MS = 4_000;
 // The in-process worker under a steady load: accepts at these shares of the function's direct capacity, each on
 // a fresh router and queue file: one router process (the default), two processes (whose accepts the primary commits
 // beside its async worker: router/cluster/accepts.ts), and a router with async_worker=false beside one standalone

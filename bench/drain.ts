@@ -17,6 +17,9 @@ const MEMORY_DRAIN = fileURLToPath(new URL('./memory-drain.js', import.meta.url)
 const FAST_FN = fileURLToPath(new URL('../../test/async/fixtures/fast-fn.mjs', import.meta.url));
 /** The load generator's connections when the function is called directly. */
 export const CONNECTIONS = 32;
+/** A closed-loop load's warm-up and measured time (the function's capacity, the router's accepts). */
+export const WARMUP_MS = 1_000;
+export const RUN_MS = 4_000;
 const execFileAsync = promisify(execFile);
 export const WORKER_INFLIGHT = 64;
 export const DRAIN_LIMIT_MS = 120_000;
@@ -27,11 +30,11 @@ export interface FastFunction {
   readonly port: number;
   /** The `functions` setting that names it. */
   readonly functions: string;
-  /** One reading of its direct capacity (sync POSTs of 4 bytes, CONNECTIONS connections, 4 s) and where the CPU went. */
+  /** One reading of its direct capacity (sync POSTs of 4 bytes, CONNECTIONS connections, RUN_MS) and where the CPU went. */
   read(): Promise<LoadResult & { readonly cpu: PhaseCpu }>;
 }
 
-/** Start the function (on `cores` when given) and warm it up for 1 s; stop its `proc` when done. */
+/** Start the function (on `cores` when given) and warm it up for WARMUP_MS; stop its `proc` when done. */
 export async function startFastFunction(cores?: string): Promise<FastFunction> {
   const fnPort = await freePort();
   const wd = await startWhippet(['watchdog'], {
@@ -39,12 +42,12 @@ export async function startFastFunction(cores?: string): Promise<FastFunction> {
   }, cores);
   const url = `http://127.0.0.1:${wd.port}/`;
   const load = (durationMs: number): Promise<LoadResult> => runLoad({ url, method: 'POST', body: 'ping', connections: CONNECTIONS, durationMs });
-  await load(1_000);
+  await load(WARMUP_MS);
   return {
     proc: wd.proc, port: wd.port, functions: `fast=http://127.0.0.1:${wd.port}`,
     read: async () => {
       const meter = phaseCpu(wd.proc.pid, ownCpuMs);
-      const result = await load(4_000);
+      const result = await load(RUN_MS);
       return { ...result, cpu: meter(result.requests) };
     },
   };

@@ -10,6 +10,7 @@ import t from 'tap';
 import { createQueue, QueueUnavailableError, type NewCall } from '../../router/queue/index.js';
 import { WalSync } from '../../router/queue/sqlite/sqlite-wal-sync.js';
 import type { Logger } from '../../common/log.js';
+import { waitFor } from '../helpers/wait.js';
 
 function call(id: string): NewCall {
   return { id, functionName: 'f', method: 'POST', path: '', query: '', headers: {}, body: Buffer.from(id), callbackUrl: null };
@@ -28,14 +29,6 @@ function heldSyncs(): { syncFile: (fd: number) => Promise<void>; readonly calls:
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-/** Until `ok()` (the file opens on the thread pool, so a sync starts a little after it is asked for). */
-async function until(ok: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
 /** A WalSync on an empty WAL file in `dir`, with syncs the test releases by hand. */
 function heldWal(dir: string): { ws: WalSync; syncs: ReturnType<typeof heldSyncs> } {
@@ -64,7 +57,7 @@ t.test('WalSync: one sync per commits made before it started, one more for those
   const first = ws.sync();
   const same = ws.sync();
   t.equal(first, same, 'callers before the sync started share it');
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
 
   ws.wrote();
   const second = ws.sync();
@@ -89,11 +82,11 @@ t.test('WalSync: a failed sync rejects its callers, and the next caller syncs ag
   t.teardown(() => ws.close());
   ws.wrote();
   const failing = ws.sync();
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
   syncs.release(new Error('EIO: i/o error, fdatasync'));
   await t.rejects(failing, /EIO/);
   const again = ws.sync();
-  await until(() => syncs.calls === 2, 'the second sync');
+  await waitFor(() => syncs.calls === 2, 5_000, 'the second sync', 2);
   syncs.release();
   await again;
 });
@@ -102,14 +95,14 @@ t.test('WalSync: close waits for the sync under way and for the one asked for af
   const { ws, syncs } = heldWal(t.testdir());
   ws.wrote();
   const first = ws.sync();
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
   ws.wrote();
   const second = ws.sync();
   const closing = ws.close();
   t.equal(ws.sync(), second, 'a commit counted before close is synced, not refused');
   syncs.release();
   await first;
-  await until(() => syncs.waiting() === 1, 'the second sync');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the second sync', 2);
   syncs.release();
   await second;
   await closing;
@@ -151,7 +144,7 @@ t.test('a failed sync refuses its accepts and every later one, and health() says
   t.teardown(async () => { while (syncs.waiting() > 0) syncs.release(); await queue.close(); });
 
   const refused = queue.enqueue(call('x'));
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
   syncs.release(new Error('EIO: i/o error, fdatasync'));
   await t.rejects(refused, QueueUnavailableError, 'refused: not known to be on disk');
   await t.rejects(refused, /could not sync the queue file: EIO/);
@@ -174,7 +167,7 @@ t.test('a sync that does not return makes health() report the queue down', async
   t.teardown(async () => { while (syncs.waiting() > 0) syncs.release(); await queue.close(); });
   t.equal((await queue.health()).ok, true);
   const waiting = queue.enqueue(call('s'));
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
   await new Promise((resolve) => setTimeout(resolve, 80));
   const health = await queue.health();
   t.equal(health.ok, false);
@@ -204,11 +197,11 @@ t.test('closing waits for the accepts whose sync is under way', async (t) => {
   const syncs = heldSyncs();
   const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`, { ackWaitMs: 30_000, sqlite: { syncFile: syncs.syncFile } });
   const first = queue.enqueue(call('c1'));
-  await until(() => syncs.waiting() === 1, 'the sync to start');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync to start', 2);
   const second = queue.enqueue(call('c2'));
   const closing = queue.close();
   syncs.release();
-  await until(() => syncs.waiting() === 1, 'the sync of the second batch');
+  await waitFor(() => syncs.waiting() === 1, 5_000, 'the sync of the second batch', 2);
   syncs.release();
   t.equal((await first).duplicate, false);
   t.equal((await second).duplicate, false, 'committed before close: answered, not refused');

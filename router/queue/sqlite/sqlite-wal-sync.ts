@@ -52,7 +52,7 @@ export class WalSync {
     if (this.closed) return Promise.reject(new Error('the queue is closing'));
     if (this.running === null) return this.start();
     // The running sync started before the latest commits: one more after it, for all of them.
-    this.next ??= this.running.done.then(noop, noop).then(() => {
+    this.next = this.running.done.then(noop, noop).then(() => {
       this.next = null;
       return this.start();
     });
