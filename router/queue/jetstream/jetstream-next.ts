@@ -7,7 +7,7 @@
 // back to the stream for any worker (other buffered calls have their ack_wait renewed while they wait). A delivery becomes a lease only when handed out
 // (jetstream-delivery.ts).
 // Waking: deliveries that arrive wake as many sleeping next() calls as they can serve, each one that may
-// take one (rouse()), not every caller: a worker keeps 16 next() calls waiting, and waking them all for
+// take one (rouse()), not every caller: a worker keeps up to 64 next() calls waiting, and waking them all for
 // every pull that came back and at every pull round's end made each handed-out call cost ~22 loops through
 // next() (a timer, listeners and a race each), counted in a 10,000-call drain; now ~5.
 
