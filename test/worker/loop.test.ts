@@ -174,3 +174,40 @@ t.test('a function at its share: a slot freed makes the backend look again, no w
     }
   }
 });
+
+t.test('one next() waits per free slot, up to 64 at once; only a function near its limit is in their busy sets', async (t) => {
+  // Every waiting next(), with the busy set it was given (a live set: read when the test looks).
+  const waiting = new Set<ReadonlySet<string>>();
+  const leasing = (queue: Queue): Leasing => ({
+    next: (options) => {
+      const busy = options?.busy ?? new Set<string>();
+      waiting.add(busy);
+      return queue.next(options).finally(() => waiting.delete(busy));
+    },
+    lookAgain: () => queue.lookAgain!(),
+  });
+  const skipping = (name: string): number => [...waiting].filter((busy) => busy.has(name)).length;
+  // max_inflight 3: three waiting.
+  const few = await setup(t, (req, res) => { req.resume(); res.end('ok'); }, { maxInflight: 3, leasing, file: join(t.testdir(), 'few.db') });
+  await waitFor(() => waiting.size === 3, 5_000, 'three next() calls waiting');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(waiting.size, 3, 'never more than the free slots');
+  await few.worker.stop(0);
+  await waitFor(() => waiting.size === 0, 5_000, 'the stop withdrew them');
+
+  // max_inflight 100, function a limited to 2 at once, b to its share (75): 64 waiting; a batch served from the
+  // first waiter on may bring a to its limit after two leases, so every waiter from the third on skips a.
+  const { queue } = await setup(t, (req, res) => { setTimeout(() => { req.resume(); res.end('ok'); }, 300); }, { maxInflight: 100, limit: 2, leasing, file: join(t.testdir(), 'many.db') });
+  await waitFor(() => waiting.size === 64 && skipping('a') === 62, 5_000, '64 next() calls waiting, 62 of them skipping a');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(waiting.size, 64, 'at most 64 wait at once, with 100 slots free');
+  t.equal(skipping('a'), 62, 'a (room 2) is skipped from the third waiter on');
+  t.equal(skipping('b'), 0, 'b, far from its limit, is in no set');
+  // One call of a running: its room is 1, so every waiter but the first skips it; once it is done, 2 again.
+  await queue.enqueue(call('a1', 'a'));
+  await waitFor(() => skipping('a') === 63, 5_000, 'every waiter but the first skipping a while a1 runs');
+  t.equal(skipping('b'), 0, 'b still in no set');
+  await waitFor(async () => (await queue.list({ status: 'succeeded' })).length === 1, 5_000, 'a1 done');
+  await waitFor(() => skipping('a') === 62 && waiting.size === 64, 5_000, 'a skipped from the third waiter on again');
+  t.pass('the sets follow the room as it shrinks and grows');
+});
