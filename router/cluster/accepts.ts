@@ -15,13 +15,21 @@
 // primary says they are committed, as a single-process router does. The other queue operations (reads,
 // cancel, redrive: rare writes that wait for the lock like before) stay on the worker's own connection.
 // The JetStream queue has no file lock, so its accepts are not forwarded.
+//
+// A new call's answer is its acceptance time only: the record the queue stored for it is the call as sent plus
+// that time (newRecord), so the worker process builds it again rather than receive it. Sending every record
+// back was 6 % of the primary's CPU at 2,750 accepts/s (v8's serializer, on the process that also commits and
+// runs the async worker); a duplicate's answer carries the record found, which the accept compares with the request.
 
 import type { EnqueueResult, NewCall, Queue } from '../queue/index.js';
-import { QueueBusyError, QueueClosedError, QueueUnavailableError } from '../queue/index.js';
+import { QueueBusyError, QueueClosedError, QueueUnavailableError, newRecord, type CallRecord } from '../queue/index.js';
 
 /** One forwarded accept's outcome, as plain data (it crosses the IPC channel). */
 export type AcceptOutcome =
-  | { readonly ok: true; readonly result: EnqueueResult }
+  /** Stored now: the record is newRecord(call, acceptedAt). */
+  | { readonly ok: true; readonly duplicate: false; readonly acceptedAt: number }
+  /** Stored before: the record found. */
+  | { readonly ok: true; readonly duplicate: true; readonly record: CallRecord }
   | {
     readonly ok: false; readonly code: string | undefined; readonly message: string;
     /** What QueueBusyError and QueueUnavailableError carry beside their message. */
@@ -42,8 +50,17 @@ export async function commitForwarded(queue: Queue, request: AcceptRequest): Pro
   const settled = await Promise.allSettled(request.calls.map((call) => queue.enqueue(call)));
   return {
     whippet: 'enqueued', id: request.id,
-    outcomes: settled.map((s): AcceptOutcome => s.status === 'fulfilled' ? { ok: true, result: s.value } : outcomeOf(s.reason)),
+    outcomes: settled.map((s): AcceptOutcome => s.status === 'fulfilled' ? acceptedOutcome(s.value) : outcomeOf(s.reason)),
   };
+}
+
+function acceptedOutcome({ duplicate, record }: EnqueueResult): AcceptOutcome {
+  return duplicate ? { ok: true, duplicate: true, record } : { ok: true, duplicate: false, acceptedAt: record.acceptedAt };
+}
+
+/** The enqueue result an accepted outcome stands for (`call`: the call as this process sent it). */
+function resultOf(call: NewCall, outcome: Extract<AcceptOutcome, { ok: true }>): EnqueueResult {
+  return outcome.duplicate ? { duplicate: true, record: outcome.record } : { duplicate: false, record: newRecord(call, outcome.acceptedAt) };
 }
 
 function outcomeOf(err: unknown): AcceptOutcome {
@@ -66,6 +83,7 @@ function errorOf(outcome: Extract<AcceptOutcome, { ok: false }>): Error {
 }
 
 interface Waiting {
+  readonly call: NewCall;
   readonly resolve: (result: EnqueueResult) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -78,7 +96,7 @@ interface Waiting {
  */
 export class ForwardedAccepts implements Queue {
   readonly backend: string;
-  private batch: Array<{ readonly call: NewCall; readonly waiting: Waiting }> = [];
+  private batch: Waiting[] = [];
   private scheduled = false;
   private nextId = 0;
   private readonly waiting = new Map<number, readonly Waiting[]>();
@@ -91,7 +109,7 @@ export class ForwardedAccepts implements Queue {
   enqueue(call: NewCall): Promise<EnqueueResult> {
     if (this.gone !== undefined) return Promise.reject(this.gone);
     return new Promise<EnqueueResult>((resolve, reject) => {
-      this.batch.push({ call, waiting: { resolve, reject } });
+      this.batch.push({ call, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.send());
@@ -107,7 +125,7 @@ export class ForwardedAccepts implements Queue {
     waiting.forEach((w, i) => {
       const outcome = reply.outcomes[i];
       if (outcome === undefined) w.reject(new QueueUnavailableError('the primary process answered without this call'));
-      else if (outcome.ok) w.resolve(outcome.result);
+      else if (outcome.ok) w.resolve(resultOf(w.call, outcome));
       else w.reject(errorOf(outcome));
     });
   }
@@ -117,7 +135,7 @@ export class ForwardedAccepts implements Queue {
     this.gone = new QueueUnavailableError('the router\'s primary process is gone');
     for (const waiting of this.waiting.values()) for (const w of waiting) w.reject(this.gone);
     this.waiting.clear();
-    for (const { waiting } of this.batch) waiting.reject(this.gone);
+    for (const waiting of this.batch) waiting.reject(this.gone);
     this.batch = [];
   }
 
@@ -127,13 +145,13 @@ export class ForwardedAccepts implements Queue {
     this.batch = [];
     if (batch.length === 0) return;
     const id = this.nextId++;
-    this.waiting.set(id, batch.map((b) => b.waiting));
+    this.waiting.set(id, batch);
     try {
       this.channel.send({ whippet: 'enqueue', id, calls: batch.map((b) => b.call) });
     } catch (err) {
       this.waiting.delete(id);
       const refused = new QueueUnavailableError(`cannot reach the router's primary process: ${(err as Error).message}`);
-      for (const b of batch) b.waiting.reject(refused);
+      for (const b of batch) b.reject(refused);
     }
   }
 

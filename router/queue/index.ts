@@ -6,7 +6,7 @@ import type { Queue } from './queue.js';
 export * from './errors.js';
 export * from './queue.js';
 export { BACKENDS, createQueue, parseQueueUrl, type CreateQueueOptions } from './backends.js';
-export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal, requestDifferences, type RequestPart } from './record.js';
+export { CALL_STATUSES, FINAL_STATUSES, REDRIVABLE_STATUSES, isFinal, newRecord, requestDifferences, type RequestPart } from './record.js';
 
 /** The largest request body the queue can store (jetstream: NATS max_payload minus headers); undefined = no own limit. */
 export function queueMaxBodyBytes(queue: Queue): number | undefined {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { ForwardedAccepts, commitForwarded, type AcceptReply, type AcceptRequest } from '../../../router/cluster/accepts.js';
-import { QueueBusyError, QueueClosedError, QueueUnavailableError, createQueue, type NewCall, type Queue } from '../../../router/queue/index.js';
+import { QueueBusyError, QueueClosedError, QueueUnavailableError, createQueue, newRecord, type NewCall, type Queue } from '../../../router/queue/index.js';
 
 const call = (id: string, body: Uint8Array = Buffer.from('hello')): NewCall => ({
   id, functionName: 'fn', method: 'POST', path: '', query: '', headers: { 'content-type': 'text/plain' }, body, callbackUrl: null,
@@ -45,10 +45,9 @@ t.test('the accepts of one turn go as one message; each settles with its own out
   await turn();
   t.equal(ch.sent.length, 2, 'the next turn sends its own message');
 
-  const record = { id: 'a' } as never;
   const reply: AcceptReply = {
     whippet: 'enqueued', id: ch.sent[0]!.id, outcomes: [
-      { ok: true, result: { duplicate: false, record } },
+      { ok: true, duplicate: false, acceptedAt: 1_700_000_000_000 },
       { ok: false, code: 'QUEUE_ERR_BUSY', message: 'the queue is locked by another process', waitedMs: 1003 },
       { ok: false, code: 'QUEUE_ERR_CLOSED', message: 'the queue is closed' },
       { ok: false, code: 'QUEUE_ERR_UNAVAILABLE', message: 'the queue is unavailable: the file was removed', reason: 'the file was removed' },
@@ -57,7 +56,7 @@ t.test('the accepts of one turn go as one message; each settles with its own out
   };
   accepts.received(reply);
   const [a, b, c, d, e] = await Promise.all(settled);
-  t.same(a, { duplicate: false, record });
+  t.same(a, { duplicate: false, record: newRecord(call('a'), 1_700_000_000_000) }, 'a new call: its record built here from the call and the time it was accepted');
   t.type(b, QueueBusyError);
   t.equal((b as QueueBusyError).waitedMs, 1003, 'the wait the primary reported');
   t.equal((b as QueueBusyError).status, 503);
@@ -121,8 +120,20 @@ t.test('the primary commits a batch against the queue: duplicates within it, and
   const request = overTheChannel<AcceptRequest>({ whippet: 'enqueue', id: 7, calls: [call('one'), call('two', Buffer.from('second')), call('one')] });
   const reply = await commitForwarded(queue, request);
   t.equal(reply.id, 7);
-  t.same(reply.outcomes.map((o) => o.ok && o.result.duplicate), [false, false, true]);
+  t.same(reply.outcomes.map((o) => o.ok && o.duplicate), [false, false, true]);
   t.same((await queue.list()).map((r) => r.id).sort(), ['one', 'two'], 'two calls stored');
+  // What the worker process settles its accepts with is what the queue stored: built there for a new call (the
+  // answer carries only the time), sent whole for a duplicate.
+  const ch0 = channel();
+  const forwarded = new ForwardedAccepts(localQueue(), ch0);
+  const results = request.calls.map((c) => forwarded.enqueue(c));
+  await turn();
+  forwarded.received(overTheChannel({ ...reply, id: ch0.sent[0]!.id }));
+  const [one, two, again] = await Promise.all(results);
+  t.same(one, { duplicate: false, record: await queue.get('one') }, 'a new call\'s record, as stored');
+  t.same(two, { duplicate: false, record: await queue.get('two') });
+  t.same(again, { duplicate: true, record: await queue.get('one') }, 'the duplicate\'s record, as found');
+  t.notOk('record' in reply.outcomes[0]!, 'a new call\'s answer does not carry its record');
   const leased = await queue.next({ timeoutMs: 1000 });
   t.equal(Buffer.from(leased!.request.body).toString(), 'hello', 'the first call\'s body was stored as sent');
   await leased!.nak();
