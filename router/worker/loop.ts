@@ -41,8 +41,8 @@ const QUEUE_ERROR_PAUSE_MS = 500;
 // Abandoned calls return at their next step; a slow function is not waited for longer than this.
 const ABANDON_WAIT_MS = 1_000;
 // At most this many next() calls wait at once (with the default max_inflight of 64, one per free slot): the
-// more wait, the more leases and results share a transaction (sqlite, a 40,000-call drain: 11.6 calls per
-// transaction with 16, 15 with 64, and 7-9 % fewer bytes written per call; docs/performance.md); few enough
+// more wait, the more leases and results share a transaction (sqlite, a drain of a stored backlog: 11.6 calls per
+// transaction with 16, 14.7 with 64, and 7-9 % fewer bytes written per call; docs/performance.md); few enough
 // that a stop aborts little.
 const LEASE_AHEAD = 64;
 // The reason a waiting next() is withdrawn to be asked again (with a backend without Queue.lookAgain, once
