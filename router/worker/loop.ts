@@ -227,20 +227,23 @@ export class WorkerLoop {
    * waiter is asked again: a new next() makes the backend look again for every waiting next().
    */
   private refreshBusy(): void {
-    // Computed once per refresh: this runs three times per call (a lease received, its invocation over, the
-    // call finished) over up to LEASE_AHEAD waiters. Only the functions whose room is smaller than the waiters
-    // can be in a set (the others leave every set), so a worker that knows many functions, most of them far
-    // from their limit, goes through few names per waiter.
-    const tight = new Map<string, number>();
-    for (const [name, first] of this.rooms()) if (first < this.pending.length) tight.set(name, first);
+    // This runs three times per call (a lease received, its invocation over, the call finished) over up to
+    // LEASE_AHEAD waiters, so it moves boundaries instead of rebuilding sets. Every set was computed from one
+    // snapshot of the rooms (here, or by fill() for a new waiter), and removing a waiter keeps the order: the
+    // waiters holding a name are always a suffix of the queue. So for each name that is in the last waiter's
+    // set or must be in some set now, the suffix's start moves to the name's room, touching only the waiters
+    // in between (one or two per change: a drain of one function went through 64 waiters per refresh).
+    const n = this.pending.length;
+    if (n === 0) return;
+    const room = this.rooms();
+    const names = new Set(this.pending[n - 1]!.busy);
+    for (const [name, first] of room) if (first < n) names.add(name);
     let removed = false;
-    this.pending.forEach((entry, k) => {
-      for (const [name, first] of tight) {
-        if (k >= first) entry.busy.add(name);
-        else if (entry.busy.delete(name)) removed = true;
-      }
-      if (entry.busy.size > 0) for (const name of entry.busy) if (!tight.has(name)) { entry.busy.delete(name); removed = true; }
-    });
+    for (const name of names) {
+      const first = Math.max(0, Math.min(room.get(name) ?? n, n));
+      for (let k = first; k < n && !this.pending[k]!.busy.has(name); k++) this.pending[k]!.busy.add(name);
+      for (let k = first - 1; k >= 0 && this.pending[k]!.busy.delete(name); k--) removed = true;
+    }
     if (!removed) return;
     if (this.deps.queue.lookAgain !== undefined) {
       this.deps.queue.lookAgain();
