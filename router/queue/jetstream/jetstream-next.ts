@@ -113,7 +113,7 @@ export class JetStreamNext {
     try {
       while (!signals.some((s) => s.aborted)) {
         // Heads unknown (a consumer not pulled from yet): nothing is taken before they are (take()).
-        const lacking = this.lacking(busy).length > 0;
+        const lacking = this.lacks(busy);
         const held = lacking ? null : this.take(busy);
         if (held !== null) {
           this.pipeline(link.conn, busy, 1);
@@ -177,9 +177,18 @@ export class JetStreamNext {
 
   /** Consumers of functions not busy that may have calls and have none buffered: their heads are unknown. */
   private lacking(busy: ReadonlySet<string>): Source[] {
-    return this.store.consumers.known().filter((s) => (s.functionName === null || !busy.has(s.functionName))
+    return this.store.consumers.known().filter((s) => this.headUnknown(s, busy));
+  }
+
+  /** lacking(busy).length > 0, without building the list (next() asks at every look). */
+  private lacks(busy: ReadonlySet<string>): boolean {
+    return this.store.consumers.known().some((s) => this.headUnknown(s, busy));
+  }
+
+  private headUnknown(s: Source, busy: ReadonlySet<string>): boolean {
+    return (s.functionName === null || !busy.has(s.functionName))
       && this.pendingHint.get(s.consumer) !== 0 && !this.waiting.has(s.consumer)
-      && !this.held.some((h) => h.consumer === s.consumer));
+      && !this.held.some((h) => h.consumer === s.consumer);
   }
 
   /** Pull the heads that are unknown; when no consumer has anything, wait for the first delivery. */
@@ -313,7 +322,7 @@ export class JetStreamNext {
     const seen = new Set<string>();
     for (let i = 0; i < this.sleeping.length;) {
       const s = this.sleeping[i]!;
-      const key = s.busy.size === 0 ? '' : [...s.busy].sort().join('\n');
+      const key = busyKey(s.busy);
       if (!s.behindFill || seen.has(key)) { i++; continue; }
       seen.add(key);
       this.sleeping.splice(i, 1);
@@ -379,6 +388,13 @@ export class JetStreamNext {
       void woken.then(done);
     });
   }
+}
+
+/** The same string for two sets with the same names (one name, the common case, builds nothing). */
+function busyKey(busy: ReadonlySet<string>): string {
+  if (busy.size === 0) return '';
+  if (busy.size === 1) for (const name of busy) return name;
+  return [...busy].sort().join('\n');
 }
 
 /** A message of the earlier layout names its function only in its subject: `<name>.calls.<function>`. */
