@@ -75,3 +75,33 @@ t.test('a next() paused because its function was busy looks again at lookAgain()
   queue.lookAgain!();
   t.equal((await paused)?.request.id, 'only-1', 'the paused next() looked again at once and got the call, before its deadline');
 });
+
+t.test('a next() whose set names every function it knows does not pull, and still finds a function that appears later', { timeout: 60_000 }, async (t) => {
+  if (!requireNats(t)) return;
+  const node = await startNats(t);
+  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'appears' } });
+  t.teardown(() => queue.close());
+  await queue.enqueue(call('only-0', 'only'));
+  await queue.enqueue(call('only-1', 'only'));
+  const first = await queue.next({ timeoutMs: 5_000 });
+  t.equal(first?.request.id, 'only-0', 'the function\'s consumer is known to this queue now');
+
+  // Every function this next() knows is busy for it: it pauses without a fill (jetstream-next.ts), and a function
+  // whose first call another router accepts (its consumer created there) is found once the list of consumers is
+  // read again (every 2 s while anything asks).
+  const busy = new Set(['only']);
+  const begin = Date.now();
+  const paused = queue.next({ busy, timeoutMs: 8_000 });
+  await new Promise((r) => setTimeout(r, 100));
+  const other = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'appears' } });
+  t.teardown(() => other.close());
+  await other.enqueue(call('new-0', 'newcomer'));
+  const got = await paused;
+  t.equal(got?.request.id, 'new-0', 'the paused next() got the new function\'s call, not the busy one\'s');
+  t.ok(Date.now() - begin < 5_000, `within the list's refresh and one pause (${Date.now() - begin} ms)`);
+  await got?.beginAttempt();
+  await got?.finish({ status: 'succeeded', result: null });
+  await got?.ack();
+  const slow = await queue.next({ timeoutMs: 5_000 });
+  t.match(slow, { request: { id: 'only-1' }, deliveryCount: 1 }, 'the busy function\'s call was never pulled meanwhile');
+});

@@ -58,6 +58,16 @@ export class FunctionConsumers {
     return [...this.byName.values()];
   }
 
+  /**
+   * False when every source known is of a function in `busy` and the list is fresh (refreshed within REFRESH_MS):
+   * a caller that may take none of those has nothing to pull until a function leaves `busy` or the list is stale.
+   */
+  mayServe(busy: ReadonlySet<string>): boolean {
+    if (Date.now() - this.refreshedAt > REFRESH_MS) return true;
+    for (const source of this.byName.values()) if (source.functionName === null || !busy.has(source.functionName)) return true;
+    return false;
+  }
+
   /** The sources known now, without asking the server. */
   known(): Source[] {
     return [...this.byName.values()];

@@ -66,12 +66,12 @@ export class JetStreamNext {
   /** The fill() waiting for the first delivery from its waiting pulls (one fill runs at a time): ended by any delivery. */
   private fillWaits: (() => void) | null = null;
   /**
-   * next() calls paused because every function they may take was busy. lookAgain() (or a later next())
-   * comes when the worker's busy sets changed (a function left one), so it wakes these to look
-   * again with their live sets; without it they slept out their pause (250 ms) while the function was
+   * next() calls paused because every function they may take was busy, with their (live) sets. lookAgain() (or a
+   * later next()) comes when the worker's busy sets changed (a function left one), so it wakes those that may now
+   * take something to look again; without it they slept out their pause (250 ms) while the function was
    * idle: with max_inflight=16 a worker drained one fast function at 48 calls/s.
    */
-  private blocked: Array<() => void> = [];
+  private blocked: Array<{ readonly busy: ReadonlySet<string>; readonly wake: () => void }> = [];
   /** Per consumer: messages it had left at its last delivery (0 after an empty pull). */
   private readonly pendingHint = new Map<string, number>();
   /** next() calls waiting now, and the one pull round running for them. */
@@ -133,17 +133,27 @@ export class JetStreamNext {
         const conn = link.conn;
         if (conn === null || !link.connected) { await link.waitConnected(Math.min(remaining, 1_000), signal()); continue; }
         if (this.filling === null) {
-          // One caller fills for all that wait now: as many calls as there are callers (a call taken
-          // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
-          const want = Math.min(BATCH, this.callers);
-          this.requested += want;
-          this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signals).finally(() => { this.filling = null; this.requested -= want; this.afterFill(); });
-          if (!(await this.filling)) {
+          // A caller for which every function known is busy (the list of functions being fresh) does not fill: its
+          // fill would end at once, and each fill's end wakes the next caller behind it to do the same (a drain of
+          // one function at its limit made ~6 such fills and ~14 loops here per call handed out).
+          let open = this.store.consumers.mayServe(busy);
+          if (open) {
+            // One caller fills for all that wait now: as many calls as there are callers (a call taken
+            // ahead of demand would wait in the buffer, and a returned one counts as a redelivery).
+            const want = Math.min(BATCH, this.callers);
+            this.requested += want;
+            this.filling = this.fill(conn, busy, want, Math.min(remaining, MAX_PULL_MS), signals).finally(() => { this.filling = null; this.requested -= want; this.afterFill(); });
+            open = await this.filling;
+          }
+          if (!open) {
             // Every function this caller may take is busy: wait here, not inside fill(), so the callers
             // that can take work are not held behind this one's pause.
             const sleeper = this.sleep(busy, false);
-            this.blocked.push(sleeper.wake);
+            const pausing = { busy, wake: sleeper.wake };
+            this.blocked.push(pausing);
             await this.pause(Math.min(remaining, 250), signals, sleeper.woken);
+            const at = this.blocked.indexOf(pausing); // its pause ended some other way: lookAgain() need not look at it
+            if (at >= 0) this.blocked.splice(at, 1);
             roused = sleeper.end();
           }
         } else {
@@ -280,10 +290,18 @@ export class JetStreamNext {
 
   /** The caller's busy sets lost names (Queue.lookAgain, or a new next()): the paused next() calls look again with their sets as they are now. */
   lookAgain(): void {
+    // A caller asleep behind a fill whose set lost a name may now take a buffered delivery: rouse() wakes it (the
+    // paused ones are woken below either way).
+    this.rouse();
+    // Only the paused callers that may take something now: the others would look and pause again (each finished call
+    // of a function at its limit frees one waiter, and waking every paused one was ~4 loops through next() per call).
     if (this.blocked.length === 0) return;
-    const blocked = this.blocked;
-    this.blocked = [];
-    for (const wake of blocked) wake();
+    const still: typeof this.blocked = [];
+    for (const b of this.blocked) {
+      if (this.store.consumers.mayServe(b.busy) || this.held.some((h) => !b.busy.has(h.functionName))) b.wake();
+      else still.push(b);
+    }
+    this.blocked = still;
   }
 
   /** Something changed (a pull came back empty or expired, close): every sleeping next() looks again. */
