@@ -58,12 +58,14 @@ function isRecord(value: unknown): value is CallRecord {
 
 function pack(env: Envelope): Uint8Array {
   const body = env.record.result?.body ?? null;
-  const result = env.record.result === null ? null : { ...env.record.result, body: null };
-  const stored: Stored = { record: { ...env.record, result }, lease: env.lease, body: body !== null };
-  const json = Buffer.from(JSON.stringify(stored), 'utf8');
-  const out = Buffer.allocUnsafe(4 + json.byteLength + (body?.byteLength ?? 0));
-  out.writeUInt32BE(json.byteLength, 0);
-  json.copy(out, 4);
-  if (body !== null) out.set(body, 4 + json.byteLength);
+  // The record is copied only to take the body out of its JSON; the JSON is written straight into the value.
+  const { result } = env.record;
+  const record = result === null || result.body === null ? env.record : { ...env.record, result: { ...result, body: null } };
+  const json = JSON.stringify({ record, lease: env.lease, body: body !== null } satisfies Stored);
+  const jsonBytes = Buffer.byteLength(json);
+  const out = Buffer.allocUnsafe(4 + jsonBytes + (body?.byteLength ?? 0));
+  out.writeUInt32BE(jsonBytes, 0);
+  out.write(json, 4, 'utf8');
+  if (body !== null) out.set(body, 4 + jsonBytes);
   return out;
 }
