@@ -2,8 +2,8 @@
 // backlog never stands in front of another function's calls, and its calls stay queued untouched
 // (deliveryCount 1 when they are finally leased). Without `busy`, calls come oldest first across functions.
 
-import t from 'tap';
-import { createQueue } from '../../router/queue/index.js';
+import t, { type Test } from 'tap';
+import { createQueue, type Queue } from '../../router/queue/index.js';
 import { requireNats, startNats } from '../helpers/nats-server.js';
 import { call } from './jetstream-workers.js';
 
@@ -31,17 +31,27 @@ t.test('a busy function\'s backlog does not block another function', { timeout: 
   t.match(slow, { request: { id: 'slow-0' }, deliveryCount: 1 }, 'no longer busy: the oldest, never delivered before');
 });
 
-t.test('a next() paused because its function was busy looks again when the worker asks anew', { timeout: 60_000 }, async (t) => {
-  if (!requireNats(t)) return;
+/**
+ * A queue named `name` on a fresh nats-server holding two calls of function `only`, the first of them leased (so the
+ * function's consumer is known to this queue and a busy set can name every source); null when no nats-server is here.
+ */
+async function oneFunctionLeasedOnce(t: Test, name: string): Promise<{ node: { url: string }; queue: Queue } | null> {
+  if (!requireNats(t)) return null;
   const node = await startNats(t);
-  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'asked-again' } });
+  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name } });
   t.teardown(() => queue.close());
   await queue.enqueue(call('only-0', 'only'));
   await queue.enqueue(call('only-1', 'only'));
+  const first = await queue.next({ timeoutMs: 5_000 });
+  t.equal(first?.request.id, 'only-0', 'the first call is leased: the function\'s consumer is known to this queue');
+  return { node, queue };
+}
+
+t.test('a next() paused because its function was busy looks again when the worker asks anew', { timeout: 60_000 }, async (t) => {
+  const started = await oneFunctionLeasedOnce(t, 'asked-again');
+  if (started === null) return;
+  const { queue } = started;
   const next = queue.next.bind(queue);
-  // The function's consumer exists once a call of it was leased: then a busy set can name every source.
-  const first = await next({ timeoutMs: 5_000 });
-  t.equal(first?.request.id, 'only-0');
 
   // Every function this next() may take is busy: it pauses (up to 250 ms, here its 200 ms deadline).
   const live = new Set(['only']);
@@ -58,14 +68,9 @@ t.test('a next() paused because its function was busy looks again when the worke
 });
 
 t.test('a next() paused because its function was busy looks again at lookAgain()', { timeout: 60_000 }, async (t) => {
-  if (!requireNats(t)) return;
-  const node = await startNats(t);
-  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'look-again' } });
-  t.teardown(() => queue.close());
-  await queue.enqueue(call('only-0', 'only'));
-  await queue.enqueue(call('only-1', 'only'));
-  const first = await queue.next({ timeoutMs: 5_000 });
-  t.equal(first?.request.id, 'only-0');
+  const started = await oneFunctionLeasedOnce(t, 'look-again');
+  if (started === null) return;
+  const { queue } = started;
 
   const live = new Set(['only']);
   const paused = queue.next({ busy: live, timeoutMs: 200 });
@@ -77,14 +82,9 @@ t.test('a next() paused because its function was busy looks again at lookAgain()
 });
 
 t.test('a next() whose set names every function it knows does not pull, and still finds a function that appears later', { timeout: 60_000 }, async (t) => {
-  if (!requireNats(t)) return;
-  const node = await startNats(t);
-  const queue = await createQueue(node.url, { ackWaitMs: 5_000, jetstream: { name: 'appears' } });
-  t.teardown(() => queue.close());
-  await queue.enqueue(call('only-0', 'only'));
-  await queue.enqueue(call('only-1', 'only'));
-  const first = await queue.next({ timeoutMs: 5_000 });
-  t.equal(first?.request.id, 'only-0', 'the function\'s consumer is known to this queue now');
+  const started = await oneFunctionLeasedOnce(t, 'appears');
+  if (started === null) return;
+  const { node, queue } = started;
 
   // Every function this next() knows is busy for it: it pauses without a fill (jetstream-next.ts), and a function
   // whose first call another router accepts (its consumer created there) is found once the list of consumers is
