@@ -194,6 +194,11 @@ export class JetStreamNext {
     return this.store.consumers.known().filter((s) => this.headUnknown(s, busy));
   }
 
+  /** True when a buffered delivery is of a function not in `busy` (a caller with that set could take it). */
+  private holdsFor(busy: ReadonlySet<string>): boolean {
+    return this.held.some((h) => !busy.has(h.functionName));
+  }
+
   /** lacking(busy).length > 0, without building the list (next() asks at every look). */
   private lacks(busy: ReadonlySet<string>): boolean {
     return this.store.consumers.known().some((s) => this.headUnknown(s, busy));
@@ -219,7 +224,7 @@ export class JetStreamNext {
         this.keep(source, deliveries);
         return deliveries.length;
       }));
-      if (got.some((n) => n > 0) || this.held.some((h) => !busy.has(h.functionName))) return true;
+      if (got.some((n) => n > 0) || this.holdsFor(busy)) return true;
     }
     // Nothing anywhere: a waiting pull on each consumer; the first delivery (or wake()) ends this fill, and the
     // callers waiting for it look again.
@@ -302,7 +307,7 @@ export class JetStreamNext {
     if (this.blocked.length === 0) return;
     const still: typeof this.blocked = [];
     for (const b of this.blocked) {
-      if (this.store.consumers.mayServe(b.busy) || this.held.some((h) => !b.busy.has(h.functionName))) b.wake();
+      if (this.store.consumers.mayServe(b.busy) || this.holdsFor(b.busy)) b.wake();
       else still.push(b);
     }
     this.blocked = still;
@@ -324,7 +329,7 @@ export class JetStreamNext {
     let spare = this.held.length - this.rousing;
     for (let i = 0; spare > 0 && i < this.sleeping.length;) {
       const s = this.sleeping[i]!;
-      if (!this.held.some((h) => !s.busy.has(h.functionName))) { i++; continue; }
+      if (!this.holdsFor(s.busy)) { i++; continue; }
       this.sleeping.splice(i, 1);
       s.roused = true;
       this.rousing++;
