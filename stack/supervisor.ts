@@ -105,7 +105,7 @@ export class Supervisor {
       void child.exited.then(async (status) => {
         // The exit can come before the last lines are read: they say why, so wait for them (briefly:
         // a grandchild may hold the pipes open).
-        await Promise.race([outputEnded, new Promise((resolve) => setTimeout(resolve, OUTPUT_AFTER_EXIT_MS))]);
+        await Promise.race([outputEnded, new Promise((resolve) => setTimeout(resolve, OUTPUT_AFTER_EXIT_MS).unref())]);
         reject(new WatchdogStartError(name, `exited with ${describeExit(status)} before listening`, tail.join('\n')));
       });
     });

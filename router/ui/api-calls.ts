@@ -10,11 +10,11 @@ import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import { CallNotFoundError, type CallChange, type CallRecord, type CallStatus, type Queue } from '../queue/index.js';
 import { checkSameOrigin } from './csrf.js';
 import { sendUiJson } from './respond.js';
-import { openEventStream, type EventStream } from './sse.js';
+import { openEventStream, type EventStream, type LiveStreams } from './sse.js';
 
 /** Answer /ui/api/calls…; `streams` collects open event streams so the router's close can end them. */
 export async function handleCalls(req: IncomingMessage, res: ServerResponse, path: string, query: string,
-  queue: Queue, streams: Set<EventStream>): Promise<void> {
+  queue: Queue, streams: LiveStreams): Promise<void> {
   const method = req.method ?? '';
   const read = (): void => { if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']); };
   if (path === '/api/calls') {
@@ -43,7 +43,7 @@ export async function handleCalls(req: IncomingMessage, res: ServerResponse, pat
 }
 
 async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: ReturnType<typeof parseCallsQuery>,
-  queue: Queue, streams: Set<EventStream>): Promise<void> {
+  queue: Queue, streams: LiveStreams): Promise<void> {
   const statuses = filter.status === undefined ? null : new Set<CallStatus>(filter.status);
   const wanted = (c: CallChange): boolean => c.record !== null
     && (filter.functionName === undefined || c.functionName === filter.functionName);
@@ -67,9 +67,8 @@ async function streamCalls(req: IncomingMessage, res: ServerResponse, filter: Re
     unwatch();
     throw err;
   }
-  const s = openEventStream(req, res);
-  streams.add(s);
-  s.onClose(() => { unwatch(); streams.delete(s); });
+  const s = streams.track(openEventStream(req, res));
+  s.onClose(unwatch);
   s.send('snapshot', records.map((r) => viewCall(r, false)));
   stream = s;
   for (const c of pending) send(s, c);

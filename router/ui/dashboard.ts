@@ -26,7 +26,7 @@ import { createFunctionSampler } from './function-sampler.js';
 import type { FunctionLogs, LogEntry } from '../function-logs.js';
 import { createQueueSampler, type QueueSampler } from './queue-sampler.js';
 import { sendUiJson } from './respond.js';
-import { openEventStream, type EventStream } from './sse.js';
+import { LiveStreams, openEventStream } from './sse.js';
 
 /** What the process gives the dashboard. */
 export interface DashboardOptions {
@@ -64,7 +64,7 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
     let assets = options.assets;
     const sampler = createFunctionSampler(ctx.metrics);
     const queueSampler: QueueSampler | undefined = options.queue === undefined ? undefined : createQueueSampler(options.queue, options.queueSampleMs);
-    const streams = new Set<EventStream>();
+    const streams = new LiveStreams();
     const page = (req: IncomingMessage, res: ServerResponse, name: string, cache: string): void => {
       const asset = (assets ??= loadAssets()).get(name);
       if (asset === undefined) throw name === 'index.html' ? new UiNotBuiltError() : new NotFoundError(`/ui/assets/${name}`);
@@ -97,7 +97,7 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
             return sendUiJson(res, 200, await functionRows({ resolver: ctx.resolver, stats: ctx.stats, sampler }));
           case '/api/queue/stream': {
             if (queueSampler === undefined) throw new AsyncDisabledError();
-            const s = track(openEventStream(req, res));
+            const s = streams.track(openEventStream(req, res));
             s.send('history', queueSampler.history());
             const off = await queueSampler.follow((sample) => s.send('sample', sample));
             s.onClose(off);
@@ -108,7 +108,7 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
           case '/api/logs/stream': {
             const name = new URLSearchParams(query).get('function') ?? '';
             if (options.logs === undefined) throw new NotFoundError('/ui/api/logs/stream (logs exist only under whippet up)');
-            const s = track(openEventStream(req, res));
+            const s = streams.track(openEventStream(req, res));
             s.send('lines', options.logs.read(name).map(logLine));
             s.onClose(options.logs.follow(name, (entry) => s.send('line', logLine(entry)), () => s.end()));
             return;
@@ -119,15 +119,10 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
       close() {
         sampler.close();
         queueSampler?.close();
-        for (const s of streams) s.end();
+        streams.endAll();
       },
     };
 
-    function track(s: EventStream): EventStream {
-      streams.add(s);
-      s.onClose(() => streams.delete(s));
-      return s;
-    }
   };
 }
 

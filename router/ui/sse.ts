@@ -51,3 +51,30 @@ export function openEventStream(req: IncomingMessage, res: ServerResponse): Even
     get closed() { return closed; },
   };
 }
+
+/**
+ * The open streams of one dashboard, so that the router's close can end them. A stream that opens after the
+ * close (its request was still reading the queue when the close came) is ended at once: nothing would end it
+ * later, and an open response holds the router's close until write_timeout.
+ */
+export class LiveStreams {
+  private readonly open = new Set<EventStream>();
+  private closed = false;
+
+  /** Keep `s` until it closes; ends it at once after endAll(). */
+  track(s: EventStream): EventStream {
+    if (this.closed) {
+      s.end();
+      return s;
+    }
+    this.open.add(s);
+    s.onClose(() => this.open.delete(s));
+    return s;
+  }
+
+  /** End every open stream, and any tracked from now on. */
+  endAll(): void {
+    this.closed = true;
+    for (const s of this.open) s.end();
+  }
+}

@@ -91,10 +91,10 @@ export const TEARDOWN_KILLS = fileURLToPath(new URL('../../.tap/teardown-kills.l
  * stop. Such a process writes no V8 coverage (tap collects it at exit), so files only it ran drop out of
  * the coverage report: this line says which process it was when the totals fall.
  */
-export function noteTeardownKill(what: string, pid: number | undefined, afterMs: number): void {
+export function noteTeardownKill(what: string, pid: number | undefined, afterMs: number, detail?: string): void {
   try {
     mkdirSync(fileURLToPath(new URL('../../.tap/', import.meta.url)), { recursive: true });
-    appendFileSync(TEARDOWN_KILLS, `${new Date().toISOString()} ${process.argv[1] ?? '?'}: ${what} (pid ${pid ?? '?'}) still running ${afterMs} ms after the stop signal: SIGKILLed\n`);
+    appendFileSync(TEARDOWN_KILLS, `${new Date().toISOString()} ${process.argv[1] ?? '?'}: ${what} (pid ${pid ?? '?'}) still running ${afterMs} ms after the stop signal: SIGKILLed\n${detail === undefined ? '' : `${detail}\n`}`);
   } catch { /* a note only */ }
 }
 

@@ -57,7 +57,8 @@ export async function startUp(t: Test, cwd: string, args: string[], env: Record<
     for (const p of descendants(child.pid!)) started.add(p);
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     const timer = setTimeout(() => {
-      noteTeardownKill(`whippet up ${signal}`, child.pid, timeoutMs);
+      // What up was doing when it was killed: its last log lines go into the note.
+      noteTeardownKill(`whippet up ${signal}`, child.pid, timeoutMs, `  its last lines:\n${stderr.trimEnd().split('\n').slice(-12).map((l) => `    ${l}`).join('\n')}`);
       child.kill('SIGKILL');
       for (const p of started) killIfAlive(p);
     }, timeoutMs);

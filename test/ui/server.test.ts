@@ -169,6 +169,34 @@ t.test('calls (jetstream): the same through a KV watch', async (t) => {
   await callsStream(t, queue);
 });
 
+t.test('a live view whose request was still reading the queue when the router closed is ended, not left open', async (t) => {
+  const real = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`);
+  t.teardown(() => real.close());
+  // The stream's snapshot read waits until the close has happened.
+  let listed!: () => void;
+  const isListing = new Promise<void>((resolve) => { listed = resolve; });
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const queue = new Proxy(real, {
+    get(target, key) {
+      if (key === 'list') return async (...args: Parameters<Queue['list']>) => { listed(); await gate; return target.list(...args); };
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const router = new RouterServer(base, { resolver: createStaticResolver([]), log: quiet, ui: createDashboard({ queue }) });
+  const { url } = await router.listen(0, '127.0.0.1');
+  const open = readEvents(`${url}/ui/api/calls/stream`, () => false);
+  await isListing;
+  const started = Date.now();
+  const closed = router.close(30_000);
+  release();
+  await closed;
+  const { events } = await open;
+  t.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms: it did not wait for the late stream`);
+  t.same(events.map((e) => e.event), [], 'the late stream ended before anything was sent on it');
+});
+
 t.test('queue samples count accepts, completions, retries and dead letters', async (t) => {
   const queue = await createQueue(`sqlite:${join(t.testdir(), 'q.db')}`);
   t.teardown(() => queue.close());
