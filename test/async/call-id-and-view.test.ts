@@ -6,7 +6,13 @@ import { BadCallIdError, BadQueryError } from '../../router/async/errors.js';
 import type { CallRecord } from '../../router/queue/index.js';
 
 t.test('X-Call-Id: client ids are validated, absent ones generated', async (t) => {
-  t.match(callIdFrom(undefined), { id: /^[0-9a-f-]{36}$/, chosen: false });
+  t.match(callIdFrom(undefined), { id: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, chosen: false }, 'a UUIDv7');
+  // Time-ordered: ids made one after another sort in that order, also within one millisecond.
+  const made = Array.from({ length: 2_000 }, () => callIdFrom(undefined).id);
+  t.same([...made].sort(), made, 'generated ids sort in the order they were made');
+  t.equal(new Set(made).size, made.length, 'and are all different');
+  const ms = parseInt(made[0]!.replace(/-/g, '').slice(0, 12), 16);
+  t.ok(Math.abs(ms - Date.now()) < 60_000, 'the first 48 bits are the time in milliseconds');
   t.match(callIdFrom(''), { chosen: false });
   t.same(callIdFrom('order-42:v1_a.b'), { id: 'order-42:v1_a.b', chosen: true });
   t.same(callIdFrom('x'.repeat(128)), { id: 'x'.repeat(128), chosen: true });
