@@ -34,7 +34,7 @@ const BUNDLES = [
     requests: [['GET', '/_/health'], ['POST', '/', 'hello'], ['GET', '/_/health']],
   },
   {
-    name: 'router', entry: join(dist, 'cli', 'router-bundle.js'), flags: ['--liftoff-only'], packages: ['uuid'], // flags: common/wasm-tier.ts
+    name: 'router', entry: join(dist, 'cli', 'router-bundle.js'), flags: ['--liftoff-only'], packages: [], // flags: common/wasm-tier.ts
     // One function (an echo in this process), the SQLite queue, the worker and the dashboard on, as by default.
     env: async (tmp, echo) => ({ functions: `echo=http://127.0.0.1:${echo}`, queue: `sqlite:${join(tmp, 'queue.db')}` }),
     requests: [['POST', '/function/echo', 'hello'], ['GET', '/healthz'], ['POST', '/async-function/echo', 'hello'], ['GET', '/system/functions']],
