@@ -8,6 +8,7 @@ import { BlockList, isIP } from 'node:net';
  * The refused list. Link-local: 169.254.0.0/16 (AWS, GCP, Azure, OpenStack and DigitalOcean metadata at
  * 169.254.169.254, ECS task metadata at 169.254.170.2) and fe80::/10. Metadata outside link-local:
  * fd00:ec2::254 (AWS IMDS over IPv6), 100.100.100.200 (Alibaba Cloud), 192.0.0.192 (Oracle Cloud, legacy).
+ * Each IPv4 network is also refused in its IPv6 forms (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96).
  */
 export const REFUSED_CALLBACK_NETWORKS: readonly string[] = Object.freeze([
   '169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128', '100.100.100.200/32', '192.0.0.192/32',
@@ -21,7 +22,15 @@ function refused(): BlockList {
   refusedList = new BlockList();
   for (const net of REFUSED_CALLBACK_NETWORKS) {
     const [addr = '', bits = ''] = net.split('/');
-    refusedList.addSubnet(addr, Number(bits), addr.includes(':') ? 'ipv6' : 'ipv4');
+    if (addr.includes(':')) {
+      refusedList.addSubnet(addr, Number(bits), 'ipv6');
+      continue;
+    }
+    refusedList.addSubnet(addr, Number(bits), 'ipv4');
+    // The same IPv4 network written inside IPv6: IPv4-compatible (`::169.254.169.254`, deprecated but still
+    // parsed) and the NAT64 well-known prefix (`64:ff9b::169.254.169.254`, which a NAT64 gateway forwards to
+    // the IPv4 address). IPv4-mapped (`::ffff:`) is unmapped before the check.
+    for (const prefix of ['::', '64:ff9b::']) refusedList.addSubnet(`${prefix}${addr}`, 96 + Number(bits), 'ipv6');
   }
   return refusedList;
 }

@@ -19,7 +19,7 @@ import type { InvocationRoute } from '../routes.js';
 import { readLimitedBody } from './body.js';
 import { callIdFrom } from './call-id.js';
 import { checkCallbackUrl, compileAllowList } from './callback-url.js';
-import { setRetryAfter } from './errors.js';
+import { BadCallbackUrlError, setRetryAfter } from './errors.js';
 import { createUpstreamProbe, type UpstreamProbe } from './probe.js';
 
 /** Methods an async call may use; GET and HEAD are refused (a queued GET would change its meaning). */
@@ -55,8 +55,10 @@ export function createAsyncHandler(config: AsyncHandlerConfig, deps: AsyncHandle
       if (!counted && !await probe.exists(upstream)) throw new FunctionNotFoundError(match.name);
       const metrics = counted ? deps.metrics : undefined;
       const { id, chosen } = callIdFrom(req.headers['x-call-id']);
-      const rawCallback = req.headers['x-callback-url'];
-      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(String(rawCallback), allow, config.callbackAllowLinkLocal === true);
+      // Node joins a repeated header with ", " into one value; two callback URLs are refused, not joined.
+      const rawCallback = req.headersDistinct['x-callback-url'];
+      if (rawCallback !== undefined && rawCallback.length > 1) throw new BadCallbackUrlError(rawCallback.join(', '), 'sent more than once');
+      const callbackUrl = rawCallback === undefined ? null : checkCallbackUrl(rawCallback[0]!, allow, config.callbackAllowLinkLocal === true);
       let body: Buffer;
       try {
         // Read per request: NATS tells its max_payload only once connected, which may be after the start.

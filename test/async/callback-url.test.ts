@@ -32,10 +32,12 @@ t.test('callback URL must be absolute http(s)', async (t) => {
 
 t.test('link-local and metadata IPs are refused at accept even without callback_allow', async (t) => {
   for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/',
-    'http://[::ffff:169.254.169.254]/', 'http://169.254.170.2:80/v2/credentials']) {
+    'http://[::ffff:169.254.169.254]/', 'http://169.254.170.2:80/v2/credentials',
+    'http://[::169.254.169.254]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[64:ff9b::100.100.100.200]/']) {
     t.throws(() => checkCallbackUrl(url, undefined), CallbackNotAllowedError, `${url} refused with no callback_allow`);
     t.throws(() => checkCallbackUrl(url, compileAllowList(['0.0.0.0/0', '::/0'])), CallbackNotAllowedError, `${url} refused even by a catch-all list`);
     t.doesNotThrow(() => checkCallbackUrl(url, undefined, true), `${url} allowed with callback_allow_link_local`);
   }
   t.doesNotThrow(() => checkCallbackUrl('http://127.0.0.1:9/', undefined), 'other addresses are unaffected');
+  t.doesNotThrow(() => checkCallbackUrl('http://[64:ff9b::a01:203]/', undefined), 'other addresses behind NAT64 too (10.1.2.3)');
 });

@@ -22,6 +22,7 @@ t.test('refusals before the queue', async (t) => {
     ['callback host outside callback_allow', { headers: { 'X-Callback-Url': 'http://evil.example.net/hook' } }, 400, 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'],
     ['callback IP outside the CIDR', { headers: { 'X-Callback-Url': 'http://10.1.2.3/hook' } }, 400, 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'],
     ['suffix rule does not match the bare domain', { headers: { 'X-Callback-Url': 'http://example.org/hook' } }, 400, 'ROUTER_ERR_CALLBACK_NOT_ALLOWED'],
+    ['X-Callback-Url sent twice (one allowed, one not: which is meant?)', { headers: { 'X-Callback-Url': ['http://127.0.0.1:9/a', 'http://169.254.169.254/'] } }, 400, 'ROUTER_ERR_BAD_CALLBACK_URL'],
     ['bad X-Call-Id', { headers: { 'X-Call-Id': 'has spaces and / slashes' } }, 400, 'ROUTER_ERR_BAD_CALL_ID'],
     ['X-Call-Id too long', { headers: { 'X-Call-Id': 'x'.repeat(129) } }, 400, 'ROUTER_ERR_BAD_CALL_ID'],
     ['body over max_async_body (Content-Length)', { body: 'x'.repeat(1025) }, 413, 'ROUTER_ERR_BODY_TOO_LARGE'],

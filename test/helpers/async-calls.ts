@@ -35,7 +35,7 @@ export async function fnStats(direct: string): Promise<Record<string, Array<{ pa
 export interface Posted { status: number; headers: Record<string, string | string[] | undefined>; body: string; callId: string }
 
 /** POST (or another method) to /async-function/…; resolves with the router's answer. */
-export async function postAsync(routerUrl: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Posted> {
+export async function postAsync(routerUrl: string, path: string, options: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<Posted> {
   const res = await request(`${routerUrl}/async-function/${path}`, {
     method: (options.method ?? 'POST') as 'POST', headers: options.headers, body: options.body ?? 'payload',
   });
