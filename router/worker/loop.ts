@@ -128,6 +128,8 @@ export class WorkerLoop {
   private readonly slots: FunctionSlots;
   private readonly leasing = new AbortController();
   private readonly abandon = new CallAbort();
+  /** Aborted when stop() starts: callbacks are left to the next worker (run-call.ts). */
+  private readonly draining = new CallAbort();
   private readonly control: CallControl;
   private readonly callDeps: CallDeps;
   /** next() calls waiting, oldest first (the order the backend serves them). */
@@ -141,7 +143,8 @@ export class WorkerLoop {
     this.slots = new FunctionSlots(config.maxInflight, deps.functionLimit);
     // Every running call listens on it (run-call.ts): up to max_inflight listeners is not a leak.
     this.abandon.setMaxListeners(0);
-    this.control = { signal: this.abandon, abandoned: () => this.abandon.aborted };
+    this.draining.setMaxListeners(0);
+    this.control = { signal: this.abandon, abandoned: () => this.abandon.aborted, draining: this.draining };
     this.callDeps = { ...deps, config };
     this.fill();
   }
@@ -151,9 +154,13 @@ export class WorkerLoop {
     return this.running.size;
   }
 
-  /** Stop leasing; wait up to graceMs for in-flight calls, then abandon them (their leases lapse). */
+  /**
+   * Stop leasing; wait up to graceMs for in-flight calls, then abandon them (their leases lapse). Callbacks are
+   * not waited for: one under way is cut and its call released for the next worker (run-call.ts).
+   */
   async stop(graceMs: number): Promise<void> {
     this.leasing.abort();
+    this.draining.abort();
     clearTimeout(this.pauseTimer);
     for (const p of this.pending) p.abort.abort();
     this.pending = [];

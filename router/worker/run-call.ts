@@ -15,7 +15,7 @@ import {
 } from '../queue/index.js';
 import type { FunctionResolver } from '../resolver.js';
 import { backoffMs, nextDelayMs } from './backoff.js';
-import { callbackHeaders, callbackState, postCallback } from './callback.js';
+import { callbackHeaders, callbackState, postCallback, type DeliveryResult } from './callback.js';
 import { ResultCollector, bodyForRecord, releaseResult, resultPayload, signResult, type ResultBody } from './result-body.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -42,10 +42,14 @@ export interface CallDeps {
   readonly now?: () => number;
 }
 
-/** Shutdown control: `signal` aborts the invocation; once `abandoned()`, nothing more is written. */
+/**
+ * Shutdown control: `signal` aborts the invocation; once `abandoned()`, nothing more is written. `draining`
+ * is aborted when the worker starts to stop: a callback not delivered by then is left to the next worker.
+ */
 export interface CallControl {
   readonly signal: CallAbort;
   abandoned(): boolean;
+  readonly draining?: CallAbort;
 }
 
 /**
@@ -76,7 +80,7 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl, in
       if ('acked' in outcome && outcome.acked === true) return;
     }
     if (gone()) return;
-    await settle(lease, lease.record, body, deps, signal);
+    await settle(lease, lease.record, body, deps, signal, ctl.draining);
   } catch (err) {
     if (gone()) return;
     // A lost lease or a call cancelled meanwhile: someone else owns the outcome now.
@@ -170,23 +174,48 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
   }
 }
 
-/** Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. */
-async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort): Promise<void> {
+/**
+ * Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. While the
+ * worker stops (`draining`), a callback is not started, and one under way is cut: the call is released at once
+ * for the next worker, with no attempt counted. The result is stored, so nothing is lost, and a receiver that
+ * does not answer cannot hold the stop for upstream_timeout.
+ */
+async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort, draining: CallAbort | undefined): Promise<void> {
   if (record.callbackUrl === null || record.callback.state !== 'pending') {
     await lease.ack();
     return;
   }
   const { config } = deps;
   const name = record.functionName;
+  const stopping = (): boolean => draining?.aborted === true; // read again after each wait
+  const leaveToNext = async (): Promise<void> => {
+    await lease.nak(0);
+    deps.log.info('callback left to the next worker: this one is stopping', { callId: record.id, function: name });
+  };
+  if (stopping()) {
+    await leaveToNext();
+    return;
+  }
   // This attempt's result (kept bytes, or the spooled file), else what the record kept (a redelivery).
   const stored = record.result?.body ?? new Uint8Array(0);
   const signature = body !== undefined && config.callbackSecret !== undefined ? await signResult(body, config.callbackSecret) : undefined;
   const headers = callbackHeaders(record, body?.kept ?? stored, config, signature);
   if (body?.file != null) headers['content-length'] = String(body.size);
-  const result = await postCallback(record.callbackUrl, headers, resultPayload(body, stored), {
-    dispatcher: deps.callbackDispatcher ?? deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal,
-    allowLinkLocal: config.callbackAllowLinkLocal === true,
-  });
+  const sending = new CallAbort();
+  const stopListening = [signal, draining].map((s) => onAbort(s, () => sending.abort(s?.reason)));
+  let result: DeliveryResult;
+  try {
+    result = await postCallback(record.callbackUrl, headers, resultPayload(body, stored), {
+      dispatcher: deps.callbackDispatcher ?? deps.dispatcher, timeoutMs: config.upstreamTimeoutMs, signal: sending,
+      allowLinkLocal: config.callbackAllowLinkLocal === true,
+    });
+  } finally {
+    for (const stop of stopListening) stop();
+  }
+  if (stopping() && result.statusCode === null && result.refused !== true && !signal.aborted) {
+    await leaveToNext(); // cut by the stop: not an attempt
+    return;
+  }
   const tries = record.callback.attempts + 1;
   const state = callbackState(result, tries, config);
   await lease.callbackAttempt({ state, statusCode: result.statusCode, error: result.error });

@@ -121,6 +121,40 @@ t.test('stop: in-flight calls that finish within the grace are settled', async (
   t.equal((await queue.get('g1'))?.status, 'succeeded', 'finished during the drain');
 });
 
+t.test('stop: a callback under way is cut at once and left to the next worker, with no attempt counted', async (t) => {
+  const receiver = await holdingReceiver(t);
+  const first = await setup(t, (req, res) => { req.resume(); res.end('result'); });
+  await first.queue.enqueue(call('cb-stop', 'a', '', receiver.url));
+  await waitFor(() => receiver.waiting() === 1, 5_000, 'the callback reaching a receiver that does not answer');
+  const stopping = Date.now();
+  await first.worker.stop(60_000);
+  t.ok(Date.now() - stopping < 5_000, `stop took ${Date.now() - stopping} ms: it did not wait for the callback (grace 60 s)`);
+  const left = (await first.queue.get('cb-stop'))!;
+  t.equal(left.status, 'succeeded', 'the result is stored');
+  t.match(left.callback, { state: 'pending', attempts: 0 }, 'the cut delivery is not counted as an attempt');
+  await first.queue.close();
+
+  // The next worker delivers it at once: the call was released, not left to lapse (ack_wait is 5 s here).
+  const next = await setup(t, (req, res) => { req.resume(); res.end('not again'); }, { file: first.file });
+  await waitFor(async () => { receiver.answerAll(); return (await next.queue.get('cb-stop'))?.callback.state === 'delivered'; }, 3_000, 'the callback delivered by the next worker');
+  const done = (await next.queue.get('cb-stop'))!;
+  t.equal(done.attempts.length, 1, 'the function ran once');
+  t.equal(done.callback.attempts, 1, 'one delivery counted: the one that was answered');
+});
+
+t.test('stop: a callback not yet started when the stop comes is left to the next worker', async (t) => {
+  const release: Array<() => void> = [];
+  const receiver = await holdingReceiver(t);
+  const { queue, worker } = await setup(t, (req, res) => { release.push(() => { req.resume(); res.end('done'); }); });
+  await queue.enqueue(call('cb-late', 'a', '', receiver.url));
+  await waitFor(() => release.length === 1, 5_000, 'the invocation');
+  const stopped = worker.stop(60_000);
+  release[0]!(); // the function answers during the drain: its result is stored, its callback left
+  await stopped;
+  t.equal(receiver.waiting(), 0, 'no callback was sent while stopping');
+  t.match((await queue.get('cb-late'))!, { status: 'succeeded', callback: { state: 'pending', attempts: 0 } });
+});
+
 t.test('stop: a call past the grace is abandoned, its lease lapses, another worker runs it', async (t) => {
   const release: Array<() => void> = [];
   let hits = 0;
