@@ -13,6 +13,7 @@ import { createChildProcessBackend } from '../watchdog/spawn/child-process.js';
 import type { ExitStatus, SpawnedProcess } from '../watchdog/spawn/types.js';
 import { WatchdogStartError } from './errors.js';
 import { listeningPort, tagLine } from './lines.js';
+import { killProcessTree } from './process-tree.js';
 
 export interface SupervisorOptions {
   readonly name: string;
@@ -167,14 +168,14 @@ export class Supervisor {
     }, delayMs);
   }
 
-  /** SIGKILL the watchdog's group now, no drain, no restart. */
+  /** SIGKILL the watchdog and its function processes now (process-tree.ts), no drain, no restart. */
   killNow(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    this.child?.killGroup('SIGKILL');
+    if (this.child !== undefined && this.running) killProcessTree(this.child.pid);
   }
 
-  /** Stop for good: SIGINT (drain without the health wait), SIGKILL to its group after graceMs. */
+  /** Stop for good: SIGINT (drain without the health wait), SIGKILL to it and its function processes after graceMs. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
@@ -186,7 +187,7 @@ export class Supervisor {
     } catch {
       // it exited a moment ago: `exited` settles at once
     }
-    const timer = setTimeout(() => child.killGroup('SIGKILL'), graceMs);
+    const timer = setTimeout(() => killProcessTree(child.pid), graceMs);
     try {
       await child.exited;
     } finally {

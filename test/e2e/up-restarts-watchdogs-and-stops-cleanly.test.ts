@@ -2,12 +2,12 @@
 // router follows it to its new port; SIGINT leaves no process behind; async calls accepted before the
 // stop (and not yet run: the function takes one call at a time) are delivered by the next `up`.
 
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { alive, descendants } from '../helpers/processes.js';
+import { alive, descendants, killIfAlive } from '../helpers/processes.js';
 import { runWhippet, startUp } from '../helpers/up-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -90,3 +90,29 @@ t.test('SIGINT stops every process; queued async calls are delivered by the next
   t.match(record.stdout, /"status": "succeeded"/);
   t.same(await second.stop('SIGINT'), { code: 0, signal: null });
 });
+
+t.test('a second SIGINT ends everything at once, the functions running a call included', { timeout: 60_000 }, async (t) => {
+  const dir = t.testdir();
+  stackIn(dir);
+  const up = await startUp(t, dir, ['stack.yml']);
+  // A sync call that would run for 15 s: slow's handler (bash) runs `sleep 15` in its own process group.
+  const pending = fetch(`${up.url}/function/slow?seconds=15`, { method: 'POST', body: '' }).catch(() => undefined);
+  await waitFor(() => descendants(up.pid).some((p) => /^sleep\b/.test(commandOf(p))), 10_000, 'the handler sleeping');
+  const started = descendants(up.pid);
+  t.teardown(() => { for (const p of started) killIfAlive(p); }); // only if the check below failed
+  up.child.kill('SIGINT'); // drains: waits for the call
+  await new Promise((r) => setTimeout(r, 300));
+  up.child.kill('SIGINT'); // stops now
+  t.same(await up.exited, { code: 1, signal: null }, 'up exits 1 on the second SIGINT');
+  await waitFor(() => started.every((p) => !alive(p)), 5_000, 'every process up started gone, the sleeping handler included');
+  t.pass(`${started.length} processes gone`);
+  await pending;
+});
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
