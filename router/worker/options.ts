@@ -35,9 +35,15 @@ export const WORKER_OPTIONS = {
 export type WorkerConfig = Options<typeof WORKER_OPTIONS>;
 
 function checkWorkerConfig(config: WorkerConfig): string[] {
-  return config.maxRetryWaitMs < config.initialRetryWaitMs
-    ? [`max_retry_wait (${config.maxRetryWaitMs}ms) must not be below initial_retry_wait (${config.initialRetryWaitMs}ms)`]
-    : [];
+  const problems: string[] = [];
+  if (config.maxRetryWaitMs < config.initialRetryWaitMs) {
+    problems.push(`max_retry_wait (${config.maxRetryWaitMs}ms) must not be below initial_retry_wait (${config.initialRetryWaitMs}ms)`);
+  }
+  // Without either, every call would end as a dead letter ("function not found"): refuse to start instead.
+  if (config.functions === undefined && config.functionUrlTemplate === undefined) {
+    problems.push('no way to find the functions: set functions (name=url,...) or function_url_template, as the router has them');
+  }
+  return problems;
 }
 
 /** Resolve flags > env > defaults; throws ConfigError naming every bad variable. */
