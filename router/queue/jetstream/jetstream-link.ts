@@ -4,6 +4,7 @@
 
 import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../../../common/log.js';
 import { QueueClosedError, QueueError, QueueUnavailableError } from '../errors.js';
 import type { Conn } from './jetstream-setup.js';
 
@@ -19,17 +20,30 @@ export class NatsLink {
   /** Bounded operations in flight: a lost connection fails them at once instead of at their deadline. */
   private readonly inFlight = new Set<(err: Error) => void>();
 
+  /** `log` says when the connection is lost and when it is back (once each, not at every reconnect attempt). */
+  constructor(private readonly log?: Logger) {}
+
   /** Follow disconnects and reconnects until the connection closes. */
   async watch(nc: NatsConnection): Promise<void> {
     this.connected = true;
+    let lostAt = 0;
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
+        if (this.connected) {
+          lostAt = Date.now();
+          this.log?.warn('lost the connection to NATS: accepts answer 503 and workers wait until it is back', { server: s.server });
+        }
         this.connected = false;
         this.lastError = 'NATS disconnected';
         this.lost.abort();
         for (const fail of this.inFlight) fail(new QueueUnavailableError('lost the connection to NATS'));
       }
-      if (s.type === 'reconnect') { this.lost = unlimited(new AbortController()); this.connected = true; this.wake(); }
+      if (s.type === 'reconnect') {
+        this.lost = unlimited(new AbortController());
+        this.connected = true;
+        this.log?.info('connected to NATS again', { server: s.server, awayMs: lostAt === 0 ? undefined : Date.now() - lostAt });
+        this.wake();
+      }
     }
   }
 
@@ -93,3 +107,4 @@ function unlimited(c: AbortController): AbortController {
   setMaxListeners(0, c.signal);
   return c;
 }
+

@@ -22,7 +22,7 @@ const HEADER_ROOM = 8 * 1024;
 
 /** The shared state of one jetstream queue. */
 export class JetStreamStore implements LeaseStore {
-  readonly link = new NatsLink();
+  readonly link: NatsLink;
   readonly names: JetStreamNames;
   readonly opts: ResolvedQueueOptions;
   readonly setup: SetupOptions;
@@ -35,6 +35,7 @@ export class JetStreamStore implements LeaseStore {
 
   constructor(readonly servers: readonly string[], readonly options: JetStreamQueueOptions) {
     this.opts = resolveQueueOptions(options);
+    this.link = new NatsLink(this.opts.log);
     this.maxEventAgeMs = this.opts.maxEventAgeMs;
     this.ackWaitMs = this.opts.ackWaitMs;
     this.names = jetStreamNames(options.name ?? 'whippet');
