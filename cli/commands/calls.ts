@@ -33,8 +33,10 @@ async function call(args: CallsArgs, method: string, path: string): Promise<{ st
     const res = await fetch(`${gateway}${path}`, { method, headers, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: await res.text() };
   } catch (err) {
-    const cause = (err as { cause?: Error }).cause;
-    throw new RouterUnreachableError(`${(err as Error).message}${cause === undefined ? '' : ` (${cause.message})`}`, { cause: err });
+    // As `whippet invoke` says it: the router's address, the reason's code, and what to check.
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    const reason = (err as Error).name === 'TimeoutError' ? 'no answer within 30 s' : cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new RouterUnreachableError(`cannot reach the router at ${gateway} (${reason}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`, { cause: err });
   }
 }
 

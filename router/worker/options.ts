@@ -8,7 +8,7 @@ import { ROUTER_OPTIONS, type RouterConfig } from '../config.js';
 const FROM_ROUTER = {
   functions: ROUTER_OPTIONS.functions,
   functionUrlTemplate: ROUTER_OPTIONS.functionUrlTemplate,
-  functionNamespace: ROUTER_OPTIONS.functionNamespace,
+  functionNamespace: { ...ROUTER_OPTIONS.functionNamespace, describe: 'the namespace the functions live in: {namespace} in function_url_template' },
   queue: ROUTER_OPTIONS.queue,
   ackWaitMs: ROUTER_OPTIONS.ackWaitMs,
   maxInflight: ROUTER_OPTIONS.maxInflight,
@@ -18,7 +18,7 @@ const FROM_ROUTER = {
   maxRetryAttempts: ROUTER_OPTIONS.maxRetryAttempts,
   maxEventAgeMs: ROUTER_OPTIONS.maxEventAgeMs,
   callRetentionMs: ROUTER_OPTIONS.callRetentionMs,
-  upstreamTimeoutMs: ROUTER_OPTIONS.upstreamTimeoutMs,
+  upstreamTimeoutMs: { ...ROUTER_OPTIONS.upstreamTimeoutMs, describe: 'limit of one invocation (and of one callback delivery); past it the attempt fails as a timeout and is retried, as a connection error is' },
   callbackSecret: ROUTER_OPTIONS.callbackSecret,
   callbackAllowLinkLocal: ROUTER_OPTIONS.callbackAllowLinkLocal,
   logFormat: ROUTER_OPTIONS.logFormat,

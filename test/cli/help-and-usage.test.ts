@@ -5,7 +5,7 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { FWATCHDOG, runWhippet } from '../helpers/up-process.js';
 import { expectedSpawnMethod } from '../helpers/spawn-backends.js';
-import { startUpstream } from '../helpers/start-router.js';
+import { deadPort, startUpstream } from '../helpers/start-router.js';
 
 t.test('--help lists the commands and each command its options', async (t) => {
   const top = await runWhippet(['--help']);
@@ -85,6 +85,10 @@ t.test('refusals that are not usage errors exit 1 with a message', async (t) => 
   const down = await runWhippet(['invoke', 'echo', '--gateway', 'http://127.0.0.1:1']);
   t.equal(down.code, 1);
   t.match(down.stderr, /cannot reach the router at http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+  const closed = await deadPort(); // not port 1: fetch refuses it as a bad port before connecting
+  const callsDown = await runWhippet(['calls', 'list', '--gateway', `http://127.0.0.1:${closed}`]);
+  t.equal(callsDown.code, 1);
+  t.match(callsDown.stderr, `whippet calls: cannot reach the router at http://127.0.0.1:${closed} (ECONNREFUSED); is \`whippet up\` running?`, 'calls says it as invoke does');
 });
 
 t.test('watchdog --help says which spawn path spawn_backend=auto takes on this machine', async (t) => {
