@@ -110,7 +110,7 @@ export async function startRouter(config: RouterConfig, deps: RouterDeps): Promi
     log.info('async calls enabled', { queue: queue.backend, worker: worker !== undefined, maxInflight: worker === undefined ? undefined : config.maxInflight });
     return {
       async: createAsyncHandler(config, { queue, resolver, log, metrics, names }),
-      calls: createCallsApi(queue),
+      calls: createCallsApi(queue, config.functionNamespace),
       ui: dashboard?.createDashboard({ queue, logs: deps.functionLogs }),
       worker,
     };

@@ -6,6 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MethodNotAllowedError } from '../errors.js';
+import { parseFunctionName } from '../resolver.js';
 import { CALL_STATUSES, CallNotFoundError, type CallStatus, type Queue } from '../queue/index.js';
 import type { SystemRoutes } from '../server.js';
 import { sendJson } from '../system.js';
@@ -13,17 +14,24 @@ import { CALL_ID_PATTERN } from './call-id.js';
 import { BadQueryError, setRetryAfter } from './errors.js';
 import { viewCall } from './call-view.js';
 
-/** Parse ?function=&status=a,b&limit= into a list filter; BadQueryError names what is wrong. */
-export function parseCallsQuery(query: string): { functionName?: string; status?: CallStatus[]; limit?: number } {
+/**
+ * Parse ?function=&status=a,b&limit= into a list filter; BadQueryError names what is wrong. `status` may be
+ * repeated (the lists add up); `function` and `limit` may not. With `namespace`, `function=name.namespace` is
+ * read as the other routes read it (router/resolver.ts), and another namespace is a 404.
+ */
+export function parseCallsQuery(query: string, namespace?: string): { functionName?: string; status?: CallStatus[]; limit?: number } {
   const params = new URLSearchParams(query);
   const out: { functionName?: string; status?: CallStatus[]; limit?: number } = {};
   for (const key of params.keys()) {
     if (!['function', 'status', 'limit'].includes(key)) throw new BadQueryError(`unknown parameter ${JSON.stringify(key)}: use function, status, limit`);
   }
+  for (const key of ['function', 'limit']) {
+    if (params.getAll(key).length > 1) throw new BadQueryError(`${key} given more than once: give it once`);
+  }
   const fn = params.get('function');
-  if (fn !== null && fn !== '') out.functionName = fn;
-  const status = params.get('status');
-  if (status !== null && status !== '') {
+  if (fn !== null && fn !== '') out.functionName = namespace === undefined ? fn : parseFunctionName(fn, namespace);
+  const status = params.getAll('status').filter((value) => value !== '').join(',');
+  if (status !== '') {
     const list = status.split(',').map((word) => word.trim());
     const bad = list.find((word) => !(CALL_STATUSES as readonly string[]).includes(word));
     if (bad !== undefined) throw new BadQueryError(`unknown status ${JSON.stringify(bad)}: use ${CALL_STATUSES.join(', ')}`);
@@ -38,7 +46,7 @@ export function parseCallsQuery(query: string): { functionName?: string; status?
 }
 
 /** The SystemRoutes hook the router server mounts under /system. */
-export function createCallsApi(queue: Queue): SystemRoutes {
+export function createCallsApi(queue: Queue, namespace?: string): SystemRoutes {
   return {
     async handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<boolean> {
       try {
@@ -54,7 +62,7 @@ export function createCallsApi(queue: Queue): SystemRoutes {
     const method = req.method ?? '';
     if (path === '/calls' || path === '/calls/') {
       if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']);
-      const filter = parseCallsQuery(query);
+      const filter = parseCallsQuery(query, namespace);
       const records = await queue.list(filter);
       sendJson(res, 200, records.map((record) => viewCall(record, false)));
       return true;

@@ -45,5 +45,9 @@ t.test('record view: redaction and body encoding', async (t) => {
 t.test('/system/calls query', async (t) => {
   t.same(parseCallsQuery(''), {});
   t.same(parseCallsQuery('function=echo&status=failed,expired&limit=5'), { functionName: 'echo', status: ['failed', 'expired'], limit: 5 });
-  for (const bad of ['status=done', 'limit=0', 'limit=1001', 'limit=x', 'fn=echo']) t.throws(() => parseCallsQuery(bad), BadQueryError, bad);
+  for (const bad of ['status=done', 'limit=0', 'limit=1001', 'limit=x', 'fn=echo', 'limit=10&limit=20', 'function=a&function=b']) t.throws(() => parseCallsQuery(bad), BadQueryError, bad);
+  t.same(parseCallsQuery('status=failed&status=cancelled,expired'), { status: ['failed', 'cancelled', 'expired'] }, 'repeated status lists add up');
+  t.same(parseCallsQuery('function=echo.openfaas-fn', 'openfaas-fn'), { functionName: 'echo' }, 'name.namespace as the other routes read it');
+  t.same(parseCallsQuery('function=echo', 'openfaas-fn'), { functionName: 'echo' });
+  t.throws(() => parseCallsQuery('function=echo.dev', 'openfaas-fn'), { code: 'ROUTER_ERR_NAMESPACE_NOT_FOUND', status: 404 }, 'another namespace: 404, as on /function/');
 });
