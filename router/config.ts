@@ -18,11 +18,15 @@ export function parseLongDurationMs(raw: string): number {
   return Number(m[1]) * 86_400_000 + (m[2] === '' ? 0 : parseDuration(m[2]!));
 }
 
-/** `408,429,500` → [408, 429, 500]; each must be an HTTP status code. */
+/**
+ * `408,429,500` → [408, 429, 500]; each must be an HTTP status code of 400 or more: below 400 an answer is a
+ * success (router/worker/policy.ts), so a lower code in the list could never apply.
+ */
 export function parseStatusList(raw: string): readonly number[] {
   const codes = raw.split(',').map((code) => code.trim()).filter((code) => code !== '');
   for (const code of codes) {
     if (!/^[1-5]\d\d$/.test(code)) throw new Error(`expected comma-separated HTTP status codes, got ${JSON.stringify(raw)}`);
+    if (Number(code) < 400) throw new Error(`${code} is a success (every status below 400 is), so it is never retried: list codes of 400 or more`);
   }
   return Object.freeze(codes.map(Number));
 }

@@ -65,6 +65,7 @@ t.test('parsers', async (t) => {
   t.throws(() => parseLongDurationMs('1w'));
   t.same(parseStatusList('429, 503'), [429, 503]);
   t.throws(() => parseStatusList('42'));
+  t.throws(() => parseStatusList('503,200'), /200 is a success \(every status below 400 is\), so it is never retried/);
   t.same(parseHostList('Example.com,*.svc.local,10.0.0.0/8,::1,127.0.0.1'), ['example.com', '*.svc.local', '10.0.0.0/8', '::1', '127.0.0.1']);
   t.throws(() => parseHostList('10.0.0.0/33'));
   t.throws(() => parseHostList('http://x'));
