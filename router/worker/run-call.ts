@@ -178,7 +178,7 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
  * Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. While the
  * worker stops (`draining`), a callback is not started, and one under way is cut: the call is released at once
  * for the next worker, with no attempt counted. The result is stored, so nothing is lost, and a receiver that
- * does not answer cannot hold the stop for upstream_timeout.
+ * does not answer cannot hold the stop for upstream_timeout. Not for a result only this worker has (spooled).
  */
 async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort, draining: CallAbort | undefined): Promise<void> {
   if (record.callbackUrl === null || record.callback.state !== 'pending') {
@@ -187,7 +187,10 @@ async function settle(lease: Lease, record: CallRecord, body: ResultBody | undef
   }
   const { config } = deps;
   const name = record.functionName;
-  const stopping = (): boolean => draining?.aborted === true; // read again after each wait
+  // A result over the stored limit is only in this worker's spool file: its delivery is waited for (within the
+  // stop's grace), as the next worker could send only what the record kept.
+  const replayable = body?.file == null;
+  const stopping = (): boolean => replayable && draining?.aborted === true; // read again after each wait
   const leaveToNext = async (): Promise<void> => {
     await lease.nak(0);
     deps.log.info('callback left to the next worker: this one is stopping', { callId: record.id, function: name });
@@ -202,7 +205,7 @@ async function settle(lease: Lease, record: CallRecord, body: ResultBody | undef
   const headers = callbackHeaders(record, body?.kept ?? stored, config, signature);
   if (body?.file != null) headers['content-length'] = String(body.size);
   const sending = new CallAbort();
-  const stopListening = [signal, draining].map((s) => onAbort(s, () => sending.abort(s?.reason)));
+  const stopListening = [signal, replayable ? draining : undefined].map((s) => onAbort(s, () => sending.abort(s?.reason)));
   let result: DeliveryResult;
   try {
     result = await postCallback(record.callbackUrl, headers, resultPayload(body, stored), {

@@ -20,10 +20,10 @@ function call(id: string, functionName: string, path = '', callbackUrl: string |
 
 type Leasing = Pick<Queue, 'next' | 'lookAgain'>;
 
-async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string; leasing?: (queue: Queue) => Leasing } = {}) {
+async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }, handler: Parameters<typeof startUpstream>[1], options: { ackWaitMs?: number; maxInflight?: number; limit?: number; file?: string; leasing?: (queue: Queue) => Leasing; maxResultBytes?: number } = {}) {
   const up = await startUpstream(t, handler);
   const file = options.file ?? join(t.testdir(), 'q.db');
-  const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: options.ackWaitMs ?? 5_000 });
+  const queue = await createQueue(`sqlite:${file}`, { ackWaitMs: options.ackWaitMs ?? 5_000, maxResultBytes: options.maxResultBytes });
   const dispatcher = withRequestApi(createUpstreamDispatcher({ upstreamTimeoutMs: 10_000 }));
   const resolver = createStaticResolver([['a', new URL(up.url)], ['b', new URL(up.url)]]);
   const worker = new WorkerLoop({
@@ -32,6 +32,7 @@ async function setup(t: { teardown(fn: () => unknown): void; testdir(): string }
   }, {
     queue: options.leasing?.(queue) ?? queue, resolver, dispatcher, log,
     functionLimit: options.limit === undefined ? undefined : (name) => (name === 'a' ? options.limit : undefined),
+    maxResultBytes: options.maxResultBytes,
   });
   t.teardown(async () => { await worker.stop(0); await queue.close(); await dispatcher.close(); });
   return { up, queue, worker, file };
@@ -153,6 +154,20 @@ t.test('stop: a callback not yet started when the stop comes is left to the next
   await stopped;
   t.equal(receiver.waiting(), 0, 'no callback was sent while stopping');
   t.match((await queue.get('cb-late'))!, { status: 'succeeded', callback: { state: 'pending', attempts: 0 } });
+});
+
+t.test('stop: a callback carrying a result only this worker has (spooled) is still delivered within the grace', async (t) => {
+  const received: string[] = [];
+  const receiver = await startUpstream(t, (req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => setTimeout(() => { received.push(body); res.end(); }, 300));
+  });
+  const { queue, worker } = await setup(t, (req, res) => { req.resume(); res.end('r'.repeat(100)); }, { maxResultBytes: 8 });
+  await queue.enqueue(call('cb-big', 'a', '', `${receiver.url}/cb`));
+  await waitFor(() => receiver.requests.length === 1, 5_000, 'the callback under way');
+  await worker.stop(10_000);
+  t.same(received, ['r'.repeat(100)], 'the whole result reached the receiver');
+  t.match((await queue.get('cb-big'))!.callback, { state: 'delivered', attempts: 1 });
 });
 
 t.test('stop: a call past the grace is abandoned, its lease lapses, another worker runs it', async (t) => {
