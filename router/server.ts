@@ -16,7 +16,6 @@ import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
 import { parseFunctionName, type FunctionResolver } from './resolver.js';
 import { matchRoute, type InvocationRoute } from './routes.js';
-import { deferContinue } from './async/body.js';
 import { cutForWriteTimeout } from './proxy.js';
 import { SyncInvoker } from './sync-invoker.js';
 import type { FunctionLogs } from './function-logs.js';
@@ -113,14 +112,6 @@ export class RouterServer {
     }, (req, res) => this.onRequest(req, res));
     this.server.on('clientError', onClientError);
     this.server.on('connect', onConnect);
-    // Expect: 100-continue. Node answers 100 at once unless someone listens. An async accept refuses an announced
-    // body over its limit (413), an unknown function (404) or a bad header (400) before it asks for the body: its
-    // 100 goes out only when the body is read (async/body.ts). Every other request gets it at once, as before.
-    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if ((matchRoute(originForm(req.url ?? '/')) as Partial<InvocationRoute>).kind === 'async') deferContinue(req, res);
-      else res.writeContinue();
-      this.onRequest(req, res);
-    });
     // write_timeout: a client connection with no progress for this long is closed (see config check).
     this.server.timeout = config.writeTimeoutMs;
     this.server.on('timeout', cutForWriteTimeout);

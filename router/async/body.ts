@@ -1,7 +1,7 @@
 // Read an async request body into memory without ever holding more than the limit: the count is kept
 // while the bytes stream in, and the request is refused the moment it goes over.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError } from './errors.js';
 
 /**
@@ -12,32 +12,10 @@ import { BodyTooLargeError } from './errors.js';
 const DISCARD_BYTES = 1 << 20;
 const DISCARD_MS = 500;
 
-const CONTINUE = Symbol('whippet.continue');
-type Continuing = IncomingMessage & { [CONTINUE]?: () => void };
-
-/**
- * A request that sent `Expect: 100-continue`: its 100 is sent when readLimitedBody starts reading. Until then the
- * answer says Connection: close, so that a refusal sent without asking for the body ends the connection (the
- * client may then send the body or not; nothing on the connection could tell it from a next request).
- */
-export function deferContinue(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('Connection', 'close');
-  (req as Continuing)[CONTINUE] = () => {
-    if (res.headersSent) return;
-    res.removeHeader('Connection');
-    res.writeContinue();
-  };
-}
-
 /** The whole body, or BodyTooLargeError once more than `limit` bytes arrive (or are announced). */
 export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const announced = Number(req.headers['content-length']);
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(new BodyTooLargeError(limit));
-  const askForBody = (req as Continuing)[CONTINUE];
-  if (askForBody !== undefined) {
-    delete (req as Continuing)[CONTINUE];
-    askForBody();
-  }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
