@@ -6,7 +6,7 @@
 // id: a random (v4) id put each accept on a random page of that index, one more 4 KiB page written to the
 // WAL per accept, and with a large queue a page read back from the file first; a time-ordered one goes at
 // the end of the index, on the page the other accepts of the commit share (an accept-only router, 32
-// connections, alternating builds: 7.8-8.6 KB written per accept against 11.9-13.9; docs/performance.md).
+// connections, alternating builds: 7.8-8.7 KB written per accept against 11.9-13.9; docs/performance.md).
 // Made here rather than with the uuid package: its v7 draws its random bytes through
 // crypto.getRandomValues, 16 bytes per id, which was 6-8 % of an accepting router's CPU profile; these
 // come from a pooled randomFillSync, as node's own randomUUID() does.

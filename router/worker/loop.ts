@@ -40,6 +40,12 @@ const FUNCTION_BUSY_DELAY_MS = 200;
 const QUEUE_ERROR_PAUSE_MS = 500;
 // Abandoned calls return at their next step; a slow function is not waited for longer than this.
 const ABANDON_WAIT_MS = 1_000;
+/**
+ * How long a callback already sending when the worker stops may still take. Most answer in milliseconds, and a cut
+ * one may have reached its receiver (only the answer lost), which would then get it twice; one that never answers
+ * must not hold the stop for upstream_timeout.
+ */
+const CALLBACK_GRACE_MS = 2_000;
 // At most this many next() calls wait at once (with the default max_inflight of 64, one per free slot): the
 // more wait, the more leases and results share a transaction (sqlite, a drain of a stored backlog: 11.6 calls per
 // transaction with 16, 14.7 with 64, and 7-9 % fewer bytes written per call; docs/performance.md); few enough
@@ -128,8 +134,10 @@ export class WorkerLoop {
   private readonly slots: FunctionSlots;
   private readonly leasing = new AbortController();
   private readonly abandon = new CallAbort();
-  /** Aborted when stop() starts: callbacks are left to the next worker (run-call.ts). */
+  /** Aborted when stop() starts: no callback is started from then on (run-call.ts). */
   private readonly draining = new CallAbort();
+  /** Aborted CALLBACK_GRACE_MS later (or at the grace's end, if sooner): callbacks still sending are cut. */
+  private readonly cutCallbacks = new CallAbort();
   private readonly control: CallControl;
   private readonly callDeps: CallDeps;
   /** next() calls waiting, oldest first (the order the backend serves them). */
@@ -143,8 +151,8 @@ export class WorkerLoop {
     this.slots = new FunctionSlots(config.maxInflight, deps.functionLimit);
     // Every running call listens on it (run-call.ts): up to max_inflight listeners is not a leak.
     this.abandon.setMaxListeners(0);
-    this.draining.setMaxListeners(0);
-    this.control = { signal: this.abandon, abandoned: () => this.abandon.aborted, draining: this.draining };
+    this.cutCallbacks.setMaxListeners(0);
+    this.control = { signal: this.abandon, abandoned: () => this.abandon.aborted, draining: this.draining, cutCallbacks: this.cutCallbacks };
     this.callDeps = { ...deps, config };
     this.fill();
   }
@@ -155,12 +163,14 @@ export class WorkerLoop {
   }
 
   /**
-   * Stop leasing; wait up to graceMs for in-flight calls, then abandon them (their leases lapse). Callbacks are
-   * not waited for: one under way is cut and its call released for the next worker (run-call.ts).
+   * Stop leasing; wait up to graceMs for in-flight calls, then abandon them (their leases lapse). No callback is
+   * started meanwhile, and one under way gets CALLBACK_GRACE_MS before it is cut: either way its call is released
+   * for the next worker, which delivers it (run-call.ts).
    */
   async stop(graceMs: number): Promise<void> {
     this.leasing.abort();
     this.draining.abort();
+    const cut = setTimeout(() => this.cutCallbacks.abort(), Math.min(graceMs, CALLBACK_GRACE_MS));
     clearTimeout(this.pauseTimer);
     for (const p of this.pending) p.abort.abort();
     this.pending = [];
@@ -176,6 +186,7 @@ export class WorkerLoop {
       await Promise.race([drained, pause(ABANDON_WAIT_MS, timers.signal)]);
     } finally {
       timers.abort();
+      clearTimeout(cut);
     }
   }
 

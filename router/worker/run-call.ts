@@ -44,12 +44,14 @@ export interface CallDeps {
 
 /**
  * Shutdown control: `signal` aborts the invocation; once `abandoned()`, nothing more is written. `draining`
- * is aborted when the worker starts to stop: a callback not delivered by then is left to the next worker.
+ * is aborted when the worker starts to stop (no callback is started after it), `cutCallbacks` a little later
+ * (a callback still sending is cut); such callbacks are left to the next worker.
  */
 export interface CallControl {
   readonly signal: CallAbort;
   abandoned(): boolean;
   readonly draining?: CallAbort;
+  readonly cutCallbacks?: CallAbort;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function runCall(lease: Lease, deps: CallDeps, ctl: CallControl, in
       if ('acked' in outcome && outcome.acked === true) return;
     }
     if (gone()) return;
-    await settle(lease, lease.record, body, deps, signal, ctl.draining);
+    await settle(lease, lease.record, body, deps, signal, ctl, gone);
   } catch (err) {
     if (gone()) return;
     // A lost lease or a call cancelled meanwhile: someone else owns the outcome now.
@@ -176,11 +178,13 @@ async function attempt(lease: Lease, deps: CallDeps, signal: CallAbort, gone: ()
 
 /**
  * Deliver the callback (if one is due), then ack; a callback to retry is nak'ed with its own backoff. While the
- * worker stops (`draining`), a callback is not started, and one under way is cut: the call is released at once
- * for the next worker, with no attempt counted. The result is stored, so nothing is lost, and a receiver that
- * does not answer cannot hold the stop for upstream_timeout. Not for a result only this worker has (spooled).
+ * worker stops, a callback is not started (`draining`), and one under way is cut a little later (`cutCallbacks`):
+ * the call is released at once for the next worker, with no attempt counted. The result is stored, so nothing is
+ * lost, and a receiver that does not answer cannot hold the stop for upstream_timeout. Not for a result only this
+ * worker has (spooled): that one is waited for within the stop's grace.
  */
-async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort, draining: CallAbort | undefined): Promise<void> {
+async function settle(lease: Lease, record: CallRecord, body: ResultBody | undefined, deps: CallDeps, signal: CallAbort,
+  ctl: CallControl, gone: () => boolean): Promise<void> {
   if (record.callbackUrl === null || record.callback.state !== 'pending') {
     await lease.ack();
     return;
@@ -190,7 +194,7 @@ async function settle(lease: Lease, record: CallRecord, body: ResultBody | undef
   // A result over the stored limit is only in this worker's spool file: its delivery is waited for (within the
   // stop's grace), as the next worker could send only what the record kept.
   const replayable = body?.file == null;
-  const stopping = (): boolean => replayable && draining?.aborted === true; // read again after each wait
+  const stopping = (): boolean => replayable && ctl.draining?.aborted === true; // read again after each wait
   const leaveToNext = async (): Promise<void> => {
     await lease.nak(0);
     deps.log.info('callback left to the next worker: this one is stopping', { callId: record.id, function: name });
@@ -205,7 +209,7 @@ async function settle(lease: Lease, record: CallRecord, body: ResultBody | undef
   const headers = callbackHeaders(record, body?.kept ?? stored, config, signature);
   if (body?.file != null) headers['content-length'] = String(body.size);
   const sending = new CallAbort();
-  const stopListening = [signal, replayable ? draining : undefined].map((s) => onAbort(s, () => sending.abort(s?.reason)));
+  const stopListening = [signal, replayable ? ctl.cutCallbacks : undefined].map((s) => onAbort(s, () => sending.abort(s?.reason)));
   let result: DeliveryResult;
   try {
     result = await postCallback(record.callbackUrl, headers, resultPayload(body, stored), {
@@ -215,7 +219,8 @@ async function settle(lease: Lease, record: CallRecord, body: ResultBody | undef
   } finally {
     for (const stop of stopListening) stop();
   }
-  if (stopping() && result.statusCode === null && result.refused !== true && !signal.aborted) {
+  if (gone()) return; // abandoned at the grace's end (or the lease lost): nothing more is written
+  if (stopping() && result.statusCode === null && result.refused !== true) {
     await leaveToNext(); // cut by the stop: not an attempt
     return;
   }
