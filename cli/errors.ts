@@ -28,6 +28,11 @@ export class RefusedError extends CliError {
 /** No answer from the router at --gateway. */
 export class RouterUnreachableError extends CliError {
   constructor(message: string, options?: ErrorOptions) { super('CLI_ERR_ROUTER_UNREACHABLE', message, 502, options); }
+
+  /** The one wording of it for every command: the router's address, why (a code such as ECONNREFUSED), what to check. */
+  static at(gateway: string, reason: string, cause: unknown): RouterUnreachableError {
+    return new RouterUnreachableError(`cannot reach the router at ${gateway} (${reason}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`, { cause });
+  }
 }
 
 /** Where a failed command reports: its name for the message, its usage for usage errors. */

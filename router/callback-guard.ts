@@ -8,7 +8,8 @@ import { BlockList, isIP } from 'node:net';
  * The refused list. Link-local: 169.254.0.0/16 (AWS, GCP, Azure, OpenStack and DigitalOcean metadata at
  * 169.254.169.254, ECS task metadata at 169.254.170.2) and fe80::/10. Metadata outside link-local:
  * fd00:ec2::254 (AWS IMDS over IPv6), 100.100.100.200 (Alibaba Cloud), 192.0.0.192 (Oracle Cloud, legacy).
- * Each IPv4 network is also refused in its IPv6 forms (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96).
+ * Each IPv4 network is also refused written inside IPv6: IPv4-mapped (`::ffff:`), IPv4-compatible (`::`) and the
+ * NAT64 well-known prefix (64:ff9b::/96); not other NAT64 prefixes (the local-use 64:ff9b:1::/48, or an operator's).
  */
 export const REFUSED_CALLBACK_NETWORKS: readonly string[] = Object.freeze([
   '169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128', '100.100.100.200/32', '192.0.0.192/32',

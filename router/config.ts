@@ -19,14 +19,15 @@ export function parseLongDurationMs(raw: string): number {
 }
 
 /**
- * `408,429,500` → [408, 429, 500]; each must be an HTTP status code of 400 or more: below 400 an answer is a
- * success (router/worker/policy.ts), so a lower code in the list could never apply.
+ * `408,429,500` → [408, 429, 500]; each must be an HTTP status code of 300 or more: a 2xx is a success for a
+ * function and for a callback receiver alike, so it could never be retried (a 3xx can: a callback is delivered
+ * only on 2xx, though for a function anything below 400 is a success; router/worker/policy.ts, callback.ts).
  */
 export function parseStatusList(raw: string): readonly number[] {
   const codes = raw.split(',').map((code) => code.trim()).filter((code) => code !== '');
   for (const code of codes) {
     if (!/^[1-5]\d\d$/.test(code)) throw new Error(`expected comma-separated HTTP status codes, got ${JSON.stringify(raw)}`);
-    if (Number(code) < 400) throw new Error(`${code} is a success (every status below 400 is), so it is never retried: list codes of 400 or more`);
+    if (Number(code) < 300) throw new Error(`${code} is a success, so it is never retried: list codes of 300 or more`);
   }
   return Object.freeze(codes.map(Number));
 }

@@ -95,7 +95,7 @@ export class RouterServer {
       resolver: deps.resolver, dispatcher: this.dispatcher, metrics: this.metrics, stats: this.stats, log: deps.log,
       names: deps.names ?? createCountedNames(deps.resolver, deps.log),
     });
-    this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics });
+    this.ui = deps.ui?.({ resolver: deps.resolver, stats: this.stats, metrics: this.metrics, functionNamespace: config.functionNamespace });
     this.namespace = config.functionNamespace;
     this.system = {
       resolver: deps.resolver, stats: this.stats, functionNamespace: config.functionNamespace,

@@ -66,9 +66,13 @@ export function treeGroups(root: number, table: readonly ProcessRow[], self = pr
   return groups;
 }
 
+/** Look-ups after the first: a descendant that made a group of its own between a look-up and the kills is found by the next. */
+const PASSES = 3;
+
 /**
  * SIGKILL `root` and every process group its descendants are in. `root` is stopped first, so that it starts
- * nothing between the look-up and the kill.
+ * nothing more; its descendants are looked up again until a look-up finds no group not yet killed (at most
+ * PASSES times). A process that left the tree (daemonized: its parent is init) is not found.
  */
 export function killProcessTree(root: number): void {
   try {
@@ -76,11 +80,17 @@ export function killProcessTree(root: number): void {
   } catch {
     return; // ended already
   }
-  for (const group of treeGroups(root, fromProc() ?? fromPs())) {
-    try {
-      process.kill(-group, 'SIGKILL');
-    } catch {
-      // ended meanwhile
+  const killed = new Set<number>();
+  for (let pass = 0; pass < PASSES; pass++) {
+    const groups = [...treeGroups(root, fromProc() ?? fromPs())].filter((group) => !killed.has(group));
+    if (groups.length === 0) break;
+    for (const group of groups) {
+      killed.add(group);
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
     }
   }
   try {

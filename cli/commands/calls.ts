@@ -36,7 +36,7 @@ async function call(args: CallsArgs, method: string, path: string): Promise<{ st
     // As `whippet invoke` says it: the router's address, the reason's code, and what to check.
     const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
     const reason = (err as Error).name === 'TimeoutError' ? 'no answer within 30 s' : cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new RouterUnreachableError(`cannot reach the router at ${gateway} (${reason}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`, { cause: err });
+    throw RouterUnreachableError.at(gateway, reason, err);
   }
 }
 

@@ -77,7 +77,7 @@ export async function run(args: InvokeArgs): Promise<number> {
     res = await send(url, method, headers, body);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new RouterUnreachableError(`cannot reach the router at ${args.gateway} (${code}); is \`whippet up\` running? (--gateway or OPENFAAS_URL)`, { cause: err });
+    throw RouterUnreachableError.at(args.gateway, code, err);
   }
   const status = res.statusCode ?? 0;
   if (args.async && status === 202) {

@@ -25,42 +25,47 @@ export function callIdFrom(header: string | string[] | undefined): { id: string;
   return { id: value, chosen: true };
 }
 
-/** Random bytes for the ids, drawn 1,024 ids at a time. */
+/** Random bytes for the ids, drawn 1,024 ids at a time (shared by every generator). */
 const POOL_BYTES = 10 * 1024;
 let pool = Buffer.alloc(0);
 let taken = 0;
-/** The timestamp and the 30-bit counter of the last id made. */
-let lastMs = -1;
-let counter = 0;
 const COUNTER_LIMIT = 2 ** 30;
-const id = Buffer.alloc(16);
 
 /**
- * A UUIDv7 whose order follows the order of the calls (RFC 9562 §6.2, method 1): 48 bits of milliseconds, then
- * a 30-bit counter (in rand_a and the top of rand_b) that starts at a random value below 2^29 in each new
- * millisecond and counts up within it (past its end, the timestamp moves on by one), then 44 random bits. A
- * clock that steps back keeps counting on the last timestamp, so the order holds.
+ * A UUIDv7 generator whose ids follow the order they are made in (RFC 9562 §6.2, method 1): 48 bits of
+ * milliseconds, then a 30-bit counter (in rand_a and the top of rand_b) that starts at a random value below 2^29
+ * in each new millisecond and counts up within it (past its end, the timestamp moves on by one), then 44 random
+ * bits. A clock that steps back keeps counting on the last timestamp, so the order holds. Each generator keeps its
+ * own last timestamp and counter (tests make their own; the router uses `uuidv7`).
  */
-export function uuidv7(now = Date.now()): string {
-  if (taken + 10 > pool.length) {
-    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
-    taken = 0;
-  }
-  if (now > lastMs) {
-    lastMs = now;
-    counter = pool.readUInt32BE(taken) >>> 3; // 29 bits: room to count up
-  } else if (++counter === COUNTER_LIMIT) {
-    lastMs++;
-    counter = 0;
-  }
-  id.writeUIntBE(lastMs, 0, 6);
-  id[6] = 0x70 | (counter >>> 26); // version 7, counter bits 29-26
-  id[7] = (counter >>> 18) & 0xff;
-  id[8] = 0x80 | ((counter >>> 12) & 0x3f); // variant 10, counter bits 17-12
-  id[9] = (counter >>> 4) & 0xff;
-  id[10] = ((counter & 0x0f) << 4) | (pool[taken + 4]! & 0x0f);
-  pool.copy(id, 11, taken + 5, taken + 10);
-  taken += 10;
-  const hex = id.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function createUuidv7(): (now?: number) => string {
+  let lastMs = -1;
+  let counter = 0;
+  const id = Buffer.alloc(16);
+  return (now = Date.now()) => {
+    if (taken + 10 > pool.length) {
+      pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
+      taken = 0;
+    }
+    if (now > lastMs) {
+      lastMs = now;
+      counter = pool.readUInt32BE(taken) >>> 3; // 29 bits: room to count up
+    } else if (++counter === COUNTER_LIMIT) {
+      lastMs++;
+      counter = 0;
+    }
+    id.writeUIntBE(lastMs, 0, 6);
+    id[6] = 0x70 | (counter >>> 26); // version 7, counter bits 29-26
+    id[7] = (counter >>> 18) & 0xff;
+    id[8] = 0x80 | ((counter >>> 12) & 0x3f); // variant 10, counter bits 17-12
+    id[9] = (counter >>> 4) & 0xff;
+    id[10] = ((counter & 0x0f) << 4) | (pool[taken + 4]! & 0x0f);
+    pool.copy(id, 11, taken + 5, taken + 10);
+    taken += 10;
+    const hex = id.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
 }
+
+/** The router's generator. */
+export const uuidv7 = createUuidv7();

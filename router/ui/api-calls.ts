@@ -14,17 +14,17 @@ import { openEventStream, type EventStream, type LiveStreams } from './sse.js';
 
 /** Answer /ui/api/calls…; `streams` collects open event streams so the router's close can end them. */
 export async function handleCalls(req: IncomingMessage, res: ServerResponse, path: string, query: string,
-  queue: Queue, streams: LiveStreams): Promise<void> {
+  queue: Queue, streams: LiveStreams, namespace?: string): Promise<void> {
   const method = req.method ?? '';
   const read = (): void => { if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(method, ['GET', 'HEAD']); };
   if (path === '/api/calls') {
     read();
-    const records = await queue.list({ limit: 100, ...parseCallsQuery(query) });
+    const records = await queue.list({ limit: 100, ...parseCallsQuery(query, namespace) });
     return sendUiJson(res, 200, records.map((r) => viewCall(r, false)));
   }
   if (path === '/api/calls/stream') {
     read();
-    return streamCalls(req, res, parseCallsQuery(query), queue, streams);
+    return streamCalls(req, res, parseCallsQuery(query, namespace), queue, streams);
   }
   const m = /^\/api\/calls\/([^/]+)(?:\/(cancel|retry))?$/.exec(path);
   if (m === null) throw new NotFoundError(`/ui${path}`);

@@ -45,6 +45,8 @@ export interface DashboardContext {
   readonly resolver: FunctionResolver;
   readonly stats: FunctionStats;
   readonly metrics: RouterMetrics;
+  /** The router's namespace: `?function=name.namespace` is read as /system/calls reads it. */
+  readonly functionNamespace?: string;
 }
 
 /** The mounted dashboard: `path` is what follows /ui. */
@@ -80,7 +82,7 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
         if (path.startsWith('/api/calls')) {
           if (options.queue === undefined) throw new AsyncDisabledError();
           try {
-            return await handleCalls(req, res, path, query, options.queue, streams);
+            return await handleCalls(req, res, path, query, options.queue, streams, ctx.functionNamespace);
           } catch (err) {
             setRetryAfter(res, err); // a queue locked by another process: the same 503 + Retry-After as /system/calls
             throw err;
@@ -98,6 +100,7 @@ export function createDashboard(options: DashboardOptions = {}): UiMount {
           case '/api/queue/stream': {
             if (queueSampler === undefined) throw new AsyncDisabledError();
             const s = streams.track(openEventStream(req, res));
+            if (s.closed) return; // the router closed while this request was on its way: nothing to follow
             s.send('history', queueSampler.history());
             const off = await queueSampler.follow((sample) => s.send('sample', sample));
             s.onClose(off);

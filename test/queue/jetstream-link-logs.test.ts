@@ -20,7 +20,7 @@ t.test('one line when the connection is lost, one when it is back', async (t) =>
   await link.watch(nc);
   t.same(states, [false, false, false, true], 'the state follows the events');
   t.same(lines.map((l) => [l.level, l.msg, l.server]), [
-    ['warn', 'lost the connection to NATS: accepts answer 503 and workers wait until it is back', '127.0.0.1:4222'],
+    ['warn', 'lost the connection to NATS: async accepts get 503 and leasing waits until it is back', '127.0.0.1:4222'],
     ['info', 'connected to NATS again', '127.0.0.1:4223'],
   ]);
   t.type(lines[1]!.awayMs, 'number', 'how long it was away');

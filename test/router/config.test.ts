@@ -65,7 +65,8 @@ t.test('parsers', async (t) => {
   t.throws(() => parseLongDurationMs('1w'));
   t.same(parseStatusList('429, 503'), [429, 503]);
   t.throws(() => parseStatusList('42'));
-  t.throws(() => parseStatusList('503,200'), /200 is a success \(every status below 400 is\), so it is never retried/);
+  t.throws(() => parseStatusList('503,200'), /200 is a success, so it is never retried: list codes of 300 or more/);
+  t.same(parseStatusList('307,503'), [307, 503], 'a 3xx stays allowed: a callback is delivered only on 2xx');
   t.same(parseHostList('Example.com,*.svc.local,10.0.0.0/8,::1,127.0.0.1'), ['example.com', '*.svc.local', '10.0.0.0/8', '::1', '127.0.0.1']);
   t.throws(() => parseHostList('10.0.0.0/33'));
   t.throws(() => parseHostList('http://x'));

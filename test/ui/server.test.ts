@@ -188,12 +188,10 @@ t.test('a live view whose request was still reading the queue when the router cl
   const { url } = await router.listen(0, '127.0.0.1');
   const open = readEvents(`${url}/ui/api/calls/stream`, () => false);
   await isListing;
-  const started = Date.now();
   const closed = router.close(30_000);
   release();
-  await closed;
+  await closed; // without the fix: held for the 30 s grace, then the stream is cut (the read below fails)
   const { events } = await open;
-  t.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms: it did not wait for the late stream`);
   t.same(events.map((e) => e.event), [], 'the late stream ended before anything was sent on it');
 });
 

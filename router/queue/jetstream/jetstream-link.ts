@@ -31,7 +31,7 @@ export class NatsLink {
       if (s.type === 'disconnect') {
         if (this.connected) {
           lostAt = Date.now();
-          this.log?.warn('lost the connection to NATS: accepts answer 503 and workers wait until it is back', { server: s.server });
+          this.log?.warn('lost the connection to NATS: async accepts get 503 and leasing waits until it is back', { server: s.server });
         }
         this.connected = false;
         this.lastError = 'NATS disconnected';
@@ -107,4 +107,3 @@ function unlimited(c: AbortController): AbortController {
   setMaxListeners(0, c.signal);
   return c;
 }
-
