@@ -23,8 +23,18 @@ export class CallbackNotAllowedError extends RouterError {
 /** A client-chosen X-Call-Id outside the allowed characters or length (400). */
 export class BadCallIdError extends RouterError {
   constructor(readonly value: string) {
-    super('ROUTER_ERR_BAD_CALL_ID', `invalid X-Call-Id ${JSON.stringify(value.slice(0, 200))}: expected 1-128 characters of [A-Za-z0-9._:-]`, 400);
+    super('ROUTER_ERR_BAD_CALL_ID', `invalid X-Call-Id ${JSON.stringify(asSent(value).slice(0, 200))}: expected 1-128 characters of [A-Za-z0-9._:-]`, 400);
   }
+}
+
+/**
+ * A header value as the client wrote it: Node reads header bytes as latin1, so UTF-8 text (`été`) arrives as
+ * `Ã©tÃ©`; shown decoded when the bytes are valid UTF-8, else as they came.
+ */
+function asSent(value: string): string {
+  if (!/[\u0080-\u00ff]/.test(value) || /[^\u0000-\u00ff]/.test(value)) return value;
+  const text = Buffer.from(value, 'latin1').toString('utf8');
+  return text.includes('\ufffd') ? value : text;
 }
 
 /** The async body is over max_async_body (413). */

@@ -32,6 +32,9 @@ t.test('X-Call-Id: client ids are validated, absent ones generated', async (t) =
   t.match(callIdFrom(''), { chosen: false });
   t.same(callIdFrom('order-42:v1_a.b'), { id: 'order-42:v1_a.b', chosen: true });
   t.same(callIdFrom('x'.repeat(128)), { id: 'x'.repeat(128), chosen: true });
+  // UTF-8 sent in a header reaches Node as latin1 text: the refusal shows it as the client wrote it.
+  t.throws(() => callIdFrom(Buffer.from('été', 'utf8').toString('latin1')), { message: 'invalid X-Call-Id "été": expected 1-128 characters of [A-Za-z0-9._:-]' });
+  t.throws(() => callIdFrom('\u00ff'), { message: /invalid X-Call-Id "ÿ"/ }, 'bytes that are no UTF-8 are shown as they came');
   for (const bad of ['x'.repeat(129), 'a b', 'a/b', '../x', '.hidden', 'é', 'a%2Fb', ['a', 'b']]) {
     t.throws(() => callIdFrom(bad), BadCallIdError, `refused: ${String(bad).slice(0, 20)}`);
   }
