@@ -87,7 +87,8 @@ t.test('under a steady stream of commits the WAL is restarted, so it stays bound
   await until('the thread', () => checkpoints.mode.thread);
   // 30,000 commits of a small row back to back, each rewriting a 4 KiB page, the event loop turning between them:
   // a PASSIVE checkpoint alone never finds the WAL fully copied at a writer's start, and the WAL keeps growing
-  // (20,000 such commits without the RESTART: 57-86 MB; with it, 14-17 MB).
+  // (20,000 such commits without the RESTART: 57-86 MB; with it, 14-17 MB, and 40.4 MB once in a CI run on a
+  // loaded 2-core host, the thread starved: the bound is set between that and what no RESTART reaches).
   const commits = 30_000;
   let walMax = 0;
   for (let i = 0; i < commits; i++) {
@@ -97,7 +98,7 @@ t.test('under a steady stream of commits the WAL is restarted, so it stays bound
       await new Promise((r) => setImmediate(r));
     }
   }
-  t.ok(walMax < 40e6, `the WAL stayed under 40 MB (largest seen ${(walMax / 1e6).toFixed(1)} MB; ${pad.busy} commits met the RESTART's lock)`);
+  t.ok(walMax < 50e6, `the WAL stayed under 50 MB (largest seen ${(walMax / 1e6).toFixed(1)} MB; ${pad.busy} commits met the RESTART's lock)`);
   t.equal((db.prepare('SELECT COUNT(*) AS n FROM pad').get() as { n: number }).n, commits + 1, 'every row is there');
 });
 
